@@ -1,0 +1,352 @@
+//! Cinematic directives: the ink tags an author writes to stage a story.
+//!
+//! One directive per tag, written `key: value` (see `docs/story-format.md`).
+//! Tags whose key starts with `x-` are the author's own notes and are ignored.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Every directive key the grammar knows, in documentation order.
+pub const DIRECTIVE_KEYS: [&str; 8] = [
+    "scene",
+    "shot",
+    "palette",
+    "intensity",
+    "stakes",
+    "fate",
+    "cast",
+    "ending",
+];
+
+/// A parsed cinematic directive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Directive {
+    /// `scene: NAME` — the set the following beats play in.
+    Scene(String),
+    /// `shot: SECONDS` — how long this beat stays on screen before pacing.
+    Shot(f32),
+    /// `palette: NAME` — the colour palette the grade moves toward.
+    Palette(Palette),
+    /// `intensity: 0..1` — the author's dramatic intensity for the beat or choice.
+    Intensity(f32),
+    /// `stakes: high|low` — on knots and choices.
+    Stakes(Stakes),
+    /// `fate: CHARACTER=alive|dead`.
+    Fate {
+        /// The character, as named in `cast:` tags and fate tags.
+        character: String,
+        /// Whether this beat or choice keeps them alive.
+        fate: Fate,
+    },
+    /// `cast: ROLE=ACTOR` — which actor model plays a role.
+    Cast {
+        /// The role in the story.
+        role: String,
+        /// The actor (asset) that plays it.
+        actor: String,
+    },
+    /// `ending: NAME` — this beat is (part of) the named ending.
+    Ending(String),
+}
+
+/// High or low stakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stakes {
+    /// Something the viewer cares about is at risk.
+    High,
+    /// A breather.
+    Low,
+}
+
+/// A character's fate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    /// The character lives.
+    Alive,
+    /// The character dies.
+    Dead,
+}
+
+impl fmt::Display for Fate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Fate::Alive => "alive",
+            Fate::Dead => "dead",
+        })
+    }
+}
+
+macro_rules! palettes {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal),+ $(,)?) => {
+        /// A named colour palette. The director turns it into a grade target.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Palette {
+            $($(#[$doc])* $variant,)+
+        }
+        impl Palette {
+            /// Every palette, in documentation order.
+            pub const ALL: &'static [Palette] = &[$(Palette::$variant),+];
+            /// The palette's name as written in a `palette:` tag.
+            pub const fn name(self) -> &'static str {
+                match self { $(Palette::$variant => $name),+ }
+            }
+        }
+    };
+}
+
+palettes! {
+    /// No grade: the render as lit.
+    #[default]
+    Neutral => "neutral",
+    /// Soft pink-gold morning.
+    Dawn => "dawn",
+    /// Clean daylight.
+    Day => "day",
+    /// Warm, low-contrast evening.
+    Dusk => "dusk",
+    /// Cool, dark blue night.
+    Night => "night",
+    /// Desaturated high contrast.
+    Noir => "noir",
+    /// Hot orange firelight.
+    Ember => "ember",
+    /// Cold green-grey storm.
+    Storm => "storm",
+    /// Pale, cold blue.
+    Ice => "ice",
+    /// Lush greens.
+    Verdant => "verdant",
+    /// Bleach bypass: washed out, harsh.
+    Bleach => "bleach",
+}
+
+impl FromStr for Palette {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Palette::ALL.iter().copied().find(|p| p.name() == s).ok_or(())
+    }
+}
+
+/// Why a tag is not a valid directive. The message says what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectiveError {
+    /// The tag has no `key: value` shape.
+    #[error("tag `{tag}` is not a directive: write `key: value` (keys: {keys}) or start a free-form note with `x-`", keys = DIRECTIVE_KEYS.join(", "))]
+    NotKeyValue {
+        /// The tag text.
+        tag: String,
+    },
+    /// The key is not one the grammar knows.
+    #[error("unknown directive `{key}`{hint}; known directives are {keys}, and author notes start with `x-`", keys = DIRECTIVE_KEYS.join(", "))]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// ", did you mean `…`?" when a known key is close.
+        hint: String,
+    },
+    /// The key is known but the value is not valid for it.
+    #[error("`{key}: {value}`: {expected}")]
+    BadValue {
+        /// The key.
+        key: &'static str,
+        /// The value as written.
+        value: String,
+        /// What a valid value looks like.
+        expected: String,
+    },
+}
+
+fn is_ident(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn ident(key: &'static str, value: &str) -> Result<String, DirectiveError> {
+    if is_ident(value) {
+        Ok(value.to_owned())
+    } else {
+        Err(bad(
+            key,
+            value,
+            "expected a name of letters, digits, `_` or `-`",
+        ))
+    }
+}
+
+fn bad(key: &'static str, value: &str, expected: &str) -> DirectiveError {
+    DirectiveError::BadValue {
+        key,
+        value: value.to_owned(),
+        expected: expected.to_owned(),
+    }
+}
+
+fn number(key: &'static str, value: &str, lo: f32, hi: f32) -> Result<f32, DirectiveError> {
+    match value.parse::<f32>() {
+        Ok(v) if v.is_finite() && (lo..=hi).contains(&v) => Ok(v),
+        _ => Err(bad(
+            key,
+            value,
+            &format!("expected a number from {lo} to {hi}"),
+        )),
+    }
+}
+
+fn pair<'a>(key: &'static str, value: &'a str, shape: &str) -> Result<(&'a str, &'a str), DirectiveError> {
+    let (a, b) = value
+        .split_once('=')
+        .ok_or_else(|| bad(key, value, &format!("expected `{shape}`")))?;
+    Ok((a.trim(), b.trim()))
+}
+
+impl Directive {
+    /// Parses one tag. `Ok(None)` for author notes (`x-…` keys).
+    ///
+    /// ```
+    /// use showrunner_core::{Directive, Stakes};
+    /// assert_eq!(Directive::parse("stakes: high"), Ok(Some(Directive::Stakes(Stakes::High))));
+    /// assert_eq!(Directive::parse("x-note: lovely"), Ok(None));
+    /// assert!(Directive::parse("stake: high").is_err());
+    /// ```
+    pub fn parse(tag: &str) -> Result<Option<Directive>, DirectiveError> {
+        let tag = tag.trim();
+        if tag.starts_with("x-") {
+            return Ok(None);
+        }
+        let Some((key, value)) = tag.split_once(':') else {
+            return Err(DirectiveError::NotKeyValue { tag: tag.to_owned() });
+        };
+        let (key, value) = (key.trim(), value.trim());
+        let d = match key {
+            "scene" => Directive::Scene(ident("scene", value)?),
+            "shot" => Directive::Shot(number("shot", value, 0.5, 120.0)?),
+            "palette" => Directive::Palette(value.parse().map_err(|()| {
+                let names: Vec<_> = Palette::ALL.iter().map(|p| p.name()).collect();
+                bad("palette", value, &format!("expected one of {}", names.join(", ")))
+            })?),
+            "intensity" => Directive::Intensity(number("intensity", value, 0.0, 1.0)?),
+            "stakes" => Directive::Stakes(match value {
+                "high" => Stakes::High,
+                "low" => Stakes::Low,
+                _ => return Err(bad("stakes", value, "expected `high` or `low`")),
+            }),
+            "fate" => {
+                let (who, f) = pair("fate", value, "CHARACTER=alive|dead")?;
+                let fate = match f {
+                    "alive" => Fate::Alive,
+                    "dead" => Fate::Dead,
+                    _ => return Err(bad("fate", value, "expected `CHARACTER=alive` or `CHARACTER=dead`")),
+                };
+                Directive::Fate {
+                    character: ident("fate", who)?,
+                    fate,
+                }
+            }
+            "cast" => {
+                let (role, actor) = pair("cast", value, "ROLE=ACTOR")?;
+                Directive::Cast {
+                    role: ident("cast", role)?,
+                    actor: ident("cast", actor)?,
+                }
+            }
+            "ending" => Directive::Ending(ident("ending", value)?),
+            _ => {
+                let hint = DIRECTIVE_KEYS
+                    .iter()
+                    .map(|k| (strsim::levenshtein(k, key), k))
+                    .min()
+                    .filter(|(d, _)| *d <= 2)
+                    .map(|(_, k)| format!(", did you mean `{k}`?"))
+                    .unwrap_or_default();
+                return Err(DirectiveError::UnknownKey {
+                    key: key.to_owned(),
+                    hint,
+                });
+            }
+        };
+        Ok(Some(d))
+    }
+}
+
+impl fmt::Display for Directive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Directive::Scene(s) => write!(f, "scene: {s}"),
+            Directive::Shot(s) => write!(f, "shot: {s}"),
+            Directive::Palette(p) => write!(f, "palette: {}", p.name()),
+            Directive::Intensity(i) => write!(f, "intensity: {i}"),
+            Directive::Stakes(Stakes::High) => f.write_str("stakes: high"),
+            Directive::Stakes(Stakes::Low) => f.write_str("stakes: low"),
+            Directive::Fate { character, fate } => write!(f, "fate: {character}={fate}"),
+            Directive::Cast { role, actor } => write!(f, "cast: {role}={actor}"),
+            Directive::Ending(e) => write!(f, "ending: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_every_directive() {
+        let cases = [
+            ("scene: lamp_room", Directive::Scene("lamp_room".into())),
+            ("shot: 6.5", Directive::Shot(6.5)),
+            ("palette: storm", Directive::Palette(Palette::Storm)),
+            ("intensity:0.8", Directive::Intensity(0.8)),
+            ("stakes: low", Directive::Stakes(Stakes::Low)),
+            (
+                "fate: mara = dead",
+                Directive::Fate {
+                    character: "mara".into(),
+                    fate: Fate::Dead,
+                },
+            ),
+            (
+                "cast: keeper=mara",
+                Directive::Cast {
+                    role: "keeper".into(),
+                    actor: "mara".into(),
+                },
+            ),
+            ("ending: dawn", Directive::Ending("dawn".into())),
+        ];
+        for (tag, want) in cases {
+            let got = Directive::parse(tag).unwrap().unwrap();
+            assert_eq!(got, want, "{tag}");
+            // Display writes the canonical form, which parses back to the same.
+            assert_eq!(Directive::parse(&got.to_string()).unwrap().unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn errors_say_what_to_write() {
+        let e = Directive::parse("stake: high").unwrap_err().to_string();
+        assert!(e.contains("did you mean `stakes`"), "{e}");
+        let e = Directive::parse("intensity: 1.5").unwrap_err().to_string();
+        assert!(e.contains("from 0 to 1"), "{e}");
+        let e = Directive::parse("palette: pink").unwrap_err().to_string();
+        assert!(e.contains("noir"), "{e}");
+        let e = Directive::parse("fate: mara").unwrap_err().to_string();
+        assert!(e.contains("CHARACTER=alive|dead"), "{e}");
+        let e = Directive::parse("just words").unwrap_err().to_string();
+        assert!(e.contains("key: value"), "{e}");
+        assert!(Directive::parse("shot: NaN").is_err());
+        assert!(Directive::parse("scene: two words").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in ".{0,64}") {
+            let _ = Directive::parse(&s);
+        }
+    }
+}
