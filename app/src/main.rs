@@ -1,1 +1,223 @@
-fn main() {}
+//! `showrunner`: personalized XR cinema that adapts to the viewer's body.
+//!
+//! The binary only wires the engine crates together: argument parsing here,
+//! the headless screening loop in [`screen`], simulated viewers in [`viewer`].
+
+mod persist;
+mod screen;
+mod viewer;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use screen::{ScreenArgs, ViewerSpec};
+use showrunner_director::DirectorConfig;
+use showrunner_story::{check, compile_source, load, CompiledStory, Severity};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The bundled sample story, so `showrunner screen` works from anywhere.
+const SAMPLE_NAME: &str = "assets/stories/lighthouse.ink";
+const SAMPLE: &str = include_str!("../../assets/stories/lighthouse.ink");
+
+#[derive(Parser)]
+#[command(name = "showrunner", version, about = "Personalized XR cinema that adapts to the viewer's body", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate stories: compile errors, tags, dead ends, unreachable knots, interludes.
+    Check {
+        /// `.ink` source or compiled ink `.json` files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write the knot graph as Graphviz DOT to this file (`-` for stdout).
+        #[arg(long, value_name = "OUT.dot")]
+        graph: Option<PathBuf>,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        strict: bool,
+        /// Print the report as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Play a story headless on a simulated clock with a simulated or recorded viewer.
+    Screen {
+        /// The story (`.ink` or compiled `.json`); the bundled sample when absent.
+        #[arg(long)]
+        story: Option<PathBuf>,
+        /// `calm`, `bored`, `gripped`, `stressed`, or a recorded engagement file (JSON lines).
+        #[arg(long, default_value = "calm")]
+        viewer: String,
+        /// Seed for the story's and the simulated viewer's randomness.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output folder for decisions.jsonl, summary.json and the session save.
+        #[arg(long, default_value = "screening")]
+        out: PathBuf,
+        /// The director's policy (JSON; every key optional, unknown keys rejected).
+        #[arg(long, value_name = "POLICY.json")]
+        director: Option<PathBuf>,
+        /// The viewer's explicit choices, in order (e.g. `1,0,2`); the director chooses the rest.
+        #[arg(long, value_delimiter = ',')]
+        choose: Vec<usize>,
+        /// Continue the screening saved in --out (after a crash or kill).
+        #[arg(long, conflicts_with = "force")]
+        resume: bool,
+        /// Start over even if an unfinished screening is saved in --out.
+        #[arg(long)]
+        force: bool,
+        /// Pause this many wall-clock milliseconds after each beat (demos, crash tests).
+        #[arg(long, default_value_t = 0, value_name = "MS")]
+        beat_delay_ms: u64,
+    },
+    /// Print the director's default policy as JSON, to copy and edit.
+    DirectorDefaults,
+}
+
+fn load_story(path: Option<&Path>) -> Result<CompiledStory> {
+    match path {
+        Some(p) => Ok(load(p)?),
+        None => Ok(compile_source(SAMPLE, SAMPLE_NAME, Path::new("assets/stories"))?),
+    }
+}
+
+fn run_check(files: &[PathBuf], graph: Option<&Path>, strict: bool, as_json: bool) -> Result<bool> {
+    let mut ok = true;
+    let mut dots = String::new();
+    let mut reports = Vec::new();
+    for f in files {
+        let r = check(f);
+        let errors = r.errors() + if strict { r.warnings() } else { 0 };
+        ok &= errors == 0;
+        if as_json {
+            reports.push(serde_json::json!({
+                "file": r.path,
+                "diagnostics": r.diagnostics.iter().map(|d| serde_json::json!({
+                    "severity": d.severity, "place": d.place, "at": d.place.to_string(), "message": d.message,
+                })).collect::<Vec<_>>(),
+                "summary": r.summary,
+            }));
+        } else {
+            for d in &r.diagnostics {
+                let line = d.to_string();
+                if d.severity == Severity::Error {
+                    eprintln!("{line}");
+                } else {
+                    eprintln!("{line}");
+                }
+            }
+            let s = &r.summary;
+            println!(
+                "{}: {} knots, {} choices, {} endings ({}), max depth {}, {} interludes ({}); {} errors, {} warnings",
+                r.path,
+                s.knots,
+                s.choices,
+                s.endings.len(),
+                s.endings.join(", "),
+                s.max_depth,
+                s.interludes.len(),
+                s.interludes.join(", "),
+                r.errors(),
+                r.warnings()
+            );
+        }
+        dots.push_str(&r.dot);
+    }
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    match graph {
+        Some(p) if p == Path::new("-") => print!("{dots}"),
+        Some(p) => {
+            std::fs::write(p, &dots).with_context(|| format!("{}: cannot write the graph", p.display()))?
+        }
+        None => {}
+    }
+    Ok(ok)
+}
+
+fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check {
+            files,
+            graph,
+            strict,
+            json,
+        } => Ok(if run_check(&files, graph.as_deref(), strict, json)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
+        Command::Screen {
+            story,
+            viewer,
+            seed,
+            out,
+            director,
+            choose,
+            resume,
+            force,
+            beat_delay_ms,
+        } => {
+            let story = load_story(story.as_deref())?;
+            let config = match &director {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p)
+                        .with_context(|| format!("{}: cannot read the director policy", p.display()))?;
+                    DirectorConfig::from_json(&text, &p.display().to_string())?
+                }
+                None => DirectorConfig::default(),
+            };
+            if resume && director.is_some() {
+                bail!("--director cannot change the policy of a screening being resumed; it keeps the one it started with");
+            }
+            let summary = screen::screen(ScreenArgs {
+                story,
+                viewer: ViewerSpec::parse(&viewer)?,
+                seed,
+                out: out.clone(),
+                config,
+                choose,
+                resume,
+                force,
+                beat_delay_ms,
+            })?;
+            let c = &summary["counts"];
+            println!(
+                "{}: ending `{}` after {:.0} s, {} beats; choices: {} by the viewer, {} by the director; {} interludes, {} fate overrides, {} de-escalations; fates {}",
+                out.display(),
+                summary["ending"].as_str().unwrap_or("none"),
+                summary["duration_s"].as_f64().unwrap_or(0.0),
+                c["beats"],
+                c["viewer_choices"],
+                c["director_choices"],
+                c["diverts"],
+                c["fate_overrides"],
+                c["deescalations"],
+                summary["fates"]
+            );
+            println!("decisions: {}", out.join("decisions.jsonl").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DirectorDefaults => {
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&DirectorConfig::default())?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("showrunner: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -16,7 +16,7 @@ VAR wound_it = false
 VAR told_to_run = true
 VAR you_went_down = false
 
-THE KEEPER'S LIGHT # scene: title_card # palette: dusk # stakes: low # intensity: 0.1 # shot: 5.5 # cast: keeper=mara # cast: newcomer=viewer # cast: skipper=tomas # cast: deckhand=calum # cast: boatman=shiel # cast: radio=coastguard
+THE KEEPER'S LIGHT # scene: title_card # palette: dusk # stakes: low # intensity: 0.1 # shot: 8 # cast: keeper=mara # cast: newcomer=viewer # cast: skipper=tomas # cast: deckhand=calum # cast: boatman=shiel # cast: radio=coastguard
 -> landing
 
 // =====================================================================
@@ -82,7 +82,7 @@ MARA: First order Fresnel. Built in Paris. Six tonnes, and you can turn her with
 She shows you. One finger against the brass frame, and the whole mountain of glass moves. # shot: 8
 MARA: That's the mercury. Everything heavy floats, if you give it the right thing to lie on.
 {boredom > 0.6:
-    A gull slams into the storm glass. A white burst of feathers, and it's gone. # shot: 3 # intensity: 0.6
+    A gull slams into the storm glass. Feathers, and gone. # shot: 4.5 # intensity: 0.6
     You flinch. Mara does not. # shot: 3
     MARA: They come for the light. They think it's the moon, close enough to touch.
 }
@@ -290,7 +290,7 @@ A man crawls out of the wheelhouse. The boy is not with him. # shot: 7
 TOMAS: Calum! Calum!
 There. In the backwash. A pale face, going out with the water. # shot: 6.5 # intensity: 1.0
 * [Keep your arm through the ring. Throw the line # stakes: high # intensity: 0.9]
-    You throw. It falls short. The sea takes it like a joke. # shot: 6.5
+    You throw. It falls short. You haul in wet rope and throw again. # shot: 7.5
     It lands across him. He grabs it, because every child who grew up by the sea knows to grab it. # shot: 9.5
     You pull. Tomas is beside you, pulling too, sobbing, pulling. # shot: 5.5
 * [Let go of the ring. Go in after him # stakes: high # intensity: 1.0]
@@ -378,7 +378,7 @@ MARA: There isn't one. You'll bring us fish, when you've a boat again.
 
 === the_log ===
 The lamp room in daylight. Curtains drawn round the lens, so the sun can't set the place on fire. # scene: lamp_room_day # stakes: low # intensity: 0.3 # shot: 9.5
-She opens the log on the desk and holds out the pen. # shot: 6.5
+Mara opens the log on the desk and holds out the pen. # shot: 6.5
 MARA: Your watch. Your entry.
 You write the wind, the weather, the parted cable. Vessel in distress, Kittiwake. Two souls. # shot: 7.5
 MARA: Light kept. Vessel safe. That's all it needs to say. It's all it ever needs to say.
@@ -424,7 +424,7 @@ Grey light. Then, low in the east, a line of red under the cloud, like a coal un
 You let go of the lens. Your hands keep the shape of the brass for an hour. # shot: 8.5
 At the slip, the Kittiwake lies on her side, like something the sea got bored of. # shot: 8
 Tomas is there with the boy, the two of them wrapped in one tarpaulin. # shot: 7.5
-The lantern is where you saw it. On its side on the concrete. The glass unbroken. The wick burned dry. # shot: 9.5
+Her lantern lies on its side on the concrete. The glass unbroken. The wick burned dry. # shot: 9
 TOMAS: She got us to the ring. She put Calum's hand on it. Then she went back for me.
 TOMAS: The sea came in between. That's all. That's all it was.
 CALUM: She said to tell the new keeper. Two white, every fifteen. She said you'd know.
@@ -490,9 +490,9 @@ On the Teeth, the Kittiwake's wheelhouse stands on its side, like a gravestone s
 -> ice_log
 
 === ice_log ===
-The lamp room. The cable spliced with wire from the Kittiwake's rigging. # scene: lamp_room_ice # stakes: high # intensity: 0.5 # shot: 7
+The lamp room. Mara has spliced the cable with fence wire. It will hold till spring. # scene: lamp_room_ice # stakes: high # intensity: 0.5 # shot: 7
 Mara sits at the desk with the log open and the pen in her hand, and doesn't write. # shot: 9
-MARA: Light kept. Vessel lost. One soul saved.
+{you_went_down: MARA: Light failed. Vessel lost. One soul saved. | MARA: Light kept. Vessel lost. One soul saved.}
 MARA: Forty-one years, and I never once had to write that.
 {you_went_down:
     MARA: You left the lens. You let the light stop, to come for me.
@@ -515,8 +515,14 @@ MARA: Forty-one years, and I never once had to write that.
     You sit on the floor by the desk, your back to the brass drum. # shot: 7.5
     For a long time neither of you speaks. The clockwork ticks. The weight falls, slowly, as it should. # shot: 9
     Then she writes. You watch the pen move. You don't read it. # shot: 6.5
-- At dusk Calum stands in the lamp room doorway, in borrowed clothes, and watches her strike the match. # shot: 9 # intensity: 0.5
-She shows him. One finger against the brass frame, and the whole mountain of glass moves. # shot: 8
+- At dusk the clockwork is wound, and the match is struck. # shot: 6 # intensity: 0.5
+{you_went_down:
+    Calum stands in the doorway in borrowed clothes, watching. Mara beckons him in. # shot: 8
+    She shows him. One finger against the brass frame, and the whole mountain of glass moves. # shot: 8
+- else:
+    Mara steps back from the lens and nods at you. # shot: 5
+    One finger against the brass frame, and the whole mountain of glass moves. # shot: 8
+}
 Two white, every fifteen. # shot: 15 # intensity: 0.5 # ending: dark_water
 -> END
 
@@ -526,8 +532,8 @@ Two white, every fifteen. # shot: 15 # intensity: 0.5 # ending: dark_water
 // =====================================================================
 
 === interlude_rogue_wave ===
-A sound like a train coming up the side of the tower. # scene: rogue_wave # stakes: high # intensity: 0.9 # shot: 5
-The wave climbs the rock, climbs the wall, and hits the lantern glass a hundred and twenty feet above the sea. # shot: 8
+A sound like a train coming up the side of the tower. # scene: rogue_wave # stakes: high # intensity: 0.9 # shot: 6.5
+The wave climbs the rock, climbs the wall, and hits the lantern glass a hundred and twenty feet above the sea. # shot: 10
 Everything goes green. Light inside the glass. Glass inside the water. # shot: 8
 The whole tower shudders, once, like a horse shaking off a fly. # shot: 7
 Water sheets down the panes. Then it is gone, back to the sea it came from. # shot: 8
@@ -539,7 +545,7 @@ Far out, low on the horizon, a red star climbs where no star should be. # scene:
 A distress flare. It hangs, burning, under its small parachute. # shot: 7
 You count. Eight seconds. Nine. Then it drops into the sea and goes out. # shot: 9
 No second flare. No call on the radio. Nothing on the water but the water. # shot: 8
-You write the bearing on the back of your hand, because there is nothing else to write it on. # shot: 7
+You write the bearing on the back of your hand, because there is nothing else to write it on. # shot: 9
 North-northwest. Too far for anything but hoping. # shot: 7
 -> DONE
 

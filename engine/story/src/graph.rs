@@ -32,7 +32,7 @@ pub enum EdgeKind {
 pub struct KnotInfo {
     /// Number of parameters the knot takes.
     pub params: usize,
-    /// Tags at the top of the knot, before any content (raw tag text).
+    /// The knot's own tags: those before its content and on its first line (raw tag text).
     pub knot_tags: Vec<String>,
     /// Every static tag anywhere in the knot, in order.
     pub tags: Vec<String>,
@@ -78,7 +78,12 @@ struct Walker<'a> {
     info: &'a mut KnotInfo,
     names: &'a BTreeSet<String>,
     functions: &'a mut BTreeSet<String>,
+    /// Text or a choice has been met in this knot.
     seen_content: bool,
+    /// The knot's first line is over: later tags are not knot tags.
+    first_line_done: bool,
+    /// Inside a `str … /str` evaluation (choice text): its tags belong to the choice.
+    in_str: bool,
 }
 
 impl StoryGraph {
@@ -103,6 +108,8 @@ impl StoryGraph {
                 names: &names,
                 functions: &mut g.functions,
                 seen_content: false,
+                first_line_done: false,
+                in_str: false,
             };
             for (i, item) in root[..root.len().saturating_sub(1)].iter().enumerate() {
                 if let Value::Array(c) = item {
@@ -127,6 +134,8 @@ impl StoryGraph {
                     names: &names,
                     functions: &mut g.functions,
                     seen_content: false,
+                    first_line_done: false,
+                    in_str: false,
                 };
                 w.walk(body, &mut vec![name.clone()]);
                 g.knots.insert(name.clone(), info);
@@ -296,7 +305,10 @@ impl Walker<'_> {
                 Value::String(s) => match s.as_str() {
                     "end" | "done" => self.info.ends = true,
                     "->->" | "~ret" => self.info.returns = true,
-                    s if s.starts_with('^') || s == "\n" => self.seen_content = true,
+                    "str" => self.in_str = true,
+                    "/str" => self.in_str = false,
+                    "\n" if self.seen_content => self.first_line_done = true,
+                    s if s.starts_with('^') => self.seen_content = true,
                     _ => {}
                 },
                 Value::Object(m) if i + 1 == items.len() => {
@@ -350,6 +362,7 @@ impl Walker<'_> {
         if m.contains_key("*") {
             self.info.choices += 1;
             self.seen_content = true;
+            self.first_line_done = true;
         }
         if let Some(t) = m.get("#").and_then(Value::as_str) {
             // Legacy tag form.
@@ -359,7 +372,7 @@ impl Walker<'_> {
 
     fn push_tag(&mut self, text: String) {
         let text = text.trim().to_owned();
-        if !self.seen_content {
+        if !self.first_line_done && !self.in_str {
             self.info.knot_tags.push(text.clone());
         }
         self.info.tags.push(text);
