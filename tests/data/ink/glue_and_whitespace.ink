@@ -15,7 +15,6 @@ Trailing spaces vanish.
 Tabs	inside	a line	become single spaces.
 Inner   runs   of   spaces   collapse.
 Escapes: \{braces\}, \[brackets\], a \# hash, a back\\slash.
-An escaped divert \-> is just text.
 A line with // a comment removed.
 Start {"with a"} string expression.
 {true:<>Conditional glue}<>
