@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use screen::{ScreenArgs, ViewerSpec};
 use showrunner_director::DirectorConfig;
-use showrunner_story::{check, compile_source, load, CompiledStory, Severity};
+use showrunner_story::{check, compile_source, load, CompiledStory};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -81,7 +81,11 @@ enum Command {
 fn load_story(path: Option<&Path>) -> Result<CompiledStory> {
     match path {
         Some(p) => Ok(load(p)?),
-        None => Ok(compile_source(SAMPLE, SAMPLE_NAME, Path::new("assets/stories"))?),
+        None => Ok(compile_source(
+            SAMPLE,
+            SAMPLE_NAME,
+            Path::new("assets/stories"),
+        )?),
     }
 }
 
@@ -103,12 +107,7 @@ fn run_check(files: &[PathBuf], graph: Option<&Path>, strict: bool, as_json: boo
             }));
         } else {
             for d in &r.diagnostics {
-                let line = d.to_string();
-                if d.severity == Severity::Error {
-                    eprintln!("{line}");
-                } else {
-                    eprintln!("{line}");
-                }
+                eprintln!("{d}");
             }
             let s = &r.summary;
             println!(
@@ -132,9 +131,8 @@ fn run_check(files: &[PathBuf], graph: Option<&Path>, strict: bool, as_json: boo
     }
     match graph {
         Some(p) if p == Path::new("-") => print!("{dots}"),
-        Some(p) => {
-            std::fs::write(p, &dots).with_context(|| format!("{}: cannot write the graph", p.display()))?
-        }
+        Some(p) => std::fs::write(p, &dots)
+            .with_context(|| format!("{}: cannot write the graph", p.display()))?,
         None => {}
     }
     Ok(ok)
@@ -167,8 +165,9 @@ fn run() -> Result<ExitCode> {
             let story = load_story(story.as_deref())?;
             let config = match &director {
                 Some(p) => {
-                    let text = std::fs::read_to_string(p)
-                        .with_context(|| format!("{}: cannot read the director policy", p.display()))?;
+                    let text = std::fs::read_to_string(p).with_context(|| {
+                        format!("{}: cannot read the director policy", p.display())
+                    })?;
                     DirectorConfig::from_json(&text, &p.display().to_string())?
                 }
                 None => DirectorConfig::default(),
@@ -206,7 +205,11 @@ fn run() -> Result<ExitCode> {
         }
         Command::DirectorDefaults => {
             let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "{}", serde_json::to_string_pretty(&DirectorConfig::default())?)?;
+            writeln!(
+                stdout,
+                "{}",
+                serde_json::to_string_pretty(&DirectorConfig::default())?
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use showrunner_core::{Directive, EngagementSample, Fate, Palette, Stakes};
 use showrunner_director::{
-    ChoiceOption, Chooser, Director, DirectorConfig, DirectorState, Event, InterludeOption, StoryView, Tick,
+    ChoiceOption, Chooser, Director, DirectorConfig, DirectorState, Event, InterludeOption,
+    StoryView, Tick,
 };
 use showrunner_story::{CompiledStory, Engagement, RunnerState, Step, StoryRunner};
 use std::collections::BTreeMap;
@@ -58,7 +59,11 @@ impl ViewerSpec {
 
     fn label(&self) -> String {
         match self {
-            ViewerSpec::Profile(p) => serde_json::to_value(p).unwrap().as_str().unwrap().to_owned(),
+            ViewerSpec::Profile(p) => serde_json::to_value(p)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned(),
             ViewerSpec::Recording(p) => p.display().to_string(),
         }
     }
@@ -151,13 +156,16 @@ fn engagement_json(s: &EngagementSample) -> Value {
 }
 
 fn event_json(e: &Event, t: f64, choices: &[String], interludes: &[String]) -> Value {
-    let mut v = json!({"t": (t * 10.0).round() / 10.0, "kind": e.kind(), "reason": e.reason().to_string()});
+    let mut v =
+        json!({"t": (t * 10.0).round() / 10.0, "kind": e.kind(), "reason": e.reason().to_string()});
     match e {
         Event::Choose { index, .. } => {
             v["choice"] = json!(index);
             v["text"] = json!(choices.get(*index));
         }
-        Event::Spare { excluded_choice, .. } => {
+        Event::Spare {
+            excluded_choice, ..
+        } => {
             v["excluded_choice"] = json!(excluded_choice);
             v["text"] = json!(choices.get(*excluded_choice));
         }
@@ -228,15 +236,23 @@ impl Screening {
     fn record_events(&mut self, tick: &Tick, choices: &[String]) {
         for e in &tick.events {
             match e {
-                Event::Choose { by: Chooser::Viewer, .. } => self.s.counts.viewer_choices += 1,
-                Event::Choose { by: Chooser::Director, .. } => self.s.counts.director_choices += 1,
+                Event::Choose {
+                    by: Chooser::Viewer,
+                    ..
+                } => self.s.counts.viewer_choices += 1,
+                Event::Choose {
+                    by: Chooser::Director,
+                    ..
+                } => self.s.counts.director_choices += 1,
                 Event::Divert { .. } => self.s.counts.diverts += 1,
                 Event::Spare { .. } => self.s.counts.fate_overrides += 1,
                 Event::DeescalateStart(_) => self.s.counts.deescalations += 1,
                 Event::DeescalateEnd(_) => {}
             }
             let t = self.s.clock_s;
-            self.s.pending.push(event_json(e, t, choices, &self.interlude_names));
+            self.s
+                .pending
+                .push(event_json(e, t, choices, &self.interlude_names));
         }
     }
 
@@ -270,7 +286,9 @@ impl Screening {
                 Directive::Scene(s) => st.scene = Some(s.clone()),
                 Directive::Palette(p) => st.palette = *p,
                 Directive::Intensity(i) => author_intensity = Some(*i),
-                Directive::Stakes(Stakes::High) => author_intensity = author_intensity.or(Some(0.85)),
+                Directive::Stakes(Stakes::High) => {
+                    author_intensity = author_intensity.or(Some(0.85))
+                }
                 Directive::Stakes(Stakes::Low) => author_intensity = author_intensity.or(Some(0.3)),
                 Directive::Fate { character, fate } => {
                     st.fates.insert(character.clone(), *fate);
@@ -352,7 +370,10 @@ impl Screening {
     }
 
     fn choose(&mut self, choices: Vec<showrunner_story::ChoiceView>) -> Result<()> {
-        let options: Vec<ChoiceOption> = choices.iter().map(|c| choice_option(&c.directives)).collect();
+        let options: Vec<ChoiceOption> = choices
+            .iter()
+            .map(|c| choice_option(&c.directives))
+            .collect();
         let texts: Vec<String> = choices.iter().map(|c| c.text.clone()).collect();
         let explicit = self.s.choose.get(self.s.choices_used).copied();
         let started = self.s.clock_s;
@@ -429,7 +450,8 @@ impl Screening {
 }
 
 fn load_session(path: &Path) -> Result<Session> {
-    let text = fs::read_to_string(path).with_context(|| format!("{}: cannot read the saved session", path.display()))?;
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the saved session", path.display()))?;
     let s: Session = serde_json::from_str(&text).map_err(|e| {
         anyhow::anyhow!(
             "{}:{}:{}: the saved session is corrupted ({e}); it was left untouched — start a new screening with --force, or in another --out folder",
@@ -439,7 +461,11 @@ fn load_session(path: &Path) -> Result<Session> {
         )
     })?;
     if s.version != SAVE_VERSION {
-        bail!("{}: saved by another version of showrunner (format {}, this one reads {SAVE_VERSION})", path.display(), s.version);
+        bail!(
+            "{}: saved by another version of showrunner (format {}, this one reads {SAVE_VERSION})",
+            path.display(),
+            s.version
+        );
     }
     Ok(s)
 }
@@ -447,7 +473,8 @@ fn load_session(path: &Path) -> Result<Session> {
 /// Runs a screening; returns the summary.
 pub fn screen(args: ScreenArgs) -> Result<Value> {
     let out = args.out.clone();
-    fs::create_dir_all(&out).with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+    fs::create_dir_all(&out)
+        .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
     let session_path = out.join("session.json");
     let decisions_path = out.join("decisions.jsonl");
     let fingerprint = args.story.fingerprint();
@@ -463,7 +490,11 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
             );
         }
         if s.finished {
-            bail!("{}: this screening already finished; see {}", session_path.display(), out.join("summary.json").display());
+            bail!(
+                "{}: this screening already finished; see {}",
+                session_path.display(),
+                out.join("summary.json").display()
+            );
         }
         s
     } else {
@@ -560,7 +591,10 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
     }
     loop {
         if sc.s.clock_s > MAX_SCREEN_S {
-            bail!("{}: the story ran for 6 simulated hours without ending; does it loop?", sc.s.story);
+            bail!(
+                "{}: the story ran for 6 simulated hours without ending; does it loop?",
+                sc.s.story
+            );
         }
         sc.push_engagement()?;
         match sc.runner.next()? {

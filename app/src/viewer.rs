@@ -74,7 +74,8 @@ fn hash(seed: u64, n: u64) -> u64 {
 
 /// Uniform in [-1, 1).
 fn noise(seed: u64, n: u64, stream: u64) -> f32 {
-    (hash(seed ^ stream.wrapping_mul(0xa076_1d64_78bd_642f), n) >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    (hash(seed ^ stream.wrapping_mul(0xa076_1d64_78bd_642f), n) >> 40) as f32 / (1u64 << 23) as f32
+        - 1.0
 }
 
 /// A simulated viewer.
@@ -112,8 +113,9 @@ impl SimViewer {
         }
         let arousal_target = a0 + gain * (intensity - 0.3) * 2.0;
         s.arousal += (arousal_target - s.arousal) * (dt / 8.0).min(1.0);
-        let boredom_target =
-            (b0 + creep * s.since_thrill_s / 60.0 - relief * (intensity - 0.3).max(0.0) * 2.0).clamp(0.0, 1.0);
+        let boredom_target = (b0 + creep * s.since_thrill_s / 60.0
+            - relief * (intensity - 0.3).max(0.0) * 2.0)
+            .clamp(0.0, 1.0);
         s.boredom += (boredom_target - s.boredom) * (dt / 12.0).min(1.0);
         // Measurement noise, and an ectopic beat now and then (a brief spike).
         let mut arousal = s.arousal + 0.15 * noise(self.seed, tick, 1);
@@ -159,7 +161,13 @@ impl Recording {
             })?;
             if let Some(prev) = samples.last() {
                 if s.t < prev.t {
-                    bail!("{}:{}: time goes backwards ({} after {})", path.display(), i + 1, s.t, prev.t);
+                    bail!(
+                        "{}:{}: time goes backwards ({} after {})",
+                        path.display(),
+                        i + 1,
+                        s.t,
+                        prev.t
+                    );
                 }
             }
             samples.push(s);
@@ -173,7 +181,10 @@ impl Recording {
     /// The latest sample at or before `t` (the first one before it starts), stamped `t`.
     pub fn at(&self, t: f64) -> EngagementSample {
         let i = self.samples.partition_point(|s| s.t <= t).saturating_sub(1);
-        EngagementSample { t, ..self.samples[i] }
+        EngagementSample {
+            t,
+            ..self.samples[i]
+        }
     }
 }
 
@@ -202,7 +213,10 @@ mod tests {
         let (stressed_a, _) = mean_sample(Profile::Stressed, 0.8);
         assert!(bored_b > 0.6 && bored_b > calm_b, "{bored_b} {calm_b}");
         assert!(gripped_b < 0.2);
-        assert!(stressed_a > 2.0, "stressed viewers pass the ceiling: {stressed_a}");
+        assert!(
+            stressed_a > 2.0,
+            "stressed viewers pass the ceiling: {stressed_a}"
+        );
         assert!(calm_a < 1.0 && bored_a < calm_a);
     }
 

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The `showrunner` binary, built by cargo for this test run
@@ -20,4 +23,38 @@ pub fn showrunner() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// A generated ink story of `knots` knots for benchmarks: each knot has three
+/// tagged lines and a three-way choice with stakes and intensity tags; the
+/// last knots end; every 100th knot is a high-stakes interlude.
+pub fn generated_story(knots: usize) -> String {
+    let mut s = String::from("VAR arousal = 0.0\nVAR boredom = 0.0\n-> k0\n");
+    for k in 0..knots {
+        if k % 100 == 99 {
+            s += &format!("=== k{k} ===\nA wave hits, number {k}. # stakes: high # intensity: 0.9\nIt passes. # shot: 4\n-> DONE\n");
+            continue;
+        }
+        let next = |d: usize| {
+            let mut n = k + d;
+            while n % 100 == 99 {
+                n += 1;
+            }
+            if n >= knots {
+                "END".to_string()
+            } else {
+                format!("k{n}")
+            }
+        };
+        s += &format!(
+            "=== k{k} ===\nKnot {k} opens on the quay. # scene: s{scene} # palette: dusk\nThe light turns, {k} times. # shot: 3 # intensity: 0.{i}\n{{boredom > 0.5: Someone yawns.|Nobody moves.}}\n\
+             * [Go on # stakes: high # intensity: 0.8] -> {a}\n* [Wait # stakes: low] -> {b}\n* [Look back # intensity: 0.5] -> {c}\n",
+            scene = k % 7,
+            i = k % 10,
+            a = next(1),
+            b = next(2),
+            c = next(3),
+        );
+    }
+    s
 }

@@ -6,11 +6,23 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn run(args: &[&str]) -> Output {
-    Command::new(showrunner()).args(args).current_dir(repo()).output().unwrap()
+    Command::new(showrunner())
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap()
 }
 
 fn screen(out: &Path, viewer: &str, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec!["screen", "--viewer", viewer, "--seed", "7", "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "screen",
+        "--viewer",
+        viewer,
+        "--seed",
+        "7",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let o = run(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -21,13 +33,30 @@ fn screen(out: &Path, viewer: &str, extra: &[&str]) -> serde_json::Value {
 fn sample_story_passes_check_strictly() {
     let dir = tempfile::tempdir().unwrap();
     let dot = dir.path().join("g.dot");
-    let o = run(&["check", "--strict", "--graph", dot.to_str().unwrap(), "assets/stories/lighthouse.ink"]);
+    let o = run(&[
+        "check",
+        "--strict",
+        "--graph",
+        dot.to_str().unwrap(),
+        "assets/stories/lighthouse.ink",
+    ]);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(stdout.contains("0 errors, 0 warnings"), "{stdout}");
-    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let dot = fs::read_to_string(dot).unwrap();
-    assert!(dot.starts_with("digraph") && dot.contains("octagon"), "{dot}");
+    assert!(
+        dot.starts_with("digraph") && dot.contains("octagon"),
+        "{dot}"
+    );
 }
 
 #[test]
@@ -39,7 +68,11 @@ fn check_reports_bad_stories_with_places_and_fails() {
     fs::write(&broken, "Hello.\n-> nowhere\n").unwrap();
     let json = dir.path().join("bad.json");
     fs::write(&json, "{\"inkVersion\": 21, \"root\": [").unwrap();
-    for (file, want) in [(&bad, "bad.ink:1: error: `palette: pink`"), (&broken, "broken.ink:2: error:"), (&json, "bad.json: error:")] {
+    for (file, want) in [
+        (&bad, "bad.ink:1: error: `palette: pink`"),
+        (&broken, "broken.ink:2: error:"),
+        (&json, "bad.json: error:"),
+    ] {
         let o = run(&["check", file.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{err}");
@@ -55,7 +88,11 @@ fn same_inputs_give_byte_identical_screenings() {
     screen(&a, "bored", &[]);
     screen(&b, "bored", &[]);
     for f in ["decisions.jsonl", "summary.json"] {
-        assert_eq!(fs::read(a.join(f)).unwrap(), fs::read(b.join(f)).unwrap(), "{f} differs");
+        assert_eq!(
+            fs::read(a.join(f)).unwrap(),
+            fs::read(b.join(f)).unwrap(),
+            "{f} differs"
+        );
     }
 }
 
@@ -69,7 +106,10 @@ fn profiles_lead_to_visibly_different_screenings() {
     assert!(bored["counts"]["diverts"].as_u64().unwrap() >= 1, "{bored}");
     assert_eq!(calm["counts"]["diverts"], 0, "{calm}");
     // A stressed viewer makes the director back off and spare Mara.
-    assert!(stressed["counts"]["deescalations"].as_u64().unwrap() >= 1, "{stressed}");
+    assert!(
+        stressed["counts"]["deescalations"].as_u64().unwrap() >= 1,
+        "{stressed}"
+    );
     assert_eq!(stressed["fates"]["mara"], "alive", "{stressed}");
     assert_ne!(calm["path"], stressed["path"]);
     assert_ne!(calm["ending"], stressed["ending"]);
@@ -96,7 +136,11 @@ fn profiles_lead_to_visibly_different_screenings() {
 fn the_viewers_choice_always_wins() {
     let dir = tempfile::tempdir().unwrap();
     let directed = screen(&dir.path().join("d"), "stressed", &[]);
-    let chosen = screen(&dir.path().join("v"), "stressed", &["--choose", "1,1,1,1,1,1,1,1,1,1"]);
+    let chosen = screen(
+        &dir.path().join("v"),
+        "stressed",
+        &["--choose", "1,1,1,1,1,1,1,1,1,1"],
+    );
     assert_eq!(chosen["counts"]["director_choices"], 0, "{chosen}");
     assert!(chosen["counts"]["viewer_choices"].as_u64().unwrap() >= 8);
     assert_ne!(directed["path"], chosen["path"]);
@@ -110,12 +154,28 @@ fn resume_after_kill_9_loses_nothing() {
 
     let cut = dir.path().join("cut");
     let out = cut.to_str().unwrap();
-    let args = ["screen", "--viewer", "bored", "--seed", "7", "--out", out, "--beat-delay-ms", "10"];
-    let mut child = Command::new(showrunner()).args(args).current_dir(repo()).spawn().unwrap();
+    let args = [
+        "screen",
+        "--viewer",
+        "bored",
+        "--seed",
+        "7",
+        "--out",
+        out,
+        "--beat-delay-ms",
+        "10",
+    ];
+    let mut child = Command::new(showrunner())
+        .args(args)
+        .current_dir(repo())
+        .spawn()
+        .unwrap();
     // Wait until a good part of the screening is on disk, then SIGKILL it mid-run.
     let t0 = std::time::Instant::now();
     loop {
-        let n = fs::read_to_string(cut.join("decisions.jsonl")).map(|s| s.lines().count()).unwrap_or(0);
+        let n = fs::read_to_string(cut.join("decisions.jsonl"))
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
         if n >= 40 {
             break;
         }
@@ -131,10 +191,16 @@ fn resume_after_kill_9_loses_nothing() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
 
-    let o = run(&["screen", "--viewer", "bored", "--seed", "7", "--out", out, "--resume"]);
+    let o = run(&[
+        "screen", "--viewer", "bored", "--seed", "7", "--out", out, "--resume",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for f in ["decisions.jsonl", "summary.json"] {
-        assert_eq!(fs::read(whole.join(f)).unwrap(), fs::read(cut.join(f)).unwrap(), "{f} differs after resume");
+        assert_eq!(
+            fs::read(whole.join(f)).unwrap(),
+            fs::read(cut.join(f)).unwrap(),
+            "{f} differs after resume"
+        );
     }
 }
 
@@ -148,14 +214,29 @@ fn corrupted_save_is_reported_and_never_overwritten() {
     bytes.truncate(bytes.len() / 3);
     fs::write(&save, &bytes).unwrap();
     for extra in [&["--resume"][..], &[][..]] {
-        let mut args = vec!["screen", "--viewer", "calm", "--seed", "7", "--out", out.to_str().unwrap()];
+        let mut args = vec![
+            "screen",
+            "--viewer",
+            "calm",
+            "--seed",
+            "7",
+            "--out",
+            out.to_str().unwrap(),
+        ];
         args.extend_from_slice(extra);
         let o = run(&args);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{err}");
-        assert!(err.contains("session.json:1:") && err.contains("corrupted"), "{err}");
+        assert!(
+            err.contains("session.json:1:") && err.contains("corrupted"),
+            "{err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
-        assert_eq!(fs::read(&save).unwrap(), bytes, "the corrupted save was touched");
+        assert_eq!(
+            fs::read(&save).unwrap(),
+            bytes,
+            "the corrupted save was touched"
+        );
     }
 }
 
@@ -164,14 +245,29 @@ fn bad_director_config_and_recording_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("policy.json");
     fs::write(&cfg, "{\n \"boredom\": {\"treshold\": 0.5}\n}\n").unwrap();
-    let o = run(&["screen", "--director", cfg.to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap()]);
+    let o = run(&[
+        "screen",
+        "--director",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("policy.json:2:") && err.contains("treshold"), "{err}");
+    assert!(
+        err.contains("policy.json:2:") && err.contains("treshold"),
+        "{err}"
+    );
 
     let rec = dir.path().join("rec.jsonl");
     fs::write(&rec, "{\"t\":0,\"arousal_z\":0.1,\"boredom\":0.9,\"attention\":1,\"quality\":1}\n{\"t\":1, oops\n").unwrap();
-    let o = run(&["screen", "--viewer", rec.to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap()]);
+    let o = run(&[
+        "screen",
+        "--viewer",
+        rec.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("rec.jsonl:2:"), "{err}");
 }
@@ -182,7 +278,9 @@ fn recorded_engagement_drives_the_director() {
     let rec = dir.path().join("bored.jsonl");
     let mut text = String::new();
     for t in 0..1500 {
-        text += &format!("{{\"t\":{t},\"arousal_z\":-0.2,\"boredom\":0.9,\"attention\":0.5,\"quality\":1}}\n");
+        text += &format!(
+            "{{\"t\":{t},\"arousal_z\":-0.2,\"boredom\":0.9,\"attention\":0.5,\"quality\":1}}\n"
+        );
     }
     fs::write(&rec, text).unwrap();
     let s = screen(&dir.path().join("r"), rec.to_str().unwrap(), &[]);
@@ -192,11 +290,19 @@ fn recorded_engagement_drives_the_director() {
 #[test]
 fn screen_with_no_arguments_plays_the_bundled_sample() {
     let dir = tempfile::tempdir().unwrap();
-    let o = Command::new(showrunner()).arg("screen").current_dir(dir.path()).output().unwrap();
+    let o = Command::new(showrunner())
+        .arg("screen")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let s: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.path().join("screening/summary.json")).unwrap()).unwrap();
+        serde_json::from_slice(&fs::read(dir.path().join("screening/summary.json")).unwrap())
+            .unwrap();
     let d = s["duration_s"].as_f64().unwrap();
-    assert!((900.0..=1500.0).contains(&d), "15–20 minutes of screen time (paced): {d}");
+    assert!(
+        (900.0..=1500.0).contains(&d),
+        "15–20 minutes of screen time (paced): {d}"
+    );
     assert!(s["ending"].is_string());
 }

@@ -14,7 +14,11 @@ fn inkjs(file: &std::path::Path, choices: &[usize]) -> serde_json::Value {
     inkjs_with(file, choices, &[])
 }
 
-fn inkjs_with(file: &std::path::Path, choices: &[usize], extra: &[&std::ffi::OsStr]) -> serde_json::Value {
+fn inkjs_with(
+    file: &std::path::Path,
+    choices: &[usize],
+    extra: &[&std::ffi::OsStr],
+) -> serde_json::Value {
     let script = repo().join("tests/inkjs/transcript.js");
     assert!(
         repo().join("tests/inkjs/node_modules/inkjs").exists(),
@@ -28,7 +32,12 @@ fn inkjs_with(file: &std::path::Path, choices: &[usize], extra: &[&std::ffi::OsS
         .args(extra)
         .output()
         .expect("node is needed for the inkjs reference check");
-    assert!(o.status.success(), "inkjs failed on {}: {}", file.display(), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "inkjs failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
@@ -54,18 +63,31 @@ fn compare(file: &std::path::Path, choices: &[usize]) -> Vec<String> {
     let ours = transcript(&story, choices).unwrap();
     let theirs = inkjs(file, choices);
     let name = file.file_name().unwrap().to_str().unwrap();
-    let (a, b) = (ours["events"].as_array().unwrap(), theirs["events"].as_array().unwrap());
+    let (a, b) = (
+        ours["events"].as_array().unwrap(),
+        theirs["events"].as_array().unwrap(),
+    );
     let mut diffs = Vec::new();
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
         if x != y {
-            diffs.push(format!("{name} {choices:?} event {i}:\n  ours:  {x}\n  inkjs: {y}"));
+            diffs.push(format!(
+                "{name} {choices:?} event {i}:\n  ours:  {x}\n  inkjs: {y}"
+            ));
             break;
         }
     }
     if a.len() != b.len() {
-        diffs.push(format!("{name} {choices:?}: {} events here, {} in inkjs", a.len(), b.len()));
+        diffs.push(format!(
+            "{name} {choices:?}: {} events here, {} in inkjs",
+            a.len(),
+            b.len()
+        ));
     }
-    assert_eq!(a.last().unwrap()["end"], true, "{name} {choices:?} did not end");
+    assert_eq!(
+        a.last().unwrap()["end"],
+        true,
+        "{name} {choices:?} did not end"
+    );
     diffs
 }
 
@@ -79,7 +101,12 @@ fn corpus_matches_inkjs() {
     let mut gaps = std::collections::BTreeSet::new();
     for (file, lists) in seqs {
         for list in lists.as_array().unwrap() {
-            let choices: Vec<usize> = list.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+            let choices: Vec<usize> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
             let d = compare(&dir.join(&file), &choices);
             if !d.is_empty() {
                 gaps.insert(file.clone());
@@ -87,14 +114,25 @@ fn corpus_matches_inkjs() {
             }
         }
     }
-    let known: std::collections::BTreeSet<String> = KNOWN_COMPILER_GAPS.iter().map(|s| s.to_string()).collect();
-    assert_eq!(gaps, known, "files whose bladeink-compiled transcript differs from inkjs changed:\n{}", diffs.join("\n"));
+    let known: std::collections::BTreeSet<String> =
+        KNOWN_COMPILER_GAPS.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        gaps,
+        known,
+        "files whose bladeink-compiled transcript differs from inkjs changed:\n{}",
+        diffs.join("\n")
+    );
 }
 
 #[test]
 fn sample_story_matches_inkjs() {
     let file = repo().join("assets/stories/lighthouse.ink");
-    for choices in [vec![], vec![1, 1, 1, 1, 1, 1, 1, 1], vec![2, 0, 1, 2, 0, 1, 2, 0], vec![0, 1, 0, 1, 0, 1, 0, 1]] {
+    for choices in [
+        vec![],
+        vec![1, 1, 1, 1, 1, 1, 1, 1],
+        vec![2, 0, 1, 2, 0, 1, 2, 0],
+        vec![0, 1, 0, 1, 0, 1, 0, 1],
+    ] {
         let diffs = compare(&file, &choices);
         assert!(diffs.is_empty(), "{}", diffs.join("\n"));
     }
@@ -105,10 +143,17 @@ fn sample_story_matches_inkjs() {
 /// it this test fails, and the line goes back into `glue_and_whitespace.ink`.
 #[test]
 fn known_upstream_bug_escaped_divert() {
-    let err = showrunner_story::compile_source("An escaped divert \\-> is just text.\n", "esc.ink", std::path::Path::new("."))
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with("esc.ink:1: error: Divert target not found"), "{err}");
+    let err = showrunner_story::compile_source(
+        "An escaped divert \\-> is just text.\n",
+        "esc.ink",
+        std::path::Path::new("."),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("esc.ink:1: error: Divert target not found"),
+        "{err}"
+    );
 }
 
 /// The runtime layer alone: stories compiled by inkjs's compiler (the same
@@ -124,16 +169,41 @@ fn runtime_matches_inkjs_on_reference_compiled_json() {
     for (file, lists) in &seqs {
         let json = tmp.path().join(format!("{file}.json"));
         for list in lists.as_array().unwrap() {
-            let choices: Vec<usize> = list.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-            let theirs = inkjs_with(&dir.join(file), &choices, &["--json-out".as_ref(), json.as_os_str()]);
+            let choices: Vec<usize> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            let theirs = inkjs_with(
+                &dir.join(file),
+                &choices,
+                &["--json-out".as_ref(), json.as_os_str()],
+            );
             let story = load(&json).unwrap_or_else(|e| panic!("{e}"));
             let ours = transcript(&story, &choices).unwrap();
             if ours != theirs {
-                let (a, b) = (ours["events"].as_array().unwrap(), theirs["events"].as_array().unwrap());
-                let i = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
-                diffs.push(format!("{file} {choices:?} event {i}:\n  ours:  {:?}\n  inkjs: {:?}", a.get(i), b.get(i)));
+                let (a, b) = (
+                    ours["events"].as_array().unwrap(),
+                    theirs["events"].as_array().unwrap(),
+                );
+                let i = a
+                    .iter()
+                    .zip(b)
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(a.len().min(b.len()));
+                diffs.push(format!(
+                    "{file} {choices:?} event {i}:\n  ours:  {:?}\n  inkjs: {:?}",
+                    a.get(i),
+                    b.get(i)
+                ));
             }
         }
     }
-    assert!(diffs.is_empty(), "{} transcripts differ from inkjs:\n{}", diffs.len(), diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{} transcripts differ from inkjs:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
 }

@@ -128,7 +128,11 @@ palettes! {
 impl FromStr for Palette {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        Palette::ALL.iter().copied().find(|p| p.name() == s).ok_or(())
+        Palette::ALL
+            .iter()
+            .copied()
+            .find(|p| p.name() == s)
+            .ok_or(())
     }
 }
 
@@ -198,7 +202,11 @@ fn number(key: &'static str, value: &str, lo: f32, hi: f32) -> Result<f32, Direc
     }
 }
 
-fn pair<'a>(key: &'static str, value: &'a str, shape: &str) -> Result<(&'a str, &'a str), DirectiveError> {
+fn pair<'a>(
+    key: &'static str,
+    value: &'a str,
+    shape: &str,
+) -> Result<(&'a str, &'a str), DirectiveError> {
     let (a, b) = value
         .split_once('=')
         .ok_or_else(|| bad(key, value, &format!("expected `{shape}`")))?;
@@ -220,7 +228,9 @@ impl Directive {
             return Ok(None);
         }
         let Some((key, value)) = tag.split_once(':') else {
-            return Err(DirectiveError::NotKeyValue { tag: tag.to_owned() });
+            return Err(DirectiveError::NotKeyValue {
+                tag: tag.to_owned(),
+            });
         };
         let (key, value) = (key.trim(), value.trim());
         let d = match key {
@@ -228,7 +238,11 @@ impl Directive {
             "shot" => Directive::Shot(number("shot", value, 0.5, 120.0)?),
             "palette" => Directive::Palette(value.parse().map_err(|()| {
                 let names: Vec<_> = Palette::ALL.iter().map(|p| p.name()).collect();
-                bad("palette", value, &format!("expected one of {}", names.join(", ")))
+                bad(
+                    "palette",
+                    value,
+                    &format!("expected one of {}", names.join(", ")),
+                )
             })?),
             "intensity" => Directive::Intensity(number("intensity", value, 0.0, 1.0)?),
             "stakes" => Directive::Stakes(match value {
@@ -241,7 +255,13 @@ impl Directive {
                 let fate = match f {
                     "alive" => Fate::Alive,
                     "dead" => Fate::Dead,
-                    _ => return Err(bad("fate", value, "expected `CHARACTER=alive` or `CHARACTER=dead`")),
+                    _ => {
+                        return Err(bad(
+                            "fate",
+                            value,
+                            "expected `CHARACTER=alive` or `CHARACTER=dead`",
+                        ))
+                    }
                 };
                 Directive::Fate {
                     character: ident("fate", who)?,

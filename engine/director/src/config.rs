@@ -178,7 +178,13 @@ impl Default for ChoiceConfig {
     fn default() -> Self {
         Self {
             timeout_s: 8.0,
-            target_curve: vec![[0.0, 0.3], [0.3, 0.5], [0.7, 0.75], [0.88, 0.95], [1.0, 0.4]],
+            target_curve: vec![
+                [0.0, 0.3],
+                [0.3, 0.5],
+                [0.7, 0.75],
+                [0.88, 0.95],
+                [1.0, 0.4],
+            ],
             high_stakes_intensity: 0.85,
             low_stakes_intensity: 0.3,
             untagged_intensity: 0.5,
@@ -254,7 +260,10 @@ impl DirectorConfig {
         }
         let p = &self.pacing;
         if !(p.min >= 0.75 && p.min <= 1.0 && p.max >= 1.0 && p.max <= 1.5) {
-            return err("pacing", "min must be within 0.75..=1 and max within 1..=1.5");
+            return err(
+                "pacing",
+                "min must be within 0.75..=1 and max within 1..=1.5",
+            );
         }
         if !(p.rate_per_s > 0.0 && p.rate_per_s.is_finite()) {
             return err("pacing.rate_per_s", "must be positive");
@@ -274,10 +283,16 @@ impl DirectorConfig {
         }
         let b = &self.boredom;
         if !(unit(b.threshold) && unit(b.release) && b.release <= b.threshold) {
-            return err("boredom", "threshold and release must be within 0..=1 with release <= threshold");
+            return err(
+                "boredom",
+                "threshold and release must be within 0..=1 with release <= threshold",
+            );
         }
         if !(pos(b.divert_after_s) && b.cooldown_s.is_finite() && b.cooldown_s >= 0.0) {
-            return err("boredom", "divert_after_s must be positive and cooldown_s non-negative");
+            return err(
+                "boredom",
+                "divert_after_s must be positive and cooldown_s non-negative",
+            );
         }
         if !unit(b.intensity_push) {
             return err("boredom.intensity_push", "must be within 0..=1");
@@ -287,11 +302,17 @@ impl DirectorConfig {
             return err("ceiling", "release_z must not exceed arousal_z");
         }
         if !(c.hold_s >= 0.0 && c.release_hold_s >= 0.0 && unit(c.intensity_cap)) {
-            return err("ceiling", "hold times must be non-negative and intensity_cap within 0..=1");
+            return err(
+                "ceiling",
+                "hold times must be non-negative and intensity_cap within 0..=1",
+            );
         }
         let ch = &self.choice;
         if !(ch.timeout_s >= 0.0 && ch.timeout_s.is_finite()) {
-            return err("choice.timeout_s", "must be a non-negative number of seconds");
+            return err(
+                "choice.timeout_s",
+                "must be a non-negative number of seconds",
+            );
         }
         if ch.target_curve.is_empty()
             || ch.target_curve.iter().any(|[x, y]| !unit(*x) || !unit(*y))
@@ -302,7 +323,10 @@ impl DirectorConfig {
                 "needs at least one [progress, intensity] point, both within 0..=1, progress strictly increasing",
             );
         }
-        if !unit(ch.high_stakes_intensity) || !unit(ch.low_stakes_intensity) || !unit(ch.untagged_intensity) {
+        if !unit(ch.high_stakes_intensity)
+            || !unit(ch.low_stakes_intensity)
+            || !unit(ch.untagged_intensity)
+        {
             return err("choice", "assumed intensities must be within 0..=1");
         }
         if !self.mercy.arousal_z.is_finite() {
@@ -348,9 +372,10 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_rejected_with_place() {
-        let e = DirectorConfig::from_json("{\n  \"boredom\": {\"treshold\": 0.5}\n}", "policy.json")
-            .unwrap_err()
-            .to_string();
+        let e =
+            DirectorConfig::from_json("{\n  \"boredom\": {\"treshold\": 0.5}\n}", "policy.json")
+                .unwrap_err()
+                .to_string();
         assert!(e.starts_with("policy.json:2:"), "{e}");
         assert!(e.contains("treshold") && e.contains("threshold"), "{e}");
     }
@@ -365,7 +390,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("0.75"), "{e}");
-        assert!(DirectorConfig::from_json(r#"{"choice":{"target_curve":[[0.5,0.1],[0.2,0.3]]}}"#, "p").is_err());
+        assert!(DirectorConfig::from_json(
+            r#"{"choice":{"target_curve":[[0.5,0.1],[0.2,0.3]]}}"#,
+            "p"
+        )
+        .is_err());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The continuous colour grade the director steers, and each palette's target.
 
-use showrunner_core::Palette;
 use serde::{Deserialize, Serialize};
+use showrunner_core::Palette;
 
 /// A parametric colour grade. The renderer applies it after tone mapping;
 /// the director only moves it, rate-limited, toward a target.

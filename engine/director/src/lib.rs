@@ -22,8 +22,8 @@ mod grade;
 mod reason;
 
 pub use config::{
-    BoredomConfig, CeilingConfig, ChoiceConfig, ConfigError, DirectorConfig, GradeConfig, MercyConfig,
-    PacingConfig,
+    BoredomConfig, CeilingConfig, ChoiceConfig, ConfigError, DirectorConfig, GradeConfig,
+    MercyConfig, PacingConfig,
 };
 pub use grade::Grade;
 pub use reason::{Chooser, Event, Mode, Reason};
@@ -217,7 +217,12 @@ impl Director {
 
     /// Scores the choices and returns `(index, fitted intensity, desired, spared)`:
     /// the best choice and, when mercy excluded a better-fitting one, its index.
-    fn score_choices(&self, choices: &[ChoiceOption], desired: f32, mercy: bool) -> Option<(usize, f32, Option<usize>)> {
+    fn score_choices(
+        &self,
+        choices: &[ChoiceOption],
+        desired: f32,
+        mercy: bool,
+    ) -> Option<(usize, f32, Option<usize>)> {
         let kills = |c: &ChoiceOption| {
             c.fates
                 .iter()
@@ -247,10 +252,18 @@ impl Director {
         let unrestricted = best_of(&|_| true)?;
         if mercy && kills(&choices[unrestricted]) {
             if let Some(spared) = best_of(&|c| !kills(c)) {
-                return Some((spared, self.choice_intensity(&choices[spared]), Some(unrestricted)));
+                return Some((
+                    spared,
+                    self.choice_intensity(&choices[spared]),
+                    Some(unrestricted),
+                ));
             }
         }
-        Some((unrestricted, self.choice_intensity(&choices[unrestricted]), None))
+        Some((
+            unrestricted,
+            self.choice_intensity(&choices[unrestricted]),
+            None,
+        ))
     }
 
     /// One director step. Never allocates; see the crate docs for the invariants.
@@ -267,7 +280,11 @@ impl Director {
 
         // 1. Engagement, with low-quality samples replaced by neutral ones.
         let trusted = raw.quality >= cfg.min_quality;
-        let e = if trusted { raw } else { EngagementSample::neutral(t) };
+        let e = if trusted {
+            raw
+        } else {
+            EngagementSample::neutral(t)
+        };
 
         // 2. Boredom with hysteresis.
         let b = &cfg.boredom;
@@ -306,7 +323,9 @@ impl Director {
             } else {
                 self.state.below_release_since = None;
             }
-        } else if held(self.state.above_ceiling_since, t) >= c.hold_s && self.state.above_ceiling_since.is_some() {
+        } else if held(self.state.above_ceiling_since, t) >= c.hold_s
+            && self.state.above_ceiling_since.is_some()
+        {
             self.state.deescalating = true;
             self.state.below_release_since = None;
             events.push(Event::DeescalateStart(Reason::AboveCeiling {
@@ -332,19 +351,46 @@ impl Director {
         // 4. Pacing: faster when bored, slower when arousal is high.
         let p = &cfg.pacing;
         let (pace_target, pacing_reason) = match mode {
-            Mode::Deescalating => (p.max, Reason::Deescalating { arousal_z: e.arousal_z }),
+            Mode::Deescalating => (
+                p.max,
+                Reason::Deescalating {
+                    arousal_z: e.arousal_z,
+                },
+            ),
             Mode::Bored => {
-                let over = ((e.boredom - b.threshold) / (1.0 - b.threshold).max(1e-3)).clamp(0.0, 1.0);
-                (1.0 - (1.0 - p.min) * (0.5 + 0.5 * over), Reason::Bored { boredom: e.boredom })
+                let over =
+                    ((e.boredom - b.threshold) / (1.0 - b.threshold).max(1e-3)).clamp(0.0, 1.0);
+                (
+                    1.0 - (1.0 - p.min) * (0.5 + 0.5 * over),
+                    Reason::Bored { boredom: e.boredom },
+                )
             }
             Mode::Gripped => {
                 let k = ((e.arousal_z - 1.0) / (c.arousal_z - 1.0).max(1e-3)).clamp(0.0, 1.0);
-                (1.0 + (p.max - 1.0) * 0.5 * k, Reason::Gripped { arousal_z: e.arousal_z })
+                (
+                    1.0 + (p.max - 1.0) * 0.5 * k,
+                    Reason::Gripped {
+                        arousal_z: e.arousal_z,
+                    },
+                )
             }
-            Mode::Engaged => (1.0, Reason::Engaged { arousal_z: e.arousal_z, boredom: e.boredom }),
-            Mode::NoSignal => (1.0, Reason::NoSignal { quality: raw.quality, min_quality: cfg.min_quality }),
+            Mode::Engaged => (
+                1.0,
+                Reason::Engaged {
+                    arousal_z: e.arousal_z,
+                    boredom: e.boredom,
+                },
+            ),
+            Mode::NoSignal => (
+                1.0,
+                Reason::NoSignal {
+                    quality: raw.quality,
+                    min_quality: cfg.min_quality,
+                },
+            ),
         };
-        self.state.pacing = approach(self.state.pacing, pace_target, p.rate_per_s * dt).clamp(p.min, p.max);
+        self.state.pacing =
+            approach(self.state.pacing, pace_target, p.rate_per_s * dt).clamp(p.min, p.max);
 
         // 5. Grade: the author's palette, punched up for boredom, softened when de-escalating.
         let g = &cfg.grade;
@@ -353,36 +399,62 @@ impl Director {
             Mode::Bored => {
                 target.saturation *= 1.0 + g.bored_punch;
                 target.contrast = (target.contrast + 0.5 * g.bored_punch).min(1.5);
-                Reason::PaletteBored { palette: story.palette, boredom: e.boredom }
+                Reason::PaletteBored {
+                    palette: story.palette,
+                    boredom: e.boredom,
+                }
             }
             Mode::Deescalating => {
                 target.saturation *= 1.0 - g.calm_soften;
                 target.contrast = (target.contrast - 0.5 * g.calm_soften).max(0.5);
                 target.warmth = (target.warmth + 0.5 * g.calm_soften).min(1.0);
-                Reason::PaletteCalming { palette: story.palette, arousal_z: e.arousal_z }
+                Reason::PaletteCalming {
+                    palette: story.palette,
+                    arousal_z: e.arousal_z,
+                }
             }
-            _ => Reason::Palette { palette: story.palette },
+            _ => Reason::Palette {
+                palette: story.palette,
+            },
         };
         target.saturation = target.saturation.clamp(0.0, 2.0);
-        self.state.grade.approach(&target, g.rate_per_s, g.exposure_ev_per_s, dt);
+        self.state
+            .grade
+            .approach(&target, g.rate_per_s, g.exposure_ev_per_s, dt);
 
         // 6. Intensity: the author's, pushed by boredom, capped while de-escalating.
         let progress = (t / cfg.expected_runtime_s) as f32;
         let desired = self.desired_intensity(progress, e.boredom);
         let author = story.author_intensity.unwrap_or(desired);
         let (int_target, intensity_reason) = if self.state.deescalating {
-            (author.min(c.intensity_cap), Reason::IntensityCapped { cap: c.intensity_cap, arousal_z: e.arousal_z })
+            (
+                author.min(c.intensity_cap),
+                Reason::IntensityCapped {
+                    cap: c.intensity_cap,
+                    arousal_z: e.arousal_z,
+                },
+            )
         } else if self.state.bored {
             (
                 (author + b.intensity_push).min(1.0),
-                Reason::IntensityPushed { boredom: e.boredom, push: b.intensity_push },
+                Reason::IntensityPushed {
+                    boredom: e.boredom,
+                    push: b.intensity_push,
+                },
             )
         } else if story.author_intensity.is_some() {
             (author, Reason::AuthorIntensity { intensity: author })
         } else {
-            (desired, Reason::TargetCurve { progress, target: desired })
+            (
+                desired,
+                Reason::TargetCurve {
+                    progress,
+                    target: desired,
+                },
+            )
         };
-        self.state.intensity = approach(self.state.intensity, int_target, 0.25 * dt.max(0.0)).clamp(0.0, 1.0);
+        self.state.intensity =
+            approach(self.state.intensity, int_target, 0.25 * dt.max(0.0)).clamp(0.0, 1.0);
 
         // 7. Choices: the viewer's always wins; otherwise the best fit after the timeout.
         if !story.choices.is_empty() {
@@ -393,13 +465,21 @@ impl Director {
                     reason: Reason::ViewerChose,
                 }),
                 _ if story.choice_waiting_s >= cfg.choice.timeout_s => {
-                    if let Some((i, fit, spared)) = self.score_choices(story.choices, desired, mercy) {
+                    if let Some((i, fit, spared)) =
+                        self.score_choices(story.choices, desired, mercy)
+                    {
                         if let Some(excluded) = spared {
                             for (who, f) in &story.choices[excluded].fates {
-                                if *f == Fate::Dead && cfg.spares(who) && events.len() < MAX_EVENTS - 1 {
+                                if *f == Fate::Dead
+                                    && cfg.spares(who)
+                                    && events.len() < MAX_EVENTS - 1
+                                {
                                     events.push(Event::Spare {
                                         excluded_choice: excluded,
-                                        reason: Reason::Distressed { arousal_z: e.arousal_z, mercy_z: cfg.mercy.arousal_z },
+                                        reason: Reason::Distressed {
+                                            arousal_z: e.arousal_z,
+                                            mercy_z: cfg.mercy.arousal_z,
+                                        },
                                     });
                                     break;
                                 }
@@ -441,8 +521,10 @@ impl Director {
                 .iter()
                 .enumerate()
                 .min_by(|(ia, a), (ib, bb)| {
-                    let fa = (a.intensity.unwrap_or(cfg.choice.high_stakes_intensity) - desired).abs();
-                    let fb = (bb.intensity.unwrap_or(cfg.choice.high_stakes_intensity) - desired).abs();
+                    let fa =
+                        (a.intensity.unwrap_or(cfg.choice.high_stakes_intensity) - desired).abs();
+                    let fb =
+                        (bb.intensity.unwrap_or(cfg.choice.high_stakes_intensity) - desired).abs();
                     a.visits
                         .cmp(&bb.visits)
                         .then(fa.total_cmp(&fb))
@@ -452,7 +534,10 @@ impl Director {
             if let Some(i) = pick {
                 events.push(Event::Divert {
                     interlude: i,
-                    reason: Reason::BoredFor { boredom: e.boredom, held_s: bored_for as f32 },
+                    reason: Reason::BoredFor {
+                        boredom: e.boredom,
+                        held_s: bored_for as f32,
+                    },
                 });
                 self.state.last_divert_t = Some(t);
                 self.state.bored_since = Some(t);

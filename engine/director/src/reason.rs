@@ -79,8 +79,14 @@ impl Event {
     /// The event's kind as logged.
     pub const fn kind(&self) -> &'static str {
         match self {
-            Event::Choose { by: Chooser::Viewer, .. } => "viewer_choice",
-            Event::Choose { by: Chooser::Director, .. } => "director_choice",
+            Event::Choose {
+                by: Chooser::Viewer,
+                ..
+            } => "viewer_choice",
+            Event::Choose {
+                by: Chooser::Director,
+                ..
+            } => "director_choice",
             Event::Divert { .. } => "divert",
             Event::Spare { .. } => "fate_override",
             Event::DeescalateStart(_) => "deescalate_start",
@@ -91,7 +97,9 @@ impl Event {
     /// The reason behind the event.
     pub const fn reason(&self) -> &Reason {
         match self {
-            Event::Choose { reason, .. } | Event::Divert { reason, .. } | Event::Spare { reason, .. } => reason,
+            Event::Choose { reason, .. }
+            | Event::Divert { reason, .. }
+            | Event::Spare { reason, .. } => reason,
             Event::DeescalateStart(r) | Event::DeescalateEnd(r) => r,
         }
     }

@@ -20,7 +20,14 @@ fn choice(stakes: Option<Stakes>, intensity: Option<f32>, fates: &[(&str, Fate)]
 }
 
 /// Runs the director at 10 Hz over `secs` with a constant engagement and returns every event.
-fn run(d: &mut Director, from: f64, secs: f64, arousal: f32, boredom: f32, view: &StoryView<'_>) -> Vec<Event> {
+fn run(
+    d: &mut Director,
+    from: f64,
+    secs: f64,
+    arousal: f32,
+    boredom: f32,
+    view: &StoryView<'_>,
+) -> Vec<Event> {
     let mut out = Vec::new();
     let n = (secs * 10.0) as usize;
     for i in 0..n {
@@ -33,7 +40,10 @@ fn run(d: &mut Director, from: f64, secs: f64, arousal: f32, boredom: f32, view:
 #[test]
 fn viewer_choice_always_wins() {
     let mut d = Director::new(DirectorConfig::default());
-    let choices = [choice(Some(Stakes::High), Some(0.9), &[]), choice(Some(Stakes::Low), Some(0.1), &[])];
+    let choices = [
+        choice(Some(Stakes::High), Some(0.9), &[]),
+        choice(Some(Stakes::Low), Some(0.1), &[]),
+    ];
     // The director would pick the high-stakes choice for a bored viewer...
     let mut view = StoryView {
         choices: &choices,
@@ -42,12 +52,26 @@ fn viewer_choice_always_wins() {
     };
     run(&mut d, 0.0, 5.0, 0.0, 0.9, &StoryView::EMPTY);
     let tick = d.tick(sample(5.0, 0.0, 0.9), &view);
-    assert!(matches!(tick.events[0], Event::Choose { index: 0, by: Chooser::Director, .. }));
+    assert!(matches!(
+        tick.events[0],
+        Event::Choose {
+            index: 0,
+            by: Chooser::Director,
+            ..
+        }
+    ));
     // ...but the viewer picked the other one.
     view.viewer_choice = Some(1);
     let tick = d.tick(sample(5.1, 0.0, 0.9), &view);
     assert_eq!(tick.events.len(), 1);
-    assert!(matches!(tick.events[0], Event::Choose { index: 1, by: Chooser::Viewer, reason: Reason::ViewerChose }));
+    assert!(matches!(
+        tick.events[0],
+        Event::Choose {
+            index: 1,
+            by: Chooser::Viewer,
+            reason: Reason::ViewerChose
+        }
+    ));
 }
 
 #[test]
@@ -64,11 +88,18 @@ fn director_waits_for_the_timeout_then_fits_the_target() {
         ..StoryView::EMPTY
     };
     assert!(d.tick(sample(0.0, 0.0, 0.2), &view).events.is_empty());
-    let view = StoryView { choice_waiting_s: 8.0, ..view };
+    let view = StoryView {
+        choice_waiting_s: 8.0,
+        ..view
+    };
     let tick = d.tick(sample(0.1, 0.0, 0.2), &view);
     // Target at the start is 0.3: the low-stakes choice (0.3) fits best.
     match tick.events[0] {
-        Event::Choose { index, by: Chooser::Director, reason } => {
+        Event::Choose {
+            index,
+            by: Chooser::Director,
+            reason,
+        } => {
             assert_eq!(index, 2);
             assert!(reason.to_string().contains("fits the target"), "{reason}");
         }
@@ -80,8 +111,14 @@ fn director_waits_for_the_timeout_then_fits_the_target() {
 fn bored_viewer_gets_a_high_stakes_divert_with_cooldown() {
     let mut d = Director::new(DirectorConfig::default());
     let interludes = [
-        InterludeOption { visits: 0, intensity: Some(0.9) },
-        InterludeOption { visits: 0, intensity: Some(0.8) },
+        InterludeOption {
+            visits: 0,
+            intensity: Some(0.9),
+        },
+        InterludeOption {
+            visits: 0,
+            intensity: Some(0.8),
+        },
     ];
     let view = StoryView {
         interludes: &interludes,
@@ -101,7 +138,10 @@ fn bored_viewer_gets_a_high_stakes_divert_with_cooldown() {
     assert_eq!(ev.len(), 1, "{ev:?}");
     // Not when the story cannot divert (e.g. mid-choice or inside an interlude).
     let mut d = Director::new(DirectorConfig::default());
-    let blocked = StoryView { can_divert: false, ..view };
+    let blocked = StoryView {
+        can_divert: false,
+        ..view
+    };
     assert!(run(&mut d, 0.0, 60.0, 0.0, 0.8, &blocked).is_empty());
 }
 
@@ -109,8 +149,14 @@ fn bored_viewer_gets_a_high_stakes_divert_with_cooldown() {
 fn divert_prefers_unplayed_interludes() {
     let mut d = Director::new(DirectorConfig::default());
     let interludes = [
-        InterludeOption { visits: 1, intensity: Some(0.6) },
-        InterludeOption { visits: 0, intensity: Some(0.9) },
+        InterludeOption {
+            visits: 1,
+            intensity: Some(0.6),
+        },
+        InterludeOption {
+            visits: 0,
+            intensity: Some(0.9),
+        },
     ];
     let view = StoryView {
         interludes: &interludes,
@@ -118,7 +164,10 @@ fn divert_prefers_unplayed_interludes() {
         ..StoryView::EMPTY
     };
     let ev = run(&mut d, 0.0, 25.0, 0.0, 0.9, &view);
-    assert!(matches!(ev[..], [Event::Divert { interlude: 1, .. }]), "{ev:?}");
+    assert!(
+        matches!(ev[..], [Event::Divert { interlude: 1, .. }]),
+        "{ev:?}"
+    );
 }
 
 #[test]
@@ -127,8 +176,14 @@ fn boredom_has_hysteresis() {
     d.tick(sample(0.0, 0.0, 0.65), &StoryView::EMPTY);
     assert!(d.state().bored);
     // 0.5 is under the threshold but above the release: still bored.
-    assert_eq!(d.tick(sample(0.1, 0.0, 0.5), &StoryView::EMPTY).mode, Mode::Bored);
-    assert_eq!(d.tick(sample(0.2, 0.0, 0.4), &StoryView::EMPTY).mode, Mode::Engaged);
+    assert_eq!(
+        d.tick(sample(0.1, 0.0, 0.5), &StoryView::EMPTY).mode,
+        Mode::Bored
+    );
+    assert_eq!(
+        d.tick(sample(0.2, 0.0, 0.4), &StoryView::EMPTY).mode,
+        Mode::Engaged
+    );
 }
 
 #[test]
@@ -140,7 +195,13 @@ fn arousal_above_the_ceiling_deescalates_and_releases() {
     assert!(matches!(ev[..], [Event::DeescalateStart(_)]), "{ev:?}");
     // Pacing slows to the maximum, intensity is capped.
     run(&mut d, 7.0, 30.0, 2.5, 0.1, &StoryView::EMPTY);
-    let tick = d.tick(sample(37.0, 2.5, 0.1), &StoryView { author_intensity: Some(0.9), ..StoryView::EMPTY });
+    let tick = d.tick(
+        sample(37.0, 2.5, 0.1),
+        &StoryView {
+            author_intensity: Some(0.9),
+            ..StoryView::EMPTY
+        },
+    );
     assert_eq!(tick.mode, Mode::Deescalating);
     assert_eq!(tick.pacing, 1.5);
     assert!(tick.intensity <= 0.45 + 1e-6, "{}", tick.intensity);
@@ -172,8 +233,27 @@ fn distressed_viewer_spares_protected_characters() {
     // Distressed: Mara is spared, and the log says so.
     let mut d = Director::new(cfg.clone());
     let ev = d.tick(sample(0.0, 1.8, 0.9), &view).events;
-    assert!(matches!(ev[0], Event::Spare { excluded_choice: 0, .. }), "{ev:?}");
-    assert!(matches!(ev[1], Event::Choose { index: 1, by: Chooser::Director, .. }), "{ev:?}");
+    assert!(
+        matches!(
+            ev[0],
+            Event::Spare {
+                excluded_choice: 0,
+                ..
+            }
+        ),
+        "{ev:?}"
+    );
+    assert!(
+        matches!(
+            ev[1],
+            Event::Choose {
+                index: 1,
+                by: Chooser::Director,
+                ..
+            }
+        ),
+        "{ev:?}"
+    );
     assert!(ev[0].reason().to_string().contains("spared"));
     // Someone not on the list is not spared.
     cfg.mercy.spare = vec!["tom".into()];
@@ -186,10 +266,17 @@ fn distressed_viewer_spares_protected_characters() {
 fn poor_signal_is_neutral() {
     let mut d = Director::new(DirectorConfig::default());
     let interludes = [InterludeOption::default()];
-    let view = StoryView { interludes: &interludes, can_divert: true, ..StoryView::EMPTY };
+    let view = StoryView {
+        interludes: &interludes,
+        can_divert: true,
+        ..StoryView::EMPTY
+    };
     let mut n = 0;
     for i in 0..600 {
-        let s = EngagementSample { quality: 0.1, ..sample(i as f64 * 0.1, 3.0, 1.0) };
+        let s = EngagementSample {
+            quality: 0.1,
+            ..sample(i as f64 * 0.1, 3.0, 1.0)
+        };
         let tick = d.tick(s, &view);
         assert_eq!(tick.mode, Mode::NoSignal);
         n += tick.events.len();
@@ -199,22 +286,43 @@ fn poor_signal_is_neutral() {
 
 #[test]
 fn state_round_trips_through_a_save() {
-    let interludes = [InterludeOption { visits: 0, intensity: Some(0.8) }];
-    let view = StoryView { interludes: &interludes, can_divert: true, palette: Palette::Storm, ..StoryView::EMPTY };
-    let script = |i: usize| sample(i as f64 * 0.1, ((i as f32) * 0.013).sin() * 3.0, ((i as f32) * 0.007).cos().abs());
+    let interludes = [InterludeOption {
+        visits: 0,
+        intensity: Some(0.8),
+    }];
+    let view = StoryView {
+        interludes: &interludes,
+        can_divert: true,
+        palette: Palette::Storm,
+        ..StoryView::EMPTY
+    };
+    let script = |i: usize| {
+        sample(
+            i as f64 * 0.1,
+            ((i as f32) * 0.013).sin() * 3.0,
+            ((i as f32) * 0.007).cos().abs(),
+        )
+    };
     let mut a = Director::new(DirectorConfig::default());
     let mut expect = Vec::new();
     for i in 0..2000 {
         expect.push(a.tick(script(i), &view));
     }
     let mut b = Director::new(DirectorConfig::default());
-    for i in 0..1000 {
-        assert_eq!(b.tick(script(i), &view), expect[i]);
+    for (i, want) in expect.iter().enumerate().take(1000) {
+        assert_eq!(&b.tick(script(i), &view), want);
     }
     let saved = serde_json::to_string(b.state()).unwrap();
-    let mut c = Director::with_state(DirectorConfig::default(), serde_json::from_str(&saved).unwrap());
+    let mut c = Director::with_state(
+        DirectorConfig::default(),
+        serde_json::from_str(&saved).unwrap(),
+    );
     for (i, want) in expect.iter().enumerate().skip(1000) {
-        assert_eq!(&c.tick(script(i), &view), want, "tick {i} differs after restore");
+        assert_eq!(
+            &c.tick(script(i), &view),
+            want,
+            "tick {i} differs after restore"
+        );
     }
 }
 
@@ -223,14 +331,24 @@ fn state_round_trips_through_a_save() {
 fn flashes_per_second(gains: &[(f64, f32)]) -> usize {
     let mut worst = 0;
     for (i, &(t0, _)) in gains.iter().enumerate() {
-        let window: Vec<f32> = gains[i..].iter().take_while(|(t, _)| *t < t0 + 1.0).map(|(_, g)| *g).collect();
+        let window: Vec<f32> = gains[i..]
+            .iter()
+            .take_while(|(t, _)| *t < t0 + 1.0)
+            .map(|(_, g)| *g)
+            .collect();
         // Count direction reversals between local extrema that differ by ≥ 10%.
         let mut extremes = vec![window[0]];
         let mut dir = 0i8;
         let mut count = 0;
         for &g in &window[1..] {
             let last = *extremes.last().unwrap();
-            let d = if g > last * 1.1 { 1 } else if g < last / 1.1 { -1 } else { 0 };
+            let d = if g > last * 1.1 {
+                1
+            } else if g < last / 1.1 {
+                -1
+            } else {
+                0
+            };
             if d != 0 {
                 if dir != 0 && d != dir {
                     count += 1;

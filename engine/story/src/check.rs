@@ -105,11 +105,17 @@ pub struct Report {
 impl Report {
     /// Number of errors.
     pub fn errors(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
     /// Number of warnings.
     pub fn warnings(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
     }
 }
 
@@ -224,7 +230,10 @@ pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
         let k = &graph.knots[name];
         let mut why = Vec::new();
         if k.params > 0 {
-            why.push(format!("it takes {} parameter(s); interludes must take none", k.params));
+            why.push(format!(
+                "it takes {} parameter(s); interludes must take none",
+                k.params
+            ));
         }
         if !finish.contains(name) {
             why.push("it never reaches `-> DONE`, so the story could never resume".to_owned());
@@ -279,7 +288,7 @@ pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
         });
     }
 
-    diags.sort_by(|a, b| a.severity.cmp(&b.severity));
+    diags.sort_by_key(|d| d.severity);
     report.diagnostics = diags;
     let depths = graph.depths();
     report.summary = Summary {
@@ -312,7 +321,9 @@ mod tests {
         // Make paths stable for assertions.
         let shown = p.display().to_string();
         for d in &mut r.diagnostics {
-            let s = serde_json::to_string(&d.place).unwrap().replace(&shown, name);
+            let s = serde_json::to_string(&d.place)
+                .unwrap()
+                .replace(&shown, name);
             d.place = match serde_json::from_str::<serde_json::Value>(&s).unwrap() {
                 v if v["kind"] == "line" => Place::Line {
                     file: v["file"].as_str().unwrap().into(),
@@ -352,9 +363,22 @@ mod tests {
         );
         let msgs: Vec<String> = r.diagnostics.iter().map(|d| d.to_string()).collect();
         assert_eq!(r.errors(), 3, "{msgs:?}");
-        assert!(msgs[0].starts_with("tags.ink:2: error: unknown directive `stake`, did you mean `stakes`?"), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.starts_with("tags.ink:3: error: `intensity: 2`")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.starts_with("tags.ink:4: error: `palette: pink`")), "{msgs:?}");
+        assert!(
+            msgs[0].starts_with(
+                "tags.ink:2: error: unknown directive `stake`, did you mean `stakes`?"
+            ),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("tags.ink:3: error: `intensity: 2`")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("tags.ink:4: error: `palette: pink`")),
+            "{msgs:?}"
+        );
     }
 
     #[test]
@@ -364,9 +388,22 @@ mod tests {
             "-> a\n=== a ===\n* [x] -> loop\n* [y] -> END\n=== loop ===\nAgain.\n-> loop\n=== orphan ===\nNobody.\n-> END\n=== wave(n) ===\n# stakes: high\nWave.\n-> DONE\n=== surge ===\n# stakes: high\nSurge.\n-> a\n",
         );
         let msgs: Vec<String> = r.diagnostics.iter().map(|d| d.to_string()).collect();
-        assert!(msgs.iter().any(|m| m.contains("knot `loop`: error: dead end")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("knot `orphan`: warning: no path reaches")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("`wave` is an interlude the director could never divert to: it takes 1 parameter")), "{msgs:?}");
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("knot `loop`: error: dead end")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("knot `orphan`: warning: no path reaches")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains(
+                "`wave` is an interlude the director could never divert to: it takes 1 parameter"
+            )),
+            "{msgs:?}"
+        );
         assert!(msgs.iter().any(|m| m.contains("`surge` is an interlude the director could never divert to: it diverts into the main story's knot `a`")), "{msgs:?}");
         assert!(r.summary.interludes.is_empty());
     }
@@ -375,7 +412,11 @@ mod tests {
     fn compile_errors_never_panic() {
         let r = check_text("broken.ink", "Hello\n=== a ===\n* [unclosed\n-> nowhere\n");
         assert_eq!(r.errors(), 1);
-        assert!(r.diagnostics[0].to_string().starts_with("broken.ink:"), "{}", r.diagnostics[0]);
+        assert!(
+            r.diagnostics[0].to_string().starts_with("broken.ink:"),
+            "{}",
+            r.diagnostics[0]
+        );
         let r = check_text("empty.json", "{}");
         assert_eq!(r.errors(), 1);
     }

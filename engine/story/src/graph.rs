@@ -51,17 +51,22 @@ pub struct KnotInfo {
 impl KnotInfo {
     /// Whether the knot's top tags say `stakes: high`.
     pub fn is_high_stakes(&self) -> bool {
-        crate::split_tags(&self.knot_tags)
-            .iter()
-            .any(|t| matches!(Directive::parse(t), Ok(Some(Directive::Stakes(Stakes::High)))))
+        crate::split_tags(&self.knot_tags).iter().any(|t| {
+            matches!(
+                Directive::parse(t),
+                Ok(Some(Directive::Stakes(Stakes::High)))
+            )
+        })
     }
 
     /// The `intensity:` among the knot's top tags, if any.
     pub fn intensity(&self) -> Option<f32> {
-        crate::split_tags(&self.knot_tags).iter().find_map(|t| match Directive::parse(t) {
-            Ok(Some(Directive::Intensity(i))) => Some(i),
-            _ => None,
-        })
+        crate::split_tags(&self.knot_tags)
+            .iter()
+            .find_map(|t| match Directive::parse(t) {
+                Ok(Some(Directive::Intensity(i))) => Some(i),
+                _ => None,
+            })
     }
 }
 
@@ -96,7 +101,12 @@ impl StoryGraph {
             .ok_or("no `root` container")?;
         let named = root.last().and_then(Value::as_object);
         let mut names: BTreeSet<String> = named
-            .map(|m| m.keys().filter(|k| !k.starts_with('#') && *k != "global decl").cloned().collect())
+            .map(|m| {
+                m.keys()
+                    .filter(|k| !k.starts_with('#') && *k != "global decl")
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         names.insert(START.to_owned());
         let mut g = StoryGraph::default();
@@ -178,34 +188,38 @@ impl StoryGraph {
     /// Knots from which some path reaches `END`/`DONE` (or returns, for
     /// tunnels and functions). Variable diverts are assumed to get there.
     pub fn can_finish(&self) -> BTreeSet<String> {
-        let mut ok: BTreeSet<String> = self
+        // Propagate backwards along divert and choice edges: linear in the graph.
+        let mut preds: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (n, k) in &self.knots {
+            for (t, kind) in &k.edges {
+                if matches!(kind, EdgeKind::Divert | EdgeKind::Choice) {
+                    preds.entry(t.as_str()).or_default().push(n.as_str());
+                }
+            }
+        }
+        let mut ok: BTreeSet<String> = BTreeSet::new();
+        let mut queue: VecDeque<&str> = self
             .knots
             .iter()
             .filter(|(n, k)| k.ends || k.returns || k.dynamic_divert || self.functions.contains(*n))
-            .map(|(n, _)| n.clone())
+            .map(|(n, _)| n.as_str())
             .collect();
-        loop {
-            let before = ok.len();
-            for (n, k) in &self.knots {
-                if !ok.contains(n)
-                    && k.edges
-                        .iter()
-                        .any(|(t, kind)| matches!(kind, EdgeKind::Divert | EdgeKind::Choice) && ok.contains(t))
-                {
-                    ok.insert(n.clone());
-                }
-            }
-            if ok.len() == before {
-                return ok;
+        while let Some(n) = queue.pop_front() {
+            if ok.insert(n.to_owned()) {
+                queue.extend(preds.get(n).into_iter().flatten().copied());
             }
         }
+        ok
     }
 
     /// Graphviz DOT of the knot graph. Interludes are drawn as red octagons,
     /// knots that end the story as double circles, functions are left out.
     pub fn to_dot(&self, title: &str, interludes: &BTreeSet<String>) -> String {
         let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-        let mut out = format!("digraph {} {{\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n", q(title));
+        let mut out = format!(
+            "digraph {} {{\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n",
+            q(title)
+        );
         for (name, k) in &self.knots {
             if self.functions.contains(name) {
                 continue;
@@ -345,7 +359,15 @@ impl Walker<'_> {
             if m.get("var").and_then(Value::as_bool) == Some(true) {
                 self.info.dynamic_divert = true;
             } else {
-                self.edge(p, if in_choice { EdgeKind::Choice } else { EdgeKind::Divert }, here);
+                self.edge(
+                    p,
+                    if in_choice {
+                        EdgeKind::Choice
+                    } else {
+                        EdgeKind::Divert
+                    },
+                    here,
+                );
             }
         }
         if let Some(p) = m.get("->t->").and_then(Value::as_str) {
@@ -423,7 +445,9 @@ Nobody comes here.
     fn builds_the_knot_graph() {
         let s = compile_source(INK, "g.ink", Path::new(".")).unwrap();
         let g = StoryGraph::from_json(&s.json).unwrap();
-        assert!(g.knots[START].edges.contains(&("a".into(), EdgeKind::Divert)));
+        assert!(g.knots[START]
+            .edges
+            .contains(&("a".into(), EdgeKind::Divert)));
         assert!(g.knots["a"].edges.contains(&("b".into(), EdgeKind::Choice)));
         assert_eq!(g.knots["a"].choices, 2);
         assert!(g.knots["b"].edges.contains(&("t".into(), EdgeKind::Tunnel)));

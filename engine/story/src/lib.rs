@@ -24,7 +24,9 @@ pub use check::{check, Diagnostic, Place, Report, Severity, Summary};
 pub use error::StoryError;
 pub use graph::{EdgeKind, KnotInfo, StoryGraph};
 pub use load::{compile_source, load, CompiledStory};
-pub use runner::{Beat, ChoiceView, Engagement, Interlude, RunnerState, Step, StoryRunner, ENGAGEMENT_VARIABLES};
+pub use runner::{
+    Beat, ChoiceView, Engagement, Interlude, RunnerState, Step, StoryRunner, ENGAGEMENT_VARIABLES,
+};
 
 /// Splits raw ink tags into single tags.
 ///

@@ -39,7 +39,8 @@ pub fn load(path: &Path) -> Result<CompiledStory, StoryError> {
         path: name.clone(),
         source,
     })?;
-    let is_json = path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
+    let is_json =
+        path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
     if is_json {
         // Validate that bladeink accepts it now, so errors surface at load time.
         bladeink::story::Story::new_with_seed(&text, 0).map_err(|e| StoryError::Json {
@@ -66,8 +67,9 @@ pub fn compile_source(source: &str, name: &str, dir: &Path) -> Result<CompiledSt
     let handler = |file: &str| -> Result<String, CompilerError> {
         let p: PathBuf = dir.join(file);
         let shown = p.display().to_string();
-        let text = std::fs::read_to_string(&p)
-            .map_err(|e| CompilerError::invalid_source(format!("cannot read INCLUDEd file {shown}: {e}")))?;
+        let text = std::fs::read_to_string(&p).map_err(|e| {
+            CompilerError::invalid_source(format!("cannot read INCLUDEd file {shown}: {e}"))
+        })?;
         sources.borrow_mut().insert(shown, text.clone());
         Ok(text)
     };
@@ -82,13 +84,27 @@ pub fn compile_source(source: &str, name: &str, dir: &Path) -> Result<CompiledSt
     })?;
     let json = compiled.map_err(|e| {
         let (message, file, line) = match e {
-            CompilerError::InvalidSource { message, file, line }
-            | CompilerError::UnsupportedFeature { message, file, line } => (message, file, line),
+            CompilerError::InvalidSource {
+                message,
+                file,
+                line,
+            }
+            | CompilerError::UnsupportedFeature {
+                message,
+                file,
+                line,
+            } => (message, file, line),
         };
         let file = file.unwrap_or_else(|| name.to_owned());
         // Some compiler errors carry no line: find the quoted culprit in the source.
-        let line = line.or_else(|| locate_quoted(&message, &sources.borrow(), &file)).unwrap_or(0);
-        StoryError::Compile { file, line, message }
+        let line = line
+            .or_else(|| locate_quoted(&message, &sources.borrow(), &file))
+            .unwrap_or(0);
+        StoryError::Compile {
+            file,
+            line,
+            message,
+        }
     })?;
     // The compiler can emit JSON the runtime rejects; catch it here with the file's name.
     bladeink::story::Story::new_with_seed(&json, 0).map_err(|e| StoryError::Json {
@@ -143,8 +159,13 @@ mod tests {
         let p = dir.path().join("s.json");
         std::fs::write(&p, "{\"inkVersion\": 21, \"root\": [").unwrap();
         let msg = load(&p).unwrap_err().to_string();
-        assert!(msg.contains("s.json") && msg.contains("not a compiled ink story"), "{msg}");
-        let msg = load(&dir.path().join("missing.ink")).unwrap_err().to_string();
+        assert!(
+            msg.contains("s.json") && msg.contains("not a compiled ink story"),
+            "{msg}"
+        );
+        let msg = load(&dir.path().join("missing.ink"))
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("missing.ink: cannot read"), "{msg}");
     }
 }

@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 /// `arousal` (z-score), `boredom` (0..1), `attention` (0..1),
 /// `signal_quality` (0..1) and `mercy` (true while the director would spare
 /// protected characters).
-pub const ENGAGEMENT_VARIABLES: [&str; 5] = ["arousal", "boredom", "attention", "signal_quality", "mercy"];
+pub const ENGAGEMENT_VARIABLES: [&str; 5] =
+    ["arousal", "boredom", "attention", "signal_quality", "mercy"];
 
 /// Engagement as the story sees it, written into its ink variables.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -109,11 +110,13 @@ impl StoryRunner {
             path: compiled.path.clone(),
             message: e.to_string(),
         };
-        let story = Story::new_with_seed(&compiled.json, (seed % i32::MAX as u64) as i32).map_err(json_err)?;
-        let graph = crate::StoryGraph::from_json(&compiled.json).map_err(|message| StoryError::Json {
-            path: compiled.path.clone(),
-            message,
-        })?;
+        let story = Story::new_with_seed(&compiled.json, (seed % i32::MAX as u64) as i32)
+            .map_err(json_err)?;
+        let graph =
+            crate::StoryGraph::from_json(&compiled.json).map_err(|message| StoryError::Json {
+                path: compiled.path.clone(),
+                message,
+            })?;
         let mut report = crate::Report {
             path: compiled.path.clone(),
             diagnostics: vec![],
@@ -199,9 +202,12 @@ impl StoryRunner {
             ValueType::Float(e.signal_quality),
             ValueType::Bool(e.mercy),
         ];
-        for ((name, value), declared) in ENGAGEMENT_VARIABLES.iter().zip(&values).zip(self.declared) {
+        for ((name, value), declared) in ENGAGEMENT_VARIABLES.iter().zip(&values).zip(self.declared)
+        {
             if declared {
-                self.story.set_variable(name, value).map_err(|e| self.runtime_err(e))?;
+                self.story
+                    .set_variable(name, value)
+                    .map_err(|e| self.runtime_err(e))?;
             }
         }
         Ok(())
@@ -218,6 +224,7 @@ impl StoryRunner {
     }
 
     /// Advances to the next beat, choice point, interlude end or the end.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Step, StoryError> {
         if self.story.can_continue() {
             let before = self.knot_of_current_path();
@@ -230,7 +237,10 @@ impl StoryRunner {
             if self.story.has_error() {
                 return Err(self.runtime_err(self.story.get_current_errors().join("; ")));
             }
-            let raw = self.story.get_current_tags().map_err(|e| self.runtime_err(e))?;
+            let raw = self
+                .story
+                .get_current_tags()
+                .map_err(|e| self.runtime_err(e))?;
             let tags = split_tags(&raw);
             let directives = self.parse_tags(&tags)?;
             return Ok(Step::Beat(Beat {
@@ -257,7 +267,9 @@ impl StoryRunner {
         }
         if let Some(i) = self.interlude.take() {
             self.story.switch_to_default_flow();
-            self.story.remove_flow(INTERLUDE_FLOW).map_err(|e| self.runtime_err(e))?;
+            self.story
+                .remove_flow(INTERLUDE_FLOW)
+                .map_err(|e| self.runtime_err(e))?;
             return Ok(Step::InterludeOver(i));
         }
         Ok(Step::End)
@@ -265,7 +277,9 @@ impl StoryRunner {
 
     /// Takes choice `index` of the current choice point.
     pub fn choose(&mut self, index: usize) -> Result<(), StoryError> {
-        self.story.choose_choice_index(index).map_err(|e| self.runtime_err(e))
+        self.story
+            .choose_choice_index(index)
+            .map_err(|e| self.runtime_err(e))
     }
 
     /// Starts interlude `i` in a side flow; the main story waits where it is,
@@ -278,8 +292,12 @@ impl StoryRunner {
             .ok_or_else(|| self.runtime_err(format!("no interlude {i}")))?
             .knot
             .clone();
-        self.story.switch_flow(INTERLUDE_FLOW).map_err(|e| self.runtime_err(e))?;
-        self.story.choose_path_string(&knot, true, None).map_err(|e| self.runtime_err(e))?;
+        self.story
+            .switch_flow(INTERLUDE_FLOW)
+            .map_err(|e| self.runtime_err(e))?;
+        self.story
+            .choose_path_string(&knot, true, None)
+            .map_err(|e| self.runtime_err(e))?;
         self.interlude = Some(i);
         self.knot = knot;
         Ok(())
@@ -303,7 +321,9 @@ impl StoryRunner {
             });
         }
         // bladeink's loader is not ours: a corrupted state must be an error, not a crash.
-        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.story.load_state(&state.ink)));
+        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.story.load_state(&state.ink)
+        }));
         match loaded {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
@@ -378,9 +398,16 @@ Wave two.
         assert_eq!(b.tags, vec!["scene: hall", "shot: 3"]);
         assert_eq!(b.directives.len(), 2);
         beat(r.next().unwrap());
-        r.set_engagement(&Engagement { boredom: 0.9, mercy: true, ..Default::default() }).unwrap();
+        r.set_engagement(&Engagement {
+            boredom: 0.9,
+            mercy: true,
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!(beat(r.next().unwrap()).text, "Bored now.\n");
-        let Step::Choices(c) = r.next().unwrap() else { panic!() };
+        let Step::Choices(c) = r.next().unwrap() else {
+            panic!()
+        };
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].text, "Left");
         assert_eq!(c[0].tags, vec!["stakes: high", "fate: mara=dead"]);
@@ -394,7 +421,13 @@ Wave two.
     #[test]
     fn interludes_play_in_a_side_flow_and_resume() {
         let mut r = runner();
-        assert_eq!(r.interludes(), &[Interlude { knot: "wave".into(), intensity: Some(0.9) }]);
+        assert_eq!(
+            r.interludes(),
+            &[Interlude {
+                knot: "wave".into(),
+                intensity: Some(0.9)
+            }]
+        );
         beat(r.next().unwrap());
         assert_eq!(r.interlude_visits(0), 0);
         r.start_interlude(0).unwrap();
@@ -420,7 +453,10 @@ Wave two.
         let mut s = r.save().unwrap();
         s.ink.truncate(s.ink.len() / 2);
         let e = r.restore(&s, "save.json").unwrap_err().to_string();
-        assert!(e.starts_with("save.json: saved story state is unusable"), "{e}");
+        assert!(
+            e.starts_with("save.json: saved story state is unusable"),
+            "{e}"
+        );
         // The runner still works after a failed restore.
         beat(r.next().unwrap());
     }
@@ -428,7 +464,8 @@ Wave two.
     #[test]
     fn bad_runtime_tags_name_file_and_knot() {
         let src = "-> k\n=== k ===\nHi. # {\"palette: pink\"}\nBye.\n-> END\n";
-        let mut r = StoryRunner::new(&compile_source(src, "d.ink", Path::new(".")).unwrap(), 1).unwrap();
+        let mut r =
+            StoryRunner::new(&compile_source(src, "d.ink", Path::new(".")).unwrap(), 1).unwrap();
         let e = r.next().unwrap_err().to_string();
         assert!(e.starts_with("d.ink: in knot `k`: `palette: pink`"), "{e}");
     }

@@ -21,7 +21,10 @@ pub fn transcript(story: &CompiledStory, choices: &[usize]) -> Result<Value, Sto
             Step::Beat(b) => events.push(json!({"line": b.text, "tags": b.tags})),
             Step::Choices(cs) => {
                 let k = next_choice.next().copied().unwrap_or(0) % cs.len();
-                let list: Vec<Value> = cs.iter().map(|c| json!({"text": c.text, "tags": c.tags})).collect();
+                let list: Vec<Value> = cs
+                    .iter()
+                    .map(|c| json!({"text": c.text, "tags": c.tags}))
+                    .collect();
                 events.push(json!({"choices": list, "chose": k}));
                 runner.choose(k)?;
             }
