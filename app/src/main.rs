@@ -5,6 +5,7 @@
 
 mod persist;
 mod screen;
+mod sensors;
 mod viewer;
 
 use anyhow::{bail, Context, Result};
@@ -50,8 +51,12 @@ enum Command {
         #[arg(long)]
         story: Option<PathBuf>,
         /// `calm`, `bored`, `gripped`, `stressed`, or a recorded engagement file (JSON lines).
-        #[arg(long, default_value = "calm")]
+        #[arg(long, default_value = "calm", conflicts_with = "heart")]
         viewer: String,
+        /// Drive the director from a heart recording (docs/heart-format.md) through the
+        /// engagement estimator, instead of a simulated viewer.
+        #[arg(long, value_name = "FILE")]
+        heart: Option<PathBuf>,
         /// Seed for the story's and the simulated viewer's randomness.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -76,6 +81,11 @@ enum Command {
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
+    /// Heart-rate straps and heart data: scan, decode, analyze, record, watch.
+    Sensors {
+        #[command(subcommand)]
+        command: sensors::SensorsCommand,
+    },
 }
 
 fn load_story(path: Option<&Path>) -> Result<CompiledStory> {
@@ -154,6 +164,7 @@ fn run() -> Result<ExitCode> {
         Command::Screen {
             story,
             viewer,
+            heart,
             seed,
             out,
             director,
@@ -177,7 +188,10 @@ fn run() -> Result<ExitCode> {
             }
             let summary = screen::screen(ScreenArgs {
                 story,
-                viewer: ViewerSpec::parse(&viewer)?,
+                viewer: match heart {
+                    Some(h) => ViewerSpec::heart(&h)?,
+                    None => ViewerSpec::parse(&viewer)?,
+                },
                 seed,
                 out: out.clone(),
                 config,
@@ -212,6 +226,7 @@ fn run() -> Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sensors { command } => sensors::run(command),
     }
 }
 

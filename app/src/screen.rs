@@ -11,6 +11,7 @@ use crate::viewer::{Profile, Recording, SimState, SimViewer};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use showrunner_biometrics::{replay, Estimator, EstimatorConfig, SensorEvent};
 use showrunner_core::{Directive, EngagementSample, Fate, Palette, Stakes};
 use showrunner_director::{
     ChoiceOption, Chooser, Director, DirectorConfig, DirectorState, Event, InterludeOption,
@@ -39,6 +40,8 @@ pub enum ViewerSpec {
     Profile(Profile),
     /// A recorded engagement file (JSON lines).
     Recording(PathBuf),
+    /// A heart recording (CSV), read through the engagement estimator.
+    Heart(PathBuf),
 }
 
 impl ViewerSpec {
@@ -57,6 +60,17 @@ impl ViewerSpec {
         )
     }
 
+    /// A heart recording, checked to exist.
+    pub fn heart(path: &Path) -> Result<Self> {
+        if !path.is_file() {
+            bail!(
+                "--heart {}: no such file (record one with `showrunner sensors record`)",
+                path.display()
+            );
+        }
+        Ok(ViewerSpec::Heart(path.to_path_buf()))
+    }
+
     fn label(&self) -> String {
         match self {
             ViewerSpec::Profile(p) => serde_json::to_value(p)
@@ -65,7 +79,36 @@ impl ViewerSpec {
                 .unwrap()
                 .to_owned(),
             ViewerSpec::Recording(p) => p.display().to_string(),
+            ViewerSpec::Heart(p) => format!("heart:{}", p.display()),
         }
+    }
+}
+
+/// A heart recording played through the engagement estimator on the
+/// screening's simulated clock. The estimator's state depends only on the
+/// events fed so far, so a resumed screening that feeds the same events up to
+/// the same time continues exactly where the first one stopped.
+struct HeartReplay {
+    events: Vec<SensorEvent>,
+    next: usize,
+    estimator: Estimator,
+}
+
+impl HeartReplay {
+    fn load(path: &Path) -> Result<Self> {
+        Ok(Self {
+            events: replay::load(path)?,
+            next: 0,
+            estimator: Estimator::new(EstimatorConfig::default()),
+        })
+    }
+
+    fn at(&mut self, t: f64) -> EngagementSample {
+        while let Some(e) = self.events.get(self.next).filter(|e| e.t <= t) {
+            self.estimator.push(e);
+            self.next += 1;
+        }
+        self.estimator.sample(t).sample
     }
 }
 
@@ -204,6 +247,7 @@ struct Screening {
     director: Director,
     sim: Option<SimViewer>,
     recording: Option<Recording>,
+    heart: Option<HeartReplay>,
     s: Session,
     decisions: fs::File,
     out: PathBuf,
@@ -215,6 +259,9 @@ impl Screening {
     fn sample(&mut self, intensity: f32) -> EngagementSample {
         let t = self.s.clock_s;
         self.s.tick += 1;
+        if let Some(h) = &mut self.heart {
+            return h.at(t);
+        }
         match (&mut self.sim, &self.recording) {
             (Some(v), _) => v.step(self.s.tick, t, (1.0 / TICK_HZ) as f32, intensity),
             (None, Some(r)) => r.at(t),
@@ -542,6 +589,10 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
     if args.resume {
         runner.restore(&session.runner, &session_path.display().to_string())?;
     }
+    let heart = match &session.viewer {
+        ViewerSpec::Heart(p) => Some(HeartReplay::load(p)?),
+        _ => None,
+    };
     let (sim, recording) = match &session.viewer {
         ViewerSpec::Profile(p) => {
             let mut v = SimViewer::new(*p, session.seed);
@@ -551,6 +602,7 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
             (Some(v), None)
         }
         ViewerSpec::Recording(p) => (None, Some(Recording::load(p)?)),
+        ViewerSpec::Heart(_) => (None, None),
     };
     session
         .config
@@ -580,6 +632,7 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         director,
         sim,
         recording,
+        heart,
         s: session,
         decisions,
         out: out.clone(),
