@@ -15,9 +15,9 @@ use criterion::{black_box, criterion_group, Criterion};
 use showrunner_core::{EngagementSample, Palette};
 use showrunner_director::{ChoiceOption, Director, DirectorConfig, InterludeOption, StoryView};
 use showrunner_story::{compile_source, CompiledStory, Step, StoryRunner};
-use showrunner_tests::generated_story;
+use showrunner_tests::{generated_story, percentiles};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const KNOTS: usize = 2000;
 
@@ -132,23 +132,6 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
-}
-
-/// Median and p99 of single calls, in nanoseconds.
-fn percentiles(mut f: impl FnMut(), n: usize) -> (f64, f64) {
-    for _ in 0..n / 10 {
-        f();
-    }
-    let mut t: Vec<Duration> = (0..n)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed()
-        })
-        .collect();
-    t.sort();
-    let ns = |d: Duration| d.as_nanos() as f64;
-    (ns(t[n / 2]), ns(t[n * 99 / 100]))
 }
 
 fn tail_latencies() {

@@ -58,3 +58,22 @@ pub fn generated_story(knots: usize) -> String {
     }
     s
 }
+
+/// Median and p99 of single calls of `f`, in nanoseconds (after a warm-up of
+/// `n / 10` calls), for the benchmarks' tail-latency tables.
+pub fn percentiles(mut f: impl FnMut(), n: usize) -> (f64, f64) {
+    use std::time::{Duration, Instant};
+    for _ in 0..n / 10 {
+        f();
+    }
+    let mut t: Vec<Duration> = (0..n)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed()
+        })
+        .collect();
+    t.sort();
+    let ns = |d: Duration| d.as_nanos() as f64;
+    (ns(t[n / 2]), ns(t[n * 99 / 100]))
+}

@@ -1,4 +1,5 @@
-//! The director allocates nothing per tick: proved with a counting global allocator.
+//! The director and the engagement estimator allocate nothing per frame:
+//! proved with a counting global allocator.
 
 use showrunner_core::{EngagementSample, Fate, Palette, Stakes};
 use showrunner_director::{ChoiceOption, Director, DirectorConfig, InterludeOption, StoryView};
@@ -97,5 +98,56 @@ fn director_tick_allocates_nothing() {
     assert_eq!(
         allocs, 0,
         "{allocs} heap allocations in 20,000 director ticks"
+    );
+}
+
+#[test]
+fn estimator_allocates_nothing_per_event_or_frame() {
+    use showrunner_biometrics::event::{EventKind, SensorEvent};
+    use showrunner_biometrics::sim::{HeartProfile, SimConfig, SimStrap};
+    use showrunner_biometrics::{Estimator, EstimatorConfig};
+    // Events are made up front (a source thread makes them, not the frame thread):
+    // an hour of a stressed viewer with a drop-out and nonsense mixed in.
+    let mut events: Vec<SensorEvent> = SimStrap::new(SimConfig::new(HeartProfile::Stressed, 1))
+        .take_while(|e| e.t < 3600.0)
+        .collect();
+    events.insert(
+        1000,
+        SensorEvent {
+            t: events[999].t,
+            kind: EventKind::Disconnected,
+        },
+    );
+    let t = events[2000].t;
+    events.insert(
+        2000,
+        SensorEvent::reading(
+            t,
+            Some(0),
+            showrunner_biometrics::event::SensorContact::Detected,
+            &[0.0],
+        ),
+    );
+    let mut est = Estimator::new(EstimatorConfig::default());
+    let mut next = 0;
+    let mut moved = 0.0f32;
+    let before = ALLOCS.load(Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
+    // A 72 Hz frame loop: push what arrived, sample once per frame.
+    let mut now = 0.0;
+    while now < 3600.0 {
+        while next < events.len() && events[next].t <= now {
+            est.push(&events[next]);
+            next += 1;
+        }
+        moved += std::hint::black_box(est.sample(now)).sample.arousal_z.abs();
+        now += 1.0 / 72.0;
+    }
+    COUNTING.with(|c| c.set(false));
+    let allocs = ALLOCS.load(Ordering::SeqCst) - before;
+    assert!(moved > 1000.0, "the run produced arousal: {moved}");
+    assert_eq!(
+        allocs, 0,
+        "{allocs} heap allocations in an hour of 72 Hz frames"
     );
 }

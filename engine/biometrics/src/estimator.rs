@@ -662,12 +662,16 @@ impl Estimator {
             None => Some(NoSignal::NoData),
             Some(false) => Some(NoSignal::Disconnected),
             Some(true) if self.contact == SensorContact::NotDetected => Some(NoSignal::NoContact),
+            Some(true) if seen >= 5 && rate >= cfg.max_artifact_rate => {
+                Some(NoSignal::TooManyArtifacts)
+            }
+            // Nothing accepted yet: the first beats wait for their neighbours.
+            Some(true) if last_ok.is_none() && self.baseline.is_none() => {
+                Some(NoSignal::Calibrating)
+            }
             // A beat is judged two beats late: allow for that on top of stale_s.
             Some(true) if last_ok.is_none_or(|lt| now - lt > cfg.stale_s + 2.5) => {
                 Some(NoSignal::Stale)
-            }
-            Some(true) if seen >= 5 && rate >= cfg.max_artifact_rate => {
-                Some(NoSignal::TooManyArtifacts)
             }
             Some(true) if self.baseline.is_none() => Some(NoSignal::Calibrating),
             Some(true) => None,
@@ -973,11 +977,15 @@ mod tests {
 
     #[test]
     fn config_validation_names_the_field() {
-        let mut c = EstimatorConfig::default();
-        c.hr_window_s = 20.0;
+        let c = EstimatorConfig {
+            hr_window_s: 20.0,
+            ..EstimatorConfig::default()
+        };
         assert!(c.validate().unwrap_err().contains("hr_window_s"));
-        let mut c = EstimatorConfig::default();
-        c.bored_exit = 0.9;
+        let c = EstimatorConfig {
+            bored_exit: 0.9,
+            ..EstimatorConfig::default()
+        };
         assert!(c.validate().unwrap_err().contains("bored_exit"));
         assert!(EstimatorConfig::default().validate().is_ok());
     }
