@@ -240,18 +240,36 @@ fn heart_strap_over_real_btleplug() {
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("strap.csv");
     let out = Command::new(showrunner())
-        .args(["sensors", "record", "--device", "Fake HRM", "--seconds", "4", "--out"])
+        .args([
+            "sensors",
+            "record",
+            "--device",
+            "Fake HRM",
+            "--seconds",
+            "4",
+            "--out",
+        ])
         .arg(&rec)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&rec).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&rec).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let text = std::fs::read_to_string(&rec).unwrap();
-    assert!(text.contains("connected: Fake HRM (F0:0D:CA:FE:00:01)"), "{text}");
+    assert!(
+        text.contains("connected: Fake HRM (F0:0D:CA:FE:00:01)"),
+        "{text}"
+    );
     assert!(text.contains("malformed packet"), "{text}");
     let rows = showrunner_biometrics::replay::parse(&text, "strap.csv").unwrap();
     assert!(rows.len() >= 20, "{} readings in 4 s", rows.len());

@@ -1,0 +1,27 @@
+//! The staged scene: a [`hecs`] world of sets, characters, props and lights
+//! that story directives stage around the viewer, with [`rapier3d`] physics
+//! on a fixed timestep, interpolated to the display rate.
+//!
+//! In the style of Hotham: [`physics::PhysicsContext`] wraps the external
+//! physics state; systems are plain functions over the world, with their
+//! tests beside them:
+//!
+//! - [`staging::staging_system`] — directives (`scene`, `cast`, `fate`,
+//!   `stakes`, `palette`, `intensity`, `shot`) → entities and [`staging::Stage`];
+//! - [`animation::locomotion_system`] — characters walk to their marks;
+//! - [`animation::gesture_system`] — procedural idle and gesture animation;
+//! - [`physics::physics_system`] — fixed-step rapier, interpolated poses.
+//!
+//! The renderer reads [`components::Transform`], [`components::Mesh`],
+//! [`components::Material`], [`components::Light`] and [`components::Pose`];
+//! this crate has no graphics dependency. All maths is [`glam`] (the same
+//! version rapier uses, so poses pass between them without conversion).
+
+pub mod animation;
+pub mod components;
+pub mod physics;
+pub mod sets;
+pub mod staging;
+
+pub use glam;
+pub use hecs;

@@ -1,0 +1,256 @@
+//! Sets: what a `scene:` directive builds around the viewer. The built-in
+//! library stages the sample story; a creator's sets (glTF) plug in by name.
+
+use glam::{Vec3, Vec4};
+
+use crate::components::{Light, Material};
+
+/// A static piece of set dressing (walls, floor, furniture): a box mesh with a collider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dressing {
+    /// Mesh name.
+    pub mesh: String,
+    /// Centre, metres.
+    pub center: Vec3,
+    /// Half extents, metres.
+    pub half_extents: Vec3,
+    /// Look.
+    pub material: Material,
+}
+
+/// A set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetDesc {
+    /// Name (`lamp_room`).
+    pub name: String,
+    /// Where characters stand, in cast order.
+    pub marks: Vec<(String, Vec3)>,
+    /// Where characters enter from.
+    pub entrance: Vec3,
+    /// Static dressing.
+    pub dressing: Vec<Dressing>,
+    /// Lights (position, light).
+    pub lights: Vec<(Vec3, Light)>,
+}
+
+/// How a scene name was resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// The set of that name.
+    Exact,
+    /// A variant of a set (`lamp_room_dark` → `lamp_room`).
+    Variant,
+    /// No such set: the placeholder, with a warning.
+    Placeholder,
+}
+
+/// The sets a screening can use.
+#[derive(Debug, Clone, Default)]
+pub struct SetLibrary {
+    sets: Vec<SetDesc>,
+}
+
+fn mat(r: f32, g: f32, b: f32, roughness: f32) -> Material {
+    Material {
+        base_color: Vec4::new(r, g, b, 1.0),
+        roughness,
+        ..Material::default()
+    }
+}
+
+fn room(name: &str, w: f32, d: f32, h: f32, wall: Material, lamp: Vec3) -> SetDesc {
+    let (hw, hd, hh) = (w / 2.0, d / 2.0, h / 2.0);
+    let wall_box = |c: Vec3, e: Vec3| Dressing {
+        mesh: "box".into(),
+        center: c,
+        half_extents: e,
+        material: wall,
+    };
+    SetDesc {
+        name: name.into(),
+        marks: vec![
+            ("centre".into(), Vec3::new(0.0, 0.0, -2.5)),
+            ("left".into(), Vec3::new(-1.4, 0.0, -2.2)),
+            ("right".into(), Vec3::new(1.4, 0.0, -2.2)),
+            ("back".into(), Vec3::new(0.0, 0.0, -hd + 0.8)),
+        ],
+        entrance: Vec3::new(hw - 0.5, 0.0, -hd + 0.5),
+        dressing: vec![
+            wall_box(Vec3::new(0.0, hh, -hd), Vec3::new(hw, hh, 0.05)),
+            wall_box(Vec3::new(-hw, hh, 0.0), Vec3::new(0.05, hh, hd)),
+            wall_box(Vec3::new(hw, hh, 0.0), Vec3::new(0.05, hh, hd)),
+            Dressing {
+                mesh: "box".into(),
+                center: Vec3::new(0.0, 0.4, -3.6),
+                half_extents: Vec3::new(0.6, 0.4, 0.35),
+                material: mat(0.35, 0.22, 0.12, 0.8),
+            },
+        ],
+        lights: vec![
+            (
+                Vec3::new(0.0, h - 0.3, -2.0),
+                Light::Point {
+                    color: lamp,
+                    range: w.max(d),
+                },
+            ),
+            (
+                Vec3::ZERO,
+                Light::Directional {
+                    direction: Vec3::new(-0.4, -1.0, -0.3).normalize(),
+                    color: Vec3::splat(0.6),
+                },
+            ),
+        ],
+    }
+}
+
+fn outdoors(name: &str, ground: Material, sun: Vec3) -> SetDesc {
+    SetDesc {
+        name: name.into(),
+        marks: vec![
+            ("centre".into(), Vec3::new(0.0, 0.0, -3.0)),
+            ("left".into(), Vec3::new(-2.0, 0.0, -3.5)),
+            ("right".into(), Vec3::new(2.0, 0.0, -3.5)),
+            ("far".into(), Vec3::new(0.0, 0.0, -8.0)),
+        ],
+        entrance: Vec3::new(-6.0, 0.0, -6.0),
+        dressing: vec![Dressing {
+            mesh: "box".into(),
+            center: Vec3::new(0.0, 0.3, -5.0),
+            half_extents: Vec3::new(3.0, 0.3, 1.0),
+            material: ground,
+        }],
+        lights: vec![(
+            Vec3::ZERO,
+            Light::Directional {
+                direction: Vec3::new(0.3, -0.6, -0.7).normalize(),
+                color: sun,
+            },
+        )],
+    }
+}
+
+impl SetLibrary {
+    /// The sets of the bundled sample (a lighthouse on a rock): rooms of the
+    /// lighthouse, the slipway, the sea. Built from primitives, no downloads.
+    pub fn builtin() -> Self {
+        let stone = mat(0.55, 0.53, 0.5, 0.9);
+        let plaster = mat(0.75, 0.72, 0.66, 0.8);
+        let warm = Vec3::new(4.0, 3.2, 2.2);
+        Self {
+            sets: vec![
+                room("lamp_room", 5.0, 5.0, 3.2, stone, Vec3::new(6.0, 5.5, 4.0)),
+                room("gallery", 6.0, 4.0, 3.0, stone, Vec3::new(2.0, 2.0, 2.2)),
+                room("kitchen", 4.5, 4.0, 2.6, plaster, warm),
+                room("landing", 3.5, 3.5, 2.8, plaster, warm),
+                room(
+                    "radio_room",
+                    3.0,
+                    3.0,
+                    2.5,
+                    plaster,
+                    Vec3::new(2.5, 3.0, 3.5),
+                ),
+                room("blackout", 5.0, 5.0, 3.2, stone, Vec3::new(0.2, 0.2, 0.3)),
+                room("stairwell", 3.0, 3.0, 4.0, stone, Vec3::new(1.5, 1.3, 1.0)),
+                room(
+                    "title_card",
+                    8.0,
+                    8.0,
+                    4.0,
+                    mat(0.05, 0.05, 0.06, 1.0),
+                    Vec3::splat(0.5),
+                ),
+                outdoors(
+                    "the_gut",
+                    mat(0.2, 0.22, 0.24, 0.4),
+                    Vec3::new(1.5, 1.6, 1.8),
+                ),
+                outdoors("slip", mat(0.3, 0.28, 0.25, 0.95), Vec3::new(3.0, 2.8, 2.5)),
+                outdoors(
+                    "rogue_wave",
+                    mat(0.1, 0.15, 0.2, 0.3),
+                    Vec3::new(1.0, 1.2, 1.5),
+                ),
+                outdoors(
+                    "distant_flare",
+                    mat(0.12, 0.12, 0.15, 0.9),
+                    Vec3::new(0.4, 0.4, 0.6),
+                ),
+            ],
+        }
+    }
+
+    /// Adds or replaces a set (a creator's glTF set, once loaded).
+    pub fn insert(&mut self, set: SetDesc) {
+        self.sets.retain(|s| s.name != set.name);
+        self.sets.push(set);
+    }
+
+    /// The set for a scene name: exact; else the longest set name the scene
+    /// name starts or ends with (`lamp_room_dark`, `dawn_slip`); else a
+    /// placeholder room, so the film goes on.
+    pub fn resolve(&self, scene: &str) -> (SetDesc, Resolved) {
+        if let Some(s) = self.sets.iter().find(|s| s.name == scene) {
+            return (s.clone(), Resolved::Exact);
+        }
+        let variant = self
+            .sets
+            .iter()
+            .filter(|s| {
+                scene.starts_with(&format!("{}_", s.name))
+                    || scene.ends_with(&format!("_{}", s.name))
+            })
+            .max_by_key(|s| s.name.len());
+        match variant {
+            Some(s) => (s.clone(), Resolved::Variant),
+            None => {
+                let mut p = room(
+                    "placeholder",
+                    5.0,
+                    5.0,
+                    3.0,
+                    mat(0.5, 0.5, 0.5, 0.9),
+                    Vec3::splat(3.0),
+                );
+                p.name = format!("placeholder for {scene}");
+                (p, Resolved::Placeholder)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scene_of_the_sample_has_a_set() {
+        let lib = SetLibrary::builtin();
+        let sample = include_str!("../../../assets/stories/lighthouse.ink");
+        let mut n = 0;
+        for line in sample.lines() {
+            for tag in line.split('#').skip(1) {
+                if let Some(scene) = tag.trim().strip_prefix("scene:") {
+                    let scene = scene.trim().trim_end_matches(']').trim();
+                    let (_, how) = lib.resolve(scene);
+                    assert_ne!(how, Resolved::Placeholder, "no set for scene `{scene}`");
+                    n += 1;
+                }
+            }
+        }
+        assert!(n >= 20, "{n} scene tags");
+        assert_eq!(lib.resolve("lamp_room_dark").1, Resolved::Variant);
+        assert_eq!(lib.resolve("lamp_room_dark").0.name, "lamp_room");
+        assert_eq!(lib.resolve("dawn_slip").0.name, "slip");
+    }
+
+    #[test]
+    fn unknown_scenes_get_a_placeholder() {
+        let (s, how) = SetLibrary::builtin().resolve("moon_base");
+        assert_eq!(how, Resolved::Placeholder);
+        assert!(s.name.contains("moon_base"));
+        assert!(!s.marks.is_empty());
+    }
+}

@@ -1,0 +1,416 @@
+//! The staging system: story directives become entities and changes.
+
+use std::collections::BTreeMap;
+
+use glam::{Vec3, Vec4};
+use hecs::{Entity, World};
+use rapier3d::prelude::ColliderHandle;
+use showrunner_core::{Directive, Fate, Palette, Stakes};
+
+use crate::components::{Character, Mark, Material, Mesh, Pose, Prop, SetPiece, Transform};
+use crate::physics::{remove_prop, spawn_prop, PhysicsContext};
+use crate::sets::{Resolved, SetLibrary};
+
+/// What the author's directives have set so far: read by the renderer
+/// (palette, intensity) and the front end (shot length).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    /// The last `scene:`.
+    pub scene: Option<String>,
+    /// The set staging it.
+    pub set: Option<String>,
+    /// The author's palette (the director grades from it).
+    pub palette: Palette,
+    /// The author's intensity, 0..=1.
+    pub intensity: f32,
+    /// The last `shot:` length, seconds.
+    pub shot_s: Option<f32>,
+    /// The last `stakes:`.
+    pub stakes: Stakes,
+    /// The ending reached.
+    pub ending: Option<String>,
+    /// Fates decided so far (the dead stay out of the frame).
+    pub fates: BTreeMap<String, Fate>,
+    /// Characters in casting order (mark assignment follows it).
+    pub cast: Vec<String>,
+    /// Problems staged around (a scene with no set), for the log.
+    pub warnings: Vec<String>,
+    marks: Vec<Vec3>,
+    entrance: Vec3,
+    set_colliders: Vec<ColliderHandle>,
+    debris: u32,
+}
+
+impl Default for Stage {
+    fn default() -> Self {
+        Self {
+            scene: None,
+            set: None,
+            palette: Palette::Neutral,
+            intensity: 0.3,
+            shot_s: None,
+            stakes: Stakes::Low,
+            ending: None,
+            fates: BTreeMap::new(),
+            cast: Vec::new(),
+            warnings: Vec::new(),
+            marks: vec![Vec3::new(0.0, 0.0, -2.5)],
+            entrance: Vec3::new(2.0, 0.0, -4.0),
+            set_colliders: Vec::new(),
+            debris: 0,
+        }
+    }
+}
+
+fn character_color(id: &str) -> Vec4 {
+    // A stable, distinct costume colour per character.
+    let h = id.bytes().fold(2166136261u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(16777619)
+    });
+    let c = |k: u32| 0.25 + 0.6 * (((h >> k) & 0xff) as f32 / 255.0);
+    Vec4::new(c(0), c(8), c(16), 1.0)
+}
+
+fn find_character(world: &World, id: &str) -> Option<Entity> {
+    world
+        .query::<(Entity, &Character)>()
+        .iter()
+        .find(|(_, c)| c.id == id)
+        .map(|(e, _)| e)
+}
+
+fn spawn_character(world: &mut World, stage: &Stage, id: &str, role: &str) -> Entity {
+    world.spawn((
+        Transform::at(stage.entrance),
+        Mesh("character".into()),
+        Material {
+            base_color: character_color(id),
+            roughness: 0.7,
+            ..Material::default()
+        },
+        Character {
+            id: id.into(),
+            role: role.into(),
+            fate: Fate::Alive,
+            target: stage.entrance,
+            walk_speed: 1.1,
+        },
+        Pose::default(),
+    ))
+}
+
+fn assign_marks(world: &mut World, stage: &Stage) {
+    for c in world.query_mut::<&mut Character>() {
+        let i = stage.cast.iter().position(|x| *x == c.id).unwrap_or(0);
+        c.target = stage.marks[i % stage.marks.len()];
+    }
+}
+
+fn build_set(
+    world: &mut World,
+    stage: &mut Stage,
+    physics: &mut PhysicsContext,
+    library: &SetLibrary,
+    scene: &str,
+) {
+    // Strike the old set: its entities, props' bodies and static colliders.
+    let old: Vec<Entity> = world
+        .query::<(Entity, &SetPiece)>()
+        .iter()
+        .map(|(e, _)| e)
+        .collect();
+    for e in old {
+        if let Ok(p) = world.get::<&Prop>(e).map(|p| *p) {
+            remove_prop(physics, &p);
+        }
+        let _ = world.despawn(e);
+    }
+    for h in stage.set_colliders.drain(..) {
+        physics.world.remove_collider(h);
+    }
+    let (set, how) = library.resolve(scene);
+    if how == Resolved::Placeholder {
+        stage.warnings.push(format!(
+            "scene `{scene}`: no set of that name; staged in a placeholder room"
+        ));
+    }
+    for d in &set.dressing {
+        world.spawn((
+            Transform {
+                translation: d.center,
+                scale: d.half_extents * 2.0,
+                ..Transform::default()
+            },
+            Mesh(d.mesh.clone()),
+            d.material,
+            SetPiece,
+        ));
+        stage
+            .set_colliders
+            .push(physics.add_static_box(d.center, d.half_extents));
+    }
+    for (pos, light) in &set.lights {
+        world.spawn((Transform::at(*pos), *light, SetPiece));
+    }
+    for (name, pos) in &set.marks {
+        world.spawn((Transform::at(*pos), Mark(name.clone()), SetPiece));
+    }
+    stage.marks = set.marks.iter().map(|(_, p)| *p).collect();
+    stage.entrance = set.entrance;
+    stage.set = Some(set.name);
+    stage.scene = Some(scene.into());
+    assign_marks(world, stage);
+}
+
+/// Applies one beat's directives to the world, in order.
+pub fn staging_system(
+    world: &mut World,
+    stage: &mut Stage,
+    physics: &mut PhysicsContext,
+    library: &SetLibrary,
+    directives: &[Directive],
+) {
+    for d in directives {
+        match d {
+            Directive::Scene(s) if stage.scene.as_deref() != Some(s) => {
+                build_set(world, stage, physics, library, s)
+            }
+            Directive::Scene(_) => {}
+            Directive::Shot(s) => stage.shot_s = Some(*s),
+            Directive::Palette(p) => stage.palette = *p,
+            Directive::Intensity(i) => stage.intensity = *i,
+            Directive::Ending(e) => stage.ending = Some(e.clone()),
+            Directive::Cast { role, actor } => {
+                if actor == "viewer" {
+                    continue; // the viewer is the camera, not a body on stage
+                }
+                if !stage.cast.contains(actor) {
+                    stage.cast.push(actor.clone());
+                }
+                if stage.fates.get(actor) == Some(&Fate::Dead) {
+                    continue;
+                }
+                match find_character(world, actor) {
+                    Some(e) => {
+                        if let Ok(mut c) = world.get::<&mut Character>(e) {
+                            c.role = role.clone();
+                        }
+                    }
+                    None => {
+                        spawn_character(world, stage, actor, role);
+                    }
+                }
+                assign_marks(world, stage);
+            }
+            Directive::Fate { character, fate } => {
+                stage.fates.insert(character.clone(), *fate);
+                let found = find_character(world, character);
+                match (fate, found) {
+                    (Fate::Dead, Some(e)) => {
+                        let _ = world.despawn(e);
+                    }
+                    (Fate::Alive, None) if stage.cast.contains(character) => {
+                        spawn_character(world, stage, character, character);
+                        assign_marks(world, stage);
+                    }
+                    (_, Some(e)) => {
+                        if let Ok(mut c) = world.get::<&mut Character>(e) {
+                            c.fate = *fate;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Directive::Stakes(s) => {
+                stage.stakes = *s;
+                if *s == Stakes::High {
+                    spawn_debris(world, stage, physics);
+                }
+            }
+        }
+    }
+}
+
+/// High stakes: a few loose things fall and tumble near the marks.
+fn spawn_debris(world: &mut World, stage: &mut Stage, physics: &mut PhysicsContext) {
+    for k in 0..3u32 {
+        let n = stage.debris;
+        stage.debris += 1;
+        let mark = stage.marks[(n as usize) % stage.marks.len()];
+        // A deterministic scatter (golden-angle spiral), no randomness.
+        let a = n as f32 * 2.399_963;
+        let offset = Vec3::new(a.cos(), 0.0, a.sin()) * (0.6 + 0.2 * k as f32);
+        spawn_prop(
+            world,
+            physics,
+            "crate",
+            Material {
+                base_color: Vec4::new(0.45, 0.3, 0.18, 1.0),
+                roughness: 0.85,
+                ..Material::default()
+            },
+            Vec3::new(0.18, 0.12, 0.15),
+            mark + offset + Vec3::Y * (2.5 + 0.4 * k as f32),
+            Vec3::new(-offset.x, 0.0, -offset.z) * 0.5,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::Light;
+    use crate::physics::physics_system;
+
+    struct Fixture {
+        world: World,
+        stage: Stage,
+        physics: PhysicsContext,
+        library: SetLibrary,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            Self {
+                world: World::new(),
+                stage: Stage::default(),
+                physics: PhysicsContext::new(),
+                library: SetLibrary::builtin(),
+            }
+        }
+        fn stage(&mut self, tags: &[&str]) {
+            let ds: Vec<Directive> = tags
+                .iter()
+                .filter_map(|t| Directive::parse(t).unwrap())
+                .collect();
+            staging_system(
+                &mut self.world,
+                &mut self.stage,
+                &mut self.physics,
+                &self.library,
+                &ds,
+            );
+        }
+        fn count<C: hecs::Component>(&self) -> usize {
+            self.world.query::<&C>().iter().count()
+        }
+        fn character(&self, id: &str) -> Option<Character> {
+            self.world
+                .query::<&Character>()
+                .iter()
+                .find(|c| c.id == id)
+                .cloned()
+        }
+    }
+
+    #[test]
+    fn a_scene_builds_its_set_and_a_new_scene_strikes_it() {
+        let mut f = Fixture::new();
+        f.stage(&["scene: kitchen"]);
+        assert_eq!(f.stage.set.as_deref(), Some("kitchen"));
+        assert_eq!(f.count::<Mark>(), 4);
+        assert_eq!(f.count::<Light>(), 2);
+        let colliders = f.physics.world.colliders.len();
+        f.stage(&["scene: dawn_slip"]);
+        assert_eq!(f.stage.set.as_deref(), Some("slip"));
+        assert_eq!(f.count::<Light>(), 1, "the kitchen's lights are gone");
+        assert!(
+            f.physics.world.colliders.len() < colliders,
+            "the kitchen's walls are gone"
+        );
+        assert!(f.stage.warnings.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_scene_is_staged_in_a_placeholder_with_a_warning() {
+        let mut f = Fixture::new();
+        f.stage(&["scene: moon_base"]);
+        assert!(f.stage.set.as_deref().unwrap().contains("placeholder"));
+        assert!(f.stage.warnings[0].contains("moon_base"));
+        assert!(f.count::<Mark>() > 0);
+    }
+
+    #[test]
+    fn cast_brings_characters_on_to_their_marks() {
+        let mut f = Fixture::new();
+        f.stage(&[
+            "scene: lamp_room",
+            "cast: keeper=mara",
+            "cast: skipper=tomas",
+            "cast: newcomer=viewer",
+        ]);
+        assert_eq!(f.count::<Character>(), 2, "the viewer has no body");
+        let mara = f.character("mara").unwrap();
+        let tomas = f.character("tomas").unwrap();
+        assert_eq!(mara.role, "keeper");
+        assert_ne!(mara.target, tomas.target, "each to their own mark");
+        let t = f
+            .world
+            .query::<(&Character, &Transform)>()
+            .iter()
+            .next()
+            .map(|(_, t)| *t)
+            .unwrap();
+        assert_ne!(t.translation, mara.target, "they enter, then walk");
+    }
+
+    #[test]
+    fn fate_removes_or_keeps_a_character() {
+        let mut f = Fixture::new();
+        f.stage(&[
+            "scene: lamp_room",
+            "cast: keeper=mara",
+            "cast: skipper=tomas",
+        ]);
+        f.stage(&["fate: mara=alive"]);
+        assert!(f.character("mara").is_some());
+        f.stage(&["fate: tomas=dead"]);
+        assert!(f.character("tomas").is_none(), "the dead leave the frame");
+        f.stage(&["cast: skipper=tomas", "scene: kitchen"]);
+        assert!(f.character("tomas").is_none(), "and stay out of it");
+        assert!(
+            f.character("mara").is_some(),
+            "the living follow the story to the next set"
+        );
+    }
+
+    #[test]
+    fn high_stakes_drop_things_that_land() {
+        let mut f = Fixture::new();
+        f.stage(&["scene: lamp_room", "stakes: low"]);
+        assert_eq!(f.count::<Prop>(), 0);
+        f.stage(&["stakes: high"]);
+        assert_eq!(f.count::<Prop>(), 3);
+        for _ in 0..(3 * 90) {
+            physics_system(&mut f.world, &mut f.physics, 1.0 / 90.0);
+        }
+        for t in f
+            .world
+            .query::<(&Prop, &Transform)>()
+            .iter()
+            .map(|(_, t)| *t)
+        {
+            assert!(t.translation.y < 0.5, "landed: {t:?}");
+        }
+        // Striking the set removes the debris and its bodies.
+        let bodies = f.physics.world.bodies.len();
+        f.stage(&["scene: kitchen"]);
+        assert_eq!(f.count::<Prop>(), 0);
+        assert_eq!(f.physics.world.bodies.len(), bodies - 3);
+    }
+
+    #[test]
+    fn palette_intensity_shot_and_ending_are_recorded() {
+        let mut f = Fixture::new();
+        f.stage(&[
+            "palette: ember",
+            "intensity: 0.8",
+            "shot: 4",
+            "ending: dawn",
+        ]);
+        assert_eq!(f.stage.palette, Palette::Ember);
+        assert_eq!(f.stage.intensity, 0.8);
+        assert_eq!(f.stage.shot_s, Some(4.0));
+        assert_eq!(f.stage.ending.as_deref(), Some("dawn"));
+    }
+}
