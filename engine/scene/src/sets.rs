@@ -76,6 +76,12 @@ fn room(name: &str, w: f32, d: f32, h: f32, wall: Material, lamp: Vec3) -> SetDe
         ],
         entrance: Vec3::new(hw - 0.5, 0.0, -hd + 0.5),
         dressing: vec![
+            Dressing {
+                mesh: "box".into(),
+                center: Vec3::new(0.0, -0.05, 0.0),
+                half_extents: Vec3::new(hw, 0.05, hd),
+                material: mat(0.32, 0.24, 0.17, 0.7),
+            },
             wall_box(Vec3::new(0.0, hh, -hd), Vec3::new(hw, hh, 0.05)),
             wall_box(Vec3::new(-hw, hh, 0.0), Vec3::new(0.05, hh, hd)),
             wall_box(Vec3::new(hw, hh, 0.0), Vec3::new(0.05, hh, hd)),
@@ -115,12 +121,20 @@ fn outdoors(name: &str, ground: Material, sun: Vec3) -> SetDesc {
             ("far".into(), Vec3::new(0.0, 0.0, -8.0)),
         ],
         entrance: Vec3::new(-6.0, 0.0, -6.0),
-        dressing: vec![Dressing {
-            mesh: "box".into(),
-            center: Vec3::new(0.0, 0.3, -5.0),
-            half_extents: Vec3::new(3.0, 0.3, 1.0),
-            material: ground,
-        }],
+        dressing: vec![
+            Dressing {
+                mesh: "box".into(),
+                center: Vec3::new(0.0, -0.05, -6.0),
+                half_extents: Vec3::new(20.0, 0.05, 20.0),
+                material: ground,
+            },
+            Dressing {
+                mesh: "box".into(),
+                center: Vec3::new(0.0, 0.3, -5.0),
+                half_extents: Vec3::new(3.0, 0.3, 1.0),
+                material: mat(0.4, 0.38, 0.35, 0.9),
+            },
+        ],
         lights: vec![(
             Vec3::ZERO,
             Light::Directional {

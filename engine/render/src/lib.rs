@@ -1,0 +1,615 @@
+//! The Showrunner renderer on wgpu 30.0.2 — the version burn 0.22.1 uses, so
+//! one device serves rendering and the diffusion refiner.
+//!
+//! - **Stereo** into one 2-layer texture array (one pass per eye; multiview
+//!   is a later optimisation where the adapter has it).
+//! - **PBR-lite**: GGX specular + Lambert diffuse (`shaders/scene.wgsl`).
+//! - **Room light**: L2 spherical-harmonic ambient from
+//!   [`showrunner_light::LightEstimate`] plus one directional light.
+//! - **Tone map and grade**: exposure, ACES fit, then the director's warmth,
+//!   saturation and contrast ([`Grade`]); sRGB output.
+//! - **Reversed-Z** depth (near = 1, far = 0, compare `Greater`).
+//!
+//! The renderer never creates or owns a device: [`Renderer::new`] takes the
+//! `wgpu::Device` and `Queue` it is given (the XR runtime's on a headset;
+//! [`Gpu::headless`] makes one for tests and offline renders).
+
+pub mod mesh;
+
+use std::collections::HashMap;
+
+use glam::{Mat4, Vec3, Vec4};
+use showrunner_light::LightEstimate;
+use showrunner_scene::components::{Material, Mesh, Pose, Transform};
+use showrunner_scene::hecs::World;
+use wgpu::util::DeviceExt;
+
+use mesh::{MeshData, Vertex};
+
+/// The scene shader's source (validated by naga in the tests).
+pub const SCENE_WGSL: &str = include_str!("../../../shaders/scene.wgsl");
+
+/// Colour format of the eye textures.
+pub const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
+/// Depth format (reversed-Z).
+pub const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+
+/// What can go wrong setting up or using the renderer.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// No adapter (no GPU and no software Vulkan such as Mesa's lavapipe).
+    #[error("no GPU adapter: {0}; on a machine without a GPU install Mesa's lavapipe (Debian: mesa-vulkan-drivers)")]
+    NoAdapter(String),
+    /// The device could not be created.
+    #[error("cannot create the GPU device: {0}")]
+    Device(String),
+    /// Reading a frame back failed.
+    #[error("cannot read the frame back: {0}")]
+    Readback(String),
+}
+
+/// A device and queue made for headless work (tests, offline renders).
+pub struct Gpu {
+    /// The device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    /// What the adapter is, for logs and benchmark records.
+    pub adapter: wgpu::AdapterInfo,
+}
+
+impl Gpu {
+    /// A Vulkan device: the first hardware adapter, else a software one (lavapipe).
+    pub fn headless() -> Result<Self, RenderError> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::VULKAN,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            apply_limit_buckets: false,
+        }))
+        .map_err(|e| RenderError::NoAdapter(e.to_string()))?;
+        let info = adapter.get_info();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("showrunner"),
+            required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
+            ..Default::default()
+        }))
+        .map_err(|e| RenderError::Device(e.to_string()))?;
+        Ok(Self {
+            device,
+            queue,
+            adapter: info,
+        })
+    }
+}
+
+/// The director's colour grade, as the renderer applies it after tone mapping.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grade {
+    /// Exposure in EV (0 = as metered).
+    pub exposure_ev: f32,
+    /// −1 (cold) ..= 1 (warm).
+    pub warmth: f32,
+    /// 0 (grey) ..= 2 (vivid); 1 = as shot.
+    pub saturation: f32,
+    /// 0.5 ..= 1.5; 1 = as shot.
+    pub contrast: f32,
+}
+
+impl Default for Grade {
+    fn default() -> Self {
+        Self {
+            exposure_ev: 0.0,
+            warmth: 0.0,
+            saturation: 1.0,
+            contrast: 1.0,
+        }
+    }
+}
+
+/// One eye's camera.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EyeView {
+    /// Eye position in stage space.
+    pub position: Vec3,
+    /// World → view.
+    pub view: Mat4,
+    /// View → clip, reversed-Z.
+    pub projection: Mat4,
+}
+
+impl EyeView {
+    /// A symmetric eye looking from `position` towards `target` (y up), with a
+    /// reversed-Z infinite projection.
+    pub fn look_at(position: Vec3, target: Vec3, fov_y: f32, aspect: f32) -> Self {
+        Self {
+            position,
+            view: glam::camera::rh::view::look_at_mat4(position, target, Vec3::Y),
+            // wgpu's clip space: y up, depth 0..1 (the "directx" convention).
+            projection: glam::camera::rh::proj::directx::perspective_infinite_reverse(
+                fov_y, aspect, 0.05,
+            ),
+        }
+    }
+
+    /// Two eyes `ipd` apart around a head at `head` looking at `target`.
+    pub fn stereo(head: Vec3, target: Vec3, ipd: f32, fov_y: f32, aspect: f32) -> [Self; 2] {
+        let fwd = (target - head).normalize();
+        let right = fwd.cross(Vec3::Y).normalize();
+        [-0.5f32, 0.5].map(|s| {
+            let p = head + right * (s * ipd);
+            Self::look_at(p, p + fwd, fov_y, aspect)
+        })
+    }
+}
+
+/// Everything a frame needs besides the world.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameInputs {
+    /// Left and right eyes.
+    pub eyes: [EyeView; 2],
+    /// The room's light.
+    pub light: LightEstimate,
+    /// The set's key light: direction of travel and linear colour × intensity.
+    pub sun: (Vec3, Vec3),
+    /// The director's grade.
+    pub grade: Grade,
+}
+
+/// The stereo render target: a 2-layer colour array and a 2-layer depth array.
+pub struct RenderTarget {
+    /// Colour, `COLOR_FORMAT`, 2 layers (left, right).
+    pub color: wgpu::Texture,
+    /// Depth, `DEPTH_FORMAT`, 2 layers.
+    pub depth: wgpu::Texture,
+    /// Per-eye size in pixels.
+    pub size: (u32, u32),
+}
+
+impl RenderTarget {
+    /// Allocates a target of `width` × `height` per eye.
+    pub fn new(device: &wgpu::Device, width: u32, height: u32) -> Self {
+        let tex = |format, usage, label| {
+            device.create_texture(&wgpu::TextureDescriptor {
+                label: Some(label),
+                size: wgpu::Extent3d {
+                    width,
+                    height,
+                    depth_or_array_layers: 2,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format,
+                usage,
+                view_formats: &[],
+            })
+        };
+        Self {
+            color: tex(
+                COLOR_FORMAT,
+                wgpu::TextureUsages::RENDER_ATTACHMENT
+                    | wgpu::TextureUsages::COPY_SRC
+                    | wgpu::TextureUsages::TEXTURE_BINDING,
+                "eyes colour",
+            ),
+            depth: tex(
+                DEPTH_FORMAT,
+                wgpu::TextureUsages::RENDER_ATTACHMENT,
+                "eyes depth",
+            ),
+            size: (width, height),
+        }
+    }
+
+    fn layer(tex: &wgpu::Texture, layer: u32) -> wgpu::TextureView {
+        tex.create_view(&wgpu::TextureViewDescriptor {
+            dimension: Some(wgpu::TextureViewDimension::D2),
+            base_array_layer: layer,
+            array_layer_count: Some(1),
+            ..Default::default()
+        })
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct CameraUniform {
+    view_proj: [[f32; 4]; 4],
+    eye: [f32; 4],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct LightingUniform {
+    sh: [[f32; 4]; 9],
+    sun_dir: [f32; 4],
+    sun_color: [f32; 4],
+    grade: [f32; 4],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Instance {
+    model: [[f32; 4]; 4],
+    base_color: [f32; 4],
+    params: [f32; 4],
+}
+
+struct GpuMesh {
+    vertices: wgpu::Buffer,
+    indices: wgpu::Buffer,
+    count: u32,
+}
+
+/// The renderer. See the crate docs.
+pub struct Renderer {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    pipeline: wgpu::RenderPipeline,
+    bind_groups: [wgpu::BindGroup; 2],
+    cameras: [wgpu::Buffer; 2],
+    lighting: wgpu::Buffer,
+    meshes: HashMap<String, GpuMesh>,
+    instances: wgpu::Buffer,
+    capacity: usize,
+    scratch: Vec<(usize, Instance)>,
+    mesh_names: Vec<String>,
+    /// Mesh names the world asked for that do not exist (drawn as boxes).
+    pub missing_meshes: Vec<String>,
+}
+
+impl Renderer {
+    /// Builds the pipeline on the device it is given.
+    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> Self {
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("scene.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(SCENE_WGSL.into()),
+        });
+        let uniform = |binding| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("frame"),
+            entries: &[uniform(0), uniform(1)],
+        });
+        let buffer = |label, size: usize| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        let cameras = [
+            buffer("left camera", size_of::<CameraUniform>()),
+            buffer("right camera", size_of::<CameraUniform>()),
+        ];
+        let lighting = buffer("lighting", size_of::<LightingUniform>());
+        let bind_groups = [0, 1].map(|i| {
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("frame"),
+                layout: &layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: cameras[i].as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: lighting.as_entire_binding(),
+                    },
+                ],
+            })
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("scene"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let vertex_attrs = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3];
+        let instance_attrs = wgpu::vertex_attr_array![
+            2 => Float32x4, 3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4, 7 => Float32x4
+        ];
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("scene"),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[
+                    Some(wgpu::VertexBufferLayout {
+                        array_stride: size_of::<Vertex>() as u64,
+                        step_mode: wgpu::VertexStepMode::Vertex,
+                        attributes: &vertex_attrs,
+                    }),
+                    Some(wgpu::VertexBufferLayout {
+                        array_stride: size_of::<Instance>() as u64,
+                        step_mode: wgpu::VertexStepMode::Instance,
+                        attributes: &instance_attrs,
+                    }),
+                ],
+            },
+            primitive: wgpu::PrimitiveState {
+                cull_mode: Some(wgpu::Face::Back),
+                ..Default::default()
+            },
+            depth_stencil: Some(wgpu::DepthStencilState {
+                format: DEPTH_FORMAT,
+                depth_write_enabled: Some(true),
+                depth_compare: Some(wgpu::CompareFunction::Greater),
+                stencil: Default::default(),
+                bias: Default::default(),
+            }),
+            multisample: Default::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(COLOR_FORMAT.into())],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let mut meshes = HashMap::new();
+        let upload = |m: &MeshData| GpuMesh {
+            vertices: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("vertices"),
+                contents: bytemuck::cast_slice(&m.vertices),
+                usage: wgpu::BufferUsages::VERTEX,
+            }),
+            indices: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("indices"),
+                contents: bytemuck::cast_slice(&m.indices),
+                usage: wgpu::BufferUsages::INDEX,
+            }),
+            count: m.indices.len() as u32,
+        };
+        let unit = MeshData::unit_box();
+        meshes.insert("box".to_owned(), upload(&unit));
+        meshes.insert("crate".to_owned(), upload(&unit));
+        meshes.insert("character".to_owned(), upload(&MeshData::character()));
+        let capacity = 1024;
+        Self {
+            instances: Self::instance_buffer(device, capacity),
+            capacity,
+            device: device.clone(),
+            queue: queue.clone(),
+            pipeline,
+            bind_groups,
+            cameras,
+            lighting,
+            mesh_names: meshes.keys().cloned().collect(),
+            meshes,
+            scratch: Vec::with_capacity(capacity),
+            missing_meshes: Vec::new(),
+        }
+    }
+
+    fn instance_buffer(device: &wgpu::Device, capacity: usize) -> wgpu::Buffer {
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("instances"),
+            size: (capacity * size_of::<Instance>()) as u64,
+            usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Encodes both eyes of one frame of `world` into `target`. The caller
+    /// submits the command buffer (on a headset, with the XR swapchain's).
+    pub fn render(
+        &mut self,
+        world: &World,
+        inputs: &FrameInputs,
+        target: &RenderTarget,
+    ) -> wgpu::CommandBuffer {
+        // Instances, grouped by mesh.
+        self.scratch.clear();
+        for (t, mesh, material, pose) in world
+            .query::<(&Transform, &Mesh, &Material, Option<&Pose>)>()
+            .iter()
+        {
+            let idx = match self.mesh_names.iter().position(|n| *n == mesh.0) {
+                Some(i) => i,
+                None => {
+                    if !self.missing_meshes.contains(&mesh.0) {
+                        self.missing_meshes.push(mesh.0.clone());
+                    }
+                    self.mesh_names.iter().position(|n| n == "box").unwrap_or(0)
+                }
+            };
+            let bob = pose.map_or(0.0, |p| p.bob);
+            let mut m = t.matrix();
+            m.w_axis.y += bob;
+            self.scratch.push((
+                idx,
+                Instance {
+                    model: m.to_cols_array_2d(),
+                    base_color: material.base_color.into(),
+                    params: [
+                        material.metallic,
+                        material.roughness,
+                        material.emissive.length(),
+                        0.0,
+                    ],
+                },
+            ));
+        }
+        self.scratch.sort_by_key(|(i, _)| *i);
+        if self.scratch.len() > self.capacity {
+            self.capacity = self.scratch.len().next_power_of_two();
+            self.instances = Self::instance_buffer(&self.device, self.capacity);
+        }
+        let data: Vec<Instance> = self.scratch.iter().map(|(_, i)| *i).collect();
+        self.queue
+            .write_buffer(&self.instances, 0, bytemuck::cast_slice(&data));
+
+        // Uniforms.
+        let irr = inputs.light.sh.irradiance();
+        let mut sh = [[0.0; 4]; 9];
+        for (k, c) in irr.0.iter().enumerate() {
+            sh[k] = (*c / std::f32::consts::PI).extend(0.0).into();
+        }
+        let g = inputs.grade;
+        let lighting = LightingUniform {
+            sh,
+            sun_dir: inputs.sun.0.normalize_or(Vec3::NEG_Y).extend(0.0).into(),
+            sun_color: inputs.sun.1.extend(0.0).into(),
+            grade: Vec4::new(
+                (g.exposure_ev + inputs.light.exposure_ev).exp2(),
+                g.warmth,
+                g.saturation,
+                g.contrast,
+            )
+            .into(),
+        };
+        self.queue
+            .write_buffer(&self.lighting, 0, bytemuck::bytes_of(&lighting));
+        for (eye, buf) in inputs.eyes.iter().zip(&self.cameras) {
+            let u = CameraUniform {
+                view_proj: (eye.projection * eye.view).to_cols_array_2d(),
+                eye: eye.position.extend(1.0).into(),
+            };
+            self.queue.write_buffer(buf, 0, bytemuck::bytes_of(&u));
+        }
+
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
+        for layer in 0..2u32 {
+            let color = RenderTarget::layer(&target.color, layer);
+            let depth = RenderTarget::layer(&target.depth, layer);
+            let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some(if layer == 0 { "left eye" } else { "right eye" }),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &color,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color {
+                            r: 0.01,
+                            g: 0.01,
+                            b: 0.015,
+                            a: 1.0,
+                        }),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &depth,
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(0.0), // reversed-Z: far is 0
+                        store: wgpu::StoreOp::Discard,
+                    }),
+                    stencil_ops: None,
+                }),
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind_groups[layer as usize], &[]);
+            pass.set_vertex_buffer(1, self.instances.slice(..));
+            let mut start = 0;
+            while start < self.scratch.len() {
+                let mesh_idx = self.scratch[start].0;
+                let end = start
+                    + self.scratch[start..]
+                        .iter()
+                        .take_while(|(i, _)| *i == mesh_idx)
+                        .count();
+                let mesh = &self.meshes[&self.mesh_names[mesh_idx]];
+                pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+                pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+                pass.draw_indexed(0..mesh.count, 0, start as u32..end as u32);
+                start = end;
+            }
+        }
+        enc.finish()
+    }
+}
+
+/// Reads one eye of a target back to the CPU as tightly packed RGBA8 (sRGB).
+/// For tests and offline renders; it waits for the GPU.
+pub fn read_eye(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    target: &RenderTarget,
+    layer: u32,
+) -> Result<Vec<u8>, RenderError> {
+    let (w, h) = target.size;
+    let row = w * 4;
+    let padded =
+        row.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    let buf = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("readback"),
+        size: u64::from(padded * h),
+        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+        mapped_at_creation: false,
+    });
+    let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+        label: Some("readback"),
+    });
+    enc.copy_texture_to_buffer(
+        wgpu::TexelCopyTextureInfo {
+            texture: &target.color,
+            mip_level: 0,
+            origin: wgpu::Origin3d {
+                x: 0,
+                y: 0,
+                z: layer,
+            },
+            aspect: wgpu::TextureAspect::All,
+        },
+        wgpu::TexelCopyBufferInfo {
+            buffer: &buf,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded),
+                rows_per_image: Some(h),
+            },
+        },
+        wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        },
+    );
+    queue.submit([enc.finish()]);
+    let slice = buf.slice(..);
+    let (tx, rx) = std::sync::mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| RenderError::Readback(e.to_string()))?;
+    rx.recv()
+        .map_err(|e| RenderError::Readback(e.to_string()))?
+        .map_err(|e| RenderError::Readback(e.to_string()))?;
+    let data = slice
+        .get_mapped_range()
+        .map_err(|e| RenderError::Readback(e.to_string()))?;
+    let mut out = Vec::with_capacity((row * h) as usize);
+    for y in 0..h {
+        let s = (y * padded) as usize;
+        out.extend_from_slice(&data[s..s + row as usize]);
+    }
+    drop(data);
+    buf.unmap();
+    Ok(out)
+}

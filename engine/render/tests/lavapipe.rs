@@ -1,0 +1,271 @@
+//! The renderer on a real Vulkan device: Mesa's lavapipe on CI (install
+//! `mesa-vulkan-drivers`), any GPU elsewhere. Frames are small (96×96 per eye).
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use showrunner_core::Directive;
+use showrunner_light::{LightEstimate, Sh9};
+use showrunner_render::{
+    read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer, SCENE_WGSL,
+};
+use showrunner_scene::components::{Character, Transform};
+use showrunner_scene::glam::Vec3;
+use showrunner_scene::hecs::World;
+use showrunner_scene::physics::PhysicsContext;
+use showrunner_scene::sets::SetLibrary;
+use showrunner_scene::staging::{staging_system, Stage};
+
+const W: u32 = 96;
+
+#[test]
+fn shaders_validate_with_naga() {
+    let module = naga::front::wgsl::parse_str(SCENE_WGSL).expect("scene.wgsl parses");
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .expect("scene.wgsl validates");
+}
+
+/// One device for the whole file: lavapipe is slow to start.
+static GPU: Mutex<Option<(Gpu, Renderer)>> = Mutex::new(None);
+
+fn with_renderer<R>(f: impl FnOnce(&Gpu, &mut Renderer) -> R) -> R {
+    let mut g = GPU.lock().unwrap_or_else(|e| e.into_inner());
+    if g.is_none() {
+        let gpu = Gpu::headless().unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "adapter: {} ({:?})",
+            gpu.adapter.name, gpu.adapter.device_type
+        );
+        let r = Renderer::new(&gpu.device, &gpu.queue);
+        *g = Some((gpu, r));
+    }
+    let (gpu, r) = g.as_mut().unwrap();
+    f(gpu, r)
+}
+
+fn world(tags: &[&str]) -> World {
+    let mut world = World::new();
+    let mut stage = Stage::default();
+    let mut physics = PhysicsContext::new();
+    let ds: Vec<Directive> = tags
+        .iter()
+        .filter_map(|t| Directive::parse(t).unwrap())
+        .collect();
+    staging_system(
+        &mut world,
+        &mut stage,
+        &mut physics,
+        &SetLibrary::builtin(),
+        &ds,
+    );
+    // Everyone already on their mark.
+    for (t, c) in world.query_mut::<(&mut Transform, &Character)>() {
+        t.translation = c.target;
+    }
+    world
+}
+
+fn room_light(scale: f32) -> LightEstimate {
+    let mut sh = Sh9::ambient(Vec3::splat(0.25 * scale));
+    sh.add_directional(Vec3::new(-0.3, 1.0, 0.2), Vec3::splat(1.5 * scale));
+    LightEstimate {
+        sh,
+        ..LightEstimate::default()
+    }
+}
+
+fn inputs(light: LightEstimate, grade: Grade) -> FrameInputs {
+    FrameInputs {
+        eyes: EyeView::stereo(
+            Vec3::new(0.0, 1.6, 0.5),
+            Vec3::new(0.0, 1.0, -2.5),
+            0.064,
+            1.4,
+            1.0,
+        ),
+        light,
+        sun: (Vec3::new(-0.4, -1.0, -0.3), Vec3::splat(1.2)),
+        grade,
+    }
+}
+
+/// Renders both eyes; returns RGBA8 per eye.
+fn render(world: &World, inputs: &FrameInputs) -> [Vec<u8>; 2] {
+    with_renderer(|gpu, r| {
+        let target = RenderTarget::new(&gpu.device, W, W);
+        let cmd = r.render(world, inputs, &target);
+        gpu.queue.submit([cmd]);
+        [0, 1].map(|eye| read_eye(&gpu.device, &gpu.queue, &target, eye).unwrap())
+    })
+}
+
+fn linear(c: u8) -> f32 {
+    let v = f32::from(c) / 255.0;
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+fn mean_rgb(px: &[u8]) -> Vec3 {
+    let n = px.len() / 4;
+    let s: Vec3 = px
+        .chunks(4)
+        .map(|p| Vec3::new(linear(p[0]), linear(p[1]), linear(p[2])))
+        .sum();
+    s / n as f32
+}
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let mse: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
+        .sum::<f64>()
+        / a.len() as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
+}
+
+#[test]
+fn a_staged_scene_renders_in_stereo() {
+    let w = world(&[
+        "scene: lamp_room",
+        "cast: keeper=mara",
+        "cast: skipper=tomas",
+    ]);
+    let [l, r] = render(&w, &inputs(room_light(1.0), Grade::default()));
+    let lum: Vec<f32> = l
+        .chunks(4)
+        .map(|p| f32::from(p[0]) + f32::from(p[1]) + f32::from(p[2]))
+        .collect();
+    let mean = lum.iter().sum::<f32>() / lum.len() as f32;
+    let var = lum.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / lum.len() as f32;
+    assert!(
+        mean > 30.0 && var.sqrt() > 10.0,
+        "not blank: mean {mean}, sd {}",
+        var.sqrt()
+    );
+    assert_ne!(l, r, "the eyes see from different places");
+    assert!(psnr(&l, &r) > 12.0, "but the same scene");
+}
+
+#[test]
+fn a_warmer_grade_makes_the_frame_warmer() {
+    let w = world(&["scene: kitchen", "cast: keeper=mara"]);
+    let cold = mean_rgb(
+        &render(
+            &w,
+            &inputs(
+                room_light(1.0),
+                Grade {
+                    warmth: -0.8,
+                    ..Grade::default()
+                },
+            ),
+        )[0],
+    );
+    let warm = mean_rgb(
+        &render(
+            &w,
+            &inputs(
+                room_light(1.0),
+                Grade {
+                    warmth: 0.8,
+                    ..Grade::default()
+                },
+            ),
+        )[0],
+    );
+    assert!(
+        warm.x / warm.z > cold.x / cold.z * 1.2,
+        "warm {warm} vs cold {cold}"
+    );
+}
+
+#[test]
+fn a_brighter_room_makes_a_brighter_frame() {
+    let w = world(&["scene: kitchen", "cast: keeper=mara"]);
+    let luma = |v: Vec3| v.dot(Vec3::new(0.2126, 0.7152, 0.0722));
+    let dim = luma(mean_rgb(
+        &render(&w, &inputs(room_light(0.5), Grade::default()))[0],
+    ));
+    let bright = luma(mean_rgb(
+        &render(&w, &inputs(room_light(2.0), Grade::default()))[0],
+    ));
+    assert!(bright > dim * 1.3, "bright {bright} vs dim {dim}");
+}
+
+#[test]
+fn a_fate_removes_or_keeps_the_character_in_the_frame() {
+    let i = inputs(room_light(1.0), Grade::default());
+    let alive = render(
+        &world(&["scene: lamp_room", "cast: keeper=mara", "fate: mara=alive"]),
+        &i,
+    );
+    let dead = render(
+        &world(&["scene: lamp_room", "cast: keeper=mara", "fate: mara=dead"]),
+        &i,
+    );
+    let empty = render(&world(&["scene: lamp_room"]), &i);
+    assert_eq!(
+        dead, empty,
+        "the dead leave the frame: the same picture as a room without her"
+    );
+    let changed = alive[0]
+        .chunks(4)
+        .zip(empty[0].chunks(4))
+        .filter(|(a, b)| a != b)
+        .count();
+    let share = changed as f32 / (W * W) as f32;
+    assert!(
+        share > 0.02,
+        "the living stay in it: {:.1}% of pixels",
+        share * 100.0
+    );
+}
+
+fn golden_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/lamp_room_left.png")
+}
+
+#[test]
+fn golden_image_within_40_db() {
+    let w = world(&[
+        "scene: lamp_room",
+        "cast: keeper=mara",
+        "cast: skipper=tomas",
+    ]);
+    let [l, _] = render(&w, &inputs(room_light(1.0), Grade::default()));
+    let path = golden_path();
+    if std::env::var_os("SHOWRUNNER_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut enc = png::Encoder::new(std::fs::File::create(&path).unwrap(), W, W);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header().unwrap().write_image_data(&l).unwrap();
+        eprintln!("blessed {}", path.display());
+    }
+    let dec = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; create it with SHOWRUNNER_BLESS=1 and check the picture",
+                path.display()
+            )
+        }),
+    ));
+    let mut rd = dec.read_info().unwrap();
+    let mut golden = vec![0; rd.output_buffer_size().unwrap()];
+    let info = rd.next_frame(&mut golden).unwrap();
+    golden.truncate(info.buffer_size());
+    let p = psnr(&l, &golden);
+    assert!(p >= 40.0, "PSNR {p:.1} dB against {}", path.display());
+}
