@@ -4,6 +4,7 @@
 //! the headless screening loop in [`screen`], simulated viewers in [`viewer`].
 
 mod persist;
+mod report;
 mod screen;
 mod sensors;
 mod viewer;
@@ -78,6 +79,13 @@ enum Command {
         /// Pause this many wall-clock milliseconds after each beat (demos, crash tests).
         #[arg(long, default_value_t = 0, value_name = "MS")]
         beat_delay_ms: u64,
+        /// Also render: a still per beat in DIR/frames, a contact sheet, a plot of
+        /// engagement and decisions, and DIR/report.html (GPU, or lavapipe without one).
+        #[arg(long, conflicts_with = "resume")]
+        render: bool,
+        /// With --render, also this many frames per second of each beat.
+        #[arg(long, default_value_t = 0.0, value_name = "FPS", requires = "render")]
+        render_fps: f32,
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
@@ -172,6 +180,8 @@ fn run() -> Result<ExitCode> {
             resume,
             force,
             beat_delay_ms,
+            render,
+            render_fps,
         } => {
             let story = load_story(story.as_deref())?;
             let config = match &director {
@@ -199,6 +209,7 @@ fn run() -> Result<ExitCode> {
                 resume,
                 force,
                 beat_delay_ms,
+                render: render.then_some(render_fps),
             })?;
             let c = &summary["counts"];
             println!(
@@ -215,6 +226,9 @@ fn run() -> Result<ExitCode> {
                 summary["fates"]
             );
             println!("decisions: {}", out.join("decisions.jsonl").display());
+            if render {
+                println!("report: {}", out.join("report.html").display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::DirectorDefaults => {

@@ -133,6 +133,9 @@ pub struct ScreenArgs {
     pub force: bool,
     /// Wall-clock pause per beat (for demos and crash tests).
     pub beat_delay_ms: u64,
+    /// Render frames and a report: `Some(fps)`, one still per beat plus
+    /// `fps` frames per second of each beat (0 for stills only).
+    pub render: Option<f32>,
 }
 
 /// The author's staging state, as the directives set it.
@@ -248,6 +251,7 @@ struct Screening {
     sim: Option<SimViewer>,
     recording: Option<Recording>,
     heart: Option<HeartReplay>,
+    recorder: Option<crate::report::Recorder>,
     s: Session,
     decisions: fs::File,
     out: PathBuf,
@@ -383,6 +387,14 @@ impl Screening {
         }
         let tick = tick.expect("a beat lasts at least one tick");
         self.s.counts.beats += 1;
+        if let Some(r) = &mut self.recorder {
+            r.beat(
+                self.s.counts.beats,
+                &beat.directives,
+                self.s.clock_s - t_start,
+                &tick.grade,
+            )?;
+        }
         let g = tick.grade;
         let line = json!({
             "beat": self.s.counts.beats,
@@ -633,6 +645,10 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         sim,
         recording,
         heart,
+        recorder: match args.render {
+            Some(fps) => Some(crate::report::Recorder::new(&out, fps)?),
+            None => None,
+        },
         s: session,
         decisions,
         out: out.clone(),
@@ -661,6 +677,9 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
     let mut text = serde_json::to_string_pretty(&summary)?;
     text.push('\n');
     write_atomic(&out.join("summary.json"), text.as_bytes())?;
+    if let Some(r) = &sc.recorder {
+        r.finish(&out, &summary)?;
+    }
     sc.s.finished = true;
     sc.save()?;
     Ok(summary)

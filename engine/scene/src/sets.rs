@@ -68,11 +68,26 @@ fn room(name: &str, w: f32, d: f32, h: f32, wall: Material, lamp: Vec3) -> SetDe
     };
     SetDesc {
         name: name.into(),
+        // In front of the viewer's seat (the origin), spread across the room.
         marks: vec![
-            ("centre".into(), Vec3::new(0.0, 0.0, -2.5)),
-            ("left".into(), Vec3::new(-1.4, 0.0, -2.2)),
-            ("right".into(), Vec3::new(1.4, 0.0, -2.2)),
-            ("back".into(), Vec3::new(0.0, 0.0, -hd + 0.8)),
+            ("centre".into(), Vec3::new(0.0, 0.0, -(hd - 0.6))),
+            (
+                "left".into(),
+                Vec3::new(-(hw - 0.5).min(1.3), 0.0, -(hd - 0.9)),
+            ),
+            (
+                "right".into(),
+                Vec3::new((hw - 0.5).min(1.3), 0.0, -(hd - 0.9)),
+            ),
+            (
+                "back left".into(),
+                Vec3::new(-(hw * 0.35), 0.0, -(hd - 0.3)),
+            ),
+            ("back right".into(), Vec3::new(hw * 0.35, 0.0, -(hd - 0.3))),
+            (
+                "far left".into(),
+                Vec3::new(-(hw - 0.35), 0.0, -(hd - 0.35)),
+            ),
         ],
         entrance: Vec3::new(hw - 0.5, 0.0, -hd + 0.5),
         dressing: vec![
@@ -119,6 +134,8 @@ fn outdoors(name: &str, ground: Material, sun: Vec3) -> SetDesc {
             ("left".into(), Vec3::new(-2.0, 0.0, -3.5)),
             ("right".into(), Vec3::new(2.0, 0.0, -3.5)),
             ("far".into(), Vec3::new(0.0, 0.0, -8.0)),
+            ("far left".into(), Vec3::new(-3.0, 0.0, -6.0)),
+            ("far right".into(), Vec3::new(3.0, 0.0, -6.0)),
         ],
         entrance: Vec3::new(-6.0, 0.0, -6.0),
         dressing: vec![

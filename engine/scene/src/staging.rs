@@ -308,7 +308,7 @@ mod tests {
         let mut f = Fixture::new();
         f.stage(&["scene: kitchen"]);
         assert_eq!(f.stage.set.as_deref(), Some("kitchen"));
-        assert_eq!(f.count::<Mark>(), 4);
+        assert_eq!(f.count::<Mark>(), 6);
         assert_eq!(f.count::<Light>(), 2);
         let colliders = f.physics.world.colliders.len();
         f.stage(&["scene: dawn_slip"]);

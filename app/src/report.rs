@@ -1,0 +1,356 @@
+//! `screen --render`: what the viewer saw and why. It stages every beat in a
+//! scene, renders it (left eye) with the director's grade, and at the end
+//! writes a contact sheet, a plot of engagement and decisions over time, and
+//! `report.html` tying them together.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+use showrunner_core::Directive;
+use showrunner_light::{LightEstimate, Sh9};
+use showrunner_render::{read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer};
+use showrunner_scene::animation::{gesture_system, locomotion_system};
+use showrunner_scene::glam::Vec3;
+use showrunner_scene::hecs::World;
+use showrunner_scene::physics::{physics_system, PhysicsContext};
+use showrunner_scene::sets::SetLibrary;
+use showrunner_scene::staging::{staging_system, Stage};
+
+/// Frame size of the rendered stills.
+const W: u32 = 320;
+const H: u32 = 180;
+/// Animation step while a beat plays, seconds.
+const STEP: f32 = 1.0 / 30.0;
+
+/// Stages and renders a screening beat by beat.
+pub struct Recorder {
+    gpu: Gpu,
+    renderer: Renderer,
+    target: RenderTarget,
+    world: World,
+    stage: Stage,
+    physics: PhysicsContext,
+    library: SetLibrary,
+    dir: PathBuf,
+    fps: f32,
+    clock: f32,
+    /// (beat number, file name relative to the output folder).
+    frames: Vec<(u64, String)>,
+}
+
+fn write_png(path: &Path, w: u32, h: u32, rgba: &[u8]) -> Result<()> {
+    let file =
+        fs::File::create(path).with_context(|| format!("{}: cannot write", path.display()))?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header()?.write_image_data(rgba)?;
+    Ok(())
+}
+
+impl Recorder {
+    /// Opens a GPU (lavapipe without one) and prepares `out/frames/`.
+    /// `fps` > 0 also renders that many frames per second of each beat.
+    pub fn new(out: &Path, fps: f32) -> Result<Self> {
+        let gpu = Gpu::headless().context("--render needs a GPU or Mesa's lavapipe")?;
+        let renderer = Renderer::new(&gpu.device, &gpu.queue);
+        let target = RenderTarget::new(&gpu.device, W, H);
+        let dir = out.join("frames");
+        if dir.exists() {
+            fs::remove_dir_all(&dir).with_context(|| format!("{}: cannot clear", dir.display()))?;
+        }
+        fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+        Ok(Self {
+            gpu,
+            renderer,
+            target,
+            world: World::new(),
+            stage: Stage::default(),
+            physics: PhysicsContext::new(),
+            library: SetLibrary::builtin(),
+            dir,
+            fps: fps.clamp(0.0, 10.0),
+            clock: 0.0,
+            frames: Vec::new(),
+        })
+    }
+
+    fn advance(&mut self, seconds: f32) {
+        let mut left = seconds;
+        while left > 0.0 {
+            let dt = left.min(STEP);
+            self.clock += dt;
+            locomotion_system(&mut self.world, dt);
+            gesture_system(&mut self.world, self.clock, self.stage.intensity);
+            physics_system(&mut self.world, &mut self.physics, dt);
+            left -= dt;
+        }
+    }
+
+    fn shoot(&mut self, beat: u64, k: usize, grade: Grade) -> Result<()> {
+        // A fixed room light for offline renders: a warm key from above-left.
+        let mut sh = Sh9::ambient(Vec3::splat(0.22));
+        sh.add_directional(Vec3::new(-0.4, 1.0, 0.3), Vec3::new(1.2, 1.05, 0.9));
+        let inputs = FrameInputs {
+            eyes: EyeView::stereo(
+                Vec3::new(0.0, 1.25, 0.6),
+                Vec3::new(0.0, 1.0, -3.0),
+                0.064,
+                1.0,
+                W as f32 / H as f32,
+            ),
+            light: LightEstimate {
+                sh,
+                ..LightEstimate::default()
+            },
+            sun: (Vec3::new(-0.4, -1.0, -0.3), Vec3::splat(1.0)),
+            grade,
+        };
+        let cmd = self.renderer.render(&self.world, &inputs, &self.target);
+        self.gpu.queue.submit([cmd]);
+        let px = read_eye(&self.gpu.device, &self.gpu.queue, &self.target, 0)?;
+        let name = if k == 0 {
+            format!("beat-{beat:04}.png")
+        } else {
+            format!("beat-{beat:04}-{k:02}.png")
+        };
+        write_png(&self.dir.join(&name), W, H, &px)?;
+        if k == 0 {
+            self.frames.push((beat, format!("frames/{name}")));
+        }
+        Ok(())
+    }
+
+    /// Stages one beat, lets it play for `duration_s` (animation and
+    /// physics), and renders it with the director's grade.
+    pub fn beat(
+        &mut self,
+        beat: u64,
+        directives: &[Directive],
+        duration_s: f64,
+        grade: &showrunner_director::Grade,
+    ) -> Result<()> {
+        staging_system(
+            &mut self.world,
+            &mut self.stage,
+            &mut self.physics,
+            &self.library,
+            directives,
+        );
+        let g = Grade {
+            exposure_ev: grade.exposure_ev,
+            warmth: grade.warmth,
+            saturation: grade.saturation,
+            contrast: grade.contrast,
+        };
+        // Let the staging settle (walks to marks) before the still.
+        let play = (duration_s as f32).min(4.0);
+        if self.fps > 0.0 {
+            let n = ((duration_s as f32 * self.fps).floor() as usize).min(20);
+            for k in 1..=n {
+                self.advance(1.0 / self.fps);
+                self.shoot(beat, k, g)?;
+            }
+            self.advance((play - n as f32 / self.fps).max(0.0));
+        } else {
+            self.advance(play);
+        }
+        self.shoot(beat, 0, g)
+    }
+
+    /// Warnings from staging (scenes with no set) and rendering (missing meshes).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = self.stage.warnings.clone();
+        w.extend(
+            self.renderer
+                .missing_meshes
+                .iter()
+                .map(|m| format!("mesh `{m}` is missing; drawn as a box")),
+        );
+        w
+    }
+
+    /// Writes the contact sheet, the plot and `report.html`.
+    pub fn finish(&self, out: &Path, summary: &Value) -> Result<PathBuf> {
+        self.contact_sheet(&out.join("contact-sheet.png"))?;
+        let lines: Vec<Value> = fs::read_to_string(out.join("decisions.jsonl"))?
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        plot(&out.join("engagement.svg"), &lines)?;
+        let html = report_html(summary, &lines, &self.frames, &self.warnings());
+        let path = out.join("report.html");
+        crate::persist::write_atomic(&path, html.as_bytes())?;
+        Ok(path)
+    }
+
+    fn contact_sheet(&self, path: &Path) -> Result<()> {
+        let cols = 6usize;
+        let (tw, th) = ((W / 2) as usize, (H / 2) as usize);
+        let rows = self.frames.len().div_ceil(cols).max(1);
+        let (sw, sh) = (cols * tw, rows * th);
+        let mut sheet = vec![0u8; sw * sh * 4];
+        for (i, (_, rel)) in self.frames.iter().enumerate() {
+            let dec = png::Decoder::new(std::io::BufReader::new(fs::File::open(
+                path.parent().unwrap_or(Path::new(".")).join(rel),
+            )?));
+            let mut r = dec.read_info()?;
+            let mut buf = vec![0; r.output_buffer_size().context("frame too large")?];
+            r.next_frame(&mut buf)?;
+            let (ox, oy) = ((i % cols) * tw, (i / cols) * th);
+            for y in 0..th {
+                for x in 0..tw {
+                    let s = ((2 * y) * W as usize + 2 * x) * 4;
+                    let d = ((oy + y) * sw + ox + x) * 4;
+                    sheet[d..d + 4].copy_from_slice(&buf[s..s + 4]);
+                }
+            }
+        }
+        write_png(path, sw as u32, sh as u32, &sheet)
+    }
+}
+
+fn f(v: &Value, k: &str) -> f64 {
+    v["engagement"][k].as_f64().unwrap_or(0.0)
+}
+
+/// Heart-rate arousal, boredom and signal quality over the film, with every
+/// decision marked where it happened.
+fn plot(path: &Path, lines: &[Value]) -> Result<()> {
+    use plotters::prelude::*;
+    let t_end = lines
+        .iter()
+        .filter_map(|l| l["t"].as_f64())
+        .fold(1.0, f64::max);
+    let root = SVGBackend::new(path, (960, 360)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(40)
+        .caption("engagement and decisions", ("sans-serif", 18))
+        .build_cartesian_2d(0.0..t_end, -3.0..3.0)?;
+    chart
+        .configure_mesh()
+        .x_desc("film time (s)")
+        .y_desc("z / level")
+        .draw()?;
+    let series = |k: &'static str| {
+        lines
+            .iter()
+            .filter_map(move |l| Some((l["t"].as_f64()?, f(l, k))))
+    };
+    chart
+        .draw_series(LineSeries::new(series("arousal_z"), RED.stroke_width(2)))?
+        .label("arousal z")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RED));
+    chart
+        .draw_series(LineSeries::new(series("boredom"), BLUE.stroke_width(2)))?
+        .label("boredom")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE));
+    chart
+        .draw_series(LineSeries::new(series("quality"), GREEN.stroke_width(1)))?
+        .label("signal quality")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], GREEN));
+    let decided = lines.iter().flat_map(|l| {
+        l["decisions"]["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| Some((e["t"].as_f64()?, 2.6)))
+    });
+    chart
+        .draw_series(decided.map(|p| TriangleMarker::new(p, 6, BLACK.filled())))?
+        .label("director decision")
+        .legend(|(x, y)| TriangleMarker::new((x + 8, y), 5, BLACK.filled()));
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn report_html(
+    summary: &Value,
+    lines: &[Value],
+    frames: &[(u64, String)],
+    warnings: &[String],
+) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Showrunner screening report</title>\
+<style>body{{font:15px system-ui,sans-serif;margin:2em;max-width:1100px}}img{{max-width:100%}}\
+table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}}\
+.r{{color:#555;font-size:13px}}</style>\
+<h1>Screening report</h1><p>Story <b>{}</b>, viewer <b>{}</b>: ending <b>{}</b> after {:.0} s, {} beats.</p>",
+        esc(summary["story"].as_str().unwrap_or("?")),
+        esc(summary["viewer"].as_str().unwrap_or("?")),
+        esc(summary["ending"].as_str().unwrap_or("none")),
+        summary["duration_s"].as_f64().unwrap_or(0.0),
+        lines.len()
+    );
+    let _ = write!(
+        h,
+        "<pre>{}</pre>",
+        esc(&serde_json::to_string_pretty(&summary["counts"]).unwrap_or_default())
+    );
+    if !warnings.is_empty() {
+        let _ = write!(h, "<h2>Warnings</h2><ul>");
+        for w in warnings {
+            let _ = write!(h, "<li>{}</li>", esc(w));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("<h2>Engagement and decisions</h2><img src=\"engagement.svg\" alt=\"engagement over time\">");
+    h.push_str("<h2>Contact sheet</h2><img src=\"contact-sheet.png\" alt=\"one frame per beat\">");
+    h.push_str("<h2>Beat by beat</h2><table><tr><th>frame</th><th>t</th><th>beat</th><th>engagement</th><th>decisions</th></tr>");
+    for l in lines {
+        let n = l["beat"].as_u64().unwrap_or(0);
+        let img = frames
+            .iter()
+            .find(|(b, _)| *b == n)
+            .map(|(_, p)| format!("<img src=\"{}\" width=160>", esc(p)))
+            .unwrap_or_default();
+        let mut why = String::new();
+        for k in ["pacing", "grade", "intensity"] {
+            let _ = write!(
+                why,
+                "<div><b>{k}</b>: {}</div>",
+                esc(l["decisions"][k]["reason"].as_str().unwrap_or(""))
+            );
+        }
+        for e in l["decisions"]["events"].as_array().into_iter().flatten() {
+            let _ = write!(
+                why,
+                "<div><b>{}</b>: {}</div>",
+                esc(e["kind"].as_str().unwrap_or("event")),
+                esc(e["reason"].as_str().unwrap_or(&e.to_string()))
+            );
+        }
+        let _ = write!(
+            h,
+            "<tr><td>{img}</td><td>{:.1}</td><td><b>{}</b><br>{}</td><td class=r>arousal {:+.2}<br>boredom {:.2}<br>quality {:.2}</td><td class=r>{why}</td></tr>",
+            l["t"].as_f64().unwrap_or(0.0),
+            esc(l["knot"].as_str().unwrap_or("")),
+            esc(l["text"].as_str().unwrap_or("")),
+            f(l, "arousal_z"),
+            f(l, "boredom"),
+            f(l, "quality"),
+        );
+    }
+    h.push_str("</table></html>\n");
+    h
+}

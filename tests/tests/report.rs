@@ -1,0 +1,76 @@
+//! `screen --render`: frames, contact sheet, plot and report (lavapipe on CI).
+
+use showrunner_tests::{repo, showrunner};
+use std::fs;
+use std::process::Command;
+
+#[test]
+fn screen_render_writes_frames_a_contact_sheet_a_plot_and_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    let o = Command::new(showrunner())
+        .args([
+            "screen",
+            "--viewer",
+            "bored",
+            "--seed",
+            "7",
+            "--render",
+            "--render-fps",
+            "1",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let beats = summary["counts"]["beats"].as_u64().unwrap() as usize;
+    let stills = fs::read_dir(out.join("frames"))
+        .unwrap()
+        .filter(|e| {
+            let n = e.as_ref().unwrap().file_name().into_string().unwrap();
+            n.starts_with("beat-") && n.len() == "beat-0001.png".len()
+        })
+        .count();
+    assert_eq!(stills, beats, "one still per beat");
+    let extra = fs::read_dir(out.join("frames")).unwrap().count() - stills;
+    assert!(
+        extra > beats,
+        "--render-fps 1 adds frames within beats: {extra}"
+    );
+    // Stills are real pictures, not blank.
+    let png = fs::read(out.join("frames/beat-0010.png")).unwrap();
+    assert!(png.len() > 2000, "{} bytes", png.len());
+    assert!(fs::metadata(out.join("contact-sheet.png")).unwrap().len() > 10_000);
+    let svg = fs::read_to_string(out.join("engagement.svg")).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.contains("arousal z") && svg.contains("polyline"),
+        "plot"
+    );
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    for needle in [
+        "engagement.svg",
+        "contact-sheet.png",
+        "frames/beat-0001.png",
+        "Beat by beat",
+        "boredom",
+    ] {
+        assert!(html.contains(needle), "report lacks {needle}");
+    }
+    assert_eq!(html.matches("<tr>").count(), beats + 1, "a row per beat");
+}
+
+#[test]
+fn render_cannot_be_resumed_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(showrunner())
+        .args(["screen", "--render", "--resume", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
+}
