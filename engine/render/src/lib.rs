@@ -16,6 +16,8 @@
 
 pub mod mesh;
 
+pub use wgpu;
+
 use std::collections::HashMap;
 
 use glam::{Mat4, Vec3, Vec4};
