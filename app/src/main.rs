@@ -89,10 +89,25 @@ enum Command {
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
+    /// Build the sample's models (procedural geometry) as glTF into assets/models.
+    Assets {
+        #[command(subcommand)]
+        command: AssetsCommand,
+    },
     /// Heart-rate straps and heart data: scan, decode, analyze, record, watch.
     Sensors {
         #[command(subcommand)]
         command: sensors::SensorsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AssetsCommand {
+    /// Write the sample's box, crate and character models to DIR/sample.glb.
+    Build {
+        /// Output folder.
+        #[arg(long, default_value = "assets/models")]
+        out: PathBuf,
     },
 }
 
@@ -241,6 +256,26 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sensors { command } => sensors::run(command),
+        Command::Assets {
+            command: AssetsCommand::Build { out },
+        } => {
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("{}: cannot create", out.display()))?;
+            let path = out.join("sample.glb");
+            let models = showrunner_render::assets::builtin_models();
+            showrunner_render::assets::write_glb(&path, &models)?;
+            println!(
+                "{}: {} models ({})",
+                path.display(),
+                models.len(),
+                models
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -39,6 +39,7 @@ pub struct Recorder {
     clock: f32,
     /// (beat number, file name relative to the output folder).
     frames: Vec<(u64, String)>,
+    asset_warnings: Vec<String>,
 }
 
 fn write_png(path: &Path, w: u32, h: u32, rgba: &[u8]) -> Result<()> {
@@ -56,7 +57,32 @@ impl Recorder {
     /// `fps` > 0 also renders that many frames per second of each beat.
     pub fn new(out: &Path, fps: f32) -> Result<Self> {
         let gpu = Gpu::headless().context("--render needs a GPU or Mesa's lavapipe")?;
-        let renderer = Renderer::new(&gpu.device, &gpu.queue);
+        let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
+        // Creators' models (glTF) replace the built-in procedural ones by name;
+        // a broken file is reported and the built-in stays (a visible fallback).
+        let mut asset_warnings = Vec::new();
+        let models = Path::new("assets/models");
+        if let Ok(entries) = fs::read_dir(models) {
+            let mut files: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            files.sort();
+            for f in files
+                .iter()
+                .filter(|f| f.extension().is_some_and(|x| x == "glb" || x == "gltf"))
+            {
+                match showrunner_render::assets::load(f) {
+                    Ok(ms) => {
+                        for m in ms {
+                            renderer.add_mesh(&m.name, &m.mesh);
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("showrunner: warning: {e}; using the built-in models instead");
+                        asset_warnings.push(format!("{e}; using the built-in models instead"));
+                    }
+                }
+            }
+        }
         let target = RenderTarget::new(&gpu.device, W, H);
         let dir = out.join("frames");
         if dir.exists() {
@@ -75,6 +101,7 @@ impl Recorder {
             fps: fps.clamp(0.0, 10.0),
             clock: 0.0,
             frames: Vec::new(),
+            asset_warnings,
         })
     }
 
@@ -163,7 +190,8 @@ impl Recorder {
 
     /// Warnings from staging (scenes with no set) and rendering (missing meshes).
     pub fn warnings(&self) -> Vec<String> {
-        let mut w = self.stage.warnings.clone();
+        let mut w = self.asset_warnings.clone();
+        w.extend(self.stage.warnings.iter().cloned());
         w.extend(
             self.renderer
                 .missing_meshes

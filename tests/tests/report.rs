@@ -74,3 +74,39 @@ fn render_cannot_be_resumed_yet() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
 }
+
+#[test]
+fn the_sample_models_are_made_by_the_project_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(showrunner())
+        .args(["assets", "build", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        fs::read(dir.path().join("sample.glb")).unwrap(),
+        fs::read(repo().join("assets/models/sample.glb")).unwrap(),
+        "assets/models/sample.glb is what `showrunner assets build` makes; rebuild and commit it"
+    );
+}
+
+#[test]
+fn a_broken_model_is_reported_and_the_film_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("assets/models")).unwrap();
+    fs::write(dir.path().join("assets/models/broken.glb"), b"not a model").unwrap();
+    let o = Command::new(showrunner())
+        .args(["screen", "--viewer", "calm", "--render", "--out", "s"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("broken.glb") && err.contains("built-in models"),
+        "{err}"
+    );
+    let html = fs::read_to_string(dir.path().join("s/report.html")).unwrap();
+    assert!(html.contains("broken.glb"), "the report shows the warning");
+}

@@ -14,6 +14,7 @@
 //! `wgpu::Device` and `Queue` it is given (the XR runtime's on a headset;
 //! [`Gpu::headless`] makes one for tests and offline renders).
 
+pub mod assets;
 pub mod mesh;
 
 pub use wgpu;
@@ -398,6 +399,32 @@ impl Renderer {
             scratch: Vec::with_capacity(capacity),
             missing_meshes: Vec::new(),
         }
+    }
+
+    /// Adds (or replaces) a mesh entities can name, e.g. one loaded by
+    /// [`assets::load`].
+    pub fn add_mesh(&mut self, name: &str, mesh: &MeshData) {
+        let gpu = GpuMesh {
+            vertices: self
+                .device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(name),
+                    contents: bytemuck::cast_slice(&mesh.vertices),
+                    usage: wgpu::BufferUsages::VERTEX,
+                }),
+            indices: self
+                .device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(name),
+                    contents: bytemuck::cast_slice(&mesh.indices),
+                    usage: wgpu::BufferUsages::INDEX,
+                }),
+            count: mesh.indices.len() as u32,
+        };
+        if !self.mesh_names.iter().any(|n| n == name) {
+            self.mesh_names.push(name.to_owned());
+        }
+        self.meshes.insert(name.to_owned(), gpu);
     }
 
     fn instance_buffer(device: &wgpu::Device, capacity: usize) -> wgpu::Buffer {
