@@ -18,10 +18,34 @@ struct Lighting {
     sun_color: vec4<f32>,
     // x: exposure (linear multiplier), y: warmth (−1..1), z: saturation (0..2), w: contrast (0.5..1.5).
     grade: vec4<f32>,
+    // World → the shadow map's clip space (orthographic, from the key light).
+    light_view_proj: mat4x4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> camera: Camera;
 @group(0) @binding(1) var<uniform> lighting: Lighting;
+@group(0) @binding(2) var shadow_map: texture_depth_2d;
+@group(0) @binding(3) var shadow_sampler: sampler_comparison;
+
+// 0 = fully in the key light's shadow, 1 = lit; 3×3 PCF.
+fn key_light_visibility(world_pos: vec3<f32>, n: vec3<f32>, l: vec3<f32>) -> f32 {
+    // Normal offset against acne, scaled by how grazing the light is.
+    let offset = n * (0.02 * (1.0 - max(dot(n, l), 0.0)) + 0.005);
+    let p = lighting.light_view_proj * vec4<f32>(world_pos + offset, 1.0);
+    let ndc = p.xyz / p.w;
+    let uv = vec2<f32>(ndc.x * 0.5 + 0.5, 0.5 - ndc.y * 0.5);
+    if (uv.x < 0.0 || uv.x > 1.0 || uv.y < 0.0 || uv.y > 1.0 || ndc.z > 1.0) {
+        return 1.0;
+    }
+    let texel = 1.0 / vec2<f32>(textureDimensions(shadow_map));
+    var lit = 0.0;
+    for (var dy = -1; dy <= 1; dy++) {
+        for (var dx = -1; dx <= 1; dx++) {
+            lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(f32(dx), f32(dy)) * texel, ndc.z - 0.001);
+        }
+    }
+    return lit / 9.0;
+}
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
@@ -111,7 +135,8 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let diffuse_color = albedo * (1.0 - metallic);
     let nl = max(dot(n, l), 0.0);
     var radiance = diffuse_color * sh_irradiance(n);
-    radiance += (diffuse_color / PI + ggx_specular(n, v, l, roughness, f0)) * lighting.sun_color.rgb * nl;
+    let visible = key_light_visibility(in.world_pos, n, l);
+    radiance += (diffuse_color / PI + ggx_specular(n, v, l, roughness, f0)) * lighting.sun_color.rgb * nl * visible;
     radiance += albedo * in.params.z;
 
     // Exposure, tone map, grade.

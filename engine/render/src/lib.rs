@@ -31,6 +31,10 @@ use mesh::{MeshData, Vertex};
 
 /// The scene shader's source (validated by naga in the tests).
 pub const SCENE_WGSL: &str = include_str!("../../../shaders/scene.wgsl");
+/// The shadow pass's shader.
+pub const SHADOW_WGSL: &str = include_str!("../../../shaders/shadow.wgsl");
+/// Size of the key light's shadow map, texels.
+pub const SHADOW_SIZE: u32 = 1024;
 
 /// Colour format of the eye textures.
 pub const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
@@ -233,6 +237,7 @@ struct LightingUniform {
     sun_dir: [f32; 4],
     sun_color: [f32; 4],
     grade: [f32; 4],
+    light_view_proj: [[f32; 4]; 4],
 }
 
 #[repr(C)]
@@ -254,6 +259,10 @@ pub struct Renderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
     pipeline: wgpu::RenderPipeline,
+    shadow_pipeline: wgpu::RenderPipeline,
+    shadow_view: wgpu::TextureView,
+    shadow_camera: wgpu::Buffer,
+    shadow_bind_group: wgpu::BindGroup,
     bind_groups: [wgpu::BindGroup; 2],
     cameras: [wgpu::Buffer; 2],
     lighting: wgpu::Buffer,
@@ -285,7 +294,48 @@ impl Renderer {
         };
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("frame"),
-            entries: &[uniform(0), uniform(1)],
+            entries: &[
+                uniform(0),
+                uniform(1),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Depth,
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 3,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Comparison),
+                    count: None,
+                },
+            ],
+        });
+        let shadow_tex = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("shadow map"),
+            size: wgpu::Extent3d {
+                width: SHADOW_SIZE,
+                height: SHADOW_SIZE,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: DEPTH_FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        let shadow_view = shadow_tex.create_view(&Default::default());
+        let shadow_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("shadow"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            compare: Some(wgpu::CompareFunction::LessEqual),
+            ..Default::default()
         });
         let buffer = |label, size: usize| {
             device.create_buffer(&wgpu::BufferDescriptor {
@@ -313,8 +363,37 @@ impl Renderer {
                         binding: 1,
                         resource: lighting.as_entire_binding(),
                     },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::TextureView(&shadow_view),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: wgpu::BindingResource::Sampler(&shadow_sampler),
+                    },
                 ],
             })
+        });
+        // The shadow pass: depth only, from the key light.
+        let shadow_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("shadow.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(SHADOW_WGSL.into()),
+        });
+        let shadow_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("shadow"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                visibility: wgpu::ShaderStages::VERTEX,
+                ..uniform(0)
+            }],
+        });
+        let shadow_camera = buffer("shadow camera", 64);
+        let shadow_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("shadow"),
+            layout: &shadow_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: shadow_camera.as_entire_binding(),
+            }],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("scene"),
@@ -366,6 +445,49 @@ impl Renderer {
             multiview_mask: None,
             cache: None,
         });
+        let shadow_pipeline_layout =
+            device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("shadow"),
+                bind_group_layouts: &[Some(&shadow_layout)],
+                immediate_size: 0,
+            });
+        let shadow_pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("shadow"),
+            layout: Some(&shadow_pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &shadow_module,
+                entry_point: Some("vs_shadow"),
+                compilation_options: Default::default(),
+                buffers: &[
+                    Some(wgpu::VertexBufferLayout {
+                        array_stride: size_of::<Vertex>() as u64,
+                        step_mode: wgpu::VertexStepMode::Vertex,
+                        attributes: &vertex_attrs,
+                    }),
+                    Some(wgpu::VertexBufferLayout {
+                        array_stride: size_of::<Instance>() as u64,
+                        step_mode: wgpu::VertexStepMode::Instance,
+                        attributes: &instance_attrs,
+                    }),
+                ],
+            },
+            primitive: Default::default(),
+            depth_stencil: Some(wgpu::DepthStencilState {
+                format: DEPTH_FORMAT,
+                depth_write_enabled: Some(true),
+                depth_compare: Some(wgpu::CompareFunction::Less),
+                stencil: Default::default(),
+                bias: wgpu::DepthBiasState {
+                    constant: 2,
+                    slope_scale: 2.0,
+                    clamp: 0.0,
+                },
+            }),
+            multisample: Default::default(),
+            fragment: None,
+            multiview_mask: None,
+            cache: None,
+        });
         let mut meshes = HashMap::new();
         let upload = |m: &MeshData| GpuMesh {
             vertices: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -391,6 +513,10 @@ impl Renderer {
             device: device.clone(),
             queue: queue.clone(),
             pipeline,
+            shadow_pipeline,
+            shadow_view,
+            shadow_camera,
+            shadow_bind_group,
             bind_groups,
             cameras,
             lighting,
@@ -492,6 +618,12 @@ impl Renderer {
             sh[k] = (*c / std::f32::consts::PI).extend(0.0).into();
         }
         let g = inputs.grade;
+        let light_view_proj = key_light_view_proj(inputs.sun.0);
+        self.queue.write_buffer(
+            &self.shadow_camera,
+            0,
+            bytemuck::bytes_of(&light_view_proj.to_cols_array_2d()),
+        );
         let lighting = LightingUniform {
             sh,
             sun_dir: inputs.sun.0.normalize_or(Vec3::NEG_Y).extend(0.0).into(),
@@ -503,6 +635,7 @@ impl Renderer {
                 g.contrast,
             )
             .into(),
+            light_view_proj: light_view_proj.to_cols_array_2d(),
         };
         self.queue
             .write_buffer(&self.lighting, 0, bytemuck::bytes_of(&lighting));
@@ -519,6 +652,26 @@ impl Renderer {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("frame"),
             });
+        {
+            let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("shadow"),
+                color_attachments: &[],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &self.shadow_view,
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(1.0),
+                        store: wgpu::StoreOp::Store,
+                    }),
+                    stencil_ops: None,
+                }),
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_pipeline(&self.shadow_pipeline);
+            pass.set_bind_group(0, &self.shadow_bind_group, &[]);
+            self.draw_instances(&mut pass);
+        }
         for layer in 0..2u32 {
             let color = RenderTarget::layer(&target.color, layer);
             let depth = RenderTarget::layer(&target.depth, layer);
@@ -552,24 +705,41 @@ impl Renderer {
             });
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind_groups[layer as usize], &[]);
-            pass.set_vertex_buffer(1, self.instances.slice(..));
-            let mut start = 0;
-            while start < self.scratch.len() {
-                let mesh_idx = self.scratch[start].0;
-                let end = start
-                    + self.scratch[start..]
-                        .iter()
-                        .take_while(|(i, _)| *i == mesh_idx)
-                        .count();
-                let mesh = &self.meshes[&self.mesh_names[mesh_idx]];
-                pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-                pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-                pass.draw_indexed(0..mesh.count, 0, start as u32..end as u32);
-                start = end;
-            }
+            self.draw_instances(&mut pass);
         }
         enc.finish()
     }
+
+    /// Draws the gathered instances, one instanced draw per mesh.
+    fn draw_instances(&self, pass: &mut wgpu::RenderPass<'_>) {
+        pass.set_vertex_buffer(1, self.instances.slice(..));
+        let mut start = 0;
+        while start < self.scratch.len() {
+            let mesh_idx = self.scratch[start].0;
+            let end = start
+                + self.scratch[start..]
+                    .iter()
+                    .take_while(|(i, _)| *i == mesh_idx)
+                    .count();
+            let mesh = &self.meshes[&self.mesh_names[mesh_idx]];
+            pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+            pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+            pass.draw_indexed(0..mesh.count, 0, start as u32..end as u32);
+            start = end;
+        }
+    }
+}
+
+/// The key light's shadow camera: orthographic, looking along `dir` (the
+/// light's direction of travel) at the stage in front of the viewer, 16 m
+/// across.
+pub fn key_light_view_proj(dir: Vec3) -> Mat4 {
+    let d = dir.normalize_or(Vec3::NEG_Y);
+    let center = Vec3::new(0.0, 1.0, -3.0);
+    let up = if d.y.abs() > 0.99 { Vec3::Z } else { Vec3::Y };
+    let view = glam::camera::rh::view::look_at_mat4(center - d * 20.0, center, up);
+    let proj = glam::camera::rh::proj::directx::orthographic(-8.0, 8.0, -8.0, 8.0, 0.1, 40.0);
+    proj * view
 }
 
 /// Reads one eye of a target back to the CPU as tightly packed RGBA8 (sRGB).

@@ -269,3 +269,68 @@ fn golden_image_within_40_db() {
     let p = psnr(&l, &golden);
     assert!(p >= 40.0, "PSNR {p:.1} dB against {}", path.display());
 }
+
+#[test]
+fn the_key_light_casts_shadows() {
+    use showrunner_scene::components::{Material, Mesh};
+    // A plank floating over the floor, the key light straight down, the eye
+    // looking down from the side so it sees the floor under the plank: that
+    // floor is in shadow.
+    let mut w = World::new();
+    let floor = Material {
+        base_color: showrunner_scene::glam::Vec4::new(0.8, 0.8, 0.8, 1.0),
+        ..Material::default()
+    };
+    w.spawn((
+        Transform {
+            translation: Vec3::new(0.0, -0.05, -3.0),
+            scale: Vec3::new(8.0, 0.1, 8.0),
+            ..Transform::default()
+        },
+        Mesh("box".into()),
+        floor,
+    ));
+    w.spawn((
+        Transform {
+            translation: Vec3::new(-0.8, 1.5, -3.0),
+            scale: Vec3::new(1.0, 0.05, 1.0),
+            ..Transform::default()
+        },
+        Mesh("box".into()),
+        floor,
+    ));
+    let mut light = room_light(0.2);
+    light.sh = Sh9::ambient(Vec3::splat(0.05));
+    let i = FrameInputs {
+        eyes: [EyeView::look_at(
+            Vec3::new(2.5, 3.0, -1.0),
+            Vec3::new(-0.5, 0.0, -3.0),
+            1.2,
+            1.0,
+        ); 2],
+        light,
+        sun: (Vec3::new(0.0, -1.0, 0.0), Vec3::splat(1.5)),
+        grade: Grade::default(),
+    };
+    let [l, _] = render(&w, &i);
+    // Project the floor points under and beside the plank into the image.
+    let vp = i.eyes[0].projection * i.eyes[0].view;
+    let at = |p: Vec3| {
+        let c = vp * p.extend(1.0);
+        let (x, y) = (c.x / c.w, c.y / c.w);
+        let (px, py) = (
+            ((x * 0.5 + 0.5) * W as f32) as usize,
+            ((0.5 - y * 0.5) * W as f32) as usize,
+        );
+        let k = (py * W as usize + px) * 4;
+        f32::from(l[k]) + f32::from(l[k + 1]) + f32::from(l[k + 2])
+    };
+    let (under, beside) = (
+        at(Vec3::new(-0.8, 0.0, -3.0)),
+        at(Vec3::new(1.0, 0.0, -3.0)),
+    );
+    assert!(
+        under < beside * 0.6,
+        "shadowed floor {under} vs lit floor {beside}"
+    );
+}
