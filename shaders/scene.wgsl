@@ -2,6 +2,9 @@
 // room's L2 spherical-harmonic irradiance plus one directional light, then
 // exposure, tone mapping (ACES fit) and the director's grade. Output goes to
 // an sRGB target (the hardware encodes). Depth is reversed-Z.
+//
+// The renderer derives a multiview variant from this source (both eyes in one
+// pass, the camera picked by @builtin(view_index)); see `multiview_source`.
 
 struct Camera {
     view_proj: mat4x4<f32>,
@@ -65,10 +68,12 @@ struct VertexOut {
     @location(1) normal: vec3<f32>,
     @location(2) base_color: vec4<f32>,
     @location(3) params: vec4<f32>,
+    @location(4) eye: vec3<f32>,
 };
 
 @vertex
 fn vs_main(v: VertexIn) -> VertexOut {
+    // (multiview: camera for this view)
     let model = mat4x4<f32>(v.m0, v.m1, v.m2, v.m3);
     let world = model * vec4<f32>(v.position, 1.0);
     // Normals through the inverse transpose; the models are rotation × scale,
@@ -83,6 +88,7 @@ fn vs_main(v: VertexIn) -> VertexOut {
     out.normal = normalize(n);
     out.base_color = v.base_color;
     out.params = v.params;
+    out.eye = camera.eye.xyz;
     return out;
 }
 
@@ -126,7 +132,7 @@ fn aces(x: vec3<f32>) -> vec3<f32> {
 @fragment
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let n = normalize(in.normal);
-    let v = normalize(camera.eye.xyz - in.world_pos);
+    let v = normalize(in.eye - in.world_pos);
     let l = normalize(-lighting.sun_dir.xyz);
     let metallic = in.params.x;
     let roughness = clamp(in.params.y, 0.04, 1.0);

@@ -31,6 +31,25 @@ use mesh::{MeshData, Vertex};
 
 /// The scene shader's source (validated by naga in the tests).
 pub const SCENE_WGSL: &str = include_str!("../../../shaders/scene.wgsl");
+/// The scene shader for single-pass stereo: the camera becomes an array
+/// indexed by `@builtin(view_index)`. Derived from [`SCENE_WGSL`] so the two
+/// paths can never drift apart; validated by naga in the tests.
+pub fn multiview_source() -> String {
+    SCENE_WGSL
+        .replace(
+            "@group(0) @binding(0) var<uniform> camera: Camera;",
+            "@group(0) @binding(0) var<uniform> cameras: array<Camera, 2>;",
+        )
+        .replace(
+            "struct VertexIn {\n",
+            "struct VertexIn {\n    @builtin(view_index) view_index: u32,\n",
+        )
+        .replace(
+            "    // (multiview: camera for this view)\n",
+            "    let camera = cameras[v.view_index];\n",
+        )
+}
+
 /// The shadow pass's shader.
 pub const SHADOW_WGSL: &str = include_str!("../../../shaders/shadow.wgsl");
 /// Size of the key light's shadow map, texels.
@@ -82,7 +101,11 @@ impl Gpu {
         let info = adapter.get_info();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("showrunner"),
-            required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
+            required_features: adapter.features() & wgpu::Features::MULTIVIEW,
+            required_limits: wgpu::Limits {
+                max_multiview_view_count: adapter.limits().max_multiview_view_count.min(2),
+                ..wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits())
+            },
             ..Default::default()
         }))
         .map_err(|e| RenderError::Device(e.to_string()))?;
@@ -213,6 +236,15 @@ impl RenderTarget {
         }
     }
 
+    fn both(tex: &wgpu::Texture) -> wgpu::TextureView {
+        tex.create_view(&wgpu::TextureViewDescriptor {
+            dimension: Some(wgpu::TextureViewDimension::D2Array),
+            base_array_layer: 0,
+            array_layer_count: Some(2),
+            ..Default::default()
+        })
+    }
+
     fn layer(tex: &wgpu::Texture, layer: u32) -> wgpu::TextureView {
         tex.create_view(&wgpu::TextureViewDescriptor {
             dimension: Some(wgpu::TextureViewDimension::D2),
@@ -248,6 +280,13 @@ struct Instance {
     params: [f32; 4],
 }
 
+/// The single-pass stereo path.
+struct Multiview {
+    pipeline: wgpu::RenderPipeline,
+    bind_group: wgpu::BindGroup,
+    cameras: wgpu::Buffer,
+}
+
 struct GpuMesh {
     vertices: wgpu::Buffer,
     indices: wgpu::Buffer,
@@ -259,6 +298,8 @@ pub struct Renderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
     pipeline: wgpu::RenderPipeline,
+    multiview: Option<Multiview>,
+    use_multiview: bool,
     shadow_pipeline: wgpu::RenderPipeline,
     shadow_view: wgpu::TextureView,
     shadow_camera: wgpu::Buffer,
@@ -404,47 +445,93 @@ impl Renderer {
         let instance_attrs = wgpu::vertex_attr_array![
             2 => Float32x4, 3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4, 7 => Float32x4
         ];
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("scene"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[
-                    Some(wgpu::VertexBufferLayout {
-                        array_stride: size_of::<Vertex>() as u64,
-                        step_mode: wgpu::VertexStepMode::Vertex,
-                        attributes: &vertex_attrs,
-                    }),
-                    Some(wgpu::VertexBufferLayout {
-                        array_stride: size_of::<Instance>() as u64,
-                        step_mode: wgpu::VertexStepMode::Instance,
-                        attributes: &instance_attrs,
-                    }),
-                ],
-            },
-            primitive: wgpu::PrimitiveState {
-                cull_mode: Some(wgpu::Face::Back),
-                ..Default::default()
-            },
-            depth_stencil: Some(wgpu::DepthStencilState {
-                format: DEPTH_FORMAT,
-                depth_write_enabled: Some(true),
-                depth_compare: Some(wgpu::CompareFunction::Greater),
-                stencil: Default::default(),
-                bias: Default::default(),
+        let vertex_buffers = [
+            Some(wgpu::VertexBufferLayout {
+                array_stride: size_of::<Vertex>() as u64,
+                step_mode: wgpu::VertexStepMode::Vertex,
+                attributes: &vertex_attrs,
             }),
-            multisample: Default::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(COLOR_FORMAT.into())],
+            Some(wgpu::VertexBufferLayout {
+                array_stride: size_of::<Instance>() as u64,
+                step_mode: wgpu::VertexStepMode::Instance,
+                attributes: &instance_attrs,
             }),
-            multiview_mask: None,
-            cache: None,
-        });
+        ];
+        let scene_pipeline = |module: &wgpu::ShaderModule, mask: Option<std::num::NonZeroU32>| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(if mask.is_some() {
+                    "scene (multiview)"
+                } else {
+                    "scene"
+                }),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &vertex_buffers,
+                },
+                primitive: wgpu::PrimitiveState {
+                    cull_mode: Some(wgpu::Face::Back),
+                    ..Default::default()
+                },
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: DEPTH_FORMAT,
+                    depth_write_enabled: Some(true),
+                    depth_compare: Some(wgpu::CompareFunction::Greater),
+                    stencil: Default::default(),
+                    bias: Default::default(),
+                }),
+                multisample: Default::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module,
+                    entry_point: Some("fs_main"),
+                    compilation_options: Default::default(),
+                    targets: &[Some(COLOR_FORMAT.into())],
+                }),
+                multiview_mask: mask,
+                cache: None,
+            })
+        };
+        let pipeline = scene_pipeline(&module, None);
+        // Single-pass stereo where the adapter has multiview.
+        let multiview = device
+            .features()
+            .contains(wgpu::Features::MULTIVIEW)
+            .then(|| {
+                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some("scene.wgsl (multiview)"),
+                    source: wgpu::ShaderSource::Wgsl(multiview_source().into()),
+                });
+                let both = buffer("both cameras", 2 * size_of::<CameraUniform>());
+                let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("frame (multiview)"),
+                    layout: &layout,
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: both.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: lighting.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 2,
+                            resource: wgpu::BindingResource::TextureView(&shadow_view),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 3,
+                            resource: wgpu::BindingResource::Sampler(&shadow_sampler),
+                        },
+                    ],
+                });
+                Multiview {
+                    pipeline: scene_pipeline(&module, std::num::NonZeroU32::new(0b11)),
+                    bind_group,
+                    cameras: both,
+                }
+            });
         let shadow_pipeline_layout =
             device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
                 label: Some("shadow"),
@@ -513,6 +600,8 @@ impl Renderer {
             device: device.clone(),
             queue: queue.clone(),
             pipeline,
+            use_multiview: multiview.is_some(),
+            multiview,
             shadow_pipeline,
             shadow_view,
             shadow_camera,
@@ -525,6 +614,18 @@ impl Renderer {
             scratch: Vec::with_capacity(capacity),
             missing_meshes: Vec::new(),
         }
+    }
+
+    /// Whether both eyes render in one multiview pass (the adapter has
+    /// multiview and it is not switched off).
+    pub fn multiview(&self) -> bool {
+        self.use_multiview && self.multiview.is_some()
+    }
+
+    /// Switches single-pass stereo on or off (it stays off where the adapter
+    /// lacks multiview).
+    pub fn set_multiview(&mut self, on: bool) {
+        self.use_multiview = on;
     }
 
     /// Adds (or replaces) a mesh entities can name, e.g. one loaded by
@@ -639,12 +740,21 @@ impl Renderer {
         };
         self.queue
             .write_buffer(&self.lighting, 0, bytemuck::bytes_of(&lighting));
-        for (eye, buf) in inputs.eyes.iter().zip(&self.cameras) {
+        let mut both = [CameraUniform {
+            view_proj: [[0.0; 4]; 4],
+            eye: [0.0; 4],
+        }; 2];
+        for (k, (eye, buf)) in inputs.eyes.iter().zip(&self.cameras).enumerate() {
             let u = CameraUniform {
                 view_proj: (eye.projection * eye.view).to_cols_array_2d(),
                 eye: eye.position.extend(1.0).into(),
             };
             self.queue.write_buffer(buf, 0, bytemuck::bytes_of(&u));
+            both[k] = u;
+        }
+        if let Some(mv) = &self.multiview {
+            self.queue
+                .write_buffer(&mv.cameras, 0, bytemuck::cast_slice(&both));
         }
 
         let mut enc = self
@@ -672,22 +782,37 @@ impl Renderer {
             pass.set_bind_group(0, &self.shadow_bind_group, &[]);
             self.draw_instances(&mut pass);
         }
-        for layer in 0..2u32 {
-            let color = RenderTarget::layer(&target.color, layer);
-            let depth = RenderTarget::layer(&target.depth, layer);
+        let clear = wgpu::Color {
+            r: 0.01,
+            g: 0.01,
+            b: 0.015,
+            a: 1.0,
+        };
+        // One pass per eye, or one pass for both where multiview is on.
+        let passes: &[(Option<u32>, &str)] = if self.use_multiview && self.multiview.is_some() {
+            &[(None, "both eyes (multiview)")]
+        } else {
+            &[(Some(0), "left eye"), (Some(1), "right eye")]
+        };
+        for &(layer, label) in passes {
+            let (color, depth) = match layer {
+                Some(l) => (
+                    RenderTarget::layer(&target.color, l),
+                    RenderTarget::layer(&target.depth, l),
+                ),
+                None => (
+                    RenderTarget::both(&target.color),
+                    RenderTarget::both(&target.depth),
+                ),
+            };
             let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some(if layer == 0 { "left eye" } else { "right eye" }),
+                label: Some(label),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
                     view: &color,
                     depth_slice: None,
                     resolve_target: None,
                     ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color {
-                            r: 0.01,
-                            g: 0.01,
-                            b: 0.015,
-                            a: 1.0,
-                        }),
+                        load: wgpu::LoadOp::Clear(clear),
                         store: wgpu::StoreOp::Store,
                     },
                 })],
@@ -701,10 +826,23 @@ impl Renderer {
                 }),
                 timestamp_writes: None,
                 occlusion_query_set: None,
-                multiview_mask: None,
+                multiview_mask: if layer.is_none() {
+                    std::num::NonZeroU32::new(0b11)
+                } else {
+                    None
+                },
             });
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &self.bind_groups[layer as usize], &[]);
+            match (layer, &self.multiview) {
+                (Some(l), _) => {
+                    pass.set_pipeline(&self.pipeline);
+                    pass.set_bind_group(0, &self.bind_groups[l as usize], &[]);
+                }
+                (None, Some(mv)) => {
+                    pass.set_pipeline(&mv.pipeline);
+                    pass.set_bind_group(0, &mv.bind_group, &[]);
+                }
+                (None, None) => unreachable!("multiview passes only when the path exists"),
+            }
             self.draw_instances(&mut pass);
         }
         enc.finish()

@@ -334,3 +334,30 @@ fn the_key_light_casts_shadows() {
         "shadowed floor {under} vs lit floor {beside}"
     );
 }
+
+#[test]
+fn multiview_and_two_passes_give_the_same_picture() {
+    let w = world(&[
+        "scene: lamp_room",
+        "cast: keeper=mara",
+        "cast: skipper=tomas",
+    ]);
+    let i = inputs(room_light(1.0), Grade::default());
+    let has = with_renderer(|_, r| r.multiview());
+    if !has {
+        // Honest: nothing to compare on an adapter without multiview.
+        eprintln!("adapter has no multiview; two passes only");
+        return;
+    }
+    let single = render(&w, &i);
+    with_renderer(|_, r| r.set_multiview(false));
+    let double = render(&w, &i);
+    with_renderer(|_, r| r.set_multiview(true));
+    for eye in 0..2 {
+        let p = psnr(&single[eye], &double[eye]);
+        assert!(
+            p >= 40.0,
+            "eye {eye}: PSNR {p:.1} dB between multiview and two passes"
+        );
+    }
+}
