@@ -3,6 +3,11 @@
 //! The binary only wires the engine crates together: argument parsing here,
 //! the headless screening loop in [`screen`], simulated viewers in [`viewer`].
 
+#[cfg(not(target_os = "android"))]
+mod desktop;
+// The real-time show; on Android only the headset front end (not built yet) will drive it.
+#[cfg_attr(target_os = "android", allow(dead_code))]
+mod live;
 mod persist;
 mod report;
 mod screen;
@@ -87,6 +92,37 @@ enum Command {
         #[arg(long, default_value_t = 0.0, value_name = "FPS", requires = "render")]
         render_fps: f32,
     },
+    /// Watch a story in real time: `--desktop` opens a window with the mouse as the head,
+    /// keys to choose and to push the simulated viewer's arousal, and a readout of
+    /// engagement and the director's decisions.
+    Play {
+        /// Play in a desktop window (the headset front end is not built yet).
+        #[arg(long)]
+        desktop: bool,
+        /// The story (`.ink` or compiled `.json`); the bundled sample when absent.
+        #[arg(long)]
+        story: Option<PathBuf>,
+        /// A heart recording (docs/heart-format.md) that the P key plays through the
+        /// engagement estimator in place of the simulated viewer.
+        #[arg(long, value_name = "FILE")]
+        heart: Option<PathBuf>,
+        /// The director's policy (JSON; every key optional, unknown keys rejected).
+        #[arg(long, value_name = "POLICY.json")]
+        director: Option<PathBuf>,
+        /// Seed for the story's and the simulated viewer's randomness.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Window size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+        size: (u32, u32),
+        /// Use `scene.wgsl` / `shadow.wgsl` from this folder where they validate
+        /// (shader development); the built-in ones otherwise.
+        #[arg(long, value_name = "DIR")]
+        shaders: Option<PathBuf>,
+        /// Close after this many seconds (demos, tests).
+        #[arg(long, value_name = "S")]
+        seconds: Option<f64>,
+    },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
     /// Build the sample's models (procedural geometry) as glTF into assets/models.
@@ -119,6 +155,27 @@ fn load_story(path: Option<&Path>) -> Result<CompiledStory> {
             SAMPLE_NAME,
             Path::new("assets/stories"),
         )?),
+    }
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{s}`: expected WIDTHxHEIGHT, e.g. 1280x720");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
+    if !(64..=8192).contains(&w) || !(64..=8192).contains(&h) {
+        return Err(format!("`{s}`: each side must be 64..=8192 pixels"));
+    }
+    Ok((w, h))
+}
+
+fn load_policy(director: Option<&Path>) -> Result<DirectorConfig> {
+    match director {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read the director policy", p.display()))?;
+            Ok(DirectorConfig::from_json(&text, &p.display().to_string())?)
+        }
+        None => Ok(DirectorConfig::default()),
     }
 }
 
@@ -199,15 +256,7 @@ fn run() -> Result<ExitCode> {
             render_fps,
         } => {
             let story = load_story(story.as_deref())?;
-            let config = match &director {
-                Some(p) => {
-                    let text = std::fs::read_to_string(p).with_context(|| {
-                        format!("{}: cannot read the director policy", p.display())
-                    })?;
-                    DirectorConfig::from_json(&text, &p.display().to_string())?
-                }
-                None => DirectorConfig::default(),
-            };
+            let config = load_policy(director.as_deref())?;
             if resume && director.is_some() {
                 bail!("--director cannot change the policy of a screening being resumed; it keeps the one it started with");
             }
@@ -245,6 +294,43 @@ fn run() -> Result<ExitCode> {
                 println!("report: {}", out.join("report.html").display());
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Play {
+            desktop,
+            story,
+            heart,
+            director,
+            seed,
+            size,
+            shaders,
+            seconds,
+        } => {
+            if !desktop {
+                bail!("play: only --desktop exists so far (the headset front end is not built yet); run `showrunner play --desktop`");
+            }
+            if let Some(h) = &heart {
+                ViewerSpec::heart(h)?;
+            }
+            let story = load_story(story.as_deref())?;
+            let config = load_policy(director.as_deref())?;
+            #[cfg(not(target_os = "android"))]
+            {
+                desktop::play(desktop::PlayArgs {
+                    story,
+                    config,
+                    seed,
+                    size,
+                    heart,
+                    shaders,
+                    seconds,
+                })?;
+                Ok(ExitCode::SUCCESS)
+            }
+            #[cfg(target_os = "android")]
+            {
+                let _ = (story, config, seed, size, shaders, seconds);
+                bail!("play --desktop: there is no desktop on Android")
+            }
         }
         Command::DirectorDefaults => {
             let mut stdout = std::io::stdout().lock();

@@ -52,37 +52,70 @@ fn write_png(path: &Path, w: u32, h: u32, rgba: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Loads creators' models (glTF in `assets/models`), which replace the
+/// built-in procedural ones by name. A broken file is reported and the
+/// built-in stays (a visible fallback). Returns the warnings.
+pub(crate) fn load_models(renderer: &mut Renderer) -> Vec<String> {
+    let mut asset_warnings = Vec::new();
+    let models = Path::new("assets/models");
+    if let Ok(entries) = fs::read_dir(models) {
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|x| x == "glb" || x == "gltf"))
+        {
+            match showrunner_render::assets::load(f) {
+                Ok(loaded) => {
+                    for m in &loaded.models {
+                        renderer.add_model(m);
+                    }
+                    for w in loaded.warnings {
+                        eprintln!("showrunner: warning: {w}");
+                        asset_warnings.push(w.to_string());
+                    }
+                }
+                Err(e) => {
+                    eprintln!("showrunner: warning: {e}; using the built-in models instead");
+                    asset_warnings.push(format!("{e}; using the built-in models instead"));
+                }
+            }
+        }
+    }
+    asset_warnings
+}
+
+/// The light for renders without a passthrough camera (offline and desktop):
+/// a warm key from above-left over a dim room.
+pub(crate) fn studio_light() -> (LightEstimate, (Vec3, Vec3)) {
+    let mut sh = Sh9::ambient(Vec3::splat(0.22));
+    sh.add_directional(Vec3::new(-0.4, 1.0, 0.3), Vec3::new(1.2, 1.05, 0.9));
+    (
+        LightEstimate {
+            sh,
+            ..LightEstimate::default()
+        },
+        (Vec3::new(-0.4, -1.0, -0.3), Vec3::splat(1.0)),
+    )
+}
+
+/// The director's grade as the renderer takes it.
+pub(crate) fn render_grade(g: &showrunner_director::Grade) -> Grade {
+    Grade {
+        exposure_ev: g.exposure_ev,
+        warmth: g.warmth,
+        saturation: g.saturation,
+        contrast: g.contrast,
+    }
+}
+
 impl Recorder {
     /// Opens a GPU (lavapipe without one) and prepares `out/frames/`.
     /// `fps` > 0 also renders that many frames per second of each beat.
     pub fn new(out: &Path, fps: f32) -> Result<Self> {
         let gpu = Gpu::headless().context("--render needs a GPU or Mesa's lavapipe")?;
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
-        // Creators' models (glTF) replace the built-in procedural ones by name;
-        // a broken file is reported and the built-in stays (a visible fallback).
-        let mut asset_warnings = Vec::new();
-        let models = Path::new("assets/models");
-        if let Ok(entries) = fs::read_dir(models) {
-            let mut files: Vec<PathBuf> =
-                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            files.sort();
-            for f in files
-                .iter()
-                .filter(|f| f.extension().is_some_and(|x| x == "glb" || x == "gltf"))
-            {
-                match showrunner_render::assets::load(f) {
-                    Ok(ms) => {
-                        for m in ms {
-                            renderer.add_mesh(&m.name, &m.mesh);
-                        }
-                    }
-                    Err(e) => {
-                        eprintln!("showrunner: warning: {e}; using the built-in models instead");
-                        asset_warnings.push(format!("{e}; using the built-in models instead"));
-                    }
-                }
-            }
-        }
+        let asset_warnings = load_models(&mut renderer);
         let target = RenderTarget::new(&gpu.device, W, H);
         let dir = out.join("frames");
         if dir.exists() {
@@ -118,9 +151,7 @@ impl Recorder {
     }
 
     fn shoot(&mut self, beat: u64, k: usize, grade: Grade) -> Result<()> {
-        // A fixed room light for offline renders: a warm key from above-left.
-        let mut sh = Sh9::ambient(Vec3::splat(0.22));
-        sh.add_directional(Vec3::new(-0.4, 1.0, 0.3), Vec3::new(1.2, 1.05, 0.9));
+        let (light, sun) = studio_light();
         let inputs = FrameInputs {
             eyes: EyeView::stereo(
                 Vec3::new(0.0, 1.25, 0.6),
@@ -129,11 +160,8 @@ impl Recorder {
                 1.0,
                 W as f32 / H as f32,
             ),
-            light: LightEstimate {
-                sh,
-                ..LightEstimate::default()
-            },
-            sun: (Vec3::new(-0.4, -1.0, -0.3), Vec3::splat(1.0)),
+            light,
+            sun,
             grade,
         };
         let cmd = self.renderer.render(&self.world, &inputs, &self.target);
@@ -167,12 +195,7 @@ impl Recorder {
             &self.library,
             directives,
         );
-        let g = Grade {
-            exposure_ev: grade.exposure_ev,
-            warmth: grade.warmth,
-            saturation: grade.saturation,
-            contrast: grade.contrast,
-        };
+        let g = render_grade(grade);
         // Let the staging settle (walks to marks) before the still.
         let play = (duration_s as f32).min(4.0);
         if self.fps > 0.0 {

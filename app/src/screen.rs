@@ -221,7 +221,7 @@ fn event_json(e: &Event, t: f64, choices: &[String], interludes: &[String]) -> V
     v
 }
 
-fn choice_option(directives: &[Directive]) -> ChoiceOption {
+pub(crate) fn choice_option(directives: &[Directive]) -> ChoiceOption {
     let mut o = ChoiceOption::default();
     for d in directives {
         match d {
@@ -232,6 +232,22 @@ fn choice_option(directives: &[Directive]) -> ChoiceOption {
         }
     }
     o
+}
+
+/// The author's intensity for a beat: its last `intensity:`, else what its
+/// `stakes:` implies (high 0.85, low 0.3), else none.
+pub(crate) fn beat_intensity(directives: &[Directive]) -> Option<f32> {
+    let explicit = directives.iter().rev().find_map(|d| match d {
+        Directive::Intensity(i) => Some(*i),
+        _ => None,
+    });
+    explicit.or_else(|| {
+        directives.iter().find_map(|d| match d {
+            Directive::Stakes(Stakes::High) => Some(0.85),
+            Directive::Stakes(Stakes::Low) => Some(0.3),
+            _ => None,
+        })
+    })
 }
 
 /// Seconds a beat stays on screen before pacing: its `shot:` or 1.5 s + 0.4 s a word.
@@ -330,17 +346,13 @@ impl Screening {
     }
 
     fn beat(&mut self, beat: showrunner_story::Beat) -> Result<()> {
-        let mut author_intensity = None;
+        let author_intensity = beat_intensity(&beat.directives);
         for d in &beat.directives {
             let st = &mut self.s.staging;
             match d {
                 Directive::Scene(s) => st.scene = Some(s.clone()),
                 Directive::Palette(p) => st.palette = *p,
-                Directive::Intensity(i) => author_intensity = Some(*i),
-                Directive::Stakes(Stakes::High) => {
-                    author_intensity = author_intensity.or(Some(0.85))
-                }
-                Directive::Stakes(Stakes::Low) => author_intensity = author_intensity.or(Some(0.3)),
+                Directive::Intensity(_) | Directive::Stakes(_) => {}
                 Directive::Fate { character, fate } => {
                     st.fates.insert(character.clone(), *fate);
                 }

@@ -21,6 +21,10 @@ pub struct Model {
     pub mesh: MeshData,
     /// Look (the first primitive's material).
     pub material: Material,
+    /// The base-colour texture folded to one linear colour, which multiplies
+    /// the scene's material (white when untextured, [`MISSING_TEXTURE`] when
+    /// the texture is missing). The renderer does not sample textures yet.
+    pub texture_tint: Vec4,
 }
 
 /// A bad asset file: which, and what is wrong.
@@ -40,8 +44,88 @@ fn err(path: &Path, message: impl Into<String>) -> AssetError {
     }
 }
 
+/// What a file gave: its models, and the problems that did not stop them
+/// (a missing or unreadable texture: the model loads with a visible stand-in).
+#[derive(Debug)]
+pub struct Loaded {
+    /// One per glTF mesh.
+    pub models: Vec<Model>,
+    /// Problems worth telling the creator, each naming the file and image.
+    pub warnings: Vec<AssetError>,
+}
+
+/// The base colour a model gets when its texture is missing: loud magenta,
+/// the convention creators recognise, so the gap is seen, not guessed at.
+pub const MISSING_TEXTURE: Vec4 = Vec4::new(1.0, 0.0, 1.0, 1.0);
+
+/// The renderer does not sample textures yet: a base-colour texture in PNG
+/// is folded to its mean colour (linear), so a textured model keeps roughly
+/// its look. Other formats keep the base colour factor.
+/// `Err` is a texture that should be there and is not.
+fn texture_mean(
+    image: &gltf::Image<'_>,
+    dir: &Path,
+    buffers: &[Vec<u8>],
+) -> Result<Option<Vec3>, String> {
+    let label = image.name().map_or_else(
+        || format!("image {}", image.index()),
+        |n| format!("image `{n}`"),
+    );
+    let (bytes, mime) = match image.source() {
+        gltf::image::Source::View { view, mime_type } => {
+            let b = buffers
+                .get(view.buffer().index())
+                .and_then(|b| b.get(view.offset()..view.offset() + view.length()))
+                .ok_or_else(|| format!("{label}: its buffer view is out of range"))?;
+            (b.to_vec(), Some(mime_type.to_owned()))
+        }
+        gltf::image::Source::Uri { uri, .. } if uri.starts_with("data:") => {
+            return Err(format!(
+                "{label}: data: URIs are not supported; export as .glb"
+            ))
+        }
+        gltf::image::Source::Uri { uri, mime_type } => {
+            let b = std::fs::read(dir.join(uri))
+                .map_err(|e| format!("texture `{uri}` (next to the file): {e}"))?;
+            (b, mime_type.map(str::to_owned))
+        }
+    };
+    let is_png = mime.as_deref() == Some("image/png") || bytes.starts_with(b"\x89PNG");
+    if !is_png {
+        return Ok(None);
+    }
+    let mut dec = png::Decoder::new(std::io::Cursor::new(&bytes));
+    dec.set_transformations(png::Transformations::normalize_to_color8());
+    let bad = |e: png::DecodingError| format!("{label}: not a readable PNG: {e}");
+    let mut reader = dec.read_info().map_err(bad)?;
+    let mut buf = vec![0; reader.output_buffer_size().ok_or("image too large")?];
+    let info = reader.next_frame(&mut buf).map_err(bad)?;
+    let channels = info.color_type.samples();
+    let px = &buf[..info.buffer_size()];
+    let to_linear = |c: u8| {
+        let v = f32::from(c) / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let mut sum = Vec3::ZERO;
+    let mut n = 0u32;
+    for p in px.chunks_exact(channels) {
+        let rgb = if channels >= 3 {
+            Vec3::new(to_linear(p[0]), to_linear(p[1]), to_linear(p[2]))
+        } else {
+            Vec3::splat(to_linear(p[0]))
+        };
+        sum += rgb;
+        n += 1;
+    }
+    Ok((n > 0).then(|| sum / n as f32))
+}
+
 /// Loads every mesh of a `.glb` (or `.gltf` with its buffers beside it).
-pub fn load(path: &Path) -> Result<Vec<Model>, AssetError> {
+pub fn load(path: &Path) -> Result<Loaded, AssetError> {
     let bytes = std::fs::read(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
     let gltf = gltf::Gltf::from_slice(&bytes)
         .map_err(|e| err(path, format!("not valid glTF 2.0: {e}")))?;
@@ -78,10 +162,12 @@ pub fn load(path: &Path) -> Result<Vec<Model>, AssetError> {
         .file_stem()
         .map_or("model".into(), |s| s.to_string_lossy().into_owned());
     let mut out = Vec::new();
+    let mut warnings = Vec::new();
     for mesh in gltf.meshes() {
         let name = mesh.name().map_or_else(|| stem.clone(), str::to_owned);
         let mut data = MeshData::default();
         let mut material = Material::default();
+        let mut texture_tint = Vec4::ONE;
         for (k, prim) in mesh.primitives().enumerate() {
             if prim.mode() != gltf::mesh::Mode::Triangles {
                 return Err(err(
@@ -145,18 +231,38 @@ pub fn load(path: &Path) -> Result<Vec<Model>, AssetError> {
                     roughness: pbr.roughness_factor(),
                     emissive: Vec3::from(m.emissive_factor()),
                 };
+                if let Some(info) = pbr.base_color_texture() {
+                    match texture_mean(&info.texture().source(), dir, &buffers) {
+                        Ok(Some(mean)) => texture_tint = mean.extend(1.0),
+                        Ok(None) => warnings.push(err(
+                            path,
+                            format!("mesh `{name}`: its base colour texture is not PNG; textures are not sampled yet, so the base colour factor is used"),
+                        )),
+                        Err(e) => {
+                            warnings.push(err(
+                                path,
+                                format!("mesh `{name}`: {e}; drawn magenta until the texture is there"),
+                            ));
+                            texture_tint = MISSING_TEXTURE;
+                        }
+                    }
+                }
             }
         }
         out.push(Model {
             name,
             mesh: data,
             material,
+            texture_tint,
         });
     }
     if out.is_empty() {
         return Err(err(path, "has no meshes"));
     }
-    Ok(out)
+    Ok(Loaded {
+        models: out,
+        warnings,
+    })
 }
 
 /// Writes models as one `.glb` (glTF 2.0 binary), one mesh and node each.
@@ -253,6 +359,7 @@ pub fn builtin_models() -> Vec<Model> {
             name: "box".into(),
             mesh: MeshData::unit_box(),
             material: Material::default(),
+            texture_tint: Vec4::ONE,
         },
         Model {
             name: "crate".into(),
@@ -262,6 +369,7 @@ pub fn builtin_models() -> Vec<Model> {
                 roughness: 0.85,
                 ..Material::default()
             },
+            texture_tint: Vec4::ONE,
         },
         Model {
             name: "character".into(),
@@ -270,6 +378,7 @@ pub fn builtin_models() -> Vec<Model> {
                 roughness: 0.7,
                 ..Material::default()
             },
+            texture_tint: Vec4::ONE,
         },
     ]
 }
@@ -284,7 +393,8 @@ mod tests {
         let path = dir.join("sample.glb");
         write_glb(&path, &builtin_models()).unwrap();
         let back = load(&path).unwrap();
-        assert_eq!(back, builtin_models());
+        assert!(back.warnings.is_empty());
+        assert_eq!(back.models, builtin_models());
     }
 
     #[test]
@@ -314,6 +424,61 @@ mod tests {
         .unwrap();
         let e = load(&gltf).unwrap_err().to_string();
         assert!(e.contains("lonely.gltf") && e.contains("lonely.bin"), "{e}");
+    }
+
+    /// A one-triangle .gltf whose material has a base colour texture `uri`.
+    fn textured(dir: &Path, name: &str, uri: &str) -> std::path::PathBuf {
+        let mut bin = Vec::new();
+        for v in [[0.0f32, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] {
+            bin.extend(v.iter().flat_map(|f| f.to_le_bytes()));
+        }
+        for _ in 0..3 {
+            bin.extend([0.0f32, 0.0, 1.0].iter().flat_map(|f| f.to_le_bytes()));
+        }
+        std::fs::write(dir.join(format!("{name}.bin")), &bin).unwrap();
+        let gltf = dir.join(format!("{name}.gltf"));
+        std::fs::write(
+            &gltf,
+            format!(
+                r#"{{"asset":{{"version":"2.0"}},"buffers":[{{"uri":"{name}.bin","byteLength":72}}],
+               "bufferViews":[{{"buffer":0,"byteLength":36}},{{"buffer":0,"byteOffset":36,"byteLength":36}}],
+               "accessors":[{{"bufferView":0,"componentType":5126,"count":3,"type":"VEC3","min":[0,0,0],"max":[1,1,0]}},
+                            {{"bufferView":1,"componentType":5126,"count":3,"type":"VEC3"}}],
+               "images":[{{"uri":"{uri}"}}],"textures":[{{"source":0}}],
+               "materials":[{{"pbrMetallicRoughness":{{"baseColorTexture":{{"index":0}}}}}}],
+               "meshes":[{{"name":"{name}","primitives":[{{"attributes":{{"POSITION":0,"NORMAL":1}},"material":0}}]}}]}}"#
+            ),
+        )
+        .unwrap();
+        gltf
+    }
+
+    #[test]
+    fn a_missing_texture_is_named_and_drawn_magenta_and_a_png_one_tints() {
+        let dir = tempfile_dir();
+        let l = load(&textured(&dir, "lamp", "lamp_albedo.png")).unwrap();
+        assert_eq!(l.models.len(), 1);
+        assert_eq!(l.models[0].texture_tint, MISSING_TEXTURE);
+        let w = l.warnings[0].to_string();
+        assert!(
+            w.contains("lamp.gltf") && w.contains("lamp_albedo.png") && w.contains("magenta"),
+            "{w}"
+        );
+        // A 2×1 PNG, pure red and pure blue: the mean is half of each (linear).
+        let png_path = dir.join("tint.png");
+        let mut enc = png::Encoder::new(std::fs::File::create(&png_path).unwrap(), 2, 1);
+        enc.set_color(png::ColorType::Rgb);
+        enc.write_header()
+            .unwrap()
+            .write_image_data(&[255, 0, 0, 0, 0, 255])
+            .unwrap();
+        let l = load(&textured(&dir, "tinted", "tint.png")).unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        let c = l.models[0].texture_tint;
+        assert!(
+            (c - Vec4::new(0.5, 0.0, 0.5, 1.0)).abs().max_element() < 1e-6,
+            "{c}"
+        );
     }
 
     fn tempfile_dir() -> std::path::PathBuf {

@@ -16,6 +16,8 @@
 
 pub mod assets;
 pub mod mesh;
+pub mod present;
+pub mod shaders;
 
 pub use wgpu;
 
@@ -29,29 +31,7 @@ use wgpu::util::DeviceExt;
 
 use mesh::{MeshData, Vertex};
 
-/// The scene shader's source (validated by naga in the tests).
-pub const SCENE_WGSL: &str = include_str!("../../../shaders/scene.wgsl");
-/// The scene shader for single-pass stereo: the camera becomes an array
-/// indexed by `@builtin(view_index)`. Derived from [`SCENE_WGSL`] so the two
-/// paths can never drift apart; validated by naga in the tests.
-pub fn multiview_source() -> String {
-    SCENE_WGSL
-        .replace(
-            "@group(0) @binding(0) var<uniform> camera: Camera;",
-            "@group(0) @binding(0) var<uniform> cameras: array<Camera, 2>;",
-        )
-        .replace(
-            "struct VertexIn {\n",
-            "struct VertexIn {\n    @builtin(view_index) view_index: u32,\n",
-        )
-        .replace(
-            "    // (multiview: camera for this view)\n",
-            "    let camera = cameras[v.view_index];\n",
-        )
-}
-
-/// The shadow pass's shader.
-pub const SHADOW_WGSL: &str = include_str!("../../../shaders/shadow.wgsl");
+pub use shaders::{multiview_source, ShaderError, Shaders, SCENE_WGSL, SHADOW_WGSL};
 /// Size of the key light's shadow map, texels.
 pub const SHADOW_SIZE: u32 = 1024;
 
@@ -82,6 +62,8 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     /// What the adapter is, for logs and benchmark records.
     pub adapter: wgpu::AdapterInfo,
+    /// The adapter itself (surface capabilities for a window).
+    pub raw_adapter: wgpu::Adapter,
 }
 
 impl Gpu {
@@ -91,10 +73,19 @@ impl Gpu {
             backends: wgpu::Backends::VULKAN,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
         });
+        Self::from_instance(&instance, None)
+    }
+
+    /// A device from `instance` that can present to `surface` (a desktop
+    /// window) when one is given; same preferences as [`Gpu::headless`].
+    pub fn from_instance(
+        instance: &wgpu::Instance,
+        surface: Option<&wgpu::Surface<'_>>,
+    ) -> Result<Self, RenderError> {
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::HighPerformance,
             force_fallback_adapter: false,
-            compatible_surface: None,
+            compatible_surface: surface,
             apply_limit_buckets: false,
         }))
         .map_err(|e| RenderError::NoAdapter(e.to_string()))?;
@@ -113,6 +104,7 @@ impl Gpu {
             device,
             queue,
             adapter: info,
+            raw_adapter: adapter,
         })
     }
 }
@@ -312,16 +304,57 @@ pub struct Renderer {
     capacity: usize,
     scratch: Vec<(usize, Instance)>,
     mesh_names: Vec<String>,
+    /// Per mesh (as `mesh_names`): the model's texture tint.
+    mesh_tints: Vec<Vec4>,
     /// Mesh names the world asked for that do not exist (drawn as boxes).
     pub missing_meshes: Vec<String>,
 }
 
 impl Renderer {
-    /// Builds the pipeline on the device it is given.
+    /// Builds the pipelines from the built-in shaders on the device it is given.
     pub fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> Self {
+        Self::build(device, queue, &Shaders::builtin())
+    }
+
+    /// Builds the pipelines from `shaders` (see [`Shaders::load`]). Pipeline
+    /// creation runs inside a validation error scope: a shader that naga
+    /// accepts but that does not fit the renderer's bindings is reported,
+    /// naming its file, and the built-in shaders are used instead, so the
+    /// film still draws.
+    pub fn with_shaders(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        shaders: &Shaders,
+    ) -> (Self, Option<ShaderError>) {
+        if *shaders == Shaders::builtin() {
+            return (Self::new(device, queue), None);
+        }
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let r = Self::build(device, queue, shaders);
+        match pollster::block_on(scope.pop()) {
+            None => (r, None),
+            Some(e) => {
+                drop(r);
+                let file = if shaders.scene != SCENE_WGSL {
+                    &shaders.scene_file
+                } else {
+                    &shaders.shadow_file
+                };
+                let err = ShaderError {
+                    file: file.clone(),
+                    line: 0,
+                    column: 0,
+                    message: format!("the GPU pipeline rejected it: {e}"),
+                };
+                (Self::new(device, queue), Some(err))
+            }
+        }
+    }
+
+    fn build(device: &wgpu::Device, queue: &wgpu::Queue, shaders: &Shaders) -> Self {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("scene.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(SCENE_WGSL.into()),
+            label: Some(&shaders.scene_file),
+            source: wgpu::ShaderSource::Wgsl(shaders.scene.as_str().into()),
         });
         let uniform = |binding| wgpu::BindGroupLayoutEntry {
             binding,
@@ -417,8 +450,8 @@ impl Renderer {
         });
         // The shadow pass: depth only, from the key light.
         let shadow_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("shadow.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(SHADOW_WGSL.into()),
+            label: Some(&shaders.shadow_file),
+            source: wgpu::ShaderSource::Wgsl(shaders.shadow.as_str().into()),
         });
         let shadow_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("shadow"),
@@ -501,7 +534,7 @@ impl Renderer {
             .then(|| {
                 let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some("scene.wgsl (multiview)"),
-                    source: wgpu::ShaderSource::Wgsl(multiview_source().into()),
+                    source: wgpu::ShaderSource::Wgsl(shaders::multiview_of(&shaders.scene).into()),
                 });
                 let both = buffer("both cameras", 2 * size_of::<CameraUniform>());
                 let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -610,6 +643,7 @@ impl Renderer {
             cameras,
             lighting,
             mesh_names: meshes.keys().cloned().collect(),
+            mesh_tints: vec![Vec4::ONE; meshes.len()],
             meshes,
             scratch: Vec::with_capacity(capacity),
             missing_meshes: Vec::new(),
@@ -650,8 +684,19 @@ impl Renderer {
         };
         if !self.mesh_names.iter().any(|n| n == name) {
             self.mesh_names.push(name.to_owned());
+            self.mesh_tints.push(Vec4::ONE);
         }
         self.meshes.insert(name.to_owned(), gpu);
+    }
+
+    /// Adds (or replaces) a loaded model: its mesh, and its texture tint,
+    /// which multiplies the base colour of every entity drawing it (so a
+    /// missing texture shows as magenta; see [`assets::MISSING_TEXTURE`]).
+    pub fn add_model(&mut self, model: &assets::Model) {
+        self.add_mesh(&model.name, &model.mesh);
+        if let Some(i) = self.mesh_names.iter().position(|n| *n == model.name) {
+            self.mesh_tints[i] = model.texture_tint;
+        }
     }
 
     fn instance_buffer(device: &wgpu::Device, capacity: usize) -> wgpu::Buffer {
@@ -693,7 +738,7 @@ impl Renderer {
                 idx,
                 Instance {
                     model: m.to_cols_array_2d(),
-                    base_color: material.base_color.into(),
+                    base_color: (material.base_color * self.mesh_tints[idx]).into(),
                     params: [
                         material.metallic,
                         material.roughness,

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use showrunner_core::Directive;
 use showrunner_light::{LightEstimate, Sh9};
 use showrunner_render::{
-    read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer, SCENE_WGSL,
+    read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer, Shaders, SCENE_WGSL,
 };
 use showrunner_scene::components::{Character, Transform};
 use showrunner_scene::glam::Vec3;
@@ -17,17 +17,6 @@ use showrunner_scene::sets::SetLibrary;
 use showrunner_scene::staging::{staging_system, Stage};
 
 const W: u32 = 96;
-
-#[test]
-fn shaders_validate_with_naga() {
-    let module = naga::front::wgsl::parse_str(SCENE_WGSL).expect("scene.wgsl parses");
-    naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::all(),
-    )
-    .validate(&module)
-    .expect("scene.wgsl validates");
-}
 
 /// One device for the whole file: lavapipe is slow to start.
 static GPU: Mutex<Option<(Gpu, Renderer)>> = Mutex::new(None);
@@ -360,4 +349,81 @@ fn multiview_and_two_passes_give_the_same_picture() {
             "eye {eye}: PSNR {p:.1} dB between multiview and two passes"
         );
     }
+}
+
+#[test]
+fn a_shader_the_pipeline_rejects_is_named_and_the_built_in_draws() {
+    // Valid WGSL (naga accepts it) that asks for a binding the renderer does
+    // not provide: only pipeline creation can catch it.
+    let dir = std::env::temp_dir().join(format!("showrunner-bad-shader-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = SCENE_WGSL
+        .replace(
+            "@vertex\n",
+            "@group(0) @binding(9) var<uniform> extra: vec4<f32>;\n\n@vertex\n",
+        )
+        .replace(
+            "fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {\n",
+            "fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {\n    _ = extra;\n",
+        );
+    assert_ne!(bad, SCENE_WGSL);
+    std::fs::write(dir.join("scene.wgsl"), &bad).unwrap();
+    let (shaders, errors) = Shaders::load(&dir);
+    assert!(errors.is_empty(), "naga accepts it: {errors:?}");
+    assert_eq!(shaders.scene, bad);
+    let w = world(&["scene: lamp_room", "cast: keeper=mara"]);
+    let inputs = inputs(room_light(1.0), Grade::default());
+    let expected = render(&w, &inputs);
+    let got = with_renderer(|gpu, _| {
+        let (mut r, err) = Renderer::with_shaders(&gpu.device, &gpu.queue, &shaders);
+        let err = err.expect("the pipeline rejects the shader").to_string();
+        assert!(
+            err.contains("scene.wgsl") && err.contains("built-in"),
+            "{err}"
+        );
+        let target = RenderTarget::new(&gpu.device, W, W);
+        let cmd = r.render(&w, &inputs, &target);
+        gpu.queue.submit([cmd]);
+        [0, 1].map(|eye| read_eye(&gpu.device, &gpu.queue, &target, eye).unwrap())
+    });
+    assert_eq!(got, expected, "the fallback is the built-in picture");
+}
+
+#[test]
+fn a_model_whose_texture_is_missing_shows_magenta() {
+    use showrunner_render::assets::{builtin_models, MISSING_TEXTURE};
+    let w = world(&[
+        "scene: lamp_room",
+        "cast: keeper=mara",
+        "cast: skipper=tomas",
+    ]);
+    let inputs = inputs(room_light(1.0), Grade::default());
+    let [plain, _] = render(&w, &inputs);
+    let [missing, _] = with_renderer(|gpu, _| {
+        let mut r = Renderer::new(&gpu.device, &gpu.queue);
+        let mut character = builtin_models()
+            .into_iter()
+            .find(|m| m.name == "character")
+            .unwrap();
+        character.texture_tint = MISSING_TEXTURE;
+        r.add_model(&character);
+        let target = RenderTarget::new(&gpu.device, W, W);
+        let cmd = r.render(&w, &inputs, &target);
+        gpu.queue.submit([cmd]);
+        [0, 1].map(|eye| read_eye(&gpu.device, &gpu.queue, &target, eye).unwrap())
+    });
+    // Pixels that changed are the characters: they lost their green.
+    let (mut g_plain, mut g_missing, mut changed) = (0.0, 0.0, 0);
+    for (a, b) in plain.chunks(4).zip(missing.chunks(4)) {
+        if a != b {
+            changed += 1;
+            g_plain += linear(a[1]) / linear(a[0]).max(1e-3);
+            g_missing += linear(b[1]) / linear(b[0]).max(1e-3);
+        }
+    }
+    assert!(changed > 50, "the characters changed: {changed} pixels");
+    assert!(
+        g_missing < 0.2 * g_plain,
+        "magenta: green/red {g_missing} vs {g_plain}"
+    );
 }

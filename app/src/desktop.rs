@@ -1,0 +1,710 @@
+//! `showrunner play --desktop`: the film in a window, for developers without
+//! a headset. The mouse (drag) is the head, WASD leans, keys choose and push
+//! the simulated viewer's arousal, and an on-screen readout shows engagement
+//! and the director's last decision. The same scene systems and renderer as
+//! the headset; the presenter draws the left eye (Tab: right) into the window.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use showrunner_biometrics::{replay, Estimator, EstimatorConfig, SensorEvent};
+use showrunner_core::EngagementSample;
+use showrunner_director::DirectorConfig;
+use showrunner_render::present::Presenter;
+use showrunner_render::{wgpu, EyeView, FrameInputs, Gpu, RenderTarget, Renderer, Shaders};
+use showrunner_scene::animation::{gesture_system, locomotion_system};
+use showrunner_scene::glam::Vec3;
+use showrunner_scene::hecs::World;
+use showrunner_scene::physics::{physics_system, PhysicsContext};
+use showrunner_scene::sets::SetLibrary;
+use showrunner_scene::staging::{staging_system, Stage};
+use showrunner_story::CompiledStory;
+use winit::application::ApplicationHandler;
+use winit::event::{ElementState, MouseButton, WindowEvent};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
+use winit::keyboard::{Key, NamedKey};
+use winit::window::{Window, WindowId};
+
+use crate::live::{Live, Readout};
+use crate::viewer::{Profile, SimViewer};
+
+/// What `play --desktop` needs.
+pub struct PlayArgs {
+    /// The story.
+    pub story: CompiledStory,
+    /// The director's policy.
+    pub config: DirectorConfig,
+    /// Seed for the story and the simulated viewer.
+    pub seed: u64,
+    /// Window size.
+    pub size: (u32, u32),
+    /// A heart recording `P` plays through the engagement estimator.
+    pub heart: Option<PathBuf>,
+    /// Shader overrides (`scene.wgsl`, `shadow.wgsl`).
+    pub shaders: Option<PathBuf>,
+    /// Quit after this many seconds (demos, tests); run until closed if none.
+    pub seconds: Option<f64>,
+}
+
+/// Arousal the Up/Down keys add, z per press.
+const NUDGE: f32 = 0.5;
+/// Mouse-look sensitivity, radians per pixel.
+const LOOK: f32 = 0.004;
+/// Window pixels per overlay pixel: 8×8 text doubled on big windows.
+fn overlay_scale(width: u32) -> u32 {
+    if width >= 1000 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Where the viewer's engagement comes from.
+struct Viewer {
+    sim: SimViewer,
+    /// Added to the simulated arousal by the Up/Down keys.
+    nudge: f32,
+    heart: Option<(Vec<SensorEvent>, usize, Estimator, f64)>,
+    heart_events: Option<Vec<SensorEvent>>,
+    tick: u64,
+}
+
+impl Viewer {
+    fn sample(&mut self, t: f64, intensity: f32) -> EngagementSample {
+        self.tick += 1;
+        if let Some((events, next, est, start)) = &mut self.heart {
+            let rt = t - *start;
+            while let Some(e) = events.get(*next).filter(|e| e.t <= rt) {
+                est.push(e);
+                *next += 1;
+            }
+            let mut s = est.sample(rt).sample;
+            s.t = t;
+            return s;
+        }
+        let mut s = self.sim.step(self.tick, t, 0.1, intensity);
+        s.arousal_z += self.nudge;
+        if self.nudge < 0.0 {
+            // Pushed down far enough, a viewer drifts off.
+            s.boredom = s.boredom.max((-self.nudge / 2.0).min(1.0));
+        }
+        s
+    }
+
+    fn source(&self) -> &'static str {
+        if self.heart.is_some() {
+            "heart recording (P stops)"
+        } else if self.heart_events.is_some() {
+            "simulated (Up/Down; P plays the recording)"
+        } else {
+            "simulated (Up/Down)"
+        }
+    }
+}
+
+/// The head: position and yaw/pitch, moved by mouse and keys.
+struct Head {
+    position: Vec3,
+    yaw: f32,
+    pitch: f32,
+    dragging: bool,
+    last_cursor: Option<(f64, f64)>,
+    eye: u32,
+}
+
+impl Head {
+    fn forward(&self) -> Vec3 {
+        Vec3::new(
+            self.yaw.sin() * self.pitch.cos(),
+            self.pitch.sin(),
+            -self.yaw.cos() * self.pitch.cos(),
+        )
+    }
+}
+
+struct Running {
+    window: Arc<Window>,
+    surface: wgpu::Surface<'static>,
+    config: wgpu::SurfaceConfiguration,
+    gpu: Gpu,
+    renderer: Renderer,
+    presenter: Presenter,
+    target: RenderTarget,
+    world: World,
+    stage: Stage,
+    physics: PhysicsContext,
+    library: SetLibrary,
+    live: Live,
+    viewer: Viewer,
+    head: Head,
+    choice: Option<usize>,
+    last_frame: Instant,
+    started: Instant,
+    overlay_text: Vec<String>,
+    warnings: Vec<String>,
+    frames: u64,
+    last_status: f64,
+}
+
+struct App {
+    args: PlayArgs,
+    running: Option<Running>,
+    error: Option<anyhow::Error>,
+}
+
+/// Opens the window and plays until it closes, Esc, the story's end (plus a
+/// moment) or `--seconds`.
+pub fn play(args: PlayArgs) -> Result<()> {
+    let event_loop = EventLoop::new().context(
+        "cannot open a window: no display (set DISPLAY or WAYLAND_DISPLAY; without one, run under Xvfb)",
+    )?;
+    event_loop.set_control_flow(ControlFlow::Poll);
+    let mut app = App {
+        args,
+        running: None,
+        error: None,
+    };
+    event_loop.run_app(&mut app)?;
+    if let Some(r) = &app.running {
+        println!(
+            "closed after {:.1} s, {} frames, {} beats",
+            r.started.elapsed().as_secs_f64(),
+            r.frames,
+            r.live.readout.beats
+        );
+    }
+    match app.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+impl App {
+    fn start(&mut self, el: &ActiveEventLoop) -> Result<Running> {
+        let a = &self.args;
+        let window = Arc::new(
+            el.create_window(
+                Window::default_attributes()
+                    .with_title("Showrunner — desktop preview")
+                    .with_inner_size(winit::dpi::PhysicalSize::new(a.size.0, a.size.1)),
+            )
+            .context("cannot create the window")?,
+        );
+        let instance = wgpu::Instance::new(
+            wgpu::InstanceDescriptor {
+                backends: wgpu::Backends::VULKAN,
+                ..wgpu::InstanceDescriptor::new_without_display_handle()
+            }
+            .with_display_handle(Box::new(el.owned_display_handle())),
+        );
+        let surface = instance
+            .create_surface(window.clone())
+            .context("cannot draw into the window (Vulkan surface)")?;
+        let gpu = Gpu::from_instance(&instance, Some(&surface))
+            .context("the desktop preview needs a GPU or Mesa's lavapipe")?;
+        println!(
+            "adapter: {} ({:?})",
+            gpu.adapter.name, gpu.adapter.device_type
+        );
+        let caps = surface.get_capabilities(&gpu.raw_adapter);
+        let format = caps
+            .formats
+            .iter()
+            .copied()
+            .find(wgpu::TextureFormat::is_srgb)
+            .or_else(|| caps.formats.first().copied())
+            .context("the window offers no colour format")?;
+        let size = window.inner_size();
+        let config = wgpu::SurfaceConfiguration {
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+            format,
+            width: size.width.max(1),
+            height: size.height.max(1),
+            color_space: wgpu::SurfaceColorSpace::Auto,
+            present_mode: wgpu::PresentMode::AutoVsync,
+            desired_maximum_frame_latency: 2,
+            alpha_mode: caps.alpha_modes[0],
+            view_formats: vec![],
+        };
+        surface.configure(&gpu.device, &config);
+
+        let mut warnings = Vec::new();
+        let shaders = match &a.shaders {
+            Some(dir) => {
+                let (s, errs) = Shaders::load(dir);
+                warnings.extend(errs.iter().map(ToString::to_string));
+                s
+            }
+            None => Shaders::builtin(),
+        };
+        let (mut renderer, err) = Renderer::with_shaders(&gpu.device, &gpu.queue, &shaders);
+        warnings.extend(err.map(|e| e.to_string()));
+        warnings.extend(crate::report::load_models(&mut renderer));
+        for w in &warnings {
+            eprintln!("showrunner: warning: {w}");
+        }
+        let presenter = Presenter::new(&gpu.device, format);
+        let target = RenderTarget::new(&gpu.device, config.width, config.height);
+        let heart_events = match &a.heart {
+            Some(p) => Some(replay::load(p)?),
+            None => None,
+        };
+        let now = Instant::now();
+        Ok(Running {
+            window,
+            surface,
+            config,
+            renderer,
+            presenter,
+            target,
+            gpu,
+            world: World::new(),
+            stage: Stage::default(),
+            physics: PhysicsContext::new(),
+            library: SetLibrary::builtin(),
+            live: Live::new(&a.story, a.seed, a.config.clone())?,
+            viewer: Viewer {
+                sim: SimViewer::new(Profile::Calm, a.seed),
+                nudge: 0.0,
+                heart: None,
+                heart_events,
+                tick: 0,
+            },
+            head: Head {
+                position: Vec3::new(0.0, 1.25, 0.6),
+                yaw: 0.0,
+                pitch: -0.08,
+                dragging: false,
+                last_cursor: None,
+                eye: 0,
+            },
+            choice: None,
+            last_frame: now,
+            started: now,
+            overlay_text: Vec::new(),
+            warnings,
+            frames: 0,
+            last_status: -1.0,
+        })
+    }
+}
+
+impl Running {
+    fn resize(&mut self, width: u32, height: u32) {
+        self.config.width = width.max(1);
+        self.config.height = height.max(1);
+        self.surface.configure(&self.gpu.device, &self.config);
+        self.target = RenderTarget::new(&self.gpu.device, self.config.width, self.config.height);
+        self.presenter.retarget();
+        self.overlay_text.clear();
+    }
+
+    fn key(&mut self, key: &Key, el: &ActiveEventLoop) {
+        match key {
+            Key::Named(NamedKey::Escape) => el.exit(),
+            Key::Named(NamedKey::ArrowUp) => {
+                self.viewer.nudge = (self.viewer.nudge + NUDGE).min(4.0)
+            }
+            Key::Named(NamedKey::ArrowDown) => {
+                self.viewer.nudge = (self.viewer.nudge - NUDGE).max(-4.0);
+            }
+            Key::Named(NamedKey::Tab) => self.head.eye ^= 1,
+            Key::Character(c) => {
+                let c = c.as_str();
+                if let Some(d) = c.chars().next().and_then(|ch| ch.to_digit(10)) {
+                    if d >= 1 {
+                        self.choice = Some(d as usize - 1);
+                    }
+                    return;
+                }
+                let step = 0.15;
+                let fwd = self.head.forward();
+                let flat = Vec3::new(fwd.x, 0.0, fwd.z).normalize_or_zero();
+                let right = flat.cross(Vec3::Y);
+                match c {
+                    "w" | "W" => self.head.position += flat * step,
+                    "s" | "S" => self.head.position -= flat * step,
+                    "a" | "A" => self.head.position -= right * step,
+                    "d" | "D" => self.head.position += right * step,
+                    "p" | "P" => self.toggle_recording(),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn toggle_recording(&mut self) {
+        if self.viewer.heart.take().is_some() {
+            println!("recording stopped; simulated viewer");
+            return;
+        }
+        if let Some(events) = &self.viewer.heart_events {
+            let est = Estimator::new(EstimatorConfig::default());
+            self.viewer.heart = Some((events.clone(), 0, est, self.live.clock()));
+            println!("playing the heart recording");
+        }
+    }
+
+    fn frame(&mut self) -> Result<()> {
+        let now = Instant::now();
+        let dt = now.duration_since(self.last_frame).as_secs_f64().min(0.1);
+        self.last_frame = now;
+        // sensors → engagement → director → story
+        let viewer = &mut self.viewer;
+        self.live
+            .update(dt, &mut |t, i| viewer.sample(t, i), &mut self.choice)?;
+        // → scene
+        let staged = self.live.take_staged();
+        if !staged.is_empty() {
+            staging_system(
+                &mut self.world,
+                &mut self.stage,
+                &mut self.physics,
+                &self.library,
+                &staged,
+            );
+            for w in self.stage.warnings.drain(..) {
+                eprintln!("showrunner: warning: {w}");
+                self.warnings.push(w);
+            }
+        }
+        let dt = dt as f32;
+        locomotion_system(&mut self.world, dt);
+        gesture_system(
+            &mut self.world,
+            self.live.clock() as f32,
+            self.stage.intensity,
+        );
+        physics_system(&mut self.world, &mut self.physics, dt);
+        self.status_line();
+        // → render → present
+        let frame = match self.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(f)
+            | wgpu::CurrentSurfaceTexture::Suboptimal(f) => f,
+            wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
+                let size = self.window.inner_size();
+                self.resize(size.width, size.height);
+                return Ok(());
+            }
+            other => {
+                eprintln!("showrunner: skipped a frame: {other:?}");
+                return Ok(());
+            }
+        };
+        let (light, sun) = crate::report::studio_light();
+        let h = &self.head;
+        let inputs = FrameInputs {
+            eyes: EyeView::stereo(
+                h.position,
+                h.position + h.forward(),
+                0.064,
+                1.0,
+                self.config.width as f32 / self.config.height as f32,
+            ),
+            light,
+            sun,
+            grade: crate::report::render_grade(&self.live.readout.grade),
+        };
+        self.update_overlay();
+        let scene = self.renderer.render(&self.world, &inputs, &self.target);
+        let view = frame
+            .texture
+            .create_view(&wgpu::TextureViewDescriptor::default());
+        let mut enc = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("present"),
+            });
+        self.presenter.draw(
+            &self.gpu.device,
+            &self.gpu.queue,
+            &mut enc,
+            &self.target,
+            self.head.eye,
+            &view,
+        );
+        self.gpu.queue.submit([scene, enc.finish()]);
+        self.window.pre_present_notify();
+        self.gpu.queue.present(frame);
+        self.frames += 1;
+        if self.frames == 1 {
+            println!("presenting {}x{}", self.config.width, self.config.height);
+        }
+        Ok(())
+    }
+
+    /// One line a second on stdout: what the readout shows, for logs and tests.
+    fn status_line(&mut self) {
+        let t = self.live.clock();
+        if t - self.last_status < 1.0 {
+            return;
+        }
+        self.last_status = t;
+        let r = &self.live.readout;
+        println!(
+            "t {t:.1} beat {} mode {} arousal_z {:+.2} boredom {:.2} pacing {:.2} yaw {:+.2} | {}",
+            r.beats,
+            r.mode,
+            r.sample.arousal_z,
+            r.sample.boredom,
+            r.pacing,
+            self.head.yaw,
+            r.decision
+        );
+    }
+
+    fn update_overlay(&mut self) {
+        let lines = readout_lines(&self.live.readout, self.viewer.source(), &self.warnings);
+        if lines == self.overlay_text {
+            return;
+        }
+        let scale = overlay_scale(self.config.width);
+        let w = (self.config.width / scale).max(1);
+        let h = (self.config.height / scale).max(1);
+        let img = overlay_image(w, h, &lines);
+        self.presenter
+            .set_overlay(&self.gpu.device, &self.gpu.queue, w, h, &img);
+        self.overlay_text = lines;
+    }
+}
+
+/// The readout as text lines: header lines go at the top, the rest (after an
+/// empty line) at the bottom.
+fn readout_lines(r: &Readout, source: &str, warnings: &[String]) -> Vec<String> {
+    let s = &r.sample;
+    let mut lines = vec![
+        format!("viewer: {source}"),
+        format!(
+            "engagement: {} | arousal z {:+.2} | boredom {:.2} | attention {:.2} | quality {:.2}",
+            r.mode, s.arousal_z, s.boredom, s.attention, s.quality
+        ),
+        format!(
+            "director: pacing {:.2} | intensity {:.2} | warmth {:+.2} | saturation {:.2}",
+            r.pacing, r.intensity, r.grade.warmth, r.grade.saturation
+        ),
+        format!(
+            "last decision: {}",
+            if r.decision.is_empty() {
+                "none yet"
+            } else {
+                &r.decision
+            }
+        ),
+    ];
+    if let Some(w) = warnings.last() {
+        lines.push(format!("warning: {w}"));
+    }
+    lines.push(String::new());
+    if r.ended {
+        lines.push("The End.".into());
+    } else {
+        lines.push(r.text.clone());
+    }
+    for (i, c) in r.choices.iter().enumerate() {
+        lines.push(format!("  {}) {c}", i + 1));
+    }
+    lines.push(
+        "drag: look | WASD: lean | 1-9: choose | Up/Down: arousal | P: recording | Tab: eye | Esc: quit"
+            .into(),
+    );
+    lines
+}
+
+/// Rasterizes the readout into straight-alpha RGBA8: dark translucent panels
+/// with white 8×8 text (font8x8), header at the top, the rest at the bottom.
+fn overlay_image(w: u32, h: u32, lines: &[String]) -> Vec<u8> {
+    use font8x8::UnicodeFonts;
+    let mut img = vec![0u8; (w * h * 4) as usize];
+    let cols = ((w.saturating_sub(8)) / 8).max(1) as usize;
+    let split = lines
+        .iter()
+        .position(String::is_empty)
+        .unwrap_or(lines.len());
+    let wrap =
+        |l: &String| -> Vec<String> { wrap_words(&l.chars().map(plain).collect::<String>(), cols) };
+    let top: Vec<String> = lines[..split].iter().flat_map(wrap).collect();
+    let bottom: Vec<String> = lines[(split + 1).min(lines.len())..]
+        .iter()
+        .flat_map(wrap)
+        .collect();
+    let panel = |img: &mut Vec<u8>, y0: u32, rows: &[String]| {
+        let ph = rows.len() as u32 * 10 + 4;
+        for y in y0..(y0 + ph).min(h) {
+            for x in 0..w {
+                let i = ((y * w + x) * 4) as usize;
+                img[i..i + 4].copy_from_slice(&[0, 0, 0, 150]);
+            }
+        }
+        for (k, row) in rows.iter().enumerate() {
+            let ty = y0 + 3 + k as u32 * 10;
+            for (n, ch) in row.chars().enumerate() {
+                let Some(glyph) = font8x8::BASIC_FONTS.get(ch) else {
+                    continue;
+                };
+                let tx = 4 + n as u32 * 8;
+                for (gy, bits) in glyph.iter().enumerate() {
+                    for gx in 0..8 {
+                        let (x, y) = (tx + gx, ty + gy as u32);
+                        if bits & (1 << gx) != 0 && x < w && y < h {
+                            let i = ((y * w + x) * 4) as usize;
+                            img[i..i + 4].copy_from_slice(&[255, 255, 240, 255]);
+                        }
+                    }
+                }
+            }
+        }
+    };
+    panel(&mut img, 0, &top);
+    let bh = bottom.len() as u32 * 10 + 4;
+    panel(&mut img, h.saturating_sub(bh), &bottom);
+    img
+}
+
+/// Greedy word wrap to `cols` characters; words longer than a line are split.
+fn wrap_words(text: &str, cols: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    let indent: String = text.chars().take_while(|c| *c == ' ').collect();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        while word.len() > cols {
+            if !line.is_empty() {
+                out.push(std::mem::take(&mut line));
+            }
+            out.push(word.drain(..cols).collect());
+        }
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.len() > cols {
+            out.push(std::mem::take(&mut line));
+        }
+        if line.is_empty() {
+            if out.is_empty() {
+                line.push_str(&indent);
+            }
+        } else {
+            line.push(' ');
+        }
+        line.extend(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+/// Typographic characters the 8×8 font lacks, as ASCII.
+fn plain(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' => '\'',
+        '\u{201c}' | '\u{201d}' => '"',
+        '\u{2013}' | '\u{2014}' => '-',
+        '\u{2026}' => '.',
+        c if c.is_ascii() => c,
+        _ => '?',
+    }
+}
+
+impl ApplicationHandler for App {
+    fn resumed(&mut self, el: &ActiveEventLoop) {
+        if self.running.is_some() {
+            return;
+        }
+        match self.start(el) {
+            Ok(r) => {
+                r.window.request_redraw();
+                self.running = Some(r);
+            }
+            Err(e) => {
+                self.error = Some(e);
+                el.exit();
+            }
+        }
+    }
+
+    fn window_event(&mut self, el: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {
+        let Some(r) = &mut self.running else {
+            return;
+        };
+        match event {
+            WindowEvent::CloseRequested => el.exit(),
+            WindowEvent::Resized(size) => r.resize(size.width, size.height),
+            WindowEvent::KeyboardInput { event, .. } if event.state == ElementState::Pressed => {
+                r.key(&event.logical_key, el);
+            }
+            WindowEvent::MouseInput {
+                state,
+                button: MouseButton::Left,
+                ..
+            } => {
+                r.head.dragging = state == ElementState::Pressed;
+                r.head.last_cursor = None;
+            }
+            WindowEvent::CursorMoved { position, .. } if r.head.dragging => {
+                if let Some((x, y)) = r.head.last_cursor {
+                    r.head.yaw += (position.x - x) as f32 * LOOK;
+                    r.head.pitch = (r.head.pitch - (position.y - y) as f32 * LOOK).clamp(-1.4, 1.4);
+                }
+                r.head.last_cursor = Some((position.x, position.y));
+            }
+            WindowEvent::RedrawRequested => {
+                if let Err(e) = r.frame() {
+                    self.error = Some(e);
+                    el.exit();
+                    return;
+                }
+                let limit = self.args.seconds;
+                if limit.is_some_and(|s| r.started.elapsed().as_secs_f64() >= s) {
+                    el.exit();
+                }
+                r.window.request_redraw();
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overlay_has_text_top_and_bottom_and_is_clear_between() {
+        let lines: Vec<String> = vec![
+            "viewer: simulated".into(),
+            "engagement: engaged".into(),
+            String::new(),
+            "The lamp gutters.".into(),
+            "  1) Climb".into(),
+        ];
+        let (w, h) = (160, 120);
+        let img = overlay_image(w, h, &lines);
+        let px = |x: u32, y: u32| &img[((y * w + x) * 4) as usize..][..4];
+        let white_in =
+            |y0: u32, y1: u32| (y0..y1).any(|y| (0..w).any(|x| px(x, y) == [255, 255, 240, 255]));
+        assert!(white_in(0, 24), "header text");
+        assert!(white_in(h - 34, h), "subtitles and choices");
+        assert_eq!(
+            px(80, 60),
+            [0, 0, 0, 0],
+            "the scene shows through the middle"
+        );
+        assert_eq!(plain('\u{2014}'), '-');
+    }
+
+    #[test]
+    fn long_lines_wrap_inside_the_window() {
+        let long = "word ".repeat(100);
+        let img = overlay_image(80, 200, &[long, String::new(), "x".into()]);
+        // 80 px wide: 9 columns a row, 500 chars → 56 rows ≈ 564 px > 200: clipped, not a panic.
+        assert_eq!(img.len(), 80 * 200 * 4);
+        assert_eq!(
+            wrap_words("  1) the lamp gutters out", 10),
+            ["  1) the", "lamp", "gutters", "out"]
+        );
+        assert_eq!(wrap_words("abcdefghijkl", 5), ["abcde", "fghij", "kl"]);
+    }
+}

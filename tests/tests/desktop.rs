@@ -1,0 +1,302 @@
+//! `showrunner play --desktop` in a real X server (Xvfb) on Mesa's lavapipe:
+//! the window opens and presents, keys reach the director, a mouse drag turns
+//! the head, a screenshot of the screen (`xwd`) shows a picture with the
+//! readout on it, and Esc closes it cleanly.
+//!
+//! Needs `xvfb`, `x11-apps` (xwd) and `xdotool` (Debian packages; `.ci/run`
+//! installs them) besides `mesa-vulkan-drivers`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use showrunner_tests::{repo, showrunner};
+
+/// Kills the child when dropped (a failed assertion must not leak an X server).
+struct Reap(Child);
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn need(tool: &str, package: &str) {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
+    assert!(
+        found,
+        "`{tool}` is missing: install the Debian package `{package}` (apt-get install xvfb x11-apps xdotool)"
+    );
+}
+
+/// Starts Xvfb on a free display; returns it and the display name.
+fn xvfb() -> (Reap, String) {
+    let mut x = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "800x600x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts");
+    let mut out = x.stdout.take().unwrap();
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    while !buf[..n].contains(&b'\n') {
+        let k = out.read(&mut buf[n..]).unwrap();
+        assert!(k > 0, "Xvfb exited before telling its display");
+        n += k;
+    }
+    let num = std::str::from_utf8(&buf[..n]).unwrap().trim().to_owned();
+    (Reap(x), format!(":{num}"))
+}
+
+fn xdotool(display: &str, args: &[&str]) {
+    let st = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .status()
+        .unwrap();
+    assert!(st.success(), "xdotool {args:?}");
+}
+
+/// The lines of a child's pipe, on a channel.
+fn rx_lines_of(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a line matching `pred`, up to `secs`.
+fn wait_line(
+    rx: &mpsc::Receiver<String>,
+    secs: u64,
+    seen: &mut Vec<String>,
+    pred: impl Fn(&str) -> bool,
+) -> String {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(l) => {
+                seen.push(l.clone());
+                if pred(&l) {
+                    return l;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => break,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    panic!(
+        "no such line within {secs} s; stdout so far:\n{}",
+        seen.join("\n")
+    );
+}
+
+/// `key value` from a status line (`... arousal_z +2.41 ...`).
+fn field(line: &str, key: &str) -> f32 {
+    let mut it = line.split_whitespace();
+    while let Some(w) = it.next() {
+        if w == key {
+            return it.next().unwrap().parse().unwrap();
+        }
+    }
+    panic!("no `{key}` in {line}");
+}
+
+/// A screen dump in XWD format (what `xwd` writes) as (width, height, RGB).
+fn parse_xwd(d: &[u8]) -> (usize, usize, Vec<[u8; 3]>) {
+    let h = |i: usize| u32::from_be_bytes(d[i * 4..i * 4 + 4].try_into().unwrap());
+    let (header, width, height) = (h(0) as usize, h(4) as usize, h(5) as usize);
+    let (lsb_first, bpp, bpl) = (h(7) == 0, h(11), h(12) as usize);
+    let (rm, gm, bm) = (h(14), h(15), h(16));
+    let ncolors = h(19) as usize;
+    assert_eq!(bpp, 32, "Xvfb at depth 24 stores 32-bit pixels");
+    let data = &d[header + ncolors * 12..];
+    let ch = |v: u32, m: u32| ((v & m) >> m.trailing_zeros()) as u8;
+    let mut px = Vec::with_capacity(width * height);
+    for y in 0..height {
+        for x in 0..width {
+            let b: [u8; 4] = data[y * bpl + x * 4..][..4].try_into().unwrap();
+            let v = if lsb_first {
+                u32::from_le_bytes(b)
+            } else {
+                u32::from_be_bytes(b)
+            };
+            px.push([ch(v, rm), ch(v, gm), ch(v, bm)]);
+        }
+    }
+    (width, height, px)
+}
+
+#[test]
+fn the_desktop_preview_draws_answers_keys_and_mouse_and_closes() {
+    for (tool, pkg) in [
+        ("Xvfb", "xvfb"),
+        ("xwd", "x11-apps"),
+        ("xdotool", "xdotool"),
+    ] {
+        need(tool, pkg);
+    }
+    let (_x, display) = xvfb();
+    // A developer's shader edit with a typo: reported, and the built-in draws.
+    let shaders = tempfile::tempdir().unwrap();
+    std::fs::write(
+        shaders.path().join("scene.wgsl"),
+        "@fragment\nfn fs_main() -> @location(0) vec4<f32> {\n    return vec4<f32>(1.0, 0.0, 0.0 1.0);\n}\n",
+    )
+    .unwrap();
+    let mut app = Command::new(showrunner())
+        .args([
+            "play",
+            "--desktop",
+            "--size",
+            "640x360",
+            "--seconds",
+            "120",
+            "--shaders",
+        ])
+        .arg(shaders.path())
+        .current_dir(repo())
+        .env("DISPLAY", &display)
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (stdout, stderr) = (app.stdout.take().unwrap(), app.stderr.take().unwrap());
+    let app = Reap(app);
+    let rx = rx_lines_of(stdout);
+    let erx = rx_lines_of(stderr);
+    let mut seen = Vec::new();
+    wait_line(&rx, 120, &mut seen, |l| l.starts_with("presenting 640x360"));
+    let mut errs = Vec::new();
+    let warning = wait_line(&erx, 5, &mut errs, |l| l.contains("scene.wgsl"));
+    assert!(
+        warning.contains("scene.wgsl:3:") && warning.contains("built-in"),
+        "the warning names the file, line and column: {warning}"
+    );
+
+    // Keys reach the simulated viewer: six Ups add +3 z of arousal.
+    xdotool(
+        &display,
+        &[
+            "search",
+            "--sync",
+            "--name",
+            "Showrunner",
+            "windowfocus",
+            "--sync",
+        ],
+    );
+    xdotool(
+        &display,
+        &["key", "--delay", "40", "Up", "Up", "Up", "Up", "Up", "Up"],
+    );
+    let l = wait_line(&rx, 30, &mut seen, |l| {
+        l.starts_with("t ") && field(l, "arousal_z") >= 2.0
+    });
+    eprintln!("after six Ups: {l}");
+
+    // A drag turns the head.
+    xdotool(&display, &["mousemove", "300", "180", "mousedown", "1"]);
+    xdotool(&display, &["mousemove", "--sync", "340", "180"]);
+    xdotool(
+        &display,
+        &["mousemove", "--sync", "400", "180", "mouseup", "1"],
+    );
+    let l = wait_line(&rx, 30, &mut seen, |l| {
+        l.starts_with("t ") && field(l, "yaw") > 0.1
+    });
+    eprintln!("after the drag: {l}");
+
+    // What is on the screen.
+    let dump = Command::new("xwd")
+        .args(["-root", "-silent"])
+        .env("DISPLAY", &display)
+        .output()
+        .unwrap();
+    assert!(dump.status.success(), "xwd");
+    let (w, h, px) = parse_xwd(&dump.stdout);
+    assert_eq!((w, h), (800, 600));
+    let window: Vec<[u8; 3]> = (0..360)
+        .flat_map(|y| px[y * w..y * w + 640].iter().copied())
+        .collect();
+    let lum: Vec<f32> = window
+        .iter()
+        .map(|p| 0.2126 * f32::from(p[0]) + 0.7152 * f32::from(p[1]) + 0.0722 * f32::from(p[2]))
+        .collect();
+    let mean = lum.iter().sum::<f32>() / lum.len() as f32;
+    let sd = (lum.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / lum.len() as f32).sqrt();
+    let distinct = {
+        let mut c: Vec<[u8; 3]> = window
+            .iter()
+            .map(|p| [p[0] & 0xf0, p[1] & 0xf0, p[2] & 0xf0])
+            .collect();
+        c.sort_unstable();
+        c.dedup();
+        c.len()
+    };
+    // The readout: near-white text in the top rows.
+    let text = (0..30)
+        .flat_map(|y| px[y * w..y * w + 640].iter())
+        .filter(|p| p.iter().all(|c| *c > 230))
+        .count();
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("desktop-preview.ppm");
+    let mut ppm = format!("P6\n{w} {h}\n255\n").into_bytes();
+    ppm.extend(px.iter().flatten());
+    std::fs::write(&shot, ppm).unwrap();
+    eprintln!(
+        "screenshot {}: mean {mean:.1}, sd {sd:.1}, {distinct} colours, {text} text pixels",
+        shot.display()
+    );
+    assert!(mean > 15.0 && sd > 12.0, "not blank: mean {mean}, sd {sd}");
+    assert!(
+        distinct > 20,
+        "a scene, not a flat fill: {distinct} colours"
+    );
+    assert!(text > 200, "the readout is on screen: {text} text pixels");
+
+    // Esc closes it, and it says so.
+    xdotool(&display, &["key", "Escape"]);
+    wait_line(&rx, 30, &mut seen, |l| l.starts_with("closed after"));
+    let mut app = app;
+    let status = app.0.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn without_a_display_it_says_what_to_do() {
+    let out = Command::new(showrunner())
+        .args(["play", "--desktop"])
+        .current_dir(repo())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no display") && err.contains("Xvfb"), "{err}");
+    let out = Command::new(showrunner())
+        .args(["play"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--desktop"));
+}
