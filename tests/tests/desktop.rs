@@ -160,6 +160,27 @@ fn the_desktop_preview_draws_answers_keys_and_mouse_and_closes() {
         "@fragment\nfn fs_main() -> @location(0) vec4<f32> {\n    return vec4<f32>(1.0, 0.0, 0.0 1.0);\n}\n",
     )
     .unwrap();
+    // A heart recording for the P key.
+    let heart = shaders.path().join("heart.csv");
+    let rec = Command::new(showrunner())
+        .args([
+            "sensors",
+            "record",
+            "--source",
+            "sim:stressed",
+            "--seconds",
+            "200",
+            "--fast",
+            "--out",
+        ])
+        .arg(&heart)
+        .output()
+        .unwrap();
+    assert!(
+        rec.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rec.stderr)
+    );
     let mut app = Command::new(showrunner())
         .args([
             "play",
@@ -171,6 +192,8 @@ fn the_desktop_preview_draws_answers_keys_and_mouse_and_closes() {
             "--shaders",
         ])
         .arg(shaders.path())
+        .arg("--heart")
+        .arg(&heart)
         .current_dir(repo())
         .env("DISPLAY", &display)
         .env_remove("WAYLAND_DISPLAY")
@@ -223,6 +246,18 @@ fn the_desktop_preview_draws_answers_keys_and_mouse_and_closes() {
         l.starts_with("t ") && field(l, "yaw") > 0.1
     });
     eprintln!("after the drag: {l}");
+
+    // P plays the recording through the estimator (calibrating at first:
+    // quality 0, so the director sees neutral engagement), and P again stops it.
+    xdotool(&display, &["key", "p"]);
+    wait_line(&rx, 30, &mut seen, |l| l == "playing the heart recording");
+    let l = wait_line(&rx, 30, &mut seen, |l| l.starts_with("t "));
+    assert!(
+        field(&l, "arousal_z").abs() < 1.0,
+        "calibrating, not nudged: {l}"
+    );
+    xdotool(&display, &["key", "p"]);
+    wait_line(&rx, 30, &mut seen, |l| l.starts_with("recording stopped"));
 
     // What is on the screen.
     let dump = Command::new("xwd")
