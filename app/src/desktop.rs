@@ -1,5 +1,6 @@
 //! `showrunner play --desktop`: the film in a window, for developers without
-//! a headset. The mouse (drag) is the head, WASD leans, keys choose and push
+//! a headset. The mouse (drag) is the head, WASD leans, a click on a choice
+//! panel (or a number key) chooses, keys push
 //! the simulated viewer's arousal, and an on-screen readout shows engagement
 //! and the director's last decision. The same scene systems and renderer as
 //! the headset; the presenter draws the left eye (Tab: right) into the window.
@@ -9,12 +10,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use showrunner_biometrics::{replay, Estimator, EstimatorConfig, SensorEvent};
-use showrunner_core::EngagementSample;
+use showrunner_biometrics::replay;
 use showrunner_director::DirectorConfig;
 use showrunner_render::present::Presenter;
 use showrunner_render::{wgpu, EyeView, FrameInputs, Gpu, RenderTarget, Renderer, Shaders};
 use showrunner_scene::animation::{gesture_system, locomotion_system};
+use showrunner_scene::choices::{aimed_choice, choice_panels_system};
 use showrunner_scene::glam::Vec3;
 use showrunner_scene::hecs::World;
 use showrunner_scene::physics::{physics_system, PhysicsContext};
@@ -27,8 +28,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, NamedKey};
 use winit::window::{Window, WindowId};
 
-use crate::live::{Live, Readout};
-use crate::viewer::{Profile, SimViewer};
+use crate::live::{Live, LiveViewer, Readout};
 
 /// What `play --desktop` needs.
 pub struct PlayArgs {
@@ -61,49 +61,6 @@ fn overlay_scale(width: u32) -> u32 {
     }
 }
 
-/// Where the viewer's engagement comes from.
-struct Viewer {
-    sim: SimViewer,
-    /// Added to the simulated arousal by the Up/Down keys.
-    nudge: f32,
-    heart: Option<(Vec<SensorEvent>, usize, Estimator, f64)>,
-    heart_events: Option<Vec<SensorEvent>>,
-    tick: u64,
-}
-
-impl Viewer {
-    fn sample(&mut self, t: f64, intensity: f32) -> EngagementSample {
-        self.tick += 1;
-        if let Some((events, next, est, start)) = &mut self.heart {
-            let rt = t - *start;
-            while let Some(e) = events.get(*next).filter(|e| e.t <= rt) {
-                est.push(e);
-                *next += 1;
-            }
-            let mut s = est.sample(rt).sample;
-            s.t = t;
-            return s;
-        }
-        let mut s = self.sim.step(self.tick, t, 0.1, intensity);
-        s.arousal_z += self.nudge;
-        if self.nudge < 0.0 {
-            // Pushed down far enough, a viewer drifts off.
-            s.boredom = s.boredom.max((-self.nudge / 2.0).min(1.0));
-        }
-        s
-    }
-
-    fn source(&self) -> &'static str {
-        if self.heart.is_some() {
-            "heart recording (P stops)"
-        } else if self.heart_events.is_some() {
-            "simulated (Up/Down; P plays the recording)"
-        } else {
-            "simulated (Up/Down)"
-        }
-    }
-}
-
 /// The head: position and yaw/pitch, moved by mouse and keys.
 struct Head {
     position: Vec3,
@@ -111,6 +68,8 @@ struct Head {
     pitch: f32,
     dragging: bool,
     last_cursor: Option<(f64, f64)>,
+    /// Pixels the mouse moved while the button was down (a click if small).
+    dragged: f64,
     eye: u32,
 }
 
@@ -137,7 +96,7 @@ struct Running {
     physics: PhysicsContext,
     library: SetLibrary,
     live: Live,
-    viewer: Viewer,
+    viewer: LiveViewer,
     head: Head,
     choice: Option<usize>,
     last_frame: Instant,
@@ -265,19 +224,14 @@ impl App {
             physics: PhysicsContext::new(),
             library: SetLibrary::builtin(),
             live: Live::new(&a.story, a.seed, a.config.clone())?,
-            viewer: Viewer {
-                sim: SimViewer::new(Profile::Calm, a.seed),
-                nudge: 0.0,
-                heart: None,
-                heart_events,
-                tick: 0,
-            },
+            viewer: LiveViewer::new(a.seed, heart_events),
             head: Head {
                 position: Vec3::new(0.0, 1.25, 0.6),
                 yaw: 0.0,
                 pitch: -0.08,
                 dragging: false,
                 last_cursor: None,
+                dragged: 0.0,
                 eye: 0,
             },
             choice: None,
@@ -337,14 +291,10 @@ impl Running {
     }
 
     fn toggle_recording(&mut self) {
-        if self.viewer.heart.take().is_some() {
-            println!("recording stopped; simulated viewer");
-            return;
-        }
-        if let Some(events) = &self.viewer.heart_events {
-            let est = Estimator::new(EstimatorConfig::default());
-            self.viewer.heart = Some((events.clone(), 0, est, self.live.clock()));
-            println!("playing the heart recording");
+        match self.viewer.toggle_recording(self.live.clock()) {
+            Some(true) => println!("playing the heart recording"),
+            Some(false) => println!("recording stopped; simulated viewer"),
+            None => {}
         }
     }
 
@@ -372,6 +322,13 @@ impl Running {
             }
         }
         let dt = dt as f32;
+        let aimed = aimed_choice(&self.world, self.head.position, self.head.forward());
+        choice_panels_system(
+            &mut self.world,
+            self.live.readout.choices.len(),
+            aimed,
+            self.head.position,
+        );
         locomotion_system(&mut self.world, dt);
         gesture_system(
             &mut self.world,
@@ -508,7 +465,7 @@ fn readout_lines(r: &Readout, source: &str, warnings: &[String]) -> Vec<String> 
         lines.push(format!("  {}) {c}", i + 1));
     }
     lines.push(
-        "drag: look | WASD: lean | 1-9: choose | Up/Down: arousal | P: recording | Tab: eye | Esc: quit"
+        "drag: look | click a panel or 1-9: choose | WASD: lean | Up/Down: arousal | P: recording | Tab: eye | Esc: quit"
             .into(),
     );
     lines
@@ -640,11 +597,18 @@ impl ApplicationHandler for App {
                 button: MouseButton::Left,
                 ..
             } => {
-                r.head.dragging = state == ElementState::Pressed;
+                let pressed = state == ElementState::Pressed;
+                if !pressed && r.head.dragging && r.head.dragged < 4.0 {
+                    // A click, not a drag: choose the panel straight ahead.
+                    r.choice = aimed_choice(&r.world, r.head.position, r.head.forward());
+                }
+                r.head.dragging = pressed;
+                r.head.dragged = 0.0;
                 r.head.last_cursor = None;
             }
             WindowEvent::CursorMoved { position, .. } if r.head.dragging => {
                 if let Some((x, y)) = r.head.last_cursor {
+                    r.head.dragged += (position.x - x).abs() + (position.y - y).abs();
                     r.head.yaw += (position.x - x) as f32 * LOOK;
                     r.head.pitch = (r.head.pitch - (position.y - y) as f32 * LOOK).clamp(-1.4, 1.4);
                 }

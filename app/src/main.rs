@@ -5,6 +5,7 @@
 
 #[cfg(not(target_os = "android"))]
 mod desktop;
+mod headset;
 // The real-time show; on Android only the headset front end (not built yet) will drive it.
 #[cfg_attr(target_os = "android", allow(dead_code))]
 mod live;
@@ -96,9 +97,24 @@ enum Command {
     /// keys to choose and to push the simulated viewer's arousal, and a readout of
     /// engagement and the director's decisions.
     Play {
-        /// Play in a desktop window (the headset front end is not built yet).
-        #[arg(long)]
+        /// Play in a desktop window even if an OpenXR runtime is there.
+        #[arg(long, conflicts_with = "xr")]
         desktop: bool,
+        /// Play in the headset (OpenXR); fail if no runtime answers.
+        #[arg(long)]
+        xr: bool,
+        /// With XR: how long to wait for a runtime that went away (crashed,
+        /// restarted) before giving up; the story is kept meanwhile.
+        #[arg(long, default_value_t = 30.0, value_name = "S")]
+        reconnect_seconds: f64,
+        /// With XR: read back every 10th frame's swapchain image and print its
+        /// statistics (tests).
+        #[arg(long, hide = true)]
+        verify_frames: bool,
+        /// With XR: wait for the GPU before each xrEndFrame and time it apart,
+        /// so the telemetry's pose_to_end_cpu is the CPU cost alone (benchmarks).
+        #[arg(long)]
+        measure_cpu: bool,
         /// The story (`.ink` or compiled `.json`); the bundled sample when absent.
         #[arg(long)]
         story: Option<PathBuf>,
@@ -297,6 +313,10 @@ fn run() -> Result<ExitCode> {
         }
         Command::Play {
             desktop,
+            xr,
+            reconnect_seconds,
+            verify_frames,
+            measure_cpu,
             story,
             heart,
             director,
@@ -305,14 +325,45 @@ fn run() -> Result<ExitCode> {
             shaders,
             seconds,
         } => {
-            if !desktop {
-                bail!("play: only --desktop exists so far (the headset front end is not built yet); run `showrunner play --desktop`");
-            }
             if let Some(h) = &heart {
                 ViewerSpec::heart(h)?;
             }
             let story = load_story(story.as_deref())?;
             let config = load_policy(director.as_deref())?;
+            // The headset when a runtime answers (or --xr), the window otherwise.
+            let use_xr = xr
+                || (!desktop
+                    && match showrunner_xr::runtime_present() {
+                        Ok(rt) => {
+                            println!("play: OpenXR runtime {rt}: playing in the headset (--desktop for a window)");
+                            true
+                        }
+                        Err(e) => {
+                            println!("play: {e}; playing in a desktop window");
+                            false
+                        }
+                    });
+            if use_xr {
+                let r = headset::play(headset::XrArgs {
+                    story: story.clone(),
+                    config: config.clone(),
+                    seed,
+                    heart: heart.clone(),
+                    seconds,
+                    reconnect_s: reconnect_seconds,
+                    verify_frames,
+                    measure_cpu,
+                });
+                match r {
+                    Ok(()) => return Ok(ExitCode::SUCCESS),
+                    // The runtime answered but cannot host us (no Vulkan enable2,
+                    // no usable swapchain format, ...): the window, unless --xr.
+                    Err(e) if !xr && e.downcast_ref::<showrunner_xr::XrError>().is_some() => {
+                        println!("play: the headset could not start ({e:#}); playing in a desktop window");
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             #[cfg(not(target_os = "android"))]
             {
                 desktop::play(desktop::PlayArgs {
@@ -328,8 +379,8 @@ fn run() -> Result<ExitCode> {
             }
             #[cfg(target_os = "android")]
             {
-                let _ = (story, config, seed, size, shaders, seconds);
-                bail!("play --desktop: there is no desktop on Android")
+                let _ = (size, shaders);
+                bail!("play: no OpenXR runtime answered, and there is no desktop window on Android")
             }
         }
         Command::DirectorDefaults => {

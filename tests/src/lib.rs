@@ -3,8 +3,12 @@
 
 use std::path::PathBuf;
 
-/// The repository root.
+/// The repository root (`SHOWRUNNER_REPO` when a test runs somewhere the
+/// checkout is not, e.g. inside the Monado root).
 pub fn repo() -> PathBuf {
+    if let Some(r) = std::env::var_os("SHOWRUNNER_REPO") {
+        return r.into();
+    }
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -13,7 +17,11 @@ pub fn repo() -> PathBuf {
 
 /// The `showrunner` binary, built by cargo for this test run
 /// (`cargo build -p showrunner` happens first in the README's test command).
+/// `SHOWRUNNER_BIN` overrides it (tests run inside the Monado root).
 pub fn showrunner() -> PathBuf {
+    if let Some(b) = std::env::var_os("SHOWRUNNER_BIN") {
+        return b.into();
+    }
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/test-binary → target/<profile>/showrunner
     let bin = exe.parent().unwrap().parent().unwrap().join("showrunner");

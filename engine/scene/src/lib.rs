@@ -10,7 +10,9 @@
 //!   `stakes`, `palette`, `intensity`, `shot`) → entities and [`staging::Stage`];
 //! - [`animation::locomotion_system`] — characters walk to their marks;
 //! - [`animation::gesture_system`] — procedural idle and gesture animation;
-//! - [`physics::physics_system`] — fixed-step rapier, interpolated poses.
+//! - [`physics::physics_system`] — fixed-step rapier, interpolated poses;
+//! - [`choices::choice_panels_system`] — a panel per choice on offer, picked
+//!   by pointing ([`choices::aimed_choice`]).
 //!
 //! The renderer reads [`components::Transform`], [`components::Mesh`],
 //! [`components::Material`], [`components::Light`] and [`components::Pose`];
@@ -18,6 +20,7 @@
 //! version rapier uses, so poses pass between them without conversion).
 
 pub mod animation;
+pub mod choices;
 pub mod components;
 pub mod physics;
 pub mod sets;

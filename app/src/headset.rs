@@ -1,0 +1,456 @@
+//! `showrunner play` in a headset: the OpenXR front end.
+//!
+//! The frame loop: `xrWaitFrame` paces it; input (point-and-select a choice
+//! panel, pause, recenter, gaze) and the show update (viewer → director →
+//! story → scene); then, as late as possible before encoding, the views are
+//! located for the predicted display time, both eyes are encoded into the
+//! runtime's swapchain image and the frame ends with one projection layer.
+//! Telemetry times every phase (`tracing` spans too) and prints p50/p99 at exit.
+//!
+//! The story lives outside the XR connection: when the runtime goes away
+//! (instance lost, service restarted), the session is torn down and made
+//! again when the runtime is back, and the film continues where it was.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use showrunner_biometrics::replay;
+use showrunner_director::DirectorConfig;
+use showrunner_render::Renderer;
+use showrunner_scene::animation::{gesture_system, locomotion_system};
+use showrunner_scene::choices::{aimed_choice, choice_panels_system};
+use showrunner_scene::components::{Character, Transform};
+use showrunner_scene::glam::Vec3;
+use showrunner_scene::hecs::World;
+use showrunner_scene::physics::{physics_system, PhysicsContext};
+use showrunner_scene::sets::SetLibrary;
+use showrunner_scene::staging::{staging_system, Stage};
+use showrunner_story::CompiledStory;
+use showrunner_xr::telemetry::micros;
+use showrunner_xr::{FrameTimes, Status, Telemetry, Xr, XrError, XrOptions};
+
+use crate::live::{Live, LiveViewer};
+
+/// What `play --xr` needs.
+pub struct XrArgs {
+    /// The story.
+    pub story: CompiledStory,
+    /// The director's policy.
+    pub config: DirectorConfig,
+    /// Seed.
+    pub seed: u64,
+    /// A heart recording to play from the start.
+    pub heart: Option<PathBuf>,
+    /// Ask the runtime to end the session after this many seconds.
+    pub seconds: Option<f64>,
+    /// How long to wait for a runtime that went away to come back.
+    pub reconnect_s: f64,
+    /// Read every 10th frame's swapchain image back and print its statistics (tests).
+    pub verify_frames: bool,
+    /// Wait for the GPU before `xrEndFrame`, timing it apart (on lavapipe
+    /// the "GPU" is the driver rendering on the CPU), so pose → end-frame
+    /// shows the CPU cost alone.
+    pub measure_cpu: bool,
+}
+
+/// The show: everything that outlives an XR connection.
+struct Show {
+    live: Live,
+    viewer: LiveViewer,
+    world: World,
+    stage: Stage,
+    physics: PhysicsContext,
+    library: SetLibrary,
+    choice: Option<usize>,
+    paused: bool,
+    /// Seconds of gaze on a character, of the last few seconds (attention).
+    dwell: f32,
+    gaze_known: bool,
+}
+
+/// The fraction of recent time the gaze rested on a character.
+fn attention_from_dwell(dwell: f32) -> f32 {
+    (dwell / 3.0).clamp(0.0, 1.0)
+}
+
+fn gaze_on_character(world: &World, origin: Vec3, dir: Vec3) -> bool {
+    world
+        .query::<(&Character, &Transform)>()
+        .iter()
+        .any(|(_, t)| {
+            let centre = t.translation + Vec3::Y * 1.2;
+            (centre - origin)
+                .try_normalize()
+                .is_some_and(|to| to.dot(dir) > 0.985)
+        })
+}
+
+/// Plays in the headset until the story ends, `--seconds`, the runtime
+/// exits the session, or the runtime stays away longer than `reconnect_s`.
+pub fn play(args: XrArgs) -> Result<()> {
+    let heart_events = match &args.heart {
+        Some(p) => Some(replay::load(p)?),
+        None => None,
+    };
+    let mut viewer = LiveViewer::new(args.seed, heart_events);
+    if viewer.toggle_recording(0.0) == Some(true) {
+        println!("xr: the heart recording drives the director");
+    }
+    let mut show = Show {
+        live: Live::new(&args.story, args.seed, args.config.clone())?,
+        viewer,
+        world: World::new(),
+        stage: Stage::default(),
+        physics: PhysicsContext::new(),
+        library: SetLibrary::builtin(),
+        choice: None,
+        paused: false,
+        dwell: 0.0,
+        gaze_known: false,
+    };
+    let mut telemetry = Telemetry::new(1 << 16);
+    let started = Instant::now();
+    let opts = XrOptions {
+        readback: args.verify_frames,
+        no_depth_layer: false,
+    };
+    let mut connections = 0u32;
+    let mut lost_at: Option<Instant> = None;
+    let mut states: Vec<&'static str> = Vec::new();
+    loop {
+        let mut xr = match Xr::new(&opts) {
+            Ok(xr) => xr,
+            Err(e) => {
+                let waited = lost_at.map(|t| t.elapsed().as_secs_f64());
+                match waited {
+                    Some(w) if w < args.reconnect_s => {
+                        std::thread::sleep(Duration::from_millis(250));
+                        continue;
+                    }
+                    Some(_) => {
+                        println!(
+                            "xr: the runtime did not come back within {:.0} s ({e}); the story stopped at beat {}",
+                            args.reconnect_s, show.live.readout.beats
+                        );
+                        break;
+                    }
+                    None => return Err(anyhow::Error::new(e).context("cannot start OpenXR")),
+                }
+            }
+        };
+        connections += 1;
+        let f = &xr.features;
+        println!(
+            "xr: {} on {}; {}x{} per eye; blend {:?}; depth layer {}; eye gaze {}; hand interaction {}; profiles {}",
+            f.runtime,
+            f.system,
+            f.size.0,
+            f.size.1,
+            f.blend,
+            f.depth_layer,
+            f.eye_gaze,
+            f.hand_interaction,
+            f.profiles.join(" ")
+        );
+        println!("xr: gpu {}", f.adapter);
+        if !f.fb_passthrough && f.blend == showrunner_xr::Blend::Opaque {
+            println!("xr: no passthrough here (opaque blend only); the film fills the view");
+        }
+        if !f.light_estimation {
+            println!("xr: no runtime light estimate; the room light is the studio default");
+        }
+        if connections > 1 {
+            println!(
+                "xr: reconnected; the story continues at beat {} ({:.1} s in)",
+                show.live.readout.beats,
+                show.live.clock()
+            );
+        }
+        let mut renderer = Renderer::new(xr.device(), xr.queue());
+        for w in crate::report::load_models(&mut renderer) {
+            eprintln!("showrunner: warning: {w}");
+        }
+        let result = run_session(
+            &mut xr,
+            &mut renderer,
+            &mut show,
+            &mut telemetry,
+            &args,
+            started,
+        );
+        states.extend(xr.states.iter().copied());
+        match result {
+            Ok(()) => break,
+            Err(e) if e.is_lost() => {
+                println!("xr: {e}; the story is kept, waiting for the runtime");
+                lost_at = Some(Instant::now());
+                drop(renderer);
+                drop(xr);
+            }
+            Err(e) if connections == 1 && show.live.readout.beats == 0 => {
+                // Failed before the film began: the caller may fall back to the window.
+                return Err(anyhow::Error::new(e).context("cannot start the OpenXR session"));
+            }
+            Err(e) => return Err(e).context("OpenXR session"),
+        }
+    }
+    println!("xr: session states: {}", states.join(" "));
+    print!("{}", telemetry.report());
+    println!(
+        "xr: ended after {:.1} s; {} beats; {} connection(s)",
+        started.elapsed().as_secs_f64(),
+        show.live.readout.beats,
+        connections
+    );
+    Ok(())
+}
+
+fn run_session(
+    xr: &mut Xr,
+    renderer: &mut Renderer,
+    show: &mut Show,
+    telemetry: &mut Telemetry,
+    args: &XrArgs,
+    started: Instant,
+) -> Result<(), XrError> {
+    let mut exit_requested = false;
+    let mut last_status = -1.0;
+    let mut verified = 0u32;
+    let mut printed_states = 0;
+    let mut last_decision = show.live.readout.decision.clone();
+    let (light, sun) = crate::report::studio_light();
+    loop {
+        let over = args
+            .seconds
+            .is_some_and(|s| started.elapsed().as_secs_f64() >= s)
+            || show.live.readout.ended;
+        if over && !exit_requested {
+            println!("xr: requesting exit");
+            xr.request_exit()?;
+            exit_requested = true;
+        }
+        let status = xr.poll();
+        for st in &xr.states[printed_states..] {
+            println!("xr: state {st}");
+        }
+        printed_states = xr.states.len();
+        match status? {
+            Status::Exit => {
+                println!("xr: session exited cleanly");
+                return Ok(());
+            }
+            Status::Idle => {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            Status::Running { .. } => {}
+        }
+        let t0 = Instant::now();
+        let fs = {
+            let _s = tracing::info_span!("wait").entered();
+            xr.wait_frame()?
+        };
+        let t1 = Instant::now();
+        let time = fs.predicted_display_time;
+        let period = fs.predicted_display_period.as_nanos();
+        {
+            let _s = tracing::info_span!("update").entered();
+            let input = xr.input(time)?;
+            if input.recenter {
+                xr.recenter(time)?;
+                println!("xr: recentred");
+            }
+            if input.pause {
+                show.paused = !show.paused;
+                println!("xr: {}", if show.paused { "paused" } else { "playing" });
+            }
+            let pointer = input.aim.or(input.gaze);
+            let aimed = pointer.and_then(|(o, d)| aimed_choice(&show.world, o, d));
+            if input.select {
+                match aimed {
+                    Some(i) => {
+                        show.choice = Some(i);
+                        println!("xr: select on choice {}", i + 1);
+                    }
+                    None => println!("xr: select, pointing at no choice"),
+                }
+            }
+            let dt = (period as f64 / 1e9).clamp(0.0, 0.1);
+            if let Some((o, d)) = input.gaze {
+                show.gaze_known = true;
+                let on = gaze_on_character(&show.world, o, d);
+                show.dwell =
+                    (show.dwell + if on { dt as f32 } else { -(dt as f32) * 0.5 }).clamp(0.0, 3.0);
+            }
+            if !show.paused {
+                let viewer = &mut show.viewer;
+                let (known, dwell) = (show.gaze_known, show.dwell);
+                let mut sample_fn = |t: f64, i: f32| {
+                    let mut s = viewer.sample(t, i);
+                    if known {
+                        s.attention = attention_from_dwell(dwell);
+                    }
+                    s
+                };
+                if let Err(e) = show.live.update(dt, &mut sample_fn, &mut show.choice) {
+                    eprintln!("showrunner: error: the story failed: {e:#}");
+                    show.paused = true;
+                }
+                let staged = show.live.take_staged();
+                if !staged.is_empty() {
+                    staging_system(
+                        &mut show.world,
+                        &mut show.stage,
+                        &mut show.physics,
+                        &show.library,
+                        &staged,
+                    );
+                }
+                let dt = dt as f32;
+                locomotion_system(&mut show.world, dt);
+                gesture_system(
+                    &mut show.world,
+                    show.live.clock() as f32,
+                    show.stage.intensity,
+                );
+                physics_system(&mut show.world, &mut show.physics, dt);
+            }
+            let eye = xr.head(time).map_or(Vec3::new(0.0, 1.2, 0.0), |(p, _)| p);
+            choice_panels_system(&mut show.world, show.live.readout.choices.len(), aimed, eye);
+            if show.live.readout.decision != last_decision {
+                last_decision.clone_from(&show.live.readout.decision);
+                println!("xr: decision: {last_decision}");
+            }
+        }
+        let t2 = Instant::now();
+        xr.begin_frame()?;
+        if !fs.should_render {
+            xr.end_frame(&fs, false)?;
+            telemetry.record_skipped(time.as_nanos());
+            continue;
+        }
+        let mut gpu = 0.0;
+        let (times, ahead) = {
+            let _s = tracing::info_span!("pose").entered();
+            let t_pose = Instant::now();
+            let now = xr.now();
+            let eyes = xr.locate_views(time)?;
+            let t_pose_end = Instant::now();
+            let target = xr.acquire()?;
+            let cmd = {
+                let _s = tracing::info_span!("encode").entered();
+                renderer.render(
+                    &show.world,
+                    &showrunner_render::FrameInputs {
+                        eyes,
+                        light,
+                        sun,
+                        grade: crate::report::render_grade(&show.live.readout.grade),
+                    },
+                    &target,
+                )
+            };
+            let t_enc = Instant::now();
+            {
+                let _s = tracing::info_span!("submit").entered();
+                xr.queue().submit([cmd]);
+                if args.measure_cpu {
+                    let t = Instant::now();
+                    let _ = xr.device().poll(wgpu_wait());
+                    gpu = micros(t.elapsed());
+                }
+                if args.verify_frames && telemetry.frames % 10 == 0 {
+                    let px = xr.read_back(&target, 0)?;
+                    let (mean, sd) = luminance_stats(&px);
+                    verified += 1;
+                    println!(
+                        "xr: frame {} swapchain left eye mean {mean:.1} sd {sd:.1} ({verified} checked)",
+                        telemetry.frames
+                    );
+                }
+                xr.end_frame(&fs, true)?;
+            }
+            let t_end = Instant::now();
+            let ahead = now.map_or(0.0, |n| (time.as_nanos() - n.as_nanos()) as f32 / 1000.0);
+            (
+                FrameTimes {
+                    wait: micros(t1 - t0),
+                    update: micros(t2 - t1),
+                    pose: micros(t_pose_end - t_pose),
+                    encode: micros(t_enc - t_pose_end),
+                    submit: micros(t_end - t_enc),
+                    pose_to_end: micros(t_end - t_pose),
+                    pose_to_end_cpu: micros(t_end - t_pose) - gpu,
+                    gpu,
+                    pose_to_display: 0.0,
+                },
+                ahead,
+            )
+        };
+        telemetry.record(
+            FrameTimes {
+                pose_to_display: ahead,
+                ..times
+            },
+            time.as_nanos(),
+            period,
+        );
+        let t = show.live.clock();
+        if t - last_status >= 1.0 {
+            last_status = t;
+            let r = &show.live.readout;
+            println!(
+                "t {t:.1} beat {} mode {} state {} frames {} choices {} | {}",
+                r.beats,
+                r.mode,
+                xr.state(),
+                telemetry.frames,
+                r.choices.len(),
+                r.decision
+            );
+        }
+    }
+}
+
+fn wgpu_wait() -> showrunner_render::wgpu::PollType {
+    showrunner_render::wgpu::PollType::wait_indefinitely()
+}
+
+/// Mean and standard deviation of luminance of RGBA8 pixels.
+fn luminance_stats(px: &[u8]) -> (f32, f32) {
+    let n = (px.len() / 4).max(1) as f32;
+    let lum: Vec<f32> = px
+        .chunks_exact(4)
+        .map(|p| 0.2126 * f32::from(p[0]) + 0.7152 * f32::from(p[1]) + 0.0722 * f32::from(p[2]))
+        .collect();
+    let mean = lum.iter().sum::<f32>() / n;
+    let var = lum.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n;
+    (mean, var.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dwell_becomes_attention_and_stats_see_a_blank_frame() {
+        assert_eq!(attention_from_dwell(0.0), 0.0);
+        assert_eq!(attention_from_dwell(9.0), 1.0);
+        assert_eq!(luminance_stats(&[10, 10, 10, 255, 10, 10, 10, 255]).1, 0.0);
+        let mut w = World::new();
+        w.spawn((
+            Character {
+                id: "mara".into(),
+                role: "keeper".into(),
+                fate: showrunner_core::Fate::Alive,
+                target: Vec3::new(0.0, 0.0, -3.0),
+                walk_speed: 1.0,
+            },
+            Transform::at(Vec3::new(0.0, 0.0, -3.0)),
+        ));
+        let eye = Vec3::new(0.0, 1.2, 0.0);
+        assert!(gaze_on_character(&w, eye, -Vec3::Z));
+        assert!(!gaze_on_character(&w, eye, Vec3::X));
+    }
+}

@@ -1,0 +1,154 @@
+//! Choices in the world: when the story offers a choice, one panel per option
+//! floats in an arc in front of the viewer; a controller ray (or the eyes)
+//! picks the panel it points at, and the picked panel glows.
+//!
+//! [`choice_panels_system`] keeps the panels in step with the choices on
+//! offer; [`aimed_choice`] says which panel a ray points at.
+
+use glam::{Quat, Vec3, Vec4};
+use hecs::{Entity, World};
+
+use crate::components::{Material, Mesh, Transform};
+
+/// A panel standing for choice `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChoicePanel {
+    /// Which choice.
+    pub index: usize,
+}
+
+/// How far in front of the eyes the panels float, metres.
+pub const PANEL_DISTANCE: f32 = 1.6;
+/// How far below eye height the panels' centres are, metres.
+pub const PANEL_DROP: f32 = 0.12;
+/// Angle between neighbouring panels, radians.
+const PANEL_SPACING: f32 = 0.32;
+/// A ray further than this from every panel centre picks nothing, radians:
+/// the panel nearest the ray wins, so a loose aim between two still picks one.
+const PICK_CONE: f32 = 0.3;
+
+const PANEL_SIZE: Vec3 = Vec3::new(0.42, 0.26, 0.02);
+
+/// Where panel `index` of `count` stands for eyes at `eye` (looking along
+/// −z of the stage), facing the eyes, left to right.
+pub fn panel_position(index: usize, count: usize, eye: Vec3) -> (Vec3, Quat) {
+    let yaw = (index as f32 - (count as f32 - 1.0) / 2.0) * PANEL_SPACING;
+    let pos = eye
+        + Vec3::new(
+            yaw.sin() * PANEL_DISTANCE,
+            -PANEL_DROP,
+            -yaw.cos() * PANEL_DISTANCE,
+        );
+    (pos, Quat::from_rotation_y(-yaw))
+}
+
+/// Makes the panels match `count` choices on offer (none: removes them) and
+/// lights the one at `highlighted`. New panels float in front of `eye`
+/// (the viewer's eyes when the choice appears) and then stay put.
+pub fn choice_panels_system(
+    world: &mut World,
+    count: usize,
+    highlighted: Option<usize>,
+    eye: Vec3,
+) {
+    let existing: Vec<(Entity, usize)> = world
+        .query::<(Entity, &ChoicePanel)>()
+        .iter()
+        .map(|(e, p)| (e, p.index))
+        .collect();
+    if existing.len() != count || existing.iter().any(|(_, i)| *i >= count) {
+        for (e, _) in &existing {
+            let _ = world.despawn(*e);
+        }
+        for index in 0..count {
+            let (translation, rotation) = panel_position(index, count, eye);
+            world.spawn((
+                ChoicePanel { index },
+                Transform {
+                    translation,
+                    rotation,
+                    scale: PANEL_SIZE,
+                },
+                Mesh("box".into()),
+                panel_material(false),
+            ));
+        }
+    }
+    for (panel, material) in world.query_mut::<(&ChoicePanel, &mut Material)>() {
+        *material = panel_material(highlighted == Some(panel.index));
+    }
+}
+
+fn panel_material(lit: bool) -> Material {
+    Material {
+        base_color: if lit {
+            Vec4::new(0.95, 0.85, 0.55, 1.0)
+        } else {
+            Vec4::new(0.35, 0.38, 0.45, 1.0)
+        },
+        metallic: 0.0,
+        roughness: 0.9,
+        emissive: if lit {
+            Vec3::new(0.9, 0.7, 0.3)
+        } else {
+            Vec3::ZERO
+        },
+    }
+}
+
+/// The panel a ray from `origin` along `dir` points at: the one whose centre
+/// is closest in angle, if within the pick cone.
+pub fn aimed_choice(world: &World, origin: Vec3, dir: Vec3) -> Option<usize> {
+    let dir = dir.try_normalize()?;
+    world
+        .query::<(&ChoicePanel, &Transform)>()
+        .iter()
+        .filter_map(|(p, t)| {
+            let to = (t.translation - origin).try_normalize()?;
+            let angle = dir.dot(to).clamp(-1.0, 1.0).acos();
+            (angle < PICK_CONE).then_some((p.index, angle))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panels_follow_the_choices_and_light_the_aimed_one() {
+        let mut w = World::new();
+        let eye = Vec3::new(0.2, 1.25, 0.1);
+        choice_panels_system(&mut w, 3, None, eye);
+        assert_eq!(w.query::<&ChoicePanel>().iter().count(), 3);
+        // Straight ahead: the middle panel; to the right: the last one.
+        assert_eq!(aimed_choice(&w, eye, -Vec3::Z), Some(1));
+        let (right, _) = panel_position(2, 3, eye);
+        assert_eq!(aimed_choice(&w, eye, right - eye), Some(2));
+        assert_eq!(
+            aimed_choice(&w, eye, Vec3::Y),
+            None,
+            "pointing up picks nothing"
+        );
+        // Two choices: a ray straight ahead falls between them and picks the nearer.
+        let mut two = World::new();
+        choice_panels_system(&mut two, 2, None, eye);
+        assert_eq!(
+            aimed_choice(&two, eye, Vec3::new(-0.02, 0.0, -1.0)),
+            Some(0)
+        );
+        choice_panels_system(&mut w, 3, Some(2), eye);
+        let lit: Vec<usize> = w
+            .query::<(&ChoicePanel, &Material)>()
+            .iter()
+            .filter(|(_, m)| m.emissive != Vec3::ZERO)
+            .map(|(p, _)| p.index)
+            .collect();
+        assert_eq!(lit, [2]);
+        choice_panels_system(&mut w, 2, None, eye);
+        assert_eq!(w.query::<&ChoicePanel>().iter().count(), 2);
+        choice_panels_system(&mut w, 0, None, eye);
+        assert_eq!(w.query::<&ChoicePanel>().iter().count(), 0);
+    }
+}

@@ -1,0 +1,318 @@
+//! `showrunner play --xr` against Monado, a real OpenXR runtime, headless.
+//!
+//! Ignored in a plain `cargo test`: `tests/xr/monado.sh` runs these inside a
+//! Debian trixie root that has Monado (see the script). Each test starts its
+//! own `monado-service` (null compositor, the remote devices builder so a test
+//! can press a controller button over TCP), and stops it by PID.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use showrunner_tests::showrunner;
+
+/// Kills the child when dropped.
+struct Reap(Child, &'static str);
+impl Drop for Reap {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+            eprintln!("stopped {} (pid {})", self.1, self.0.id());
+        }
+        let _ = std::fs::remove_file(pidfile(self.1));
+    }
+}
+
+fn pidfile(what: &str) -> String {
+    format!("/tmp/showrunner-xr-{what}.pid")
+}
+
+/// Starts monado-service (null compositor, remote devices on TCP 4242).
+fn service() -> Reap {
+    let xdg =
+        std::env::var("XDG_RUNTIME_DIR").expect("XDG_RUNTIME_DIR (run me with tests/xr/monado.sh)");
+    let sock = format!("{xdg}/monado_comp_ipc");
+    let _ = std::fs::remove_file(&sock);
+    let _ = std::fs::remove_file(format!("{xdg}/monado.pid"));
+    let child = Command::new("monado-service")
+        .env("XRT_COMPOSITOR_NULL", "1")
+        .env("P_OVERRIDE_ACTIVE_CONFIG", "remote")
+        .env("XRT_NO_STDIN", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(
+            std::fs::File::create("/tmp/showrunner-xr-service.log")
+                .expect("a log file for the service"),
+        )
+        .spawn()
+        .expect("monado-service (run me with tests/xr/monado.sh)");
+    std::fs::write(pidfile("service"), child.id().to_string()).unwrap();
+    // Ready when it says so (the socket file appears before it listens).
+    let end = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string("/tmp/showrunner-xr-service.log")
+        .is_ok_and(|l| l.contains("The Monado service has started"))
+    {
+        assert!(Instant::now() < end, "monado-service did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(std::path::Path::new(&sock).exists(), "{sock}");
+    Reap(child, "service")
+}
+
+/// A short story with a choice early, and a policy that waits for the viewer.
+fn story_files() -> (String, String) {
+    let story = "/tmp/showrunner-xr-story.ink";
+    std::fs::write(
+        story,
+        "-> start\n=== start ===\nThe lamp room at dusk. # scene: lamp_room # cast: keeper=mara # shot: 4\n\
+         A storm is coming. # shot: 3\n* [Climb to the lamp] -> climb\n* [Wait below] -> wait\n\
+         === climb ===\nShe climbs. # shot: 2\n-> END\n=== wait ===\nShe waits. # shot: 2\n-> END\n",
+    )
+    .unwrap();
+    let policy = "/tmp/showrunner-xr-policy.json";
+    std::fs::write(policy, r#"{"choice":{"timeout_s":300}}"#).unwrap();
+    (story.into(), policy.into())
+}
+
+struct App {
+    child: Reap,
+    rx: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl App {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(showrunner())
+            .args(["play", "--xr"])
+            .args(args)
+            .env("OXR_NO_PRINTING", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        std::fs::write(pidfile("app"), child.id().to_string()).unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                println!("  | {l}");
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child: Reap(child, "app"),
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    fn wait_for(&mut self, secs: u64, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.rx.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if pred(&l) {
+                        return l;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no {what} within {secs} s");
+    }
+
+    /// Waits for the process to end; returns its status.
+    fn finish(&mut self, secs: u64) -> std::process::ExitStatus {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            while let Ok(l) = self.rx.try_recv() {
+                self.seen.push(l);
+            }
+            if let Some(st) = self.child.0.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(100));
+                while let Ok(l) = self.rx.try_recv() {
+                    self.seen.push(l);
+                }
+                return st;
+            }
+            assert!(Instant::now() < end, "the app did not exit within {secs} s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+const RECORD: usize = 376;
+const RIGHT: usize = 256;
+
+/// Presses (or releases) the right controller's trigger through Monado's
+/// remote driver, the controller held at the head, pointing where it looks.
+fn press_trigger(down: bool) {
+    let mut s = TcpStream::connect(("127.0.0.1", 4242)).expect("the remote driver");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // The service greets with its reset state and its latest state.
+    let mut greeting = vec![0u8; 2 * RECORD];
+    s.read_exact(&mut greeting).unwrap();
+    let mut r = greeting[RECORD..].to_vec();
+    // Head centre pose (orientation xyzw, position xyz) at 8 + 96.
+    let head_pose = r[8 + 96..8 + 96 + 28].to_vec();
+    r[RIGHT..RIGHT + 28].copy_from_slice(&head_pose);
+    let trigger: f32 = if down { 1.0 } else { 0.0 };
+    r[RIGHT + 72..RIGHT + 76].copy_from_slice(&trigger.to_le_bytes());
+    r[RIGHT + 105] = 1; // active
+    r[RIGHT + 112] = u8::from(down); // trigger_click
+    s.write_all(&r).unwrap();
+    s.flush().unwrap();
+}
+
+#[test]
+#[ignore = "needs Monado: run tests/xr/monado.sh"]
+fn a_session_renders_takes_a_choice_through_an_action_and_exits_cleanly() {
+    let _svc = service();
+    let (story, policy) = story_files();
+    let mut app = App::start(&[
+        "--story",
+        &story,
+        "--director",
+        &policy,
+        "--verify-frames",
+        "--seconds",
+        "60",
+    ]);
+    app.wait_for(60, "FOCUSED", |l| l == "xr: state FOCUSED");
+    app.wait_for(60, "a choice on offer", |l| {
+        l.starts_with("t ") && l.contains("choices 2")
+    });
+    press_trigger(true);
+    let sel = app.wait_for(20, "a select on a choice", |l| l.starts_with("xr: select"));
+    assert!(
+        sel.contains("on choice"),
+        "the controller points at a panel: {sel}"
+    );
+    let d = app.wait_for(20, "the viewer's choice", |l| {
+        l.starts_with("xr: decision: you chose")
+    });
+    eprintln!("{d}");
+    press_trigger(false);
+    // The story ends → the app asks the runtime to exit → EXITING → a clean end.
+    let status = app.finish(60);
+    assert!(status.success(), "{status}");
+    let seen = app.seen.join("\n");
+    for want in [
+        "xr: requesting exit",
+        "xr: state STOPPING",
+        "xr: state EXITING",
+        "xr: session exited cleanly",
+    ] {
+        assert!(seen.contains(want), "missing `{want}` in:\n{seen}");
+    }
+    // ≥ 60 frames submitted; every 10th read back from the swapchain and not blank.
+    let frames: u64 = app
+        .seen
+        .iter()
+        .find_map(|l| l.strip_prefix("xr telemetry: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("a telemetry summary");
+    assert!(frames >= 60, "{frames} frames");
+    let pictures = app
+        .seen
+        .iter()
+        .filter(|l| l.contains("swapchain left eye"))
+        .filter(|l| {
+            let sd: f32 = l
+                .split(" sd ")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let mean: f32 = l
+                .split(" mean ")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            sd > 10.0 && mean > 20.0
+        })
+        .count();
+    assert!(
+        pictures >= 6,
+        "{pictures} read-back frames show the scene (≥ 6 wanted)"
+    );
+}
+
+#[test]
+#[ignore = "needs Monado: run tests/xr/monado.sh"]
+fn killing_and_restarting_the_runtime_keeps_the_story() {
+    let svc = service();
+    let (story, policy) = story_files();
+    let mut app = App::start(&[
+        "--story",
+        &story,
+        "--director",
+        &policy,
+        "--seconds",
+        "25",
+        "--reconnect-seconds",
+        "20",
+    ]);
+    app.wait_for(60, "FOCUSED", |l| l == "xr: state FOCUSED");
+    let before = app.wait_for(30, "the first beat", |l| {
+        l.starts_with("t ") && l.contains("beat 1 ")
+    });
+    drop(svc); // kill -9 equivalent: SIGKILL, no goodbye
+    app.wait_for(20, "the loss", |l| l.contains("went away"));
+    std::thread::sleep(Duration::from_secs(1));
+    let _svc = service();
+    let back = app.wait_for(60, "a reconnection", |l| l.starts_with("xr: reconnected"));
+    eprintln!("before: {before}\nafter: {back}");
+    let beat: u64 = back
+        .split("at beat ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    assert!(beat >= 1, "the story continued, not restarted: {back}");
+    app.wait_for(60, "FOCUSED again", |l| l == "xr: state FOCUSED");
+    let status = app.finish(90);
+    assert!(status.success(), "{status}");
+    assert!(app.seen.iter().any(|l| l.contains("2 connection(s)")));
+}
+
+#[test]
+#[ignore = "needs Monado: run tests/xr/monado.sh"]
+fn without_a_runtime_play_falls_back_and_xr_says_why() {
+    // No service running: --xr fails with a clear message.
+    let out = Command::new(showrunner())
+        .args(["play", "--xr"])
+        .env("OXR_NO_PRINTING", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot start OpenXR") && err.contains("runtime"),
+        "{err}"
+    );
+    // Plain `play` tries XR, says why not, and goes for the desktop window.
+    let out = Command::new(showrunner())
+        .args(["play", "--seconds", "1"])
+        .env("OXR_NO_PRINTING", "1")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("playing in a desktop window"), "{text}");
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The OpenXR integration test: `showrunner play --xr` against Monado, a real
+# open-source OpenXR runtime, headless (null compositor, simulated or remote
+# devices, Vulkan on Mesa's lavapipe). No headset, no GPU.
+#
+# Debian 12 has no Monado and trixie's needs a newer glibc, so Monado lives in a
+# trixie root (mmdebstrap, ~750 MB, ~30 s to build), cached at $MONADO_ROOT and
+# reused. Host-built binaries run inside it (glibc is forward compatible). The
+# test binary (tests/tests/xr.rs) runs in the root and starts, kills and
+# restarts monado-service itself. This script builds the root if needed,
+# copies the binaries in, mounts /proc, runs the test, and stops what it
+# started by PID and unmounts. Exit status: the test's (0 on pass); the log
+# names the session states reached.
+#
+# Needs root (chroot, mount) and the Debian mirror; installs mmdebstrap when missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+ROOT=${MONADO_ROOT:-/var/cache/showrunner/monado-root}
+MIRROR=${MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+PKGS=monado-service,libopenxr1-monado,libopenxr-loader1,libopenxr-utils,mesa-vulkan-drivers,vulkan-tools
+
+[ "$(id -u)" = 0 ] || { echo "monado: needs root (chroot and mount)" >&2; exit 2; }
+
+if [ ! -x "$ROOT/usr/bin/monado-service" ]; then
+  command -v mmdebstrap >/dev/null || {
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap
+  }
+  echo "monado: building the trixie root at $ROOT (once; cached)"
+  rm -rf "$ROOT.tmp"
+  mkdir -p "$(dirname "$ROOT")"
+  mmdebstrap --quiet --variant=minbase --include="$PKGS" trixie "$ROOT.tmp" "$MIRROR"
+  mv "$ROOT.tmp" "$ROOT"
+fi
+
+# Build on the host, then copy into the root.
+cargo build -q -p showrunner
+TEST_BIN=$(cargo test -q -p showrunner-tests --test xr --no-run --message-format=json 2>/dev/null \
+  | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+[ -x "$TEST_BIN" ] || { echo "monado: could not build the xr test binary" >&2; exit 1; }
+TARGET_DIR=$(dirname "$(dirname "$TEST_BIN")")
+mkdir -p "$ROOT/opt/showrunner" "$ROOT/tmp/xdg"
+chmod 700 "$ROOT/tmp/xdg"
+cp "$TARGET_DIR/showrunner" "$TEST_BIN" "$ROOT/opt/showrunner/"
+rm -rf "$ROOT/opt/showrunner/assets" && cp -r assets "$ROOT/opt/showrunner/assets"
+
+MOUNTED=
+cleanup() {
+  set +e
+  # The test stops its own services; anything left (a crashed test) is stopped here.
+  for pidfile in "$ROOT"/tmp/showrunner-xr-*.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null && echo "monado: stopped leftover pid $pid"
+    rm -f "$pidfile"
+  done
+  rm -f "$ROOT/tmp/xdg/monado_comp_ipc" "$ROOT/tmp/xdg/monado.pid"
+  [ -n "$MOUNTED" ] && umount "$ROOT/proc" && echo "monado: unmounted $ROOT/proc"
+}
+trap cleanup EXIT
+if ! mountpoint -q "$ROOT/proc"; then mount -t proc proc "$ROOT/proc"; MOUNTED=1; fi
+
+LOG=${XR_LOG:-/tmp/showrunner-xr.log}
+set +e
+chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
+  XDG_RUNTIME_DIR=/tmp/xdg \
+  XR_RUNTIME_JSON=/usr/share/openxr/1/openxr_monado.json \
+  VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.json \
+  VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.json \
+  SHOWRUNNER_BIN=/opt/showrunner/showrunner \
+  SHOWRUNNER_REPO=/opt/showrunner \
+  RUST_BACKTRACE=1 \
+  "/opt/showrunner/$(basename "$TEST_BIN")" --ignored --nocapture --test-threads=1 2>&1 | tee "$LOG"
+rc=${PIPESTATUS[0]}
+set -e
+echo "monado: session states reached: $(grep -o 'state [A-Z_]*' "$LOG" | awk '{print $2}' | sort -u | tr '\n' ' ')"
+echo "monado: log in $LOG; exit $rc"
+exit "$rc"
