@@ -168,6 +168,7 @@ pub fn play(args: XrArgs) -> Result<()> {
             );
         }
         let mut renderer = Renderer::new(xr.device(), xr.queue());
+        renderer.set_passthrough(f.blend == showrunner_xr::Blend::AlphaBlend);
         for w in crate::report::load_models(&mut renderer) {
             eprintln!("showrunner: warning: {w}");
         }

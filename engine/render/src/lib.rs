@@ -308,6 +308,7 @@ pub struct Renderer {
     mesh_tints: Vec<Vec4>,
     /// Mesh names the world asked for that do not exist (drawn as boxes).
     pub missing_meshes: Vec<String>,
+    passthrough: bool,
 }
 
 impl Renderer {
@@ -647,6 +648,7 @@ impl Renderer {
             meshes,
             scratch: Vec::with_capacity(capacity),
             missing_meshes: Vec::new(),
+            passthrough: false,
         }
     }
 
@@ -660,6 +662,13 @@ impl Renderer {
     /// lacks multiview).
     pub fn set_multiview(&mut self, on: bool) {
         self.use_multiview = on;
+    }
+
+    /// Mixed reality: where nothing is drawn the eyes are left transparent
+    /// (alpha 0), so a runtime compositing passthrough behind the film
+    /// (`ALPHA_BLEND`) shows the room there.
+    pub fn set_passthrough(&mut self, on: bool) {
+        self.passthrough = on;
     }
 
     /// Adds (or replaces) a mesh entities can name, e.g. one loaded by
@@ -827,11 +836,15 @@ impl Renderer {
             pass.set_bind_group(0, &self.shadow_bind_group, &[]);
             self.draw_instances(&mut pass);
         }
-        let clear = wgpu::Color {
-            r: 0.01,
-            g: 0.01,
-            b: 0.015,
-            a: 1.0,
+        let clear = if self.passthrough {
+            wgpu::Color::TRANSPARENT
+        } else {
+            wgpu::Color {
+                r: 0.01,
+                g: 0.01,
+                b: 0.015,
+                a: 1.0,
+            }
         };
         // One pass per eye, or one pass for both where multiview is on.
         let passes: &[(Option<u32>, &str)] = if self.use_multiview && self.multiview.is_some() {

@@ -427,3 +427,23 @@ fn a_model_whose_texture_is_missing_shows_magenta() {
         "magenta: green/red {g_missing} vs {g_plain}"
     );
 }
+
+#[test]
+fn passthrough_leaves_the_background_transparent() {
+    let empty = World::new();
+    let inputs = inputs(room_light(1.0), Grade::default());
+    let [opaque, _] = render(&empty, &inputs);
+    assert!(opaque.chunks(4).all(|p| p[3] == 255));
+    let [clear, _] = with_renderer(|gpu, _| {
+        let mut r = Renderer::new(&gpu.device, &gpu.queue);
+        r.set_passthrough(true);
+        let target = RenderTarget::new(&gpu.device, W, W);
+        let cmd = r.render(&empty, &inputs, &target);
+        gpu.queue.submit([cmd]);
+        [0, 1].map(|eye| read_eye(&gpu.device, &gpu.queue, &target, eye).unwrap())
+    });
+    assert!(
+        clear.chunks(4).all(|p| p[3] == 0),
+        "the room shows where nothing is drawn"
+    );
+}
