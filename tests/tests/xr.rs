@@ -148,26 +148,43 @@ impl App {
 }
 
 const RECORD: usize = 376;
+const LEFT: usize = 136;
 const RIGHT: usize = 256;
 
-/// Presses (or releases) the right controller's trigger through Monado's
-/// remote driver, the controller held at the head, pointing where it looks.
-fn press_trigger(down: bool) {
+/// Sends Monado's remote driver one state: both controllers active and held
+/// at the head, pointing where it looks, with `buttons` applied to the record
+/// (the layout of `struct r_remote_data`, Monado 25: head at 8, left
+/// controller at 136, right at 256; in a controller: pose at 0, trigger value
+/// at 72, active at 105, b_click at 110, trigger_click at 112).
+fn remote(buttons: impl Fn(&mut [u8])) {
     let mut s = TcpStream::connect(("127.0.0.1", 4242)).expect("the remote driver");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     // The service greets with its reset state and its latest state.
     let mut greeting = vec![0u8; 2 * RECORD];
     s.read_exact(&mut greeting).unwrap();
     let mut r = greeting[RECORD..].to_vec();
-    // Head centre pose (orientation xyzw, position xyz) at 8 + 96.
     let head_pose = r[8 + 96..8 + 96 + 28].to_vec();
-    r[RIGHT..RIGHT + 28].copy_from_slice(&head_pose);
-    let trigger: f32 = if down { 1.0 } else { 0.0 };
-    r[RIGHT + 72..RIGHT + 76].copy_from_slice(&trigger.to_le_bytes());
-    r[RIGHT + 105] = 1; // active
-    r[RIGHT + 112] = u8::from(down); // trigger_click
+    for c in [LEFT, RIGHT] {
+        r[c..c + 28].copy_from_slice(&head_pose);
+        r[c + 105] = 1;
+    }
+    buttons(&mut r);
     s.write_all(&r).unwrap();
     s.flush().unwrap();
+}
+
+/// The right trigger down (select) or up.
+fn press_trigger(down: bool) {
+    remote(|r| {
+        let v: f32 = if down { 1.0 } else { 0.0 };
+        r[RIGHT + 72..RIGHT + 76].copy_from_slice(&v.to_le_bytes());
+        r[RIGHT + 112] = u8::from(down);
+    });
+}
+
+/// B on a controller (`LEFT`: pause, `RIGHT`: recenter with Index bindings), down or up.
+fn press_b(hand: usize, down: bool) {
+    remote(|r| r[hand + 110] = u8::from(down));
 }
 
 #[test]
@@ -199,6 +216,17 @@ fn a_session_renders_takes_a_choice_through_an_action_and_exits_cleanly() {
     });
     eprintln!("{d}");
     press_trigger(false);
+    // B on the left pauses and resumes; B on the right recentres.
+    press_b(LEFT, true);
+    app.wait_for(20, "pause", |l| l == "xr: paused");
+    press_b(LEFT, false);
+    std::thread::sleep(Duration::from_millis(300));
+    press_b(LEFT, true);
+    app.wait_for(20, "resume", |l| l == "xr: playing");
+    press_b(LEFT, false);
+    press_b(RIGHT, true);
+    app.wait_for(20, "recenter", |l| l == "xr: recentred");
+    press_b(RIGHT, false);
     // The story ends → the app asks the runtime to exit → EXITING → a clean end.
     let status = app.finish(60);
     assert!(status.success(), "{status}");
