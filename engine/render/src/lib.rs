@@ -64,6 +64,42 @@ pub struct Gpu {
     pub adapter: wgpu::AdapterInfo,
     /// The adapter itself (surface capabilities for a window).
     pub raw_adapter: wgpu::Adapter,
+    /// The instance (the refiner hands all four to burn).
+    pub instance: wgpu::Instance,
+}
+
+/// The features the shared device asks for, of those the adapter has:
+/// multiview for the renderer, and what burn's compute kernels pick their
+/// data types and timing from (cubecl reads them off the adapter, so the
+/// device must have them too).
+pub fn device_features(adapter: wgpu::Features) -> wgpu::Features {
+    adapter
+        & (wgpu::Features::MULTIVIEW
+            | wgpu::Features::SHADER_F16
+            | wgpu::Features::SHADER_INT64
+            | wgpu::Features::SHADER_F64
+            | wgpu::Features::SHADER_FLOAT32_ATOMIC
+            | wgpu::Features::SUBGROUP
+            | wgpu::Features::TIMESTAMP_QUERY)
+}
+
+/// The limits the shared device asks for: downlevel for rendering, the
+/// adapter's own for storage buffers and compute (burn's kernels size their
+/// workgroups and bindings from the adapter's limits).
+pub fn device_limits(a: &wgpu::Limits) -> wgpu::Limits {
+    wgpu::Limits {
+        max_multiview_view_count: a.max_multiview_view_count.min(2),
+        max_storage_buffers_per_shader_stage: a.max_storage_buffers_per_shader_stage,
+        max_storage_buffer_binding_size: a.max_storage_buffer_binding_size,
+        max_buffer_size: a.max_buffer_size,
+        max_compute_workgroup_storage_size: a.max_compute_workgroup_storage_size,
+        max_compute_invocations_per_workgroup: a.max_compute_invocations_per_workgroup,
+        max_compute_workgroup_size_x: a.max_compute_workgroup_size_x,
+        max_compute_workgroup_size_y: a.max_compute_workgroup_size_y,
+        max_compute_workgroup_size_z: a.max_compute_workgroup_size_z,
+        max_compute_workgroups_per_dimension: a.max_compute_workgroups_per_dimension,
+        ..wgpu::Limits::downlevel_defaults().using_resolution(a.clone())
+    }
 }
 
 impl Gpu {
@@ -92,11 +128,8 @@ impl Gpu {
         let info = adapter.get_info();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("showrunner"),
-            required_features: adapter.features() & wgpu::Features::MULTIVIEW,
-            required_limits: wgpu::Limits {
-                max_multiview_view_count: adapter.limits().max_multiview_view_count.min(2),
-                ..wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits())
-            },
+            required_features: device_features(adapter.features()),
+            required_limits: device_limits(&adapter.limits()),
             ..Default::default()
         }))
         .map_err(|e| RenderError::Device(e.to_string()))?;
@@ -105,6 +138,7 @@ impl Gpu {
             queue,
             adapter: info,
             raw_adapter: adapter,
+            instance: instance.clone(),
         })
     }
 }

@@ -134,11 +134,11 @@ pub fn create(
                 "the runtime's GPU cannot run wgpu (Vulkan 1.1 features missing)".into(),
             )
         })?;
-    let features = exposed.features & features;
-    let limits = wgpu::Limits {
-        max_multiview_view_count: exposed.capabilities.limits.max_multiview_view_count.min(2),
-        ..wgpu::Limits::downlevel_defaults().using_resolution(exposed.capabilities.limits.clone())
-    };
+    // The same features and limits as a headless device: the renderer's,
+    // and what burn's kernels (the refiner) read off the adapter.
+    let features =
+        showrunner_render::device_features(exposed.features) | (exposed.features & features);
+    let limits = showrunner_render::device_limits(&exposed.capabilities.limits);
     // SAFETY: exposed from this instance.
     let adapter = unsafe { wgpu_instance.create_adapter_from_hal(exposed) };
     let info = adapter.get_info();

@@ -1,0 +1,219 @@
+//! The refiner: frames rendered cheaply in real time, refined by a small
+//! diffusion model on the renderer's own GPU device.
+//!
+//! - [`model`]: the conditional UNet denoiser (burn 0.22.1).
+//! - [`refine`]: SDEdit sampling — start from the cheap render partially
+//!   noised to level `strength` with noise fixed per region, then 1–4
+//!   deterministic DDIM steps down to a clean frame.
+//! - [`gpu_device`]: hands burn the renderer's `wgpu::Device` (one device for
+//!   rendering and refining; burn's WGSL path, never its SPIR-V path).
+//! - [`load`]: weights (burnpack) with errors naming the file; a bad file
+//!   turns refinement off, the film goes on.
+//!
+//! This crate knows nothing about the renderer: it sees tensors and a device.
+
+pub mod interop;
+pub mod model;
+
+use std::f32::consts::FRAC_PI_2;
+use std::path::Path;
+
+pub use burn;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+
+pub use model::{Unet, UnetConfig};
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum RefineError {
+    /// A weights file is missing, truncated or made for another network.
+    #[error("{file}: {message}; refinement is off (make weights with `showrunner refiner train`)")]
+    Weights {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// burn could not use the GPU device.
+    #[error("the refiner cannot use this GPU ({0}); refinement is off")]
+    Device(String),
+}
+
+/// The share of signal left at noise level `t` (cosine schedule): 1 at t = 0,
+/// 0 at t = 1.
+pub fn alpha_bar(t: f32) -> f32 {
+    (t.clamp(0.0, 1.0) * FRAC_PI_2).cos().powi(2)
+}
+
+/// Refines `cheap` (`[n, 3, h, w]`, 0..1): noise it to level `strength`
+/// with `noise` (same shape, standard normal, fixed per region so the result
+/// is stable from frame to frame), then `steps` DDIM steps to t = 0.
+/// `strength` 0 returns the cheap frame unchanged.
+pub fn refine(
+    model: &Unet,
+    cheap: Tensor<4>,
+    noise: Tensor<4>,
+    steps: usize,
+    strength: f32,
+) -> Tensor<4> {
+    if strength <= 0.0 || steps == 0 {
+        return cheap;
+    }
+    let t0 = strength.min(1.0);
+    let ab = alpha_bar(t0);
+    let mut x = cheap.clone().mul_scalar(ab.sqrt()) + noise.mul_scalar((1.0 - ab).sqrt());
+    let mut x0 = cheap.clone();
+    for k in 0..steps {
+        let t = t0 * (1.0 - k as f32 / steps as f32);
+        let t_next = t0 * (1.0 - (k + 1) as f32 / steps as f32);
+        x0 = model.forward(x.clone(), cheap.clone(), t);
+        if t_next > 0.0 {
+            let (a, a_next) = (alpha_bar(t), alpha_bar(t_next));
+            let eps = (x - x0.clone().mul_scalar(a.sqrt())).div_scalar((1.0 - a).sqrt().max(1e-4));
+            x = x0.clone().mul_scalar(a_next.sqrt()) + eps.mul_scalar((1.0 - a_next).sqrt());
+        }
+    }
+    x0.clamp(0.0, 1.0)
+}
+
+/// Standard normal noise for a region, the same every time for the same
+/// `seed` (temporal stability: the refiner does not shimmer on a still shot).
+pub fn region_noise(seed: u64, shape: [usize; 4], device: &Device) -> Tensor<4> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let n: usize = shape.iter().product();
+    let v: Vec<f32> = (0..n)
+        .map(|_| rng.sample::<f32, _>(rand_distr::StandardNormal))
+        .collect();
+    Tensor::from_data(TensorData::new(v, shape), device)
+}
+
+/// A burn device on the renderer's wgpu device (registered once per device;
+/// keep and clone the returned `Device`).
+pub fn gpu_device(
+    instance: wgpu::Instance,
+    adapter: wgpu::Adapter,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+) -> Result<Device, RefineError> {
+    let backend = adapter.get_info().backend;
+    Device::wgpu_options()
+        .setup(burn::tensor::wgpu::WgpuSetup {
+            instance,
+            adapter,
+            device,
+            queue,
+            backend,
+        })
+        .init()
+        .map_err(|e| RefineError::Device(e.to_string()))
+}
+
+/// The CPU device (burn-ndarray): training, and the reference the GPU path
+/// is checked against.
+#[allow(deprecated)] // ndarray is the CPU backend the issue names; `flex` replaces it later.
+pub fn cpu_device() -> Device {
+    Device::ndarray()
+}
+
+/// Loads weights into a network of shape `config` on `device`.
+pub fn load(path: &Path, config: &UnetConfig, device: &Device) -> Result<Unet, RefineError> {
+    let err = |message: String| RefineError::Weights {
+        file: path.display().to_string(),
+        message,
+    };
+    if !path.is_file() {
+        return Err(err("no such file".into()));
+    }
+    config
+        .init(device)
+        .try_load_file(path)
+        .map_err(|e| err(format!("cannot load the weights: {e}")))
+}
+
+/// Saves weights (burnpack, written atomically by burn).
+pub fn save(model: &Unet, path: &Path) -> Result<(), RefineError> {
+    model
+        .clone()
+        .save_file(path)
+        .map_err(|e| RefineError::Weights {
+            file: path.display().to_string(),
+            message: format!("cannot save: {e}"),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny(device: &Device) -> (Unet, Tensor<4>, Tensor<4>) {
+        device.seed(7);
+        let model = UnetConfig::new().init(device);
+        let cheap = region_noise(1, [1, 3, 16, 16], device)
+            .mul_scalar(0.1)
+            .add_scalar(0.5);
+        let noise = region_noise(2, [1, 3, 16, 16], device);
+        (model, cheap, noise)
+    }
+
+    #[test]
+    fn the_network_is_small_and_cheap() {
+        let cfg = UnetConfig::new();
+        let n = cfg.init(&cpu_device()).num_params();
+        assert!((300_000..=1_500_000).contains(&n), "{n} parameters");
+        let g = cfg.flops(128) / 1e9;
+        assert!(g <= 1.5, "{g} GFLOP per 128² step");
+    }
+
+    #[test]
+    fn zero_strength_is_the_identity_and_refining_keeps_the_shape() {
+        let dev = cpu_device();
+        let (model, cheap, noise) = tiny(&dev);
+        let same = refine(&model, cheap.clone(), noise.clone(), 2, 0.0);
+        assert_eq!(
+            same.into_data().try_to_vec::<f32>().unwrap(),
+            cheap.clone().into_data().try_to_vec::<f32>().unwrap()
+        );
+        let out = refine(&model, cheap, noise, 2, 0.4);
+        assert_eq!(out.dims(), [1, 3, 16, 16]);
+        let v = out.into_data().try_to_vec::<f32>().unwrap();
+        assert!(v.iter().all(|x| (0.0..=1.0).contains(x)));
+    }
+
+    #[test]
+    fn bad_weight_files_name_the_file() {
+        let dir = std::env::temp_dir().join(format!("showrunner-refine-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dev = cpu_device();
+        let cfg = UnetConfig::new();
+        let missing = load(&dir.join("nope.bpk"), &cfg, &dev)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("nope.bpk") && missing.contains("refinement is off"),
+            "{missing}"
+        );
+        let (model, cheap, noise) = tiny(&dev);
+        // Force the lazy parameters, then save and reload: same output.
+        let before = refine(&model, cheap.clone(), noise.clone(), 1, 0.5);
+        let path = dir.join("w.bpk");
+        save(&model, &path).unwrap();
+        let back = load(&path, &cfg, &dev).unwrap();
+        let after = refine(&back, cheap, noise, 1, 0.5);
+        assert_eq!(
+            before.into_data().try_to_vec::<f32>().unwrap(),
+            after.into_data().try_to_vec::<f32>().unwrap()
+        );
+        // Truncated.
+        let bytes = std::fs::read(&path).unwrap();
+        let cut = dir.join("cut.bpk");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let e = load(&cut, &cfg, &dev).unwrap_err().to_string();
+        assert!(e.contains("cut.bpk"), "{e}");
+        // Made for another network.
+        let other = UnetConfig::new().with_channels([8, 16, 32, 64]);
+        let e = load(&path, &other, &dev).unwrap_err().to_string();
+        assert!(e.contains("w.bpk") && e.contains("cannot load"), "{e}");
+    }
+}

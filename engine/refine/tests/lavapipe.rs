@@ -1,0 +1,205 @@
+//! The refiner on a real wgpu device shared with the renderer (Mesa's
+//! lavapipe here; any GPU elsewhere). Sizes are tiny: lavapipe is slow.
+
+use showrunner_refine::interop::{Interop, Rect, REFINE_IO_WGSL};
+use showrunner_refine::{cpu_device, gpu_device, load, refine, region_noise, save, UnetConfig};
+use showrunner_render::{read_eye, Gpu, RenderTarget, COLOR_FORMAT};
+
+use showrunner_refine::burn::tensor::{Device, Tensor, TensorData};
+
+#[test]
+fn the_io_shader_validates_with_naga() {
+    let module = naga::front::wgsl::parse_str(REFINE_IO_WGSL).expect("refine_io.wgsl parses");
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .expect("refine_io.wgsl validates");
+}
+
+fn shared() -> (Gpu, Device) {
+    let gpu = Gpu::headless().unwrap_or_else(|e| panic!("{e}"));
+    let burn = gpu_device(
+        gpu.instance.clone(),
+        gpu.raw_adapter.clone(),
+        gpu.device.clone(),
+        gpu.queue.clone(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    (gpu, burn)
+}
+
+fn values(t: Tensor<4>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+/// One test function: burn registers a wgpu device once per process.
+#[test]
+fn on_the_renderers_device_burn_matches_the_cpu_and_pixels_move_without_the_cpu() {
+    let (gpu, burn) = shared();
+
+    // 1. The same weights and input on burn-wgpu and burn-ndarray agree within 1e-3.
+    let cpu = cpu_device();
+    cpu.seed(11);
+    let cfg = UnetConfig::new();
+    let model = cfg.init(&cpu);
+    let cheap_v: Vec<f32> = (0..3 * 16 * 16)
+        .map(|i| ((i * 37) % 255) as f32 / 255.0)
+        .collect();
+    let noise_cpu = region_noise(3, [1, 3, 16, 16], &cpu);
+    let noise_v = values(noise_cpu.clone());
+    let on_cpu = values(refine(
+        &model,
+        Tensor::from_data(TensorData::new(cheap_v.clone(), [1, 3, 16, 16]), &cpu),
+        noise_cpu,
+        2,
+        0.5,
+    ));
+    let dir = std::env::temp_dir().join(format!("showrunner-refine-gpu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("w.bpk");
+    save(&model, &path).unwrap();
+    let gpu_model = load(&path, &cfg, &burn).unwrap();
+    let on_gpu = values(refine(
+        &gpu_model,
+        Tensor::from_data(TensorData::new(cheap_v, [1, 3, 16, 16]), &burn),
+        Tensor::from_data(TensorData::new(noise_v, [1, 3, 16, 16]), &burn),
+        2,
+        0.5,
+    ));
+    let worst = on_cpu
+        .iter()
+        .zip(&on_gpu)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    eprintln!("burn-wgpu vs burn-ndarray: max |Δ| = {worst:e}");
+    assert!(worst <= 1e-3, "max |Δ| {worst}");
+
+    // 2. Texture → tensor: a region of an eye, sRGB-encoded, equals the pixels read back.
+    let target = RenderTarget::new(&gpu.device, 64, 48);
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    for layer in 0..2 {
+        let view = target
+            .color
+            .create_view(&showrunner_render::wgpu::TextureViewDescriptor {
+                dimension: Some(showrunner_render::wgpu::TextureViewDimension::D2),
+                base_array_layer: layer,
+                array_layer_count: Some(1),
+                ..Default::default()
+            });
+        // A gradient-ish clear per eye is enough to tell pixels apart.
+        drop(
+            enc.begin_render_pass(&showrunner_render::wgpu::RenderPassDescriptor {
+                label: None,
+                color_attachments: &[Some(showrunner_render::wgpu::RenderPassColorAttachment {
+                    view: &view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: showrunner_render::wgpu::Operations {
+                        load: showrunner_render::wgpu::LoadOp::Clear(
+                            showrunner_render::wgpu::Color {
+                                r: 0.2,
+                                g: 0.05 + 0.3 * f64::from(layer),
+                                b: 0.6,
+                                a: 1.0,
+                            },
+                        ),
+                        store: showrunner_render::wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            }),
+        );
+    }
+    gpu.queue.submit([enc.finish()]);
+    let io = Interop::new(&gpu.device, COLOR_FORMAT);
+    let rect = Rect::around((40.0, 20.0), 16, (64, 48));
+    assert_eq!(
+        rect,
+        Rect {
+            x: 32,
+            y: 12,
+            w: 16,
+            h: 16
+        }
+    );
+    let t = io
+        .texture_to_tensor(&gpu.device, &gpu.queue, &target.color, 1, rect, &burn)
+        .unwrap();
+    let px = read_eye(&gpu.device, &gpu.queue, &target, 1).unwrap();
+    let got = values(t.clone());
+    for c in 0..3 {
+        let want = f32::from(px[(20 * 64 + 40) * 4 + c]) / 255.0;
+        let v = got[c * 256 + 8 * 16 + 8];
+        assert!((v - want).abs() < 2.0 / 255.0, "channel {c}: {v} vs {want}");
+    }
+
+    // 3. Tensor → texture: white blended over the region with no feather
+    //    replaces it; outside is untouched.
+    let white = Tensor::<4>::ones([1, 3, 16, 16], &burn);
+    let view = target
+        .color
+        .create_view(&showrunner_render::wgpu::TextureViewDescriptor {
+            dimension: Some(showrunner_render::wgpu::TextureViewDimension::D2),
+            base_array_layer: 1,
+            array_layer_count: Some(1),
+            ..Default::default()
+        });
+    io.tensor_to_texture(
+        &gpu.device,
+        &gpu.queue,
+        &white,
+        &view,
+        (64, 48),
+        rect,
+        0.0,
+        1.0,
+        &burn,
+    )
+    .unwrap();
+    let after = read_eye(&gpu.device, &gpu.queue, &target, 1).unwrap();
+    let at = |x: usize, y: usize| &after[(y * 64 + x) * 4..(y * 64 + x) * 4 + 3];
+    assert_eq!(at(40, 20), [255, 255, 255], "inside the region");
+    assert_eq!(
+        at(5, 5),
+        &px[(5 * 64 + 5) * 4..(5 * 64 + 5) * 4 + 3],
+        "outside"
+    );
+    // With a soft edge (eye 0): the centre is white, the region's corner keeps the frame.
+    let view0 = target
+        .color
+        .create_view(&showrunner_render::wgpu::TextureViewDescriptor {
+            dimension: Some(showrunner_render::wgpu::TextureViewDimension::D2),
+            base_array_layer: 0,
+            array_layer_count: Some(1),
+            ..Default::default()
+        });
+    let before0 = read_eye(&gpu.device, &gpu.queue, &target, 0).unwrap();
+    io.tensor_to_texture(
+        &gpu.device,
+        &gpu.queue,
+        &white,
+        &view0,
+        (64, 48),
+        rect,
+        0.5,
+        1.0,
+        &burn,
+    )
+    .unwrap();
+    let after0 = read_eye(&gpu.device, &gpu.queue, &target, 0).unwrap();
+    let p = |img: &[u8], x: usize, y: usize| img[(y * 64 + x) * 4 + 1];
+    assert!(
+        p(&after0, 40, 20) > 250,
+        "centre white: {}",
+        p(&after0, 40, 20)
+    );
+    assert!(
+        p(&after0, 32, 12).abs_diff(p(&before0, 32, 12)) <= 2,
+        "the soft edge leaves the corner as it was"
+    );
+}
