@@ -40,6 +40,44 @@ pub enum RefineError {
     Device(String),
 }
 
+/// How much refinement a device can afford per eye-frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Profile {
+    /// Name (`quest`, `pcvr`, `desktop`).
+    pub name: &'static str,
+    /// Side of the refined square around the view centre, pixels.
+    pub region: usize,
+    /// Denoising steps.
+    pub steps: usize,
+}
+
+/// The profiles, cheapest first. The budget controller steps down from the
+/// chosen one (fewer steps, smaller region, half rate, off) when frames run long.
+pub const PROFILES: [Profile; 3] = [
+    Profile {
+        name: "quest",
+        region: 128,
+        steps: 1,
+    },
+    Profile {
+        name: "pcvr",
+        region: 192,
+        steps: 2,
+    },
+    Profile {
+        name: "desktop",
+        region: 256,
+        steps: 4,
+    },
+];
+
+impl Profile {
+    /// GFLOP per eye-frame with the network `config`.
+    pub fn gflops(&self, config: &UnetConfig) -> f64 {
+        config.flops(self.region) * self.steps as f64 / 1e9
+    }
+}
+
 /// The share of signal left at noise level `t` (cosine schedule): 1 at t = 0,
 /// 0 at t = 1.
 pub fn alpha_bar(t: f32) -> f32 {
@@ -155,6 +193,15 @@ mod tests {
             .add_scalar(0.5);
         let noise = region_noise(2, [1, 3, 16, 16], device);
         (model, cheap, noise)
+    }
+
+    #[test]
+    fn the_quest_profile_fits_its_budget() {
+        let cfg = UnetConfig::new();
+        let g: Vec<(&str, f64)> = PROFILES.iter().map(|p| (p.name, p.gflops(&cfg))).collect();
+        eprintln!("GFLOP per eye-frame: {g:?}");
+        assert!(g[0].1 <= 1.5, "quest: {}", g[0].1);
+        assert!(g.windows(2).all(|w| w[0].1 < w[1].1), "cheapest first");
     }
 
     #[test]

@@ -203,3 +203,35 @@ fn on_the_renderers_device_burn_matches_the_cpu_and_pixels_move_without_the_cpu(
         "the soft edge leaves the corner as it was"
     );
 }
+
+/// Rough timings for the notes (not a benchmark: dev build, one run each).
+/// `cargo test -p showrunner-refine --test lavapipe -- --ignored --nocapture`
+#[test]
+#[ignore = "timing probe, run by hand"]
+fn timing_probe_one_quest_step() {
+    let (_gpu, burn) = shared();
+    let cpu = cpu_device();
+    let cfg = UnetConfig::new();
+    let model = cfg.init(&cpu);
+    let path = std::env::temp_dir().join(format!("showrunner-refine-t-{}.bpk", std::process::id()));
+    let cheap = region_noise(1, [1, 3, 128, 128], &cpu)
+        .mul_scalar(0.1)
+        .add_scalar(0.5);
+    let noise = region_noise(2, [1, 3, 128, 128], &cpu);
+    let _ = values(refine(&model, cheap.clone(), noise.clone(), 1, 0.3));
+    save(&model, &path).unwrap();
+    for (name, dev) in [("burn-ndarray", &cpu), ("burn-wgpu (lavapipe)", &burn)] {
+        let m = load(&path, &cfg, dev).unwrap();
+        let c = Tensor::<4>::from_data(cheap.clone().into_data(), dev);
+        let n = Tensor::<4>::from_data(noise.clone().into_data(), dev);
+        let _ = values(refine(&m, c.clone(), n.clone(), 1, 0.3)); // warm-up (kernel compile)
+        let t = std::time::Instant::now();
+        for _ in 0..3 {
+            let _ = values(refine(&m, c.clone(), n.clone(), 1, 0.3));
+        }
+        eprintln!(
+            "{name}: one 128² step {:.1} ms",
+            t.elapsed().as_secs_f64() * 1000.0 / 3.0
+        );
+    }
+}
