@@ -15,7 +15,8 @@ struct Lighting {
     // Irradiance SH (already convolved with the clamped cosine and divided by π),
     // linear RGB in xyz, 9 coefficients.
     sh: array<vec4<f32>, 9>,
-    // Direction the sun light travels (xyz), unused w.
+    // Direction the sun light travels (xyz); w: shadow penumbra in shadow-map
+    // texels (0: the real-time 3×3 filter; > 0: a 7×7 filter spread that wide).
     sun_dir: vec4<f32>,
     // Linear RGB × intensity of the sun (xyz).
     sun_color: vec4<f32>,
@@ -30,7 +31,8 @@ struct Lighting {
 @group(0) @binding(2) var shadow_map: texture_depth_2d;
 @group(0) @binding(3) var shadow_sampler: sampler_comparison;
 
-// 0 = fully in the key light's shadow, 1 = lit; 3×3 PCF.
+// 0 = fully in the key light's shadow, 1 = lit; 3×3 PCF in real time, 7×7
+// spread over the penumbra for offline reference renders.
 fn key_light_visibility(world_pos: vec3<f32>, n: vec3<f32>, l: vec3<f32>) -> f32 {
     // Normal offset against acne, scaled by how grazing the light is.
     let offset = n * (0.02 * (1.0 - max(dot(n, l), 0.0)) + 0.005);
@@ -41,13 +43,21 @@ fn key_light_visibility(world_pos: vec3<f32>, n: vec3<f32>, l: vec3<f32>) -> f32
         return 1.0;
     }
     let texel = 1.0 / vec2<f32>(textureDimensions(shadow_map));
+    let soft = lighting.sun_dir.w;
+    var r = 1;
+    var step = 1.0;
+    if (soft > 0.0) {
+        r = 3;
+        step = soft / 3.0;
+    }
     var lit = 0.0;
-    for (var dy = -1; dy <= 1; dy++) {
-        for (var dx = -1; dx <= 1; dx++) {
-            lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(f32(dx), f32(dy)) * texel, ndc.z - 0.001);
+    for (var dy = -r; dy <= r; dy++) {
+        for (var dx = -r; dx <= r; dx++) {
+            lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(f32(dx), f32(dy)) * (texel * step), ndc.z - 0.001);
         }
     }
-    return lit / 9.0;
+    let taps = f32((2 * r + 1) * (2 * r + 1));
+    return lit / taps;
 }
 
 struct VertexIn {

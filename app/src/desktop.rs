@@ -46,6 +46,10 @@ pub struct PlayArgs {
     pub shaders: Option<PathBuf>,
     /// Quit after this many seconds (demos, tests); run until closed if none.
     pub seconds: Option<f64>,
+    /// The refiner.
+    pub refine: crate::refine_stage::RefineChoice,
+    /// The refiner's weights.
+    pub refiner_weights: PathBuf,
 }
 
 /// Arousal the Up/Down keys add, z per press.
@@ -105,6 +109,7 @@ struct Running {
     warnings: Vec<String>,
     frames: u64,
     last_status: f64,
+    refine: Option<crate::refine_stage::RefineStage>,
 }
 
 struct App {
@@ -206,6 +211,34 @@ impl App {
         }
         let presenter = Presenter::new(&gpu.device, format);
         let target = RenderTarget::new(&gpu.device, config.width, config.height);
+        let refine = match a.refine.resolve(gpu.adapter.device_type) {
+            Ok(p) => Some(p),
+            Err(why) => {
+                println!("refiner: {why}");
+                None
+            }
+        };
+        let refine = refine.and_then(|profile| {
+            let hz = window
+                .current_monitor()
+                .and_then(|m| m.refresh_rate_millihertz())
+                .map_or(60.0, |mhz| mhz as f32 / 1000.0);
+            match crate::refine_stage::RefineStage::new(&gpu, &a.refiner_weights, profile, hz) {
+                Ok(s) => {
+                    println!(
+                        "refiner: {} profile ({} × {} px around each eye's view centre), budget from {hz:.0} Hz",
+                        profile.name,
+                        crate::refine_stage::describe(showrunner_refine::Plan { steps: profile.steps, region: profile.region, every: 1 }),
+                        profile.region
+                    );
+                    Some(s)
+                }
+                Err(e) => {
+                    eprintln!("showrunner: warning: {e}");
+                    None
+                }
+            }
+        });
         let heart_events = match &a.heart {
             Some(p) => Some(replay::load(p)?),
             None => None,
@@ -240,6 +273,7 @@ impl App {
             overlay_text: Vec::new(),
             warnings,
             frames: 0,
+            refine,
             last_status: -1.0,
         })
     }
@@ -300,6 +334,14 @@ impl Running {
 
     fn frame(&mut self) -> Result<()> {
         let now = Instant::now();
+        let frame_ms = now.duration_since(self.last_frame).as_secs_f32() * 1e3;
+        if let Some(msg) = self
+            .refine
+            .as_mut()
+            .and_then(|r| r.frame_time(&self.gpu, frame_ms))
+        {
+            println!("{msg}");
+        }
         let dt = now.duration_since(self.last_frame).as_secs_f64().min(0.1);
         self.last_frame = now;
         // sensors → engagement → director → story
@@ -367,6 +409,17 @@ impl Running {
         };
         self.update_overlay();
         let scene = self.renderer.render(&self.world, &inputs, &self.target);
+        if let Some(stage) = &mut self.refine {
+            // → refine (GPU work on the same queue, after the scene)
+            self.gpu.queue.submit([scene]);
+            let strength = self.live.readout.refine_strength;
+            if let Err(e) = stage.apply(&self.gpu, &self.target, &inputs.eyes, strength) {
+                eprintln!("showrunner: warning: {e}; refinement is off");
+                self.refine = None;
+            }
+        } else {
+            self.gpu.queue.submit([scene]);
+        }
         let view = frame
             .texture
             .create_view(&wgpu::TextureViewDescriptor::default());
@@ -384,7 +437,7 @@ impl Running {
             self.head.eye,
             &view,
         );
-        self.gpu.queue.submit([scene, enc.finish()]);
+        self.gpu.queue.submit([enc.finish()]);
         self.window.pre_present_notify();
         self.gpu.queue.present(frame);
         self.frames += 1;
@@ -415,7 +468,17 @@ impl Running {
     }
 
     fn update_overlay(&mut self) {
-        let lines = readout_lines(&self.live.readout, self.viewer.source(), &self.warnings);
+        let mut lines = readout_lines(&self.live.readout, self.viewer.source(), &self.warnings);
+        if let Some(stage) = &self.refine {
+            lines.insert(
+                3,
+                format!(
+                    "refiner: {} | strength {:.2}",
+                    crate::refine_stage::describe(stage.plan()),
+                    self.live.readout.refine_strength
+                ),
+            );
+        }
         if lines == self.overlay_text {
             return;
         }

@@ -52,6 +52,10 @@ pub struct XrArgs {
     /// the "GPU" is the driver rendering on the CPU), so pose → end-frame
     /// shows the CPU cost alone.
     pub measure_cpu: bool,
+    /// The refiner.
+    pub refine: crate::refine_stage::RefineChoice,
+    /// The refiner's weights.
+    pub refiner_weights: PathBuf,
 }
 
 /// The show: everything that outlives an XR connection.
@@ -172,8 +176,41 @@ pub fn play(args: XrArgs) -> Result<()> {
         for w in crate::report::load_models(&mut renderer) {
             eprintln!("showrunner: warning: {w}");
         }
+        let (instance, raw_adapter, info) = xr.wgpu_parts();
+        let gpu = showrunner_render::Gpu {
+            device: xr.device().clone(),
+            queue: xr.queue().clone(),
+            adapter: info.clone(),
+            raw_adapter,
+            instance,
+        };
+        let mut refine = match args.refine.resolve(info.device_type) {
+            Err(why) => {
+                println!("xr: refiner {why}");
+                None
+            }
+            Ok(profile) => {
+                match crate::refine_stage::RefineStage::new(
+                    &gpu,
+                    &args.refiner_weights,
+                    profile,
+                    72.0,
+                ) {
+                    Ok(s) => {
+                        println!("xr: refiner on, {} profile", profile.name);
+                        Some(s)
+                    }
+                    Err(e) => {
+                        eprintln!("showrunner: warning: {e}");
+                        None
+                    }
+                }
+            }
+        };
         let result = run_session(
             &mut xr,
+            &gpu,
+            &mut refine,
             &mut renderer,
             &mut show,
             &mut telemetry,
@@ -207,8 +244,11 @@ pub fn play(args: XrArgs) -> Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_session(
     xr: &mut Xr,
+    shared: &showrunner_render::Gpu,
+    refine: &mut Option<crate::refine_stage::RefineStage>,
     renderer: &mut Renderer,
     show: &mut Show,
     telemetry: &mut Telemetry,
@@ -218,6 +258,7 @@ fn run_session(
     let mut exit_requested = false;
     let mut last_status = -1.0;
     let mut verified = 0u32;
+    let mut last_frame_start = Instant::now();
     let mut printed_states = 0;
     let mut last_decision = show.live.readout.decision.clone();
     let (light, sun) = crate::report::studio_light();
@@ -255,6 +296,18 @@ fn run_session(
         let t1 = Instant::now();
         let time = fs.predicted_display_time;
         let period = fs.predicted_display_period.as_nanos();
+        if let Some(stage) = refine.as_mut() {
+            stage.set_period_ms(period as f32 / 1e6);
+            // The whole last frame, xrWaitFrame included: a refined frame that
+            // made us miss a display period shows up here.
+            if let Some(msg) = stage.frame_time(
+                shared,
+                t0.duration_since(last_frame_start).as_secs_f32() * 1e3,
+            ) {
+                println!("xr: {msg}");
+            }
+        }
+        last_frame_start = t0;
         {
             let _s = tracing::info_span!("update").entered();
             let input = xr.input(time)?;
@@ -356,6 +409,14 @@ fn run_session(
             {
                 let _s = tracing::info_span!("submit").entered();
                 xr.queue().submit([cmd]);
+                if let Some(stage) = refine.as_mut() {
+                    // → refine, on the runtime's device, before the image goes back.
+                    let strength = show.live.readout.refine_strength;
+                    if let Err(e) = stage.apply(shared, &target, &eyes, strength) {
+                        eprintln!("showrunner: warning: {e}; refinement is off");
+                        *refine = None;
+                    }
+                }
                 if args.measure_cpu {
                     let t = Instant::now();
                     let _ = xr.device().poll(wgpu_wait());

@@ -52,6 +52,8 @@ pub struct Readout {
     pub intensity: f32,
     /// The colour grade.
     pub grade: Grade,
+    /// The refiner's strength the director asks for (0 = off).
+    pub refine_strength: f32,
     /// The director's last event, as a sentence (`kind: reason`).
     pub decision: String,
     /// The current beat's text (subtitles).
@@ -96,6 +98,7 @@ impl Live {
                 pacing: 1.0,
                 intensity: 0.3,
                 grade: Grade::NEUTRAL,
+                refine_strength: 0.0,
                 decision: String::new(),
                 text: String::new(),
                 choices: Vec::new(),
@@ -147,6 +150,7 @@ impl Live {
         r.pacing = tick.pacing;
         r.intensity = tick.intensity;
         r.grade = tick.grade;
+        r.refine_strength = tick.refine_strength;
         if let Some(e) = tick.events.last() {
             r.decision = format!("{}: {}", e.kind(), e.reason());
         }

@@ -10,6 +10,8 @@ mod headset;
 #[cfg_attr(target_os = "android", allow(dead_code))]
 mod live;
 mod persist;
+mod refine_stage;
+mod refiner;
 mod report;
 mod screen;
 mod sensors;
@@ -138,6 +140,14 @@ enum Command {
         /// Close after this many seconds (demos, tests).
         #[arg(long, value_name = "S")]
         seconds: Option<f64>,
+        /// The on-device refiner: `quest`, `pcvr`, `desktop` or `off`. By default the
+        /// headset's profile (`quest`) on a GPU, off on a CPU adapter such as lavapipe
+        /// (a 128 px step takes ~0.6 s there); a named profile forces it on.
+        #[arg(long, value_name = "PROFILE")]
+        refine: Option<String>,
+        /// The refiner's weights.
+        #[arg(long, value_name = "FILE.bpk", default_value = refiner::WEIGHTS)]
+        refiner_weights: PathBuf,
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
@@ -145,6 +155,11 @@ enum Command {
     Assets {
         #[command(subcommand)]
         command: AssetsCommand,
+    },
+    /// The refiner (on-device diffusion): render training pairs, train, evaluate, time.
+    Refiner {
+        #[command(subcommand)]
+        command: refiner::RefinerCommand,
     },
     /// Heart-rate straps and heart data: scan, decode, analyze, record, watch.
     Sensors {
@@ -244,6 +259,22 @@ fn run_check(files: &[PathBuf], graph: Option<&Path>, strict: bool, as_json: boo
     Ok(ok)
 }
 
+/// `--refine`: `None` → automatic (`quest` on a GPU, off on a CPU adapter).
+fn parse_refine(arg: Option<&str>) -> Result<refine_stage::RefineChoice> {
+    Ok(match arg {
+        None | Some("auto") => refine_stage::RefineChoice::Auto,
+        Some("off") => refine_stage::RefineChoice::Off,
+        Some(name) => refine_stage::RefineChoice::Forced(
+            *showrunner_refine::PROFILES
+                .iter()
+                .find(|p| p.name == name)
+                .with_context(|| {
+                    format!("--refine {name}: use quest, pcvr, desktop, auto or off")
+                })?,
+        ),
+    })
+}
+
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
@@ -324,7 +355,10 @@ fn run() -> Result<ExitCode> {
             size,
             shaders,
             seconds,
+            refine,
+            refiner_weights,
         } => {
+            let refine = parse_refine(refine.as_deref())?;
             if let Some(h) = &heart {
                 ViewerSpec::heart(h)?;
             }
@@ -353,6 +387,8 @@ fn run() -> Result<ExitCode> {
                     reconnect_s: reconnect_seconds,
                     verify_frames,
                     measure_cpu,
+                    refine,
+                    refiner_weights: refiner_weights.clone(),
                 });
                 match r {
                     Ok(()) => return Ok(ExitCode::SUCCESS),
@@ -374,6 +410,8 @@ fn run() -> Result<ExitCode> {
                     heart,
                     shaders,
                     seconds,
+                    refine,
+                    refiner_weights,
                 })?;
                 Ok(ExitCode::SUCCESS)
             }
@@ -393,6 +431,7 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sensors { command } => sensors::run(command),
+        Command::Refiner { command } => refiner::run(command).map(|()| ExitCode::SUCCESS),
         Command::Assets {
             command: AssetsCommand::Build { out },
         } => {

@@ -81,6 +81,26 @@ fn rx_lines_of(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     rx
 }
 
+/// Starts `showrunner play --desktop ARGS` on `display`; its stdout and
+/// stderr lines come on the two channels.
+fn play(
+    display: &str,
+    args: &[&std::ffi::OsStr],
+) -> (Reap, mpsc::Receiver<String>, mpsc::Receiver<String>) {
+    let mut app = Command::new(showrunner())
+        .args(["play", "--desktop"])
+        .args(args)
+        .current_dir(repo())
+        .env("DISPLAY", display)
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (o, e) = (app.stdout.take().unwrap(), app.stderr.take().unwrap());
+    (Reap(app), rx_lines_of(o), rx_lines_of(e))
+}
+
 /// Waits for a line matching `pred`, up to `secs`.
 fn wait_line(
     rx: &mpsc::Receiver<String>,
@@ -181,30 +201,19 @@ fn the_desktop_preview_draws_answers_keys_and_mouse_and_closes() {
         "{}",
         String::from_utf8_lossy(&rec.stderr)
     );
-    let mut app = Command::new(showrunner())
-        .args([
-            "play",
-            "--desktop",
-            "--size",
-            "640x360",
-            "--seconds",
-            "120",
-            "--shaders",
-        ])
-        .arg(shaders.path())
-        .arg("--heart")
-        .arg(&heart)
-        .current_dir(repo())
-        .env("DISPLAY", &display)
-        .env_remove("WAYLAND_DISPLAY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (stdout, stderr) = (app.stdout.take().unwrap(), app.stderr.take().unwrap());
-    let app = Reap(app);
-    let rx = rx_lines_of(stdout);
-    let erx = rx_lines_of(stderr);
+    let (app, rx, erx) = play(
+        &display,
+        &[
+            "--size".as_ref(),
+            "640x360".as_ref(),
+            "--seconds".as_ref(),
+            "120".as_ref(),
+            "--shaders".as_ref(),
+            shaders.path().as_os_str(),
+            "--heart".as_ref(),
+            heart.as_os_str(),
+        ],
+    );
     let mut seen = Vec::new();
     wait_line(&rx, 120, &mut seen, |l| l.starts_with("presenting 640x360"));
     let mut errs = Vec::new();
@@ -339,4 +348,48 @@ fn without_a_display_it_says_what_to_do() {
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("playing in a desktop window"), "{text}");
+}
+
+/// The refiner in the frame loop on lavapipe, where one 128 px step takes
+/// ~0.6 s: forced on (`--refine quest`), it measures the baseline frame, runs
+/// one refined frame, sees it blow the budget and steps down in one move to
+/// off, and the film plays on. `auto` keeps it off on a CPU adapter, and bad
+/// weights are named and the film plays unrefined.
+#[test]
+fn the_refiner_steps_out_of_the_way_when_frames_run_long() {
+    need("Xvfb", "xvfb");
+    let (_x, display) = xvfb();
+    let play = |extra: &[&str]| {
+        let mut args = vec!["--size", "320x240", "--seconds", "60"];
+        args.extend_from_slice(extra);
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+        play(&display, &args)
+    };
+    let mut seen = Vec::new();
+
+    let (_app, rx, _erx) = play(&["--refine", "quest"]);
+    wait_line(&rx, 120, &mut seen, |l| {
+        l.starts_with("refiner: quest profile")
+    });
+    wait_line(&rx, 60, &mut seen, |l| {
+        l.starts_with("refiner: baseline frame")
+    });
+    let l = wait_line(&rx, 120, &mut seen, |l| l.contains("→ off"));
+    assert!(l.contains("1 step × 128 px"), "{l}");
+    // Frames keep coming: status lines go on after it stepped out.
+    let t0 = wait_line(&rx, 30, &mut seen, |l| l.starts_with("t "));
+    let t1 = wait_line(&rx, 30, &mut seen, |l| l.starts_with("t ") && l != t0);
+    eprintln!("{l}\n{t1}");
+    drop(_app);
+
+    let (_app, rx, _erx) = play(&[]);
+    let l = wait_line(&rx, 120, &mut seen, |l| l.starts_with("refiner: "));
+    assert!(l.contains("off on a CPU adapter"), "{l}");
+    drop(_app);
+
+    let (_app, rx, erx) = play(&["--refine", "quest", "--refiner-weights", "no/such.bpk"]);
+    let mut errs = Vec::new();
+    let w = wait_line(&erx, 120, &mut errs, |l| l.contains("such.bpk"));
+    assert!(w.contains("refinement is off"), "{w}");
+    wait_line(&rx, 60, &mut seen, |l| l.starts_with("presenting"));
 }

@@ -24,6 +24,51 @@ pub struct DirectorConfig {
     pub choice: ChoiceConfig,
     /// Sparing characters when the viewer is distressed.
     pub mercy: MercyConfig,
+    /// How strongly the on-device refiner reworks the frame, per palette.
+    pub refine: RefineConfig,
+}
+
+/// The refiner's strength (the noise level SDEdit starts from, 0 = off,
+/// 0.3 = the most it was trained for) as the director sets it. An author's
+/// palette (`palette:` tag, e.g. one per act) picks it; it glides at
+/// `rate_per_s` so the look never pops.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RefineConfig {
+    /// Strength for palettes not listed in `palettes`.
+    pub strength: f32,
+    /// Strength per palette (`{"noir": 0.45, "bleach": 0}`).
+    pub palettes: std::collections::HashMap<showrunner_core::Palette, f32>,
+    /// Largest change of the strength per second.
+    pub rate_per_s: f32,
+}
+
+impl Default for RefineConfig {
+    fn default() -> Self {
+        use showrunner_core::Palette;
+        Self {
+            strength: 0.1,
+            palettes: [
+                (Palette::Noir, 0.2),
+                (Palette::Night, 0.15),
+                (Palette::Bleach, 0.05),
+            ]
+            .into_iter()
+            .collect(),
+            rate_per_s: 0.05,
+        }
+    }
+}
+
+impl RefineConfig {
+    /// The strength target for `palette`, within 0..=0.3.
+    pub fn strength_for(&self, palette: showrunner_core::Palette) -> f32 {
+        self.palettes
+            .get(&palette)
+            .copied()
+            .unwrap_or(self.strength)
+            .clamp(0.0, 0.3)
+    }
 }
 
 /// Beat-duration scale: below 1 beats are shorter (faster), above 1 longer.
@@ -125,6 +170,7 @@ impl Default for DirectorConfig {
             ceiling: CeilingConfig::default(),
             choice: ChoiceConfig::default(),
             mercy: MercyConfig::default(),
+            refine: RefineConfig::default(),
         }
     }
 }
@@ -134,7 +180,7 @@ impl Default for PacingConfig {
         Self {
             min: 0.75,
             max: 1.5,
-            rate_per_s: 0.1,
+            rate_per_s: 0.05,
         }
     }
 }

@@ -23,7 +23,7 @@ mod reason;
 
 pub use config::{
     BoredomConfig, CeilingConfig, ChoiceConfig, ConfigError, DirectorConfig, GradeConfig,
-    MercyConfig, PacingConfig,
+    MercyConfig, PacingConfig, RefineConfig,
 };
 pub use grade::Grade;
 pub use reason::{Chooser, Event, Mode, Reason};
@@ -102,6 +102,8 @@ pub struct Tick {
     pub grade: Grade,
     /// Why the grade target is what it is.
     pub grade_reason: Reason,
+    /// The on-device refiner's strength (0 = off), from the palette, gliding.
+    pub refine_strength: f32,
     /// Dramatic intensity 0..1 for staging, sound and music.
     pub intensity: f32,
     /// Why the intensity is what it is.
@@ -136,6 +138,13 @@ pub struct DirectorState {
     pub below_release_since: Option<f64>,
     /// Whether the director is de-escalating.
     pub deescalating: bool,
+    /// Current refiner strength (absent in saves from before it existed).
+    #[serde(default = "default_refine_strength")]
+    pub refine_strength: f32,
+}
+
+fn default_refine_strength() -> f32 {
+    config::RefineConfig::default().strength
 }
 
 impl Default for DirectorState {
@@ -151,6 +160,7 @@ impl Default for DirectorState {
             above_ceiling_since: None,
             below_release_since: None,
             deescalating: false,
+            refine_strength: default_refine_strength(),
         }
     }
 }
@@ -422,6 +432,13 @@ impl Director {
             .grade
             .approach(&target, g.rate_per_s, g.exposure_ev_per_s, dt);
 
+        // 5b. Refiner strength: the palette's, gliding.
+        self.state.refine_strength = approach(
+            self.state.refine_strength,
+            cfg.refine.strength_for(story.palette),
+            cfg.refine.rate_per_s * dt,
+        );
+
         // 6. Intensity: the author's, pushed by boredom, capped while de-escalating.
         let progress = (t / cfg.expected_runtime_s) as f32;
         let desired = self.desired_intensity(progress, e.boredom);
@@ -550,6 +567,7 @@ impl Director {
             pacing_reason,
             grade: self.state.grade,
             grade_reason,
+            refine_strength: self.state.refine_strength,
             intensity: self.state.intensity,
             intensity_reason,
             mercy,

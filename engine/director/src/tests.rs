@@ -401,3 +401,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_palette_sets_the_refiner_strength_and_it_glides() {
+    let mut d = Director::new(DirectorConfig::default());
+    let noir = StoryView {
+        palette: Palette::Noir,
+        ..StoryView::EMPTY
+    };
+    let first = d.tick(sample(0.0, 0.0, 0.2), &noir).refine_strength;
+    assert!((first - 0.1).abs() < 1e-6, "starts at the default: {first}");
+    let half = {
+        run(&mut d, 0.1, 0.4, 0.0, 0.2, &noir);
+        d.tick(sample(0.5, 0.0, 0.2), &noir).refine_strength
+    };
+    assert!((half - 0.125).abs() < 1e-3, "glides, 0.05 a second: {half}");
+    run(&mut d, 0.6, 5.0, 0.0, 0.2, &noir);
+    let settled = d.tick(sample(5.7, 0.0, 0.2), &noir).refine_strength;
+    assert!((settled - 0.2).abs() < 1e-6, "noir's strength: {settled}");
+    // A policy can switch it off for a palette, and JSON names palettes.
+    let cfg: DirectorConfig =
+        serde_json::from_str(r#"{"refine": {"palettes": {"noir": 0.0}, "rate_per_s": 10}}"#)
+            .unwrap();
+    let mut d = Director::new(cfg);
+    run(&mut d, 0.0, 1.0, 0.0, 0.2, &noir);
+    assert_eq!(d.tick(sample(1.0, 0.0, 0.2), &noir).refine_strength, 0.0);
+    let bad = serde_json::from_str::<DirectorConfig>(r#"{"refine": {"palettes": {"sepia": 0.2}}}"#);
+    assert!(bad.is_err());
+}
+
+#[test]
+fn saves_from_before_the_refiner_still_load() {
+    let mut v = serde_json::to_value(DirectorState::default()).unwrap();
+    v.as_object_mut().unwrap().remove("refine_strength");
+    let s: DirectorState = serde_json::from_value(v).unwrap();
+    assert_eq!(s.refine_strength, 0.1);
+}

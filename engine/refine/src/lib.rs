@@ -9,11 +9,20 @@
 //!   rendering and refining; burn's WGSL path, never its SPIR-V path).
 //! - [`load`]: weights (burnpack) with errors naming the file; a bad file
 //!   turns refinement off, the film goes on.
+//! - [`train`]: training on the project's own cheap → reference render pairs.
+//! - [`metrics`]: PSNR and SSIM as scikit-image computes them; flicker.
+//! - [`temporal`]: reprojected history against flicker; half-rate frames.
+//! - [`budget`]: the controller that steps refinement down (and back up) so
+//!   it never costs a frame.
 //!
 //! This crate knows nothing about the renderer: it sees tensors and a device.
 
+pub mod budget;
 pub mod interop;
+pub mod metrics;
 pub mod model;
+pub mod temporal;
+pub mod train;
 
 use std::f32::consts::FRAC_PI_2;
 use std::path::Path;
@@ -22,7 +31,10 @@ pub use burn;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
+pub use budget::{BudgetController, Plan};
 pub use model::{Unet, UnetConfig};
+pub use temporal::Temporal;
+pub use train::{Pair, TrainConfig, Trainer};
 
 /// What can go wrong.
 #[derive(Debug, thiserror::Error)]
@@ -170,15 +182,19 @@ pub fn load(path: &Path, config: &UnetConfig, device: &Device) -> Result<Unet, R
         .map_err(|e| err(format!("cannot load the weights: {e}")))
 }
 
-/// Saves weights (burnpack, written atomically by burn).
+/// Saves weights (burnpack), atomically: a temporary file beside `path`,
+/// fsync, rename. A crash leaves the old weights or the new, never half.
 pub fn save(model: &Unet, path: &Path) -> Result<(), RefineError> {
-    model
+    let err = |message: String| RefineError::Weights {
+        file: path.display().to_string(),
+        message,
+    };
+    let bytes = model
         .clone()
-        .save_file(path)
-        .map_err(|e| RefineError::Weights {
-            file: path.display().to_string(),
-            message: format!("cannot save: {e}"),
-        })
+        .into_record()
+        .into_bytes()
+        .map_err(|e| err(format!("cannot encode: {e}")))?;
+    train::write_atomic(path, &bytes).map_err(|e| err(format!("cannot write: {e}")))
 }
 
 #[cfg(test)]

@@ -255,7 +255,7 @@ impl RenderTarget {
             ),
             depth: tex(
                 DEPTH_FORMAT,
-                wgpu::TextureUsages::RENDER_ATTACHMENT,
+                wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
                 "eyes depth",
             ),
             size: (width, height),
@@ -343,6 +343,7 @@ pub struct Renderer {
     /// Mesh names the world asked for that do not exist (drawn as boxes).
     pub missing_meshes: Vec<String>,
     passthrough: bool,
+    shadow_softness: f32,
 }
 
 impl Renderer {
@@ -683,6 +684,7 @@ impl Renderer {
             scratch: Vec::with_capacity(capacity),
             missing_meshes: Vec::new(),
             passthrough: false,
+            shadow_softness: 0.0,
         }
     }
 
@@ -703,6 +705,14 @@ impl Renderer {
     /// (`ALPHA_BLEND`) shows the room there.
     pub fn set_passthrough(&mut self, on: bool) {
         self.passthrough = on;
+    }
+
+    /// Shadow penumbra, in shadow-map texels (1 texel = 16 m / [`SHADOW_SIZE`]).
+    /// 0 (the real-time default) filters 3 × 3 texels; more spreads a 7 × 7
+    /// filter over that many texels: the soft shadows of offline reference
+    /// renders (the refiner's training targets), 49 taps a pixel.
+    pub fn set_shadow_softness(&mut self, texels: f32) {
+        self.shadow_softness = texels.clamp(0.0, 32.0);
     }
 
     /// Adds (or replaces) a mesh entities can name, e.g. one loaded by
@@ -815,7 +825,12 @@ impl Renderer {
         );
         let lighting = LightingUniform {
             sh,
-            sun_dir: inputs.sun.0.normalize_or(Vec3::NEG_Y).extend(0.0).into(),
+            sun_dir: inputs
+                .sun
+                .0
+                .normalize_or(Vec3::NEG_Y)
+                .extend(self.shadow_softness)
+                .into(),
             sun_color: inputs.sun.1.extend(0.0).into(),
             grade: Vec4::new(
                 (g.exposure_ev + inputs.light.exposure_ev).exp2(),
@@ -980,8 +995,31 @@ pub fn read_eye(
     target: &RenderTarget,
     layer: u32,
 ) -> Result<Vec<u8>, RenderError> {
-    let (w, h) = target.size;
-    let row = w * 4;
+    read_layer(device, queue, &target.color, target.size, layer, 4)
+}
+
+/// Reads one eye's depth (reversed-Z: 1 at the near plane, 0 at infinity)
+/// back to the CPU, row by row. For offline renders (the refiner's reference
+/// frames derive ambient occlusion from it); it waits for the GPU.
+pub fn read_depth(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    target: &RenderTarget,
+    layer: u32,
+) -> Result<Vec<f32>, RenderError> {
+    let bytes = read_layer(device, queue, &target.depth, target.size, layer, 4)?;
+    Ok(bytemuck::pod_collect_to_vec(&bytes))
+}
+
+fn read_layer(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    texture: &wgpu::Texture,
+    (w, h): (u32, u32),
+    layer: u32,
+    texel_bytes: u32,
+) -> Result<Vec<u8>, RenderError> {
+    let row = w * texel_bytes;
     let padded =
         row.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
     let buf = device.create_buffer(&wgpu::BufferDescriptor {
@@ -995,7 +1033,7 @@ pub fn read_eye(
     });
     enc.copy_texture_to_buffer(
         wgpu::TexelCopyTextureInfo {
-            texture: &target.color,
+            texture,
             mip_level: 0,
             origin: wgpu::Origin3d {
                 x: 0,

@@ -504,6 +504,16 @@ impl Xr {
         &self.gpu.queue
     }
 
+    /// The wgpu instance, adapter and its description, for other users of
+    /// the same device (the refiner hands them to burn).
+    pub fn wgpu_parts(&self) -> (wgpu::Instance, wgpu::Adapter, wgpu::AdapterInfo) {
+        (
+            self.gpu.instance.clone(),
+            self.gpu.adapter.clone(),
+            self.gpu.info.clone(),
+        )
+    }
+
     /// The session's current state.
     pub fn state(&self) -> &'static str {
         state_name(self.state)

@@ -1,0 +1,599 @@
+//! The refine stage of the frame: after the scene is rendered and before it
+//! is presented (desktop) or submitted (headset), each eye's region around the
+//! view centre goes through the refiner on the renderer's own GPU device and
+//! is blended back with a soft edge.
+//!
+//! The frame thread never waits for it: the stage only records GPU work
+//! (texture → tensor, the network, tensor → texture) on the shared queue. Its
+//! cost is read from GPU timestamps written before and after that work where
+//! the device has timestamp queries (read back frames later, never waited
+//! for), and from the frame time otherwise (the frame's duration over the
+//! baseline measured with refinement off); the budget controller steps down
+//! (fewer steps, smaller region, half rate with reprojection, off) as soon as
+//! a frame runs long, and back up when there is room.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+use showrunner_refine::burn::tensor::{Device, Tensor};
+use showrunner_refine::interop::{Interop, Rect};
+use showrunner_refine::{
+    refine, region_noise, BudgetController, Plan, Profile, RefineError, Temporal, Unet, UnetConfig,
+};
+use showrunner_render::{EyeView, Gpu, RenderTarget, COLOR_FORMAT};
+use showrunner_scene::glam::{Vec3, Vec4};
+
+/// Frames measured with refinement off before it starts (the baseline).
+const BASELINE_FRAMES: u32 = 30;
+/// With GPU timestamps: the share of the frame period refinement may take.
+const GPU_SHARE: f32 = 0.33;
+
+/// Whether to refine frames.
+#[derive(Debug, Clone, Copy)]
+pub enum RefineChoice {
+    /// Never.
+    Off,
+    /// The Quest profile on a GPU; off on a CPU adapter (lavapipe).
+    Auto,
+    /// This profile, whatever the adapter.
+    Forced(showrunner_refine::Profile),
+}
+
+impl RefineChoice {
+    /// The profile to run on an adapter of `kind`, or why not.
+    pub fn resolve(
+        self,
+        kind: showrunner_render::wgpu::DeviceType,
+    ) -> Result<showrunner_refine::Profile, &'static str> {
+        match self {
+            RefineChoice::Off => Err("off (--refine off)"),
+            RefineChoice::Forced(p) => Ok(p),
+            RefineChoice::Auto if kind == showrunner_render::wgpu::DeviceType::Cpu => {
+                Err("off on a CPU adapter (a 128 px step takes ~0.6 s on lavapipe); --refine quest forces it")
+            }
+            RefineChoice::Auto => Ok(showrunner_refine::PROFILES[0]),
+        }
+    }
+}
+
+/// GPU time of the refine work, from timestamps written by two empty
+/// compute passes around it; read back a few frames later without waiting.
+struct GpuTimer {
+    set: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    /// Read-back buffers and their state (0 free, 1 in flight, 2 mapped, 3 failed).
+    slots: Vec<(wgpu::Buffer, Arc<AtomicU8>)>,
+    next: usize,
+    period_ns: f32,
+    open: Option<usize>,
+}
+
+use showrunner_render::wgpu;
+
+impl GpuTimer {
+    fn new(gpu: &Gpu) -> Option<Self> {
+        if !gpu
+            .device
+            .features()
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
+        {
+            return None;
+        }
+        let slots = 4;
+        let set = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("refine timer"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2 * slots as u32,
+        });
+        let resolve = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("refine timer resolve"),
+            size: 16 * slots as u64,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let slots = (0..slots)
+            .map(|_| {
+                (
+                    gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("refine timer readback"),
+                        size: 16,
+                        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+                        mapped_at_creation: false,
+                    }),
+                    Arc::new(AtomicU8::new(0)),
+                )
+            })
+            .collect();
+        Some(Self {
+            set,
+            resolve,
+            slots,
+            next: 0,
+            period_ns: gpu.queue.get_timestamp_period(),
+            open: None,
+        })
+    }
+
+    fn mark(&self, gpu: &Gpu, slot: usize, end: bool) {
+        let mut enc = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("refine timer"),
+            });
+        let q = 2 * slot as u32;
+        enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("refine timer"),
+            timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                query_set: &self.set,
+                beginning_of_pass_write_index: (!end).then_some(q),
+                end_of_pass_write_index: end.then_some(q + 1),
+            }),
+        });
+        if end {
+            let off = 16 * slot as u64;
+            enc.resolve_query_set(&self.set, q..q + 2, &self.resolve, off);
+            enc.copy_buffer_to_buffer(&self.resolve, off, &self.slots[slot].0, 0, 16);
+        }
+        gpu.queue.submit([enc.finish()]);
+        if end {
+            let state = self.slots[slot].1.clone();
+            self.slots[slot]
+                .0
+                .slice(..)
+                .map_async(wgpu::MapMode::Read, move |r| {
+                    state.store(if r.is_ok() { 2 } else { 3 }, Ordering::Release);
+                });
+        }
+    }
+
+    /// Starts timing, if a slot is free.
+    fn begin(&mut self, gpu: &Gpu) {
+        let slot = self.next;
+        if self.slots[slot].1.load(Ordering::Acquire) != 0 {
+            return;
+        }
+        self.slots[slot].1.store(1, Ordering::Release);
+        self.mark(gpu, slot, false);
+        self.open = Some(slot);
+    }
+
+    fn end(&mut self, gpu: &Gpu) {
+        if let Some(slot) = self.open.take() {
+            self.mark(gpu, slot, true);
+            self.next = (slot + 1) % self.slots.len();
+        }
+    }
+
+    /// Refinement GPU times (ms) that have arrived since the last call.
+    fn collect(&mut self, gpu: &Gpu) -> Vec<f32> {
+        let _ = gpu.device.poll(wgpu::PollType::Poll);
+        let mut out = Vec::new();
+        for (buf, state) in &self.slots {
+            match state.load(Ordering::Acquire) {
+                2 => {
+                    let ms = buf.slice(..).get_mapped_range().ok().map(|d| {
+                        let at = |i: usize| {
+                            u64::from_le_bytes(d[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
+                        };
+                        at(1).saturating_sub(at(0)) as f32 * self.period_ns / 1e6
+                    });
+                    buf.unmap();
+                    state.store(0, Ordering::Release);
+                    out.extend(ms);
+                }
+                3 => state.store(0, Ordering::Release),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// The refiner in the frame loop.
+pub struct RefineStage {
+    burn: Device,
+    model: Unet,
+    interop: Interop,
+    budget: BudgetController,
+    temporal: [Temporal; 2],
+    noise: Option<(usize, Tensor<4>)>,
+    /// World direction of each eye's last region centre (reprojection).
+    last_dir: [Option<Vec3>; 2],
+    frame: u64,
+    baseline_ms: Option<f32>,
+    baseline: (f32, u32),
+    period_ms: f32,
+    last_plan: Plan,
+    timer: Option<GpuTimer>,
+    /// Soft edge, as a fraction of the region.
+    pub feather: f32,
+}
+
+/// Where an eye's view centre (its forward direction) lands in the eye
+/// image, in pixels, and that direction in the world.
+fn view_centre(eye: &EyeView, size: (u32, u32)) -> ((f32, f32), Vec3) {
+    let inv_view = eye.view.inverse();
+    let fwd = inv_view
+        .transform_vector3(Vec3::NEG_Z)
+        .normalize_or(Vec3::NEG_Z);
+    let clip = eye.projection * eye.view * (eye.position + fwd * 10.0).extend(1.0);
+    let ndc = if clip.w.abs() > 1e-6 {
+        Vec4::new(clip.x / clip.w, clip.y / clip.w, 0.0, 0.0)
+    } else {
+        Vec4::ZERO
+    };
+    (
+        (
+            (ndc.x * 0.5 + 0.5) * size.0 as f32,
+            (0.5 - ndc.y * 0.5) * size.1 as f32,
+        ),
+        fwd,
+    )
+}
+
+/// Where the world direction `dir` (from the eye) lands in the eye image, pixels.
+fn project_dir(eye: &EyeView, dir: Vec3, size: (u32, u32)) -> Option<(f32, f32)> {
+    let clip = eye.projection * eye.view * (eye.position + dir * 10.0).extend(1.0);
+    (clip.w > 1e-6).then(|| {
+        (
+            (clip.x / clip.w * 0.5 + 0.5) * size.0 as f32,
+            (0.5 - clip.y / clip.w * 0.5) * size.1 as f32,
+        )
+    })
+}
+
+impl RefineStage {
+    /// Loads `weights` and hands burn the renderer's device. `refresh_hz` is
+    /// the display's rate (the frame budget). Errors name the file or say
+    /// what the GPU lacks; the caller plays on unrefined.
+    pub fn new(
+        gpu: &Gpu,
+        weights: &Path,
+        profile: Profile,
+        refresh_hz: f32,
+    ) -> Result<Self, RefineError> {
+        let burn = showrunner_refine::gpu_device(
+            gpu.instance.clone(),
+            gpu.raw_adapter.clone(),
+            gpu.device.clone(),
+            gpu.queue.clone(),
+        )?;
+        let model = showrunner_refine::load(weights, &UnetConfig::new(), &burn)?;
+        Ok(Self {
+            burn,
+            model,
+            interop: Interop::new(&gpu.device, COLOR_FORMAT),
+            budget: BudgetController::new(&profile, 1.0),
+            temporal: [Temporal::default(), Temporal::default()],
+            noise: None,
+            last_dir: [None; 2],
+            frame: 0,
+            baseline_ms: None,
+            baseline: (0.0, 0),
+            period_ms: 1000.0 / refresh_hz.max(1.0),
+            last_plan: Plan::OFF,
+            timer: GpuTimer::new(gpu),
+            feather: 0.25,
+        })
+    }
+
+    /// The display's frame period (XR: the runtime's predicted period).
+    pub fn set_period_ms(&mut self, ms: f32) {
+        if ms > 0.0 && ms.is_finite() {
+            self.period_ms = ms;
+        }
+    }
+
+    /// The plan the last frame ran (the desktop readout shows it).
+    #[cfg_attr(target_os = "android", allow(dead_code))]
+    pub fn plan(&self) -> Plan {
+        self.last_plan
+    }
+
+    /// Reports the last frame's duration (ms) and collects GPU timings that
+    /// arrived. Before the baseline is known it measures it; after, the
+    /// refinement's cost (GPU time where timestamps work, the frame's excess
+    /// over the baseline otherwise) moves the budget. Returns a line to log
+    /// when the plan changed.
+    pub fn frame_time(&mut self, gpu: &Gpu, frame_ms: f32) -> Option<String> {
+        let Some(base) = self.baseline_ms else {
+            self.baseline.0 += frame_ms;
+            self.baseline.1 += 1;
+            if self.baseline.1 >= BASELINE_FRAMES {
+                let base = self.baseline.0 / self.baseline.1 as f32;
+                self.baseline_ms = Some(base);
+                let (budget, how) = if self.timer.is_some() {
+                    // A third of the frame on the GPU (the scene has the rest).
+                    (self.period_ms * GPU_SHARE, "GPU timestamps")
+                } else {
+                    // What is left of the frame, less a fifth for safety.
+                    (((self.period_ms - base) * 0.8).max(1.0), "frame time")
+                };
+                self.budget = BudgetController::new(&self.profile_of_ladder(), budget);
+                return Some(format!(
+                    "refiner: baseline frame {base:.1} ms of {:.1}; refinement may use {budget:.1} ms (measured by {how})",
+                    self.period_ms
+                ));
+            }
+            return None;
+        };
+        let before = self.budget.plan();
+        let (changed, took) = match &mut self.timer {
+            Some(timer) => {
+                let costs = timer.collect(gpu);
+                if before.is_on() {
+                    let mut changed = false;
+                    let mut took = None;
+                    for c in costs {
+                        changed |= self.budget.report(c);
+                        took = Some(format!("{c:.1} ms on the GPU"));
+                        if changed {
+                            break;
+                        }
+                    }
+                    (changed, took)
+                } else {
+                    (self.budget.report(0.0), None)
+                }
+            }
+            None => {
+                if !self.last_plan.is_on() && before.is_on() {
+                    return None;
+                }
+                let cost = if self.last_plan.is_on() {
+                    (frame_ms - base).max(0.0)
+                } else {
+                    0.0
+                };
+                (
+                    self.budget.report(cost),
+                    Some(format!("{frame_ms:.1} ms, baseline {base:.1} ms")),
+                )
+            }
+        };
+        changed.then(|| {
+            let after = self.budget.plan();
+            match took {
+                Some(t) => format!(
+                    "refiner: {} → {} (a refined frame took {t})",
+                    describe(before),
+                    describe(after)
+                ),
+                None => format!(
+                    "refiner: {} → {} (probing again)",
+                    describe(before),
+                    describe(after)
+                ),
+            }
+        })
+    }
+
+    fn profile_of_ladder(&self) -> Profile {
+        let top = self.budget.plans()[0];
+        Profile {
+            name: "current",
+            region: top.region,
+            steps: top.steps,
+        }
+    }
+
+    /// Refines both eyes of `target` (rendered for `eyes`) at `strength` per
+    /// the budget's plan; records GPU work only. Errors turn refinement off
+    /// for good (the caller drops the stage).
+    pub fn apply(
+        &mut self,
+        gpu: &Gpu,
+        target: &RenderTarget,
+        eyes: &[EyeView; 2],
+        strength: f32,
+    ) -> Result<(), RefineError> {
+        self.frame += 1;
+        let plan = if self.baseline_ms.is_some() && strength > 0.0 {
+            self.budget.plan()
+        } else {
+            Plan::OFF
+        };
+        if plan != self.last_plan {
+            for t in &mut self.temporal {
+                t.reset();
+            }
+        }
+        self.last_plan = plan;
+        if !plan.is_on() {
+            self.last_dir = [None; 2];
+            return Ok(());
+        }
+        let size = target.size;
+        let n = plan.region.min(size.0 as usize).min(size.1 as usize) / 8 * 8;
+        if n < 16 {
+            return Ok(());
+        }
+        let noise = match &self.noise {
+            Some((s, t)) if *s == n => t.clone(),
+            _ => {
+                let t = region_noise(0x5EED, [1, 3, n, n], &self.burn);
+                self.noise = Some((n, t.clone()));
+                t
+            }
+        };
+        let hold = plan.every == 2 && self.frame % 2 == 1;
+        if let Some(t) = &mut self.timer {
+            t.begin(gpu);
+        }
+        let result = self.eyes(gpu, target, eyes, strength, plan, n, noise, hold);
+        if let Some(t) = &mut self.timer {
+            t.end(gpu);
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eyes(
+        &mut self,
+        gpu: &Gpu,
+        target: &RenderTarget,
+        eyes: &[EyeView; 2],
+        strength: f32,
+        plan: Plan,
+        n: usize,
+        noise: Tensor<4>,
+        hold: bool,
+    ) -> Result<(), RefineError> {
+        let size = target.size;
+        for (layer, eye) in eyes.iter().enumerate() {
+            let (centre, dir) = view_centre(eye, size);
+            let rect = Rect::around(centre, n as u32, size);
+            // Where the last frame's region centre is now: the history's shift.
+            let (dx, dy) = match self.last_dir[layer].and_then(|d| project_dir(eye, d, size)) {
+                Some(p) => (
+                    (p.0 - centre.0).round() as i32,
+                    (p.1 - centre.1).round() as i32,
+                ),
+                None => (i32::MAX / 2, 0),
+            };
+            self.last_dir[layer] = Some(dir);
+            let cheap = self.interop.texture_to_tensor(
+                &gpu.device,
+                &gpu.queue,
+                &target.color,
+                layer as u32,
+                rect,
+                &self.burn,
+            )?;
+            let out = if hold {
+                match self.temporal[layer].hold(cheap, dx, dy) {
+                    Some(t) => t,
+                    None => continue,
+                }
+            } else {
+                let refined = refine(
+                    &self.model,
+                    cheap.clone(),
+                    noise.clone(),
+                    plan.steps,
+                    strength,
+                );
+                self.temporal[layer].stabilise(refined, cheap, dx, dy)
+            };
+            let view = target
+                .color
+                .create_view(&showrunner_render::wgpu::TextureViewDescriptor {
+                    dimension: Some(showrunner_render::wgpu::TextureViewDimension::D2),
+                    base_array_layer: layer as u32,
+                    array_layer_count: Some(1),
+                    ..Default::default()
+                });
+            self.interop.tensor_to_texture(
+                &gpu.device,
+                &gpu.queue,
+                &out,
+                &view,
+                size,
+                rect,
+                self.feather,
+                1.0,
+                &self.burn,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// "1 step × 128 px" / "half rate" / "off".
+pub fn describe(p: Plan) -> String {
+    if !p.is_on() {
+        "off".into()
+    } else if p.every > 1 {
+        format!("{} step × {} px at half rate", p.steps, p.region)
+    } else {
+        format!(
+            "{} step{} × {} px",
+            p.steps,
+            if p.steps == 1 { "" } else { "s" },
+            p.region
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use showrunner_render::{read_eye, FrameInputs, Renderer};
+    use showrunner_scene::hecs::World;
+
+    #[test]
+    fn view_centres_and_reprojection() {
+        let eye = EyeView::look_at(Vec3::ZERO, Vec3::NEG_Z, 1.0, 1.0);
+        let ((x, y), dir) = view_centre(&eye, (200, 100));
+        assert!((x - 100.0).abs() < 1e-3 && (y - 50.0).abs() < 1e-3);
+        assert!(dir.distance(Vec3::NEG_Z) < 1e-5);
+        // The head turns right: what was ahead moves left in the image.
+        let turned = EyeView::look_at(Vec3::ZERO, Vec3::new(0.1, 0.0, -1.0), 1.0, 1.0);
+        let (px, _) = project_dir(&turned, dir, (200, 100)).unwrap();
+        assert!(px < 100.0, "{px}");
+    }
+
+    #[test]
+    fn the_stage_refines_the_centre_and_leaves_the_rest() {
+        let gpu = Gpu::headless().expect("lavapipe");
+        let dir = tempfile::tempdir().unwrap();
+        let weights = dir.path().join("w.bpk");
+        // Untrained weights with a visible effect: a freshly seeded network.
+        let cpu = showrunner_refine::cpu_device();
+        cpu.seed(3);
+        let m = UnetConfig::new().init(&cpu);
+        let x = Tensor::<4>::ones([1, 3, 8, 8], &cpu);
+        let _ = m.forward(x.clone(), x, 0.1);
+        showrunner_refine::save(&m, &weights).unwrap();
+        let profile = Profile {
+            name: "test",
+            region: 32,
+            steps: 1,
+        };
+        let mut stage = RefineStage::new(&gpu, &weights, profile, 60.0).unwrap();
+        let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
+        let target = RenderTarget::new(&gpu.device, 64, 48);
+        let eyes = EyeView::stereo(
+            Vec3::new(0.0, 1.2, 0.5),
+            Vec3::new(0.0, 1.0, -3.0),
+            0.064,
+            1.0,
+            64.0 / 48.0,
+        );
+        let inputs = FrameInputs {
+            eyes,
+            light: Default::default(),
+            sun: (Vec3::NEG_Y, Vec3::ONE),
+            grade: Default::default(),
+        };
+        let world = World::new();
+        let mut draw = |stage: &mut RefineStage| {
+            let cmd = renderer.render(&world, &inputs, &target);
+            gpu.queue.submit([cmd]);
+            stage.apply(&gpu, &target, &eyes, 0.3).unwrap();
+            read_eye(&gpu.device, &gpu.queue, &target, 0).unwrap()
+        };
+        let plain = draw(&mut stage); // no baseline yet: off
+        for _ in 0..BASELINE_FRAMES {
+            stage.frame_time(&gpu, 5.0);
+        }
+        let refined = draw(&mut stage);
+        assert!(stage.plan().is_on());
+        let px = |img: &[u8], x: usize, y: usize| img[(y * 64 + x) * 4..][..3].to_vec();
+        assert_ne!(
+            px(&plain, 32, 24),
+            px(&refined, 32, 24),
+            "the centre is refined"
+        );
+        assert_eq!(px(&plain, 1, 1), px(&refined, 1, 1), "the corner is not");
+        // A refined frame that blows the budget turns it down (timed on the
+        // GPU where lavapipe has timestamps: a 32 px step takes far more than
+        // a third of a 60 Hz frame there; by the frame time otherwise).
+        let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
+        let msg = stage.frame_time(&gpu, 500.0).expect("the plan changes");
+        eprintln!("{msg}");
+        assert!(msg.contains("→"), "{msg}");
+        assert_ne!(stage.budget.plan(), stage.budget.plans()[0]);
+    }
+}

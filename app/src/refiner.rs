@@ -1,0 +1,1168 @@
+//! `showrunner refiner`: the refiner's data, training, evaluation and timing.
+//!
+//! - `data`: renders training and held-out pairs from the sample's sets.
+//!   Each pair is one shot rendered twice by the project's renderer:
+//!   *cheap* (the real-time path: one sample a pixel, 3 × 3 shadow filter,
+//!   no ambient occlusion, the in-shader grade) and *reference* (4 × 4
+//!   supersampled, soft shadows, depth-derived ambient occlusion, bloom, and
+//!   a finishing pass: local contrast and a film grade with an S-curve, split
+//!   toning and lifted blacks). Shots span 5–50° of
+//!   view on 128 px: from the pixel density the refiner sees around the view
+//!   centre in a headset (~22 px per degree) to wide views with more edges.
+//!   Four sets are held out of training entirely.
+//! - `train`: burn autodiff on burn-ndarray; deterministic from `--seed`,
+//!   with a progress bar, checkpoints and `--resume`.
+//! - `eval`: PSNR / SSIM of cheap and refined against the reference on the
+//!   held-out shots, and flicker on a still shot, as JSON; `--dump DIR`
+//!   writes the PNGs so anyone can recompute them
+//!   (`tests/refine/check_metrics.py`).
+//! - `bench`: per-step time on burn-ndarray and on the wgpu device.
+//! - `export`: weights and a probe input as raw little-endian f32 with a JSON
+//!   index, for the PyTorch side-by-side (`tests/refine/torch_side_by_side.py`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use showrunner_core::{Directive, Stakes};
+use showrunner_refine::burn::tensor::{Device, Tensor, TensorData};
+use showrunner_refine::{metrics, Pair, Temporal, TrainConfig, Trainer, UnetConfig};
+use showrunner_render::{
+    read_depth, read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer,
+};
+use showrunner_scene::animation::{gesture_system, locomotion_system};
+use showrunner_scene::components::{Character, Transform};
+use showrunner_scene::glam::Vec3;
+use showrunner_scene::hecs::World;
+use showrunner_scene::physics::{physics_system, PhysicsContext};
+use showrunner_scene::sets::SetLibrary;
+use showrunner_scene::staging::{staging_system, Stage};
+
+use crate::report::{load_models, studio_light};
+
+/// The shipped weights.
+pub const WEIGHTS: &str = "assets/refiner/refiner.bpk";
+
+/// Sets never seen in training: the held-out scenes.
+const HELD_OUT: [&str; 4] = ["kitchen", "radio_room", "slip", "gallery"];
+/// Sets used for training.
+const TRAIN: [&str; 8] = [
+    "lamp_room",
+    "landing",
+    "blackout",
+    "stairwell",
+    "title_card",
+    "the_gut",
+    "rogue_wave",
+    "distant_flare",
+];
+/// Actors the shots cast.
+const ACTORS: [(&str, &str); 4] = [
+    ("keeper", "mara"),
+    ("skipper", "tomas"),
+    ("deckhand", "calum"),
+    ("boatman", "shiel"),
+];
+/// Supersampling of the reference (per axis).
+const SS: u32 = 4;
+/// The reference's shadow penumbra, shadow-map texels.
+const SOFT_SHADOW: f32 = 8.0;
+
+/// `showrunner refiner …`
+#[derive(Subcommand)]
+pub enum RefinerCommand {
+    /// Render training and held-out pairs (cheap, reference) into a folder.
+    Data {
+        /// Output folder (`train/` and `held-out/` with NAME.cheap.png and NAME.reference.png).
+        #[arg(long, default_value = "refiner-data")]
+        out: PathBuf,
+        /// Shots per training set (8 sets).
+        #[arg(long, default_value_t = 24)]
+        shots: usize,
+        /// Shots per held-out set (4 sets).
+        #[arg(long, default_value_t = 6)]
+        held_out_shots: usize,
+        /// Frame side, pixels.
+        #[arg(long, default_value_t = 128)]
+        size: u32,
+        /// Seed of the shots (camera, light, grade, cast).
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+    },
+    /// Train the denoiser on a data folder (made first when missing).
+    Train {
+        /// The data folder (see `refiner data`).
+        #[arg(long, default_value = "refiner-data")]
+        data: PathBuf,
+        /// Checkpoint folder.
+        #[arg(long, default_value = "refiner-run")]
+        out: PathBuf,
+        /// Continue the run checkpointed in --out.
+        #[arg(long)]
+        resume: bool,
+        /// Optimiser steps.
+        #[arg(long, default_value_t = 2000)]
+        steps: usize,
+        /// Crops per step.
+        #[arg(long, default_value_t = 4)]
+        batch: usize,
+        /// Crop side, pixels (multiple of 8).
+        #[arg(long, default_value_t = 64)]
+        crop: usize,
+        /// Peak learning rate.
+        #[arg(long, default_value_t = 2e-3)]
+        lr: f64,
+        /// Seed of weights, crops and noise.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Checkpoint every this many steps.
+        #[arg(long, default_value_t = 100)]
+        every: usize,
+        /// Where to write the final weights.
+        #[arg(long, default_value = WEIGHTS)]
+        weights: PathBuf,
+        /// Start from these weights (fine-tuning) instead of from scratch.
+        #[arg(long, value_name = "FILE.bpk")]
+        init: Option<PathBuf>,
+        /// Weight of the (1 − SSIM) term in the loss, beside MSE and the gradient L1.
+        #[arg(long, default_value_t = 0.0)]
+        ssim_weight: f32,
+        /// Stop (after a checkpoint) once this many steps are done, as if
+        /// interrupted (tests of --resume).
+        #[arg(long, hide = true)]
+        stop_after: Option<usize>,
+    },
+    /// Quality on held-out shots (JSON on stdout).
+    Eval {
+        /// Weights.
+        #[arg(long, default_value = WEIGHTS)]
+        weights: PathBuf,
+        /// The data folder (see `refiner data`; made first when missing).
+        #[arg(long, default_value = "refiner-data")]
+        data: PathBuf,
+        /// Also write NAME.cheap.png, NAME.refined.png, NAME.reference.png and eval.json here.
+        #[arg(long, value_name = "DIR")]
+        dump: Option<PathBuf>,
+        /// Denoising steps.
+        #[arg(long, default_value_t = 1)]
+        steps: usize,
+        /// Noise level the refinement starts from (0..0.3, the range it was trained on).
+        #[arg(long, default_value_t = 0.1)]
+        strength: f32,
+        /// Frames of the still shot the flicker is measured on.
+        #[arg(long, default_value_t = 10)]
+        flicker_frames: usize,
+        /// Weight of the reprojected history where the scene held still (0..1).
+        #[arg(long, default_value_t = showrunner_refine::Temporal::default().history)]
+        history: f32,
+    },
+    /// Time one refinement step (median and p99) on burn-ndarray and the wgpu device.
+    Bench {
+        /// Region sides to time.
+        #[arg(long, value_delimiter = ',', default_value = "64,128")]
+        sizes: Vec<usize>,
+        /// Timed runs per size and backend (after one warm-up).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// `ndarray`, `wgpu` or `both`.
+        #[arg(long, default_value = "both")]
+        backend: String,
+    },
+    /// Write weights and a probe (input and burn-ndarray output) as raw f32 for PyTorch.
+    Export {
+        /// Weights.
+        #[arg(long, default_value = WEIGHTS)]
+        weights: PathBuf,
+        /// Output folder (index.json, tensors.f32).
+        #[arg(long)]
+        out: PathBuf,
+        /// Side of the probe input.
+        #[arg(long, default_value_t = 128)]
+        size: usize,
+    },
+}
+
+/// One shot of a scene.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Shot {
+    name: String,
+    set: String,
+    cast: Vec<(String, String)>,
+    debris: bool,
+    head: [f32; 3],
+    target: [f32; 3],
+    /// Vertical field of view, degrees.
+    fov_deg: f32,
+    sun: [f32; 3],
+    grade: [f32; 4],
+    settle_s: f32,
+}
+
+/// A tiny deterministic generator (SplitMix64), so shots need no RNG crate.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn f(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * ((self.next() >> 40) as f32 / (1u64 << 24) as f32)
+    }
+    fn pick(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn plan_shots(sets: &[&str], per_set: usize, seed: u64) -> Vec<Shot> {
+    let mut rng = Rng(seed);
+    let mut shots = Vec::new();
+    for set in sets {
+        for k in 0..per_set {
+            let n_cast = 1 + rng.pick(3);
+            let mut cast: Vec<(String, String)> = Vec::new();
+            while cast.len() < n_cast {
+                let (r, a) = ACTORS[rng.pick(ACTORS.len())];
+                if !cast.iter().any(|(role, _)| role == r) {
+                    cast.push((r.into(), a.into()));
+                }
+            }
+            let head = [rng.f(-1.2, 1.2), rng.f(1.0, 1.8), rng.f(-0.8, 1.2)];
+            // Aim near the stage: a character's mark or the set; resolved when staged.
+            let target = [rng.f(-1.6, 1.6), rng.f(0.3, 1.7), rng.f(-4.0, -2.2)];
+            let sun = Vec3::new(rng.f(-0.8, 0.8), -1.0, rng.f(-0.8, 0.6)).normalize();
+            shots.push(Shot {
+                name: format!("{set}-{k:02}"),
+                set: (*set).into(),
+                cast,
+                debris: rng.pick(4) == 0,
+                head,
+                target,
+                fov_deg: rng.f(5.0, 50.0),
+                sun: sun.into(),
+                grade: [
+                    rng.f(-0.6, 0.6),
+                    rng.f(-0.7, 0.7),
+                    rng.f(0.7, 1.3),
+                    rng.f(0.8, 1.2),
+                ],
+                settle_s: rng.f(3.0, 8.0),
+            });
+        }
+    }
+    shots
+}
+
+fn srgb_to_linear(c: f32) -> f32 {
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+fn linear_to_srgb(c: f32) -> f32 {
+    let c = c.clamp(0.0, 1.0);
+    if c <= 0.003_130_8 {
+        c * 12.92
+    } else {
+        1.055 * c.powf(1.0 / 2.4) - 0.055
+    }
+}
+
+/// Separable box blur (radius `r`) of a `w` × `h` field, edges clamped.
+fn box_blur(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let pass = |src: &[f32], horizontal: bool| -> Vec<f32> {
+        let mut out = vec![0.0; src.len()];
+        let (len, lines) = if horizontal { (w, h) } else { (h, w) };
+        let at = |line: usize, i: usize| {
+            if horizontal {
+                line * w + i
+            } else {
+                i * w + line
+            }
+        };
+        for line in 0..lines {
+            let mut sum = 0.0f64;
+            let clampi = |i: isize| i.clamp(0, len as isize - 1) as usize;
+            for i in -(r as isize)..=(r as isize) {
+                sum += f64::from(src[at(line, clampi(i))]);
+            }
+            for i in 0..len {
+                out[at(line, i)] = (sum / (2 * r + 1) as f64) as f32;
+                sum += f64::from(src[at(line, clampi(i as isize + r as isize + 1))]);
+                sum -= f64::from(src[at(line, clampi(i as isize - r as isize))]);
+            }
+        }
+        out
+    };
+    pass(&pass(v, true), false)
+}
+
+/// Ambient occlusion from a reversed-Z depth buffer by unsharp-masking the
+/// linear depth (Luft et al. 2006): a pixel behind its neighbourhood (a
+/// corner, the floor beside a foot) is occluded, within a metre's range.
+fn depth_ao(depth: &[f32], w: usize, h: usize) -> Vec<f32> {
+    const NEAR: f32 = 0.05;
+    let z: Vec<f32> = depth
+        .iter()
+        .map(|&d| if d > 1e-6 { (NEAR / d).min(60.0) } else { 60.0 })
+        .collect();
+    let r = (w.max(h) / 40).max(2);
+    let blurred = box_blur(&box_blur(&z, w, h, r), w, h, r);
+    z.iter()
+        .zip(&blurred)
+        .map(|(&z, &b)| {
+            let d = z - b;
+            let s = |e0: f32, e1: f32, x: f32| {
+                let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
+                t * t * (3.0 - 2.0 * t)
+            };
+            1.0 - 0.7 * s(0.0, 0.25, d) * (1.0 - s(0.6, 1.5, d))
+        })
+        .collect()
+}
+
+/// The reference look applied after the renderer's own grade: a filmic
+/// S-curve, teal shadows and warm highlights, lifted blacks.
+fn film_grade(c: [f32; 3]) -> [f32; 3] {
+    let c = c.map(|v| v.clamp(0.0, 1.0));
+    let l = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    let shadow = (1.0 - l) * (1.0 - l);
+    let high = l * l;
+    let tint_s = [-0.03, 0.005, 0.04];
+    let tint_h = [0.04, 0.012, -0.035];
+    let mut out = [0.0; 3];
+    for i in 0..3 {
+        let x = c[i].clamp(0.0, 1.0);
+        let s = x * x * (3.0 - 2.0 * x);
+        let v = x + 0.8 * (s - x) + shadow * tint_s[i] + high * tint_h[i];
+        out[i] = (0.03 + 0.96 * v).clamp(0.0, 1.0);
+    }
+    out
+}
+
+/// Renders shots cheap and reference.
+struct Studio {
+    gpu: Gpu,
+    renderer: Renderer,
+    library: SetLibrary,
+    cheap: RenderTarget,
+    reference: RenderTarget,
+    size: u32,
+}
+
+/// A staged shot, ready to render (possibly several frames, for flicker).
+struct Staged {
+    world: World,
+    stage: Stage,
+    physics: PhysicsContext,
+    clock: f32,
+}
+
+impl Staged {
+    fn advance(&mut self, seconds: f32) {
+        let mut left = seconds;
+        while left > 1e-6 {
+            let dt = left.min(1.0 / 30.0);
+            self.clock += dt;
+            locomotion_system(&mut self.world, dt);
+            gesture_system(&mut self.world, self.clock, self.stage.intensity);
+            physics_system(&mut self.world, &mut self.physics, dt);
+            left -= dt;
+        }
+    }
+}
+
+impl Studio {
+    fn new(size: u32) -> Result<Self> {
+        let gpu =
+            Gpu::headless().context("rendering training pairs needs a GPU or Mesa's lavapipe")?;
+        let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
+        load_models(&mut renderer);
+        let cheap = RenderTarget::new(&gpu.device, size, size);
+        let reference = RenderTarget::new(&gpu.device, size * SS, size * SS);
+        Ok(Self {
+            gpu,
+            renderer,
+            library: SetLibrary::builtin(),
+            cheap,
+            reference,
+            size,
+        })
+    }
+
+    fn stage(&self, shot: &Shot) -> Staged {
+        let mut s = Staged {
+            world: World::new(),
+            stage: Stage::default(),
+            physics: PhysicsContext::new(),
+            clock: 0.0,
+        };
+        let mut ds = vec![Directive::Scene(shot.set.clone())];
+        ds.extend(shot.cast.iter().map(|(role, actor)| Directive::Cast {
+            role: role.clone(),
+            actor: actor.clone(),
+        }));
+        if shot.debris {
+            ds.push(Directive::Stakes(Stakes::High));
+        }
+        staging_system(
+            &mut s.world,
+            &mut s.stage,
+            &mut s.physics,
+            &self.library,
+            &ds,
+        );
+        s.advance(shot.settle_s);
+        s
+    }
+
+    fn inputs(&self, shot: &Shot, staged: &Staged) -> FrameInputs {
+        let head = Vec3::from(shot.head);
+        // Aim at the nearest character to the planned target when one is close.
+        let mut target = Vec3::from(shot.target);
+        let mut best = f32::MAX;
+        for (_, t) in staged.world.query::<(&Character, &Transform)>().iter() {
+            let p = t.translation + Vec3::new(0.0, 1.4, 0.0);
+            let d = p.distance(target);
+            if d < best && d < 2.0 {
+                best = d;
+                target = p;
+            }
+        }
+        let (light, _) = studio_light();
+        let g = shot.grade;
+        let eye = EyeView::look_at(head, target, shot.fov_deg.to_radians(), 1.0);
+        FrameInputs {
+            eyes: [eye, eye],
+            light,
+            sun: (Vec3::from(shot.sun), Vec3::splat(1.0)),
+            grade: Grade {
+                exposure_ev: g[0],
+                warmth: g[1],
+                saturation: g[2],
+                contrast: g[3],
+            },
+        }
+    }
+
+    /// The cheap frame, RGB8.
+    fn cheap(&mut self, inputs: &FrameInputs, staged: &Staged) -> Result<Vec<u8>> {
+        self.renderer.set_shadow_softness(0.0);
+        let cmd = self.renderer.render(&staged.world, inputs, &self.cheap);
+        self.gpu.queue.submit([cmd]);
+        let rgba = read_eye(&self.gpu.device, &self.gpu.queue, &self.cheap, 0)?;
+        Ok(rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect())
+    }
+
+    /// The reference frame, RGB8.
+    fn reference(&mut self, inputs: &FrameInputs, staged: &Staged) -> Result<Vec<u8>> {
+        self.renderer.set_shadow_softness(SOFT_SHADOW);
+        let cmd = self.renderer.render(&staged.world, inputs, &self.reference);
+        self.gpu.queue.submit([cmd]);
+        let big = (self.size * SS) as usize;
+        let rgba = read_eye(&self.gpu.device, &self.gpu.queue, &self.reference, 0)?;
+        let depth = read_depth(&self.gpu.device, &self.gpu.queue, &self.reference, 0)?;
+        self.renderer.set_shadow_softness(0.0);
+        let ao = depth_ao(&depth, big, big);
+        let n = self.size as usize;
+        let ss = SS as usize;
+        // Supersampling: the mean of 4 × 4 samples in linear light, occluded.
+        let mut lin = vec![0.0f32; n * n * 3];
+        for y in 0..n {
+            for x in 0..n {
+                for sy in 0..ss {
+                    for sx in 0..ss {
+                        let i = (y * ss + sy) * big + x * ss + sx;
+                        for c in 0..3 {
+                            lin[(y * n + x) * 3 + c] +=
+                                srgb_to_linear(f32::from(rgba[i * 4 + c]) / 255.0) * ao[i];
+                        }
+                    }
+                }
+            }
+        }
+        lin.iter_mut().for_each(|v| *v /= (ss * ss) as f32);
+        Ok(finish(&lin, n))
+    }
+}
+
+/// Per-channel planes of an interleaved RGB image.
+fn planes(rgb: &[f32], n: usize) -> [Vec<f32>; 3] {
+    std::array::from_fn(|c| (0..n * n).map(|i| rgb[i * 3 + c]).collect())
+}
+
+/// The reference's finishing, on a supersampled, occluded frame in linear
+/// light (`n` × `n`, interleaved RGB): bloom around highlights, then in
+/// display space local contrast ("clarity", an unsharp mask) and the film
+/// grade. Returns RGB8.
+fn finish(lin: &[f32], n: usize) -> Vec<u8> {
+    let bloom_r = (n / 48).max(1);
+    let bright: Vec<f32> = lin.iter().map(|v| (v - 0.55).max(0.0)).collect();
+    let glow = planes(&bright, n).map(|p| box_blur(&box_blur(&p, n, n, bloom_r), n, n, bloom_r));
+    let display: Vec<f32> = (0..n * n * 3)
+        .map(|i| linear_to_srgb(lin[i] + 0.4 * glow[i % 3][i / 3]))
+        .collect();
+    let soft = planes(&display, n).map(|p| box_blur(&p, n, n, 2));
+    let mut out = Vec::with_capacity(n * n * 3);
+    for i in 0..n * n {
+        let px: [f32; 3] =
+            std::array::from_fn(|c| display[i * 3 + c] + 0.7 * (display[i * 3 + c] - soft[c][i]));
+        for v in film_grade(px) {
+            out.push((v * 255.0 + 0.5) as u8);
+        }
+    }
+    out
+}
+
+fn write_rgb_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<()> {
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header()?.write_image_data(rgb)?;
+    }
+    crate::persist::write_atomic(path, &bytes)
+        .with_context(|| format!("{}: cannot write", path.display()))
+}
+
+fn read_rgb_png(path: &Path) -> Result<(u32, u32, Vec<u8>)> {
+    let file = fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let mut dec = png::Decoder::new(std::io::BufReader::new(file));
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = dec
+        .read_info()
+        .with_context(|| format!("{}: not a PNG image", path.display()))?;
+    let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
+    let info = reader
+        .next_frame(&mut buf)
+        .with_context(|| format!("{}: damaged PNG image", path.display()))?;
+    let px = (info.width * info.height) as usize;
+    let rgb = match info.color_type {
+        png::ColorType::Rgb => buf[..px * 3].to_vec(),
+        png::ColorType::Rgba => buf[..px * 4]
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
+        png::ColorType::Grayscale => buf[..px].iter().flat_map(|&g| [g, g, g]).collect(),
+        other => bail!(
+            "{}: {other:?} images are not supported; save it as RGB",
+            path.display()
+        ),
+    };
+    Ok((info.width, info.height, rgb))
+}
+
+/// The data folder's index.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    size: u32,
+    seed: u64,
+    train: Vec<Shot>,
+    held_out: Vec<Shot>,
+}
+
+fn make_data(out: &Path, shots: usize, held_out_shots: usize, size: u32, seed: u64) -> Result<()> {
+    if size % 8 != 0 || size < 16 {
+        bail!("--size {size}: use a multiple of 8, at least 16");
+    }
+    let manifest = Manifest {
+        size,
+        seed,
+        train: plan_shots(&TRAIN, shots, seed),
+        held_out: plan_shots(&HELD_OUT, held_out_shots, seed ^ 0xA5A5),
+    };
+    let mut studio = Studio::new(size)?;
+    let total = manifest.train.len() + manifest.held_out.len();
+    let bar = indicatif::ProgressBar::new(total as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "rendering pairs {bar:30} {pos}/{len} {msg} [{elapsed}<{eta}]",
+        )
+        .expect("a valid template"),
+    );
+    for (folder, list) in [("train", &manifest.train), ("held-out", &manifest.held_out)] {
+        let dir = out.join(folder);
+        fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+        for shot in list.iter() {
+            bar.set_message(shot.name.clone());
+            let staged = studio.stage(shot);
+            let inputs = studio.inputs(shot, &staged);
+            let cheap = studio.cheap(&inputs, &staged)?;
+            let reference = studio.reference(&inputs, &staged)?;
+            write_rgb_png(
+                &dir.join(format!("{}.cheap.png", shot.name)),
+                size,
+                size,
+                &cheap,
+            )?;
+            write_rgb_png(
+                &dir.join(format!("{}.reference.png", shot.name)),
+                size,
+                size,
+                &reference,
+            )?;
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    let path = out.join("manifest.json");
+    crate::persist::write_atomic(&path, &serde_json::to_vec_pretty(&manifest)?)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    eprintln!(
+        "{}: {} training pairs from {} sets, {} held-out pairs from {} other sets",
+        out.display(),
+        manifest.train.len(),
+        TRAIN.len(),
+        manifest.held_out.len(),
+        HELD_OUT.len()
+    );
+    Ok(())
+}
+
+fn ensure_data(data: &Path) -> Result<Manifest> {
+    let path = data.join("manifest.json");
+    if !path.exists() {
+        eprintln!(
+            "{}: no data yet; rendering it (refiner data --out {})",
+            data.display(),
+            data.display()
+        );
+        make_data(data, 24, 6, 128, 11)?;
+    }
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: not a refiner data index; render it again with `showrunner refiner data`",
+            path.display()
+        )
+    })
+}
+
+fn to_planar(rgb: &[u8]) -> Vec<f32> {
+    let n = rgb.len() / 3;
+    let mut v = vec![0.0; rgb.len()];
+    for i in 0..n {
+        for c in 0..3 {
+            v[c * n + i] = f32::from(rgb[i * 3 + c]) / 255.0;
+        }
+    }
+    v
+}
+
+fn from_planar(v: &[f32]) -> Vec<u8> {
+    let n = v.len() / 3;
+    let mut rgb = vec![0; v.len()];
+    for i in 0..n {
+        for c in 0..3 {
+            rgb[i * 3 + c] = (v[c * n + i].clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+        }
+    }
+    rgb
+}
+
+fn load_pairs(data: &Path, folder: &str, shots: &[Shot]) -> Result<Vec<Pair>> {
+    shots
+        .iter()
+        .map(|s| {
+            let (w, h, cheap) =
+                read_rgb_png(&data.join(folder).join(format!("{}.cheap.png", s.name)))?;
+            let (w2, h2, reference) =
+                read_rgb_png(&data.join(folder).join(format!("{}.reference.png", s.name)))?;
+            if (w, h) != (w2, h2) {
+                bail!("{}: cheap and reference sizes differ", s.name);
+            }
+            Ok(Pair {
+                name: s.name.clone(),
+                w: w as usize,
+                h: h as usize,
+                cheap: to_planar(&cheap),
+                reference: to_planar(&reference),
+            })
+        })
+        .collect()
+}
+
+fn tensor(v: Vec<f32>, shape: [usize; 4], device: &Device) -> Tensor<4> {
+    Tensor::from_data(TensorData::new(v, shape), device)
+}
+
+fn values(t: Tensor<4>) -> Result<Vec<f32>> {
+    t.into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("reading a tensor back: {e:?}"))
+}
+
+/// Runs `showrunner refiner …`.
+pub fn run(command: RefinerCommand) -> Result<()> {
+    match command {
+        RefinerCommand::Data {
+            out,
+            shots,
+            held_out_shots,
+            size,
+            seed,
+        } => make_data(&out, shots, held_out_shots, size, seed),
+        RefinerCommand::Train {
+            data,
+            out,
+            resume,
+            steps,
+            batch,
+            crop,
+            lr,
+            seed,
+            every,
+            weights,
+            init,
+            ssim_weight,
+            stop_after,
+        } => {
+            if crop % 8 != 0 || crop == 0 {
+                bail!("--crop {crop}: use a multiple of 8");
+            }
+            let manifest = ensure_data(&data)?;
+            if crop > manifest.size as usize {
+                bail!(
+                    "--crop {crop} is larger than the data's {} px frames",
+                    manifest.size
+                );
+            }
+            let pairs = load_pairs(&data, "train", &manifest.train)?;
+            let config = TrainConfig {
+                seed,
+                steps,
+                batch,
+                crop,
+                lr,
+                ssim_weight,
+                init: init.map(|p| p.display().to_string()),
+                ..TrainConfig::default()
+            };
+            let device = showrunner_refine::cpu_device();
+            let mut trainer = if resume {
+                Trainer::resume(&out, config, &device)?
+            } else {
+                if out.join("state.json").exists() {
+                    bail!(
+                        "{}: a run is checkpointed there; pass --resume to continue it, or another --out",
+                        out.display()
+                    );
+                }
+                Trainer::new(config, &device)?
+            };
+            let bar = indicatif::ProgressBar::new(steps as u64).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "training {bar:30} {pos}/{len} loss {msg} [{elapsed}<{eta}]",
+                )
+                .expect("a valid template"),
+            );
+            bar.set_position(trainer.step as u64);
+            let mut recent = Vec::new();
+            let started = Instant::now();
+            let first = trainer.step;
+            while trainer.step < steps {
+                let loss = trainer.step(&pairs);
+                recent.push(loss);
+                if recent.len() > 20 {
+                    recent.remove(0);
+                }
+                bar.set_message(format!(
+                    "{:.5}",
+                    recent.iter().sum::<f32>() / recent.len() as f32
+                ));
+                bar.inc(1);
+                if trainer.step % every.max(1) == 0 || trainer.step == steps {
+                    trainer.checkpoint(&out)?;
+                }
+                if stop_after.is_some_and(|s| trainer.step >= s) {
+                    trainer.checkpoint(&out)?;
+                    bar.finish_and_clear();
+                    eprintln!(
+                        "stopped after {} steps; continue with --resume",
+                        trainer.step
+                    );
+                    return Ok(());
+                }
+            }
+            bar.finish_and_clear();
+            if let Some(dir) = weights.parent().filter(|d| !d.as_os_str().is_empty()) {
+                fs::create_dir_all(dir)
+                    .with_context(|| format!("{}: cannot create", dir.display()))?;
+            }
+            showrunner_refine::save(&trainer.model(), &weights)?;
+            let per_step = started.elapsed().as_secs_f64() / (trainer.step - first).max(1) as f64;
+            eprintln!(
+                "trained {} steps ({:.2} s a step this run); loss by 50 steps: {:?}\nweights: {}",
+                trainer.step,
+                per_step,
+                trainer
+                    .losses
+                    .iter()
+                    .map(|l| (l * 1e5).round() / 1e5)
+                    .collect::<Vec<_>>(),
+                weights.display()
+            );
+            Ok(())
+        }
+        RefinerCommand::Eval {
+            weights,
+            data,
+            dump,
+            steps,
+            strength,
+            flicker_frames,
+            history,
+        } => {
+            let report = evaluate(
+                &weights,
+                &data,
+                dump.as_deref(),
+                steps,
+                strength,
+                flicker_frames,
+                history,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        RefinerCommand::Bench {
+            sizes,
+            runs,
+            backend,
+        } => {
+            let report = bench(&sizes, runs, &backend)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        RefinerCommand::Export { weights, out, size } => export(&weights, &out, size),
+    }
+}
+
+fn evaluate(
+    weights: &Path,
+    data: &Path,
+    dump: Option<&Path>,
+    steps: usize,
+    strength: f32,
+    flicker_frames: usize,
+    history: f32,
+) -> Result<Value> {
+    let manifest = ensure_data(data)?;
+    let pairs = load_pairs(data, "held-out", &manifest.held_out)?;
+    let device = showrunner_refine::cpu_device();
+    let model = showrunner_refine::load(weights, &UnetConfig::new(), &device)?;
+    if let Some(d) = dump {
+        fs::create_dir_all(d).with_context(|| format!("{}: cannot create", d.display()))?;
+    }
+    let mut frames = Vec::new();
+    let (mut sums, mut n) = ([0.0f64; 4], 0.0f64);
+    for (k, p) in pairs.iter().enumerate() {
+        let shape = [1, 3, p.h, p.w];
+        let cheap = tensor(p.cheap.clone(), shape, &device);
+        let noise = showrunner_refine::region_noise(1000 + k as u64, shape, &device);
+        let refined = from_planar(&values(showrunner_refine::refine(
+            &model, cheap, noise, steps, strength,
+        ))?);
+        let cheap8 = from_planar(&p.cheap);
+        let ref8 = from_planar(&p.reference);
+        let m = |img: &[u8]| {
+            (
+                metrics::psnr(&ref8, img),
+                metrics::ssim(&ref8, img, p.w, p.h).unwrap_or(f64::NAN),
+            )
+        };
+        let (cp, cs) = m(&cheap8);
+        let (rp, rs) = m(&refined);
+        sums[0] += cp;
+        sums[1] += cs;
+        sums[2] += rp;
+        sums[3] += rs;
+        n += 1.0;
+        frames.push(json!({
+            "name": p.name,
+            "cheap": {"psnr": cp, "ssim": cs},
+            "refined": {"psnr": rp, "ssim": rs},
+        }));
+        if let Some(d) = dump {
+            let (w, h) = (p.w as u32, p.h as u32);
+            write_rgb_png(&d.join(format!("{}.cheap.png", p.name)), w, h, &cheap8)?;
+            write_rgb_png(&d.join(format!("{}.refined.png", p.name)), w, h, &refined)?;
+            write_rgb_png(&d.join(format!("{}.reference.png", p.name)), w, h, &ref8)?;
+        }
+    }
+    let mean = |i: usize| sums[i] / n.max(1.0);
+    let flicker = flicker(
+        &model,
+        &manifest,
+        flicker_frames,
+        steps,
+        strength,
+        history,
+        &device,
+    )?;
+    let report = json!({
+        "weights": weights.display().to_string(),
+        "held_out_sets": HELD_OUT,
+        "frames_evaluated": pairs.len(),
+        "steps": steps,
+        "strength": strength,
+        "cheap": {"psnr": mean(0), "ssim": mean(1)},
+        "refined": {"psnr": mean(2), "ssim": mean(3)},
+        "gain": {"psnr_db": mean(2) - mean(0), "ssim": mean(3) - mean(1)},
+        "flicker": flicker,
+        "frames": frames,
+    });
+    if let Some(d) = dump {
+        let path = d.join("eval.json");
+        crate::persist::write_atomic(&path, &serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(report)
+}
+
+/// Flicker on a still shot of a held-out set: the camera does not move, the
+/// characters breathe and shift their weight. Mean absolute frame-to-frame
+/// change of the cheap frames and of the refined ones (fixed noise, temporal
+/// history).
+fn flicker(
+    model: &showrunner_refine::Unet,
+    manifest: &Manifest,
+    frames: usize,
+    steps: usize,
+    strength: f32,
+    history: f32,
+    device: &Device,
+) -> Result<Value> {
+    // The first shot without falling props in each held-out set.
+    let mut shots: Vec<&Shot> = Vec::new();
+    for set in HELD_OUT {
+        if let Some(s) = manifest.held_out.iter().find(|s| s.set == set && !s.debris) {
+            shots.push(s);
+        }
+    }
+    if shots.is_empty() {
+        bail!("no held-out shots to measure flicker on");
+    }
+    let size = manifest.size as usize;
+    let mut studio = Studio::new(manifest.size)?;
+    let shape = [1, 3, size, size];
+    let noise = showrunner_refine::region_noise(77, shape, device);
+    let (mut dc, mut dr, mut pairs) = (0.0, 0.0, 0usize);
+    for shot in &shots {
+        let mut staged = studio.stage(shot);
+        let mut temporal = Temporal::default();
+        temporal.history = history.clamp(0.0, 0.98);
+        let (mut prev_c, mut prev_r): (Option<Vec<u8>>, Option<Vec<u8>>) = (None, None);
+        for _ in 0..frames.max(2) {
+            let inputs = studio.inputs(shot, &staged);
+            let cheap8 = studio.cheap(&inputs, &staged)?;
+            let cheap = tensor(to_planar(&cheap8), shape, device);
+            let refined =
+                showrunner_refine::refine(model, cheap.clone(), noise.clone(), steps, strength);
+            let refined8 = from_planar(&values(temporal.stabilise(refined, cheap, 0, 0))?);
+            if let (Some(pc), Some(pr)) = (&prev_c, &prev_r) {
+                dc += metrics::mean_abs_change(pc, &cheap8);
+                dr += metrics::mean_abs_change(pr, &refined8);
+                pairs += 1;
+            }
+            prev_c = Some(cheap8);
+            prev_r = Some(refined8);
+            staged.advance(1.0 / 30.0);
+        }
+    }
+    let (c, r) = (dc / pairs as f64, dr / pairs as f64);
+    Ok(json!({
+        "shots": shots.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+        "frames_per_shot": frames.max(2),
+        "cheap_mean_abs_change": c,
+        "refined_mean_abs_change": r,
+        "ratio": if c > 0.0 { r / c } else { 1.0 },
+        "history": history,
+    }))
+}
+
+fn bench(sizes: &[usize], runs: usize, backend: &str) -> Result<Value> {
+    // (name, device, im2col convolutions)
+    let mut devices: Vec<(&str, Device, bool)> = Vec::new();
+    if matches!(backend, "ndarray" | "both") {
+        devices.push(("ndarray", showrunner_refine::cpu_device(), true));
+        // The baseline: burn-ndarray's own direct convolution.
+        devices.push(("ndarray-direct", showrunner_refine::cpu_device(), false));
+    }
+    if matches!(backend, "wgpu" | "both") {
+        let gpu = Gpu::headless().context("the wgpu bench needs a GPU or Mesa's lavapipe")?;
+        let name = gpu.adapter.name.clone();
+        let dev = showrunner_refine::gpu_device(
+            gpu.instance.clone(),
+            gpu.raw_adapter.clone(),
+            gpu.device.clone(),
+            gpu.queue.clone(),
+        )?;
+        eprintln!("wgpu adapter: {name}");
+        devices.push(("wgpu", dev, false));
+    }
+    if devices.is_empty() {
+        bail!("--backend {backend}: use ndarray, wgpu or both");
+    }
+    let config = UnetConfig::new();
+    let mut rows = Vec::new();
+    for (name, dev, im2col) in &devices {
+        dev.seed(5);
+        let model = config.init(dev);
+        for &s in sizes {
+            if s % 8 != 0 {
+                bail!("--sizes: {s} is not a multiple of 8");
+            }
+            let shape = [1, 3, s, s];
+            let cheap = showrunner_refine::region_noise(1, shape, dev)
+                .mul_scalar(0.1)
+                .add_scalar(0.5);
+            let noise = showrunner_refine::region_noise(2, shape, dev);
+            let mut times = Vec::new();
+            for k in 0..=runs {
+                let t = Instant::now();
+                // One SDEdit step as `refine` does it, with the convolution path fixed.
+                let ab = showrunner_refine::alpha_bar(0.3);
+                let x = cheap.clone().mul_scalar(ab.sqrt())
+                    + noise.clone().mul_scalar((1.0 - ab).sqrt());
+                let out = model
+                    .forward_with(x, cheap.clone(), 0.3, *im2col)
+                    .clamp(0.0, 1.0);
+                values(out)?; // waits for the device
+                if k > 0 {
+                    times.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+            times.sort_by(f64::total_cmp);
+            let median = times[times.len() / 2];
+            let p99 =
+                times[((times.len() as f64 * 0.99).ceil() as usize).clamp(1, times.len()) - 1];
+            rows.push(json!({
+                "backend": name, "size": s, "runs": runs,
+                "median_ms": median, "p99_ms": p99,
+                "gflop": config.flops(s) / 1e9,
+            }));
+            eprintln!("{name:14} {s:4} px: median {median:9.2} ms  p99 {p99:9.2} ms");
+        }
+    }
+    Ok(json!({ "step": "one refinement step (1 × UNet forward + SDEdit noise)", "rows": rows }))
+}
+
+fn export(weights: &Path, out: &Path, size: usize) -> Result<()> {
+    let device = showrunner_refine::cpu_device();
+    let config = UnetConfig::new();
+    let model = showrunner_refine::load(weights, &config, &device)?;
+    fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let mut blob: Vec<u8> = Vec::new();
+    let mut index = Vec::new();
+    let mut push = |name: String, shape: Vec<usize>, v: &[f32], index: &mut Vec<Value>| {
+        index.push(json!({"name": name, "shape": shape, "offset": blob.len() / 4}));
+        blob.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+    };
+    for (name, shape, v) in model.export() {
+        push(name, shape, &v, &mut index);
+    }
+    let shape = [1, 3, size, size];
+    let x_t = showrunner_refine::region_noise(3, shape, &device);
+    let cheap = showrunner_refine::region_noise(4, shape, &device)
+        .mul_scalar(0.15)
+        .add_scalar(0.5);
+    let t = 0.3;
+    let started = Instant::now();
+    let y = model.forward(x_t.clone(), cheap.clone(), t);
+    let y = values(y)?;
+    let burn_ms = started.elapsed().as_secs_f64() * 1e3;
+    push(
+        "probe.x_t".into(),
+        shape.to_vec(),
+        &values(x_t)?,
+        &mut index,
+    );
+    push(
+        "probe.cheap".into(),
+        shape.to_vec(),
+        &values(cheap)?,
+        &mut index,
+    );
+    push("probe.out".into(), shape.to_vec(), &y, &mut index);
+    let tensors = out.join("tensors.f32");
+    crate::persist::write_atomic(&tensors, &blob)
+        .with_context(|| format!("{}: cannot write", tensors.display()))?;
+    let idx = out.join("index.json");
+    let doc = json!({"channels": config.channels, "groups": config.groups, "t": t, "tensors": index, "burn_ndarray_forward_ms": burn_ms});
+    crate::persist::write_atomic(&idx, &serde_json::to_vec_pretty(&doc)?)
+        .with_context(|| format!("{}: cannot write", idx.display()))?;
+    eprintln!("{}: {} tensors", out.display(), index.len());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_film_grade_lifts_blacks_and_warms_highlights() {
+        let black = film_grade([0.0; 3]);
+        assert!(black.iter().sum::<f32>() / 3.0 > 0.02, "lifted: {black:?}");
+        assert!(black[2] > black[0], "teal shadows: {black:?}");
+        let white = film_grade([0.95; 3]);
+        assert!(white[0] > white[2], "warm highlights: {white:?}");
+        let mid = film_grade([0.25; 3]);
+        assert!(mid[1] < 0.25, "the S-curve darkens the lower mids: {mid:?}");
+    }
+
+    #[test]
+    fn ambient_occlusion_darkens_a_corner_not_an_open_wall() {
+        // A floor (depth falling away) meeting a wall 2 m away: a corner.
+        let (w, h) = (40, 40);
+        let near = 0.05;
+        let mut depth = vec![0.0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let z = if y < 20 {
+                    2.0
+                } else {
+                    2.0 - (y - 20) as f32 * 0.05
+                };
+                depth[y * w + x] = near / z;
+            }
+        }
+        let ao = depth_ao(&depth, w, h);
+        let corner = ao[20 * w + 20];
+        let wall = ao[2 * w + 20];
+        assert!((wall - 1.0).abs() < 1e-3, "open wall {wall}");
+        assert!(corner < wall - 0.03, "corner {corner}");
+        assert!(ao.iter().all(|&a| (0.4..=1.0).contains(&a)));
+    }
+
+    #[test]
+    fn shots_are_deterministic_and_held_out_sets_are_not_trained_on() {
+        let a = plan_shots(&TRAIN, 3, 5);
+        let b = plan_shots(&TRAIN, 3, 5);
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
+        assert!(a.iter().all(|s| !HELD_OUT.contains(&s.set.as_str())));
+        assert!(a.iter().all(|s| (5.0..=50.0).contains(&s.fov_deg)));
+    }
+
+    #[test]
+    fn planar_round_trip() {
+        let rgb: Vec<u8> = (0..48).map(|i| (i * 5) as u8).collect();
+        assert_eq!(from_planar(&to_planar(&rgb)), rgb);
+    }
+}

@@ -1,0 +1,189 @@
+//! Temporal stability: the refined region of the last frame, moved with the
+//! head (reprojection) and blended into this frame's, where the scene did not
+//! change under it.
+//!
+//! Reprojection is a shift in pixels: the app turns the head's rotation since
+//! the last frame into where the last frame's pixels land now (rotation only;
+//! at 128–256 px around the view centre parallax from head translation is
+//! under a pixel for anything beyond a metre). Where the cheap render changed
+//! under a pixel (something moved, was uncovered, or the shot cut) the history
+//! is rejected and the fresh refinement shows, so motion does not ghost.
+//!
+//! On half-rate frames (the budget controller's second-cheapest rung) the app
+//! does not run the network at all: [`Temporal::hold`] reprojects the last
+//! refined region onto the new frame with the same rejection.
+
+use burn::tensor::Tensor;
+
+/// Temporal history of one eye's refined region.
+#[derive(Debug, Clone)]
+pub struct Temporal {
+    /// Weight of the history where the scene held still (0: none).
+    pub history: f32,
+    /// Change in the cheap render (0..1 per channel, averaged) at which the
+    /// history is rejected entirely.
+    pub reject: f32,
+    prev: Option<(Tensor<4>, Tensor<4>)>,
+}
+
+impl Default for Temporal {
+    fn default() -> Self {
+        Self {
+            history: 0.95,
+            reject: 0.15,
+            prev: None,
+        }
+    }
+}
+
+/// Moves `prev` by `(dx, dy)` pixels (content at x goes to x + dx); pixels
+/// with nothing moved onto them come from `fill`. Same shapes, `[n, c, h, w]`.
+pub fn reproject(prev: Tensor<4>, fill: Tensor<4>, dx: i32, dy: i32) -> Tensor<4> {
+    let [n, c, h, w] = prev.dims();
+    let (h, w) = (h as i32, w as i32);
+    if dx.abs() >= w || dy.abs() >= h {
+        return fill;
+    }
+    if dx == 0 && dy == 0 {
+        return prev;
+    }
+    let span = |d: i32, len: i32| {
+        // (source range, destination range)
+        if d >= 0 {
+            ((0, len - d), (d, len))
+        } else {
+            ((-d, len), (0, len + d))
+        }
+    };
+    let ((sx0, sx1), (tx0, tx1)) = span(dx, w);
+    let ((sy0, sy1), (ty0, ty1)) = span(dy, h);
+    let r = |a: i32, b: i32| a as usize..b as usize;
+    let moved = prev.slice([0..n, 0..c, r(sy0, sy1), r(sx0, sx1)]);
+    fill.slice_assign([0..n, 0..c, r(ty0, ty1), r(tx0, tx1)], moved)
+}
+
+impl Temporal {
+    /// Forgets the history (a cut, a new region size, refinement turned on).
+    pub fn reset(&mut self) {
+        self.prev = None;
+    }
+
+    /// Blends this frame's `refined` region with the last one moved by
+    /// `(dx, dy)`, and keeps the result as the new history. `cheap` is this
+    /// frame's unrefined region.
+    pub fn stabilise(
+        &mut self,
+        refined: Tensor<4>,
+        cheap: Tensor<4>,
+        dx: i32,
+        dy: i32,
+    ) -> Tensor<4> {
+        let out = match self.prev.take() {
+            Some((prev_out, prev_cheap)) if prev_out.dims() == refined.dims() => {
+                let weight = self.weight(&cheap, prev_cheap, dx, dy);
+                let history = reproject(prev_out, refined.clone(), dx, dy);
+                refined.clone() + (history - refined).mul(weight)
+            }
+            _ => refined,
+        };
+        self.prev = Some((out.clone(), cheap));
+        out
+    }
+
+    /// A half-rate frame: no new refinement; the last refined region moved by
+    /// `(dx, dy)` where the scene held still, this frame's `cheap` elsewhere.
+    /// `None` when there is no history of that size (show the cheap frame).
+    pub fn hold(&mut self, cheap: Tensor<4>, dx: i32, dy: i32) -> Option<Tensor<4>> {
+        let (prev_out, prev_cheap) = self.prev.take()?;
+        if prev_out.dims() != cheap.dims() {
+            return None;
+        }
+        // Full trust in the history where nothing changed, none where it did.
+        let keep = self.history;
+        self.history = 1.0;
+        let weight = self.weight(&cheap, prev_cheap, dx, dy);
+        self.history = keep;
+        let history = reproject(prev_out, cheap.clone(), dx, dy);
+        let out = cheap.clone() + (history - cheap.clone()).mul(weight);
+        self.prev = Some((out.clone(), cheap));
+        Some(out)
+    }
+
+    /// Per-pixel history weight `[n, 1, h, w]`: `history` where the cheap
+    /// render held still under the reprojection, falling to 0 at `reject`.
+    fn weight(&self, cheap: &Tensor<4>, prev_cheap: Tensor<4>, dx: i32, dy: i32) -> Tensor<4> {
+        // Uncovered pixels get the current cheap frame as "history", so they
+        // count as unchanged in the test but carry this frame's refinement.
+        let moved = reproject(prev_cheap, cheap.clone(), dx, dy);
+        let change = (cheap.clone() - moved).abs().mean_dim(1);
+        change
+            .div_scalar(self.reject.max(1e-6))
+            .neg()
+            .add_scalar(1.0)
+            .clamp(0.0, 1.0)
+            .mul_scalar(self.history)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu_device;
+    use burn::tensor::TensorData;
+
+    fn ramp(h: usize, w: usize) -> Tensor<4> {
+        let v: Vec<f32> = (0..h * w).map(|i| (i % w) as f32 / w as f32).collect();
+        Tensor::from_data(TensorData::new(v, [1, 1, h, w]), &cpu_device())
+    }
+
+    fn vals(t: Tensor<4>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn reprojection_moves_content_and_fills_the_gap() {
+        let a = ramp(4, 8);
+        let fill = Tensor::<4>::ones([1, 1, 4, 8], &cpu_device()).mul_scalar(9.0);
+        let r = vals(reproject(a.clone(), fill.clone(), 2, 0));
+        // Row 0: two filled pixels, then the ramp from its start.
+        assert_eq!(&r[..4], &[9.0, 9.0, 0.0, 0.125]);
+        let r = vals(reproject(a.clone(), fill.clone(), -1, 1));
+        assert_eq!(&r[..8], &[9.0; 8], "row 0 uncovered");
+        assert_eq!(&r[8..10], &[0.125, 0.25]);
+        assert_eq!(r[15], 9.0);
+        assert_eq!(vals(reproject(a.clone(), fill.clone(), 8, 0)), vals(fill));
+        assert_eq!(vals(reproject(a.clone(), a.clone(), 0, 0)), vals(a));
+    }
+
+    #[test]
+    fn a_still_scene_blends_history_and_a_changed_one_rejects_it() {
+        let dev = cpu_device();
+        let cheap = Tensor::<4>::ones([1, 3, 8, 8], &dev).mul_scalar(0.5);
+        let mut t = Temporal::default();
+        let first = t.stabilise(cheap.clone().add_scalar(0.1), cheap.clone(), 0, 0);
+        assert!((vals(first)[0] - 0.6).abs() < 1e-6, "no history yet");
+        // Same cheap frame, a refinement that jittered by 0.1: history damps it.
+        let second = vals(t.stabilise(cheap.clone().add_scalar(0.2), cheap.clone(), 0, 0));
+        let want = 0.7 + (0.6 - 0.7) * 0.95;
+        assert!((second[0] - want).abs() < 1e-6, "{} vs {want}", second[0]);
+        // The scene changed under every pixel: the fresh refinement shows.
+        let changed = cheap.clone().add_scalar(0.3);
+        let third = vals(t.stabilise(changed.clone().add_scalar(0.1), changed, 0, 0));
+        assert!((third[0] - 0.9).abs() < 1e-6, "{}", third[0]);
+    }
+
+    #[test]
+    fn half_rate_frames_hold_the_last_refinement() {
+        let dev = cpu_device();
+        let cheap = Tensor::<4>::ones([1, 3, 8, 8], &dev).mul_scalar(0.5);
+        let mut t = Temporal::default();
+        assert!(t.hold(cheap.clone(), 0, 0).is_none(), "nothing to hold yet");
+        t.stabilise(cheap.clone().add_scalar(0.2), cheap.clone(), 0, 0);
+        let held = vals(t.hold(cheap.clone(), 0, 0).unwrap());
+        assert!((held[0] - 0.7).abs() < 1e-6);
+        assert_eq!(t.history, Temporal::default().history);
+        // Another size: no history.
+        let big = Tensor::<4>::ones([1, 3, 16, 16], &dev);
+        assert!(t.hold(big, 0, 0).is_none());
+    }
+}
