@@ -16,7 +16,7 @@ use showrunner_render::present::Presenter;
 use showrunner_render::{wgpu, EyeView, FrameInputs, Gpu, RenderTarget, Renderer, Shaders};
 use showrunner_scene::animation::{gesture_system, locomotion_system};
 use showrunner_scene::choices::{aimed_choice, choice_panels_system};
-use showrunner_scene::glam::Vec3;
+use showrunner_scene::glam::{Quat, Vec3};
 use showrunner_scene::hecs::World;
 use showrunner_scene::physics::{physics_system, PhysicsContext};
 use showrunner_scene::sets::SetLibrary;
@@ -110,6 +110,7 @@ struct Running {
     frames: u64,
     last_status: f64,
     refine: Option<crate::refine_stage::RefineStage>,
+    sound: Option<crate::sound::SoundStage>,
 }
 
 struct App {
@@ -274,6 +275,11 @@ impl App {
             warnings,
             frames: 0,
             refine,
+            sound: crate::sound::SoundStage::open(
+                std::path::Path::new(crate::sound::SOUNDS),
+                &a.story.path,
+                showrunner_audio::Output::Device,
+            ),
             last_status: -1.0,
         })
     }
@@ -378,6 +384,20 @@ impl Running {
             self.stage.intensity,
         );
         physics_system(&mut self.world, &mut self.physics, dt);
+        if let Some(sound) = &mut self.sound {
+            // → sound (kira handles only; the mixer runs on its own thread)
+            // Yaw turns toward +x (right), pitch looks up; −z is forward.
+            let head =
+                Quat::from_rotation_y(-self.head.yaw) * Quat::from_rotation_x(self.head.pitch);
+            sound.frame(
+                &self.world,
+                &staged,
+                &self.live.readout,
+                (self.head.position, head),
+                dt,
+                self.physics.impacts(),
+            );
+        }
         self.status_line();
         // → render → present
         let frame = match self.surface.get_current_texture() {

@@ -21,7 +21,7 @@ use showrunner_render::Renderer;
 use showrunner_scene::animation::{gesture_system, locomotion_system};
 use showrunner_scene::choices::{aimed_choice, choice_panels_system};
 use showrunner_scene::components::{Character, Transform};
-use showrunner_scene::glam::Vec3;
+use showrunner_scene::glam::{Quat, Vec3};
 use showrunner_scene::hecs::World;
 use showrunner_scene::physics::{physics_system, PhysicsContext};
 use showrunner_scene::sets::SetLibrary;
@@ -71,6 +71,7 @@ struct Show {
     /// Seconds of gaze on a character, of the last few seconds (attention).
     dwell: f32,
     gaze_known: bool,
+    sound: Option<crate::sound::SoundStage>,
 }
 
 /// The fraction of recent time the gaze rested on a character.
@@ -108,6 +109,11 @@ pub fn play(args: XrArgs) -> Result<()> {
         stage: Stage::default(),
         physics: PhysicsContext::new(),
         library: SetLibrary::builtin(),
+        sound: crate::sound::SoundStage::open(
+            std::path::Path::new(crate::sound::SOUNDS),
+            &args.story.path,
+            showrunner_audio::Output::Device,
+        ),
         choice: None,
         paused: false,
         dwell: 0.0,
@@ -369,6 +375,20 @@ fn run_session(
                     show.stage.intensity,
                 );
                 physics_system(&mut show.world, &mut show.physics, dt);
+                if let Some(sound) = &mut show.sound {
+                    // → sound: the listener on the predicted head pose.
+                    let head = xr
+                        .head(time)
+                        .unwrap_or((Vec3::new(0.0, 1.2, 0.0), Quat::IDENTITY));
+                    sound.frame(
+                        &show.world,
+                        &staged,
+                        &show.live.readout,
+                        head,
+                        dt,
+                        show.physics.impacts(),
+                    );
+                }
             }
             let eye = xr.head(time).map_or(Vec3::new(0.0, 1.2, 0.0), |(p, _)| p);
             choice_panels_system(&mut show.world, show.live.readout.choices.len(), aimed, eye);

@@ -62,6 +62,10 @@ pub struct Readout {
     pub choices: Vec<String>,
     /// Beats shown so far.
     pub beats: u64,
+    /// The knot of the current beat (for messages about its cues).
+    pub knot: String,
+    /// High-stakes interludes the director has diverted to so far.
+    pub diverts: u64,
     /// The story has ended.
     pub ended: bool,
 }
@@ -103,6 +107,8 @@ impl Live {
                 text: String::new(),
                 choices: Vec::new(),
                 beats: 0,
+                knot: String::new(),
+                diverts: 0,
                 ended: false,
             },
         })
@@ -154,6 +160,11 @@ impl Live {
         if let Some(e) = tick.events.last() {
             r.decision = format!("{}: {}", e.kind(), e.reason());
         }
+        r.diverts += tick
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::Divert { .. }))
+            .count() as u64;
         self.last_mercy = tick.mercy;
         tick
     }
@@ -182,6 +193,7 @@ impl Live {
                     }
                     self.staged.extend(b.directives.iter().cloned());
                     self.readout.beats += 1;
+                    self.readout.knot.clone_from(&b.knot);
                     self.readout.text = b.text.trim().to_owned();
                     self.readout.choices.clear();
                     self.phase = Phase::Beat {

@@ -15,6 +15,8 @@ mod refiner;
 mod report;
 mod screen;
 mod sensors;
+mod sound;
+mod soundtrack;
 mod viewer;
 
 use anyhow::{bail, Context, Result};
@@ -94,6 +96,13 @@ enum Command {
         /// With --render, also this many frames per second of each beat.
         #[arg(long, default_value_t = 0.0, value_name = "FPS", requires = "render")]
         render_fps: f32,
+        /// Also render the soundtrack the viewer heard (head facing forward) into
+        /// DIR/soundtrack.wav, 48 kHz stereo, offline (no sound card needed).
+        #[arg(long)]
+        audio: bool,
+        /// The sound library (score stems, stingers, sfx).
+        #[arg(long, default_value = "assets/sounds", value_name = "DIR")]
+        sounds: PathBuf,
     },
     /// Watch a story in real time: `--desktop` opens a window with the mouse as the head,
     /// keys to choose and to push the simulated viewer's arousal, and a readout of
@@ -151,7 +160,8 @@ enum Command {
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
-    /// Build the sample's models (procedural geometry) as glTF into assets/models.
+    /// Build the sample's models (procedural geometry) as glTF into assets/models, or its
+    /// sounds (procedural synthesis) into assets/sounds.
     Assets {
         #[command(subcommand)]
         command: AssetsCommand,
@@ -174,6 +184,13 @@ enum AssetsCommand {
     Build {
         /// Output folder.
         #[arg(long, default_value = "assets/models")]
+        out: PathBuf,
+    },
+    /// Synthesize the sample's score stems, stingers and sound effects (no
+    /// recordings, no downloads) as WAV files into DIR.
+    Sounds {
+        /// Output folder.
+        #[arg(long, default_value = "assets/sounds")]
         out: PathBuf,
     },
 }
@@ -215,7 +232,9 @@ fn run_check(files: &[PathBuf], graph: Option<&Path>, strict: bool, as_json: boo
     let mut dots = String::new();
     let mut reports = Vec::new();
     for f in files {
-        let r = check(f);
+        let mut r = check(f);
+        r.diagnostics
+            .extend(sound::sfx_diagnostics(f, Path::new(sound::SOUNDS)));
         let errors = r.errors() + if strict { r.warnings() } else { 0 };
         ok &= errors == 0;
         if as_json {
@@ -301,6 +320,8 @@ fn run() -> Result<ExitCode> {
             beat_delay_ms,
             render,
             render_fps,
+            audio,
+            sounds,
         } => {
             let story = load_story(story.as_deref())?;
             let config = load_policy(director.as_deref())?;
@@ -321,6 +342,7 @@ fn run() -> Result<ExitCode> {
                 force,
                 beat_delay_ms,
                 render: render.then_some(render_fps),
+                audio: audio.then_some(sounds),
             })?;
             let c = &summary["counts"];
             println!(
@@ -337,6 +359,13 @@ fn run() -> Result<ExitCode> {
                 summary["fates"]
             );
             println!("decisions: {}", out.join("decisions.jsonl").display());
+            if audio {
+                println!(
+                    "soundtrack: {} ({:.0} s)",
+                    out.join("soundtrack.wav").display(),
+                    summary["soundtrack"]["seconds"].as_f64().unwrap_or(0.0)
+                );
+            }
             if render {
                 println!("report: {}", out.join("report.html").display());
             }
@@ -449,6 +478,30 @@ fn run() -> Result<ExitCode> {
                     .map(|m| m.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Assets {
+            command: AssetsCommand::Sounds { out },
+        } => {
+            let files = showrunner_audio::synth::sample_sounds();
+            let mut bytes = 0;
+            for (name, data) in &files {
+                let path = out.join(name);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("{}: cannot create", dir.display()))?;
+                }
+                persist::write_atomic(&path, data)?;
+                bytes += data.len();
+            }
+            println!(
+                "{}: {} files, {:.1} MB (stems at {} bpm, {} beats a loop)",
+                out.display(),
+                files.len(),
+                bytes as f64 / 1e6,
+                showrunner_audio::synth::BPM,
+                showrunner_audio::synth::LOOP_BEATS
             );
             Ok(ExitCode::SUCCESS)
         }

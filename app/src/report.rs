@@ -225,14 +225,23 @@ impl Recorder {
     }
 
     /// Writes the contact sheet, the plot and `report.html`.
-    pub fn finish(&self, out: &Path, summary: &Value) -> Result<PathBuf> {
+    /// `extra_warnings` (the soundtrack's) join the list; a `soundtrack` in
+    /// the summary is linked and playable from the page.
+    pub fn finish(
+        &self,
+        out: &Path,
+        summary: &Value,
+        extra_warnings: &[String],
+    ) -> Result<PathBuf> {
         self.contact_sheet(&out.join("contact-sheet.png"))?;
         let lines: Vec<Value> = fs::read_to_string(out.join("decisions.jsonl"))?
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect();
         plot(&out.join("engagement.svg"), &lines)?;
-        let html = report_html(summary, &lines, &self.frames, &self.warnings());
+        let mut warnings = self.warnings();
+        warnings.extend_from_slice(extra_warnings);
+        let html = report_html(summary, &lines, &self.frames, &warnings);
         let path = out.join("report.html");
         crate::persist::write_atomic(&path, html.as_bytes())?;
         Ok(path)
@@ -364,6 +373,16 @@ table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:4px
             let _ = write!(h, "<li>{}</li>", esc(w));
         }
         h.push_str("</ul>");
+    }
+    if let Some(file) = summary["soundtrack"]["file"].as_str() {
+        let _ = write!(
+            h,
+            "<h2>Soundtrack</h2><p><audio controls preload=none src=\"{0}\"></audio><br><a href=\"{0}\">{0}</a>: the mix the viewer heard, head facing forward ({1:.0} s, 48 kHz stereo; {2} stingers, {3} effects).</p>",
+            esc(file),
+            summary["soundtrack"]["seconds"].as_f64().unwrap_or(0.0),
+            summary["soundtrack"]["stingers"],
+            summary["soundtrack"]["effects"],
+        );
     }
     h.push_str("<h2>Engagement and decisions</h2><img src=\"engagement.svg\" alt=\"engagement over time\">");
     h.push_str("<h2>Contact sheet</h2><img src=\"contact-sheet.png\" alt=\"one frame per beat\">");

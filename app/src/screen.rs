@@ -136,6 +136,8 @@ pub struct ScreenArgs {
     /// Render frames and a report: `Some(fps)`, one still per beat plus
     /// `fps` frames per second of each beat (0 for stills only).
     pub render: Option<f32>,
+    /// Render the soundtrack with the sound library in this folder.
+    pub audio: Option<PathBuf>,
 }
 
 /// The author's staging state, as the directives set it.
@@ -360,7 +362,7 @@ impl Screening {
                     st.cast.insert(role.clone(), actor.clone());
                 }
                 Directive::Ending(e) => st.ending = Some(e.clone()),
-                Directive::Shot(_) => {}
+                Directive::Shot(_) | Directive::Sfx { .. } => {}
             }
         }
         if self.s.path.last() != Some(&beat.knot) {
@@ -685,12 +687,27 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
             Step::End => break,
         }
     }
-    let summary = sc.summary();
+    let mut summary = sc.summary();
+    let mut sound_warnings = Vec::new();
+    if let Some(sounds) = &args.audio {
+        let st = crate::soundtrack::render(&out, sounds, &sc.s.story)?;
+        for w in &st.warnings {
+            eprintln!("showrunner: warning: {w}");
+        }
+        summary["soundtrack"] = json!({
+            "file": "soundtrack.wav",
+            "seconds": st.seconds,
+            "stingers": st.stingers,
+            "effects": st.effects,
+            "warnings": st.warnings.len(),
+        });
+        sound_warnings = st.warnings;
+    }
     let mut text = serde_json::to_string_pretty(&summary)?;
     text.push('\n');
     write_atomic(&out.join("summary.json"), text.as_bytes())?;
     if let Some(r) = &sc.recorder {
-        r.finish(&out, &summary)?;
+        r.finish(&out, &summary, &sound_warnings)?;
     }
     sc.s.finished = true;
     sc.save()?;

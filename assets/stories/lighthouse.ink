@@ -24,7 +24,7 @@ THE KEEPER'S LIGHT # scene: title_card # palette: dusk # stakes: low # intensity
 // =====================================================================
 
 === landing ===
-Carrow Rock. Eleven miles of open Atlantic from anywhere. # scene: landing # palette: dusk # stakes: low # intensity: 0.2 # shot: 14
+Carrow Rock. Eleven miles of open Atlantic from anywhere. # scene: landing # palette: dusk # stakes: low # intensity: 0.2 # shot: 14 # sfx: gull
 The supply boat noses against the slip. The sea breathes in and out beneath it. # shot: 7.5
 Above the rocks, the tower. White, once. Salt has turned it the colour of old teeth. # shot: 8
 SHIEL: This is you, then.
@@ -135,7 +135,7 @@ Mara puts the knife down. # shot: 3.5
 // =====================================================================
 
 === the_call ===
-The first real gust hits the tower. The whole kitchen hums like a struck bell. # scene: radio_room # palette: storm # stakes: high # intensity: 0.6 # shot: 12
+The first real gust hits the tower. The whole kitchen hums like a struck bell. # scene: radio_room # palette: storm # stakes: high # intensity: 0.6 # shot: 12 # sfx: wind
 Mara takes the handset. Her voice changes. Slower, deeper, a voice built for bad lines. # shot: 7.5
 MARA: Kittiwake, Carrow. I hear you. Go ahead.
 TOMAS (RADIO): Mara? Thank God. It's Tomas Reid.
@@ -164,7 +164,7 @@ Mara looks at you. For the first time tonight, she is asking. # shot: 6.5 # inte
 -> the_gallery
 
 === the_gallery ===
-The lamp room at full dark. Rain hits the glass in sheets, thrown rather than falling. # scene: gallery # stakes: high # intensity: 0.6 # shot: 8.5
+The lamp room at full dark. Rain hits the glass in sheets, thrown rather than falling. # scene: gallery # stakes: high # intensity: 0.6 # shot: 8.5 # sfx: thunder
 MARA: Salt on the glass. It halves the beam. We go out and wipe it.
 The gallery door opens, and the night comes in like a shove. # shot: 6.5 # intensity: 0.7
 Outside, a narrow iron balcony, a rail, and nothing else between you and the whole Atlantic. # shot: 8
@@ -207,7 +207,7 @@ Out in the dark, the red light lifts, and falls, and comes on. # shot: 7
     -> the_hatch
 
 === turning ===
-She goes. The hatch bangs shut. Her lantern swings down the stair, and down, and is gone. # scene: lamp_room_dark # stakes: high # intensity: 0.8 # shot: 8.5
+She goes. The hatch bangs shut. Her lantern swings down the stair, and down, and is gone. # scene: lamp_room_dark # stakes: high # intensity: 0.8 # shot: 8.5 # sfx: hatch@mara
 You put your palms flat on the brass frame and push. # shot: 6
 The beam swings off the north. Across the black. Over the Teeth. One. # shot: 7
 Then the second flash. Two. # shot: 4
@@ -227,7 +227,7 @@ It has no white on it. The big ones never do. # shot: 6
     -> running
 
 === the_wave ===
-The wave comes into the Gut. # scene: the_gut # stakes: high # intensity: 1.0 # shot: 4
+The wave comes into the Gut. # scene: the_gut # stakes: high # intensity: 1.0 # shot: 4 # sfx: wave
 It lifts the Kittiwake like a toy and throws her forward, through the throat, onto the slip. # shot: 8.5
 For a moment the whole landing is white. # shot: 5
 The little yellow light is gone. # shot: 5.5

@@ -45,6 +45,11 @@ mkdir -p "$ROOT/opt/showrunner" "$ROOT/tmp/xdg"
 chmod 700 "$ROOT/tmp/xdg"
 cp "$TARGET_DIR/showrunner" "$TEST_BIN" "$ROOT/opt/showrunner/"
 rm -rf "$ROOT/opt/showrunner/assets" && cp -r assets "$ROOT/opt/showrunner/assets"
+# showrunner links ALSA (its sound card output); Monado's dependencies bring it into the
+# root, but if a root lacks it, the host's (older, so compatible) copy goes in.
+if ! ls "$ROOT"/usr/lib/*/libasound.so.2 >/dev/null 2>&1; then
+  cp -L /usr/lib/x86_64-linux-gnu/libasound.so.2 "$ROOT/usr/lib/x86_64-linux-gnu/"
+fi
 
 MOUNTED=
 cleanup() {

@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Every directive key the grammar knows, in documentation order.
-pub const DIRECTIVE_KEYS: [&str; 8] = [
+pub const DIRECTIVE_KEYS: [&str; 9] = [
     "scene",
     "shot",
     "palette",
@@ -17,6 +17,7 @@ pub const DIRECTIVE_KEYS: [&str; 8] = [
     "fate",
     "cast",
     "ending",
+    "sfx",
 ];
 
 /// A parsed cinematic directive.
@@ -49,6 +50,15 @@ pub enum Directive {
     },
     /// `ending: NAME` — this beat is (part of) the named ending.
     Ending(String),
+    /// `sfx: NAME` or `sfx: NAME@ACTOR` — play the sound effect `NAME` (a
+    /// file `assets/sounds/sfx/NAME.{wav,ogg,flac}`) when the beat starts:
+    /// around the viewer, or from where `ACTOR` stands.
+    Sfx {
+        /// The sound's name.
+        name: String,
+        /// The character it sounds from; `None` plays it unpositioned.
+        at: Option<String>,
+    },
 }
 
 /// High or low stakes.
@@ -276,6 +286,16 @@ impl Directive {
                 }
             }
             "ending" => Directive::Ending(ident("ending", value)?),
+            "sfx" => match value.split_once('@') {
+                Some((name, at)) => Directive::Sfx {
+                    name: ident("sfx", name.trim())?,
+                    at: Some(ident("sfx", at.trim())?),
+                },
+                None => Directive::Sfx {
+                    name: ident("sfx", value)?,
+                    at: None,
+                },
+            },
             _ => {
                 let hint = DIRECTIVE_KEYS
                     .iter()
@@ -306,6 +326,8 @@ impl fmt::Display for Directive {
             Directive::Fate { character, fate } => write!(f, "fate: {character}={fate}"),
             Directive::Cast { role, actor } => write!(f, "cast: {role}={actor}"),
             Directive::Ending(e) => write!(f, "ending: {e}"),
+            Directive::Sfx { name, at: None } => write!(f, "sfx: {name}"),
+            Directive::Sfx { name, at: Some(a) } => write!(f, "sfx: {name}@{a}"),
         }
     }
 }
@@ -338,6 +360,20 @@ mod tests {
                 },
             ),
             ("ending: dawn", Directive::Ending("dawn".into())),
+            (
+                "sfx: door_slam",
+                Directive::Sfx {
+                    name: "door_slam".into(),
+                    at: None,
+                },
+            ),
+            (
+                "sfx: footstep @ mara",
+                Directive::Sfx {
+                    name: "footstep".into(),
+                    at: Some("mara".into()),
+                },
+            ),
         ];
         for (tag, want) in cases {
             let got = Directive::parse(tag).unwrap().unwrap();
@@ -361,6 +397,9 @@ mod tests {
         assert!(e.contains("key: value"), "{e}");
         assert!(Directive::parse("shot: NaN").is_err());
         assert!(Directive::parse("scene: two words").is_err());
+        let e = Directive::parse("sfx: door slam").unwrap_err().to_string();
+        assert!(e.contains("`sfx: door slam`"), "{e}");
+        assert!(Directive::parse("sfx: gull@").is_err());
     }
 
     proptest! {

@@ -180,6 +180,8 @@ pub fn staging_system(
             Directive::Palette(p) => stage.palette = *p,
             Directive::Intensity(i) => stage.intensity = *i,
             Directive::Ending(e) => stage.ending = Some(e.clone()),
+            // Sound cues are the audio system's.
+            Directive::Sfx { .. } => {}
             Directive::Cast { role, actor } => {
                 if actor == "viewer" {
                     continue; // the viewer is the camera, not a body on stage
