@@ -305,28 +305,78 @@ fn box_blur(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     pass(&pass(v, true), false)
 }
 
-/// Ambient occlusion from a reversed-Z depth buffer by unsharp-masking the
-/// linear depth (Luft et al. 2006): a pixel behind its neighbourhood (a
-/// corner, the floor beside a foot) is occluded, within a metre's range.
-fn depth_ao(depth: &[f32], w: usize, h: usize) -> Vec<f32> {
-    const NEAR: f32 = 0.05;
-    let z: Vec<f32> = depth
-        .iter()
-        .map(|&d| if d > 1e-6 { (NEAR / d).min(60.0) } else { 60.0 })
-        .collect();
-    let r = (w.max(h) / 40).max(2);
-    let blurred = box_blur(&box_blur(&z, w, h, r), w, h, r);
-    z.iter()
-        .zip(&blurred)
-        .map(|(&z, &b)| {
-            let d = z - b;
-            let s = |e0: f32, e1: f32, x: f32| {
-                let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
-                t * t * (3.0 - 2.0 * t)
-            };
-            1.0 - 0.7 * s(0.0, 0.25, d) * (1.0 - s(0.6, 1.5, d))
-        })
-        .collect()
+/// The renderer's near plane: its reversed-Z depth is `d = NEAR / z`.
+const NEAR: f32 = 0.05;
+/// How far round a pixel ambient occlusion looks, metres in the world.
+const AO_RADIUS: f32 = 0.4;
+/// Neighbours further than this in depth (metres) do not occlude: a figure
+/// standing well in front of a wall casts no dark halo on it.
+const AO_RANGE: f32 = 0.6;
+/// How dark a fully enclosed crease gets.
+const AO_STRENGTH: f32 = 0.7;
+
+fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
+    let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// Ambient occlusion from a reversed-Z depth buffer (`d = NEAR / z`, which
+/// is affine in screen space across any plane). Pairs of neighbours at
+/// opposite offsets (8 directions, 2 distances, [`AO_RADIUS`] in the world
+/// projected with `focal_px`) predict where the surface would be if it were
+/// flat; a pixel lying behind that prediction sits in a crease — a corner, the
+/// floor at a foot — and is occluded by as much as it lies behind (up to
+/// 15 cm). Flat and convex surfaces are untouched whatever their slant, and a
+/// pair that straddles a depth gap wider than [`AO_RANGE`] (a silhouette) is
+/// ignored. The pattern turns from pixel to pixel (interleaved gradient
+/// noise) and a 5 × 5 blur takes the noise out, as real-time SSAO does, so
+/// the few directions leave no streaks. Returns a factor per pixel,
+/// `1 − AO_STRENGTH` .. 1.
+fn depth_ao(depth: &[f32], w: usize, h: usize, focal_px: f32) -> Vec<f32> {
+    const PAIRS: usize = 16;
+    let max_r = (w.max(h) / 16).max(2) as f32;
+    let sector = std::f32::consts::PI / 8.0;
+    let at = |x: isize, y: isize| -> Option<f32> {
+        if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
+            return None;
+        }
+        let d = depth[y as usize * w + x as usize];
+        (d > 1e-6).then_some(d)
+    };
+    let mut out = vec![1.0f32; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let d = depth[y * w + x];
+            if d <= 1e-6 {
+                continue; // sky: nothing behind it to occlude
+            }
+            let z = NEAR / d;
+            let r = (AO_RADIUS * focal_px / z).clamp(2.0, max_r);
+            // Interleaved gradient noise (Jimenez 2014): a turn per pixel.
+            let ign =
+                (52.982_918 * (0.067_110_56 * x as f32 + 0.005_837_15 * y as f32).fract()).fract();
+            let mut occ = 0.0;
+            for k in 0..8 {
+                let (s, c) = ((k as f32 + ign) * sector).sin_cos();
+                for scale in [0.5 + 0.25 * ign, 1.0] {
+                    let (ox, oy) = ((c * r * scale).round(), (s * r * scale).round());
+                    let (ox, oy) = (ox as isize, oy as isize);
+                    let (px, py) = (x as isize, y as isize);
+                    let (Some(a), Some(b)) = (at(px + ox, py + oy), at(px - ox, py - oy)) else {
+                        continue;
+                    };
+                    let (za, zb) = (NEAR / a, NEAR / b);
+                    if (za - z).abs() > AO_RANGE || (zb - z).abs() > AO_RANGE {
+                        continue;
+                    }
+                    let behind = z - NEAR / (0.5 * (a + b));
+                    occ += smoothstep(0.01, 0.15, behind);
+                }
+            }
+            out[y * w + x] = 1.0 - AO_STRENGTH * occ / PAIRS as f32;
+        }
+    }
+    box_blur(&out, w, h, 2)
 }
 
 /// The reference look applied after the renderer's own grade: a filmic
@@ -387,7 +437,8 @@ impl Studio {
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
         load_models(&mut renderer);
         let cheap = RenderTarget::new(&gpu.device, size, size);
-        let reference = RenderTarget::new(&gpu.device, size * SS, size * SS);
+        // Its depth is read back for ambient occlusion.
+        let reference = RenderTarget::new(&gpu.device, size * SS, size * SS).keeping_depth();
         Ok(Self {
             gpu,
             renderer,
@@ -474,7 +525,9 @@ impl Studio {
         let rgba = read_eye(&self.gpu.device, &self.gpu.queue, &self.reference, 0)?;
         let depth = read_depth(&self.gpu.device, &self.gpu.queue, &self.reference, 0)?;
         self.renderer.set_shadow_softness(0.0);
-        let ao = depth_ao(&depth, big, big);
+        // Focal length in pixels: the projection's y scale is 1 / tan(fov / 2).
+        let focal = inputs.eyes[0].projection.y_axis.y * big as f32 / 2.0;
+        let ao = depth_ao(&depth, big, big, focal);
         let n = self.size as usize;
         let ss = SS as usize;
         // Supersampling: the mean of 4 × 4 samples in linear light, occluded.
@@ -1124,28 +1177,69 @@ mod tests {
         assert!(mid[1] < 0.25, "the S-curve darkens the lower mids: {mid:?}");
     }
 
-    #[test]
-    fn ambient_occlusion_darkens_a_corner_not_an_open_wall() {
-        // A floor (depth falling away) meeting a wall 2 m away: a corner.
-        let (w, h) = (40, 40);
-        let near = 0.05;
+    /// Reversed-Z depth of a view straight at a wall `wall_z` metres away,
+    /// with a floor plane meeting it at row `h / 2` (its inverse depth affine
+    /// in screen space, as a real plane's is).
+    fn room(w: usize, h: usize, wall_z: f32) -> Vec<f32> {
         let mut depth = vec![0.0f32; w * h];
         for y in 0..h {
             for x in 0..w {
-                let z = if y < 20 {
-                    2.0
+                let inv = if y < h / 2 {
+                    1.0 / wall_z
                 } else {
-                    2.0 - (y - 20) as f32 * 0.05
+                    1.0 / wall_z + (y - h / 2) as f32 * 0.02
                 };
-                depth[y * w + x] = near / z;
+                depth[y * w + x] = NEAR * inv;
             }
         }
-        let ao = depth_ao(&depth, w, h);
-        let corner = ao[20 * w + 20];
-        let wall = ao[2 * w + 20];
-        assert!((wall - 1.0).abs() < 1e-3, "open wall {wall}");
-        assert!(corner < wall - 0.03, "corner {corner}");
-        assert!(ao.iter().all(|&a| (0.4..=1.0).contains(&a)));
+        depth
+    }
+
+    #[test]
+    fn ambient_occlusion_darkens_a_corner_not_an_open_wall_or_a_slanted_floor() {
+        let (w, h, focal) = (64, 64, 60.0);
+        let ao = depth_ao(&room(w, h, 2.0), w, h, focal);
+        let corner = ao[(h / 2) * w + w / 2];
+        let wall = ao[4 * w + w / 2];
+        let floor = ao[(h - 6) * w + w / 2];
+        assert!((wall - 1.0).abs() < 1e-4, "open wall {wall}");
+        assert!(
+            (floor - 1.0).abs() < 1e-3,
+            "a slanted plane is not a crease: {floor}"
+        );
+        assert!(corner < 0.85, "corner {corner}");
+        assert!(ao
+            .iter()
+            .all(|&a| (1.0 - AO_STRENGTH - 1e-4..=1.0).contains(&a)));
+    }
+
+    #[test]
+    fn a_figure_well_in_front_of_a_wall_casts_no_halo_one_near_it_does() {
+        let (w, h, focal) = (64, 64, 60.0);
+        for (gap, halo) in [(2.0, false), (0.15, true)] {
+            let mut depth = room(w, h, 3.0);
+            // A figure 10 px wide in the middle of the wall, `gap` m in front of it.
+            for y in 8..h / 2 {
+                for x in 27..37 {
+                    depth[y * w + x] = NEAR / (3.0 - gap);
+                }
+            }
+            let ao = depth_ao(&depth, w, h, focal);
+            let beside = ao[20 * w + 25];
+            let open = ao[20 * w + 5];
+            assert!((open - 1.0).abs() < 1e-4, "{open}");
+            if halo {
+                assert!(
+                    beside < 0.97,
+                    "contact shadow beside a near figure: {beside}"
+                );
+            } else {
+                assert!(
+                    (beside - 1.0).abs() < 1e-4,
+                    "no halo on the far wall: {beside}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -50,11 +50,11 @@ fn png_size(p: &Path) -> (u32, u32) {
 }
 
 /// Issue 6, item 3: on renders of sets never seen in training, the shipped
-/// refiner beats the cheap render against the reference by ≥ 2 dB PSNR
-/// (measured: +5.4 dB) and flickers at most 10 % more than the cheap render
-/// on still shots (measured: +4 %). The issue's ≥ 0.03 SSIM is **not met
-/// yet** (measured: +0.011; see BENCHMARKS.md for why): this checks the gain
-/// stays where it is. The dump holds the PNGs to recompute it from
+/// refiner beats the cheap render against the reference (with ambient
+/// occlusion since 2026-11-30) by ≥ 2 dB PSNR (measured: +3.9 dB) and
+/// flickers at most 10 % more than the cheap render on still shots
+/// (measured: +4 %). The issue's ≥ 0.03 SSIM is **not met yet** (measured:
+/// +0.010; see BENCHMARKS.md for why): this checks the gain stays where it is. The dump holds the PNGs to recompute it from
 /// (`tests/refine/check_metrics.py DIR` checks them against scikit-image).
 #[test]
 fn shipped_weights_beat_the_cheap_render_on_held_out_scenes() {

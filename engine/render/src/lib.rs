@@ -224,6 +224,11 @@ pub struct RenderTarget {
     pub depth: wgpu::Texture,
     /// Per-eye size in pixels.
     pub size: (u32, u32),
+    /// Whether the eye passes store depth when they end. Off (the default),
+    /// depth is discarded after the pass, which saves tile-memory writes on
+    /// mobile GPUs; on for a depth the runtime composites with (an OpenXR
+    /// depth layer) or that is read back ([`read_depth`]).
+    pub keep_depth: bool,
 }
 
 impl RenderTarget {
@@ -259,7 +264,14 @@ impl RenderTarget {
                 "eyes depth",
             ),
             size: (width, height),
+            keep_depth: false,
         }
+    }
+
+    /// The same target, its depth stored at the end of each eye pass.
+    pub fn keeping_depth(mut self) -> Self {
+        self.keep_depth = true;
+        self
     }
 
     fn both(tex: &wgpu::Texture) -> wgpu::TextureView {
@@ -927,7 +939,11 @@ impl Renderer {
                     view: &depth,
                     depth_ops: Some(wgpu::Operations {
                         load: wgpu::LoadOp::Clear(0.0), // reversed-Z: far is 0
-                        store: wgpu::StoreOp::Discard,
+                        store: if target.keep_depth {
+                            wgpu::StoreOp::Store
+                        } else {
+                            wgpu::StoreOp::Discard
+                        },
                     }),
                     stencil_ops: None,
                 }),
@@ -1000,13 +1016,20 @@ pub fn read_eye(
 
 /// Reads one eye's depth (reversed-Z: 1 at the near plane, 0 at infinity)
 /// back to the CPU, row by row. For offline renders (the refiner's reference
-/// frames derive ambient occlusion from it); it waits for the GPU.
+/// frames derive ambient occlusion from it); it waits for the GPU. The
+/// target must keep its depth ([`RenderTarget::keeping_depth`]): otherwise
+/// the passes discard it and there is nothing to read.
 pub fn read_depth(
     device: &wgpu::Device,
     queue: &wgpu::Queue,
     target: &RenderTarget,
     layer: u32,
 ) -> Result<Vec<f32>, RenderError> {
+    if !target.keep_depth {
+        return Err(RenderError::Readback(
+            "this target discards its depth after each pass; make it with RenderTarget::keeping_depth()".into(),
+        ));
+    }
     let bytes = read_layer(device, queue, &target.depth, target.size, layer, 4)?;
     Ok(bytemuck::pod_collect_to_vec(&bytes))
 }

@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use showrunner_core::Directive;
 use showrunner_light::{LightEstimate, Sh9};
 use showrunner_render::{
-    read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer, Shaders, SCENE_WGSL,
+    read_depth, read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer, Shaders,
+    SCENE_WGSL,
 };
 use showrunner_scene::components::{Character, Transform};
 use showrunner_scene::glam::Vec3;
@@ -446,4 +447,43 @@ fn passthrough_leaves_the_background_transparent() {
         clear.chunks(4).all(|p| p[3] == 0),
         "the room shows where nothing is drawn"
     );
+}
+
+#[test]
+fn a_target_that_keeps_depth_reads_it_back_and_one_that_discards_says_so() {
+    let w = world(&["scene: lamp_room", "cast: keeper=mara"]);
+    let inputs = inputs(room_light(1.0), Grade::default());
+    with_renderer(|gpu, r| {
+        let target = RenderTarget::new(&gpu.device, W, W).keeping_depth();
+        gpu.queue.submit([r.render(&w, &inputs, &target)]);
+        for eye in 0..2 {
+            let depth = read_depth(&gpu.device, &gpu.queue, &target, eye).unwrap();
+            assert_eq!(depth.len(), (W * W) as usize);
+            // Reversed-Z: the set fills the frame, in (0, 1]; the bottom rows
+            // (the floor at the viewer's feet) are nearer than the middle
+            // (the back wall), so their depth values are larger.
+            assert!(depth.iter().all(|d| (0.0..=1.0).contains(d)));
+            let covered = depth.iter().filter(|d| **d > 0.0).count();
+            assert!(
+                covered > depth.len() / 2,
+                "eye {eye}: {covered} px have depth"
+            );
+            let row = |y: u32| {
+                let r = &depth[(y * W) as usize..((y + 1) * W) as usize];
+                r.iter().sum::<f32>() / W as f32
+            };
+            assert!(
+                row(W - 2) > row(W / 2),
+                "eye {eye}: floor nearer than the wall"
+            );
+        }
+        // The default target discards depth after the pass (cheaper on tiled
+        // GPUs): reading it is a clear error, not a frame of zeros.
+        let discarding = RenderTarget::new(&gpu.device, W, W);
+        gpu.queue.submit([r.render(&w, &inputs, &discarding)]);
+        let e = read_depth(&gpu.device, &gpu.queue, &discarding, 0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("keeping_depth"), "{e}");
+    });
 }

@@ -684,6 +684,9 @@ impl Xr {
         };
         Ok(RenderTarget {
             color: self.color_images[i].clone(),
+            // The runtime composites with the depth swapchain's image (the
+            // depth layer): it must hold the frame's depth, not be discarded.
+            keep_depth: self.depth.is_some(),
             depth,
             size: self.features.size,
         })
