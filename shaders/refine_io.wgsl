@@ -3,6 +3,9 @@
 // `to_tensor` (compute): a region of one eye of the stereo colour target
 // → a [1, 3, h, w] f32 tensor in burn's storage buffer, sRGB-encoded 0..1
 // (what the training PNGs hold).
+// `to_guide` (compute): the same region of the eye's depth (reversed-Z,
+// `near / distance`) → a [1, 1, h, w] tensor of the depth guide, disparity
+// (`depth × guide_scale`, clamped to 0..16; see `showrunner_refine::disparity`).
 // `vs_blend`/`fs_blend` (render): the refined tensor → the same region of the
 // eye, blended with a soft edge so the refined fovea melts into the frame.
 
@@ -22,6 +25,11 @@ struct Region {
     // Soft-edge width as a fraction of the region (0..0.5), and overall opacity.
     feather: f32,
     opacity: f32,
+    // Depth-buffer value → depth guide (`to_guide`).
+    guide_scale: f32,
+    _pad0: f32,
+    _pad1: f32,
+    _pad2: f32,
 }
 
 @group(0) @binding(0) var<uniform> region: Region;
@@ -55,6 +63,18 @@ fn to_tensor(@builtin(global_invocation_id) id: vec3<u32>) {
     tensor_out[base] = to_srgb(c.r);
     tensor_out[base + region.stride_c] = to_srgb(c.g);
     tensor_out[base + 2u * region.stride_c] = to_srgb(c.b);
+}
+
+@group(0) @binding(3) var depths: texture_depth_2d_array;
+
+@compute @workgroup_size(8, 8, 1)
+fn to_guide(@builtin(global_invocation_id) id: vec3<u32>) {
+    if id.x >= region.size.x || id.y >= region.size.y {
+        return;
+    }
+    let p = vec2<i32>(region.origin + id.xy);
+    let z = textureLoad(depths, p, i32(region.layer), 0);
+    tensor_out[id.y * region.stride_y + id.x * region.stride_x] = clamp(z * region.guide_scale, 0.0, 16.0);
 }
 
 @group(1) @binding(0) var<storage, read> tensor_in: array<f32>;

@@ -211,7 +211,7 @@ impl App {
             eprintln!("showrunner: warning: {w}");
         }
         let presenter = Presenter::new(&gpu.device, format);
-        let target = RenderTarget::new(&gpu.device, config.width, config.height);
+        let mut target = RenderTarget::new(&gpu.device, config.width, config.height);
         let refine = match a.refine.resolve(gpu.adapter.device_type) {
             Ok(p) => Some(p),
             Err(why) => {
@@ -240,6 +240,8 @@ impl App {
                 }
             }
         });
+        // The refiner reads each frame's depth as its guide.
+        target.keep_depth = refine.is_some();
         let heart_events = match &a.heart {
             Some(p) => Some(replay::load(p)?),
             None => None,
@@ -291,6 +293,7 @@ impl Running {
         self.config.height = height.max(1);
         self.surface.configure(&self.gpu.device, &self.config);
         self.target = RenderTarget::new(&self.gpu.device, self.config.width, self.config.height);
+        self.target.keep_depth = self.refine.is_some();
         self.presenter.retarget();
         self.overlay_text.clear();
     }

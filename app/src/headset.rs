@@ -204,6 +204,8 @@ pub fn play(args: XrArgs) -> Result<()> {
                 ) {
                     Ok(s) => {
                         println!("xr: refiner on, {} profile", profile.name);
+                        // Its depth guide is read from each frame's depth.
+                        xr.keep_depth(true);
                         Some(s)
                     }
                     Err(e) => {

@@ -19,7 +19,8 @@ use std::sync::Arc;
 use showrunner_refine::burn::tensor::{Device, Tensor};
 use showrunner_refine::interop::{Interop, Rect};
 use showrunner_refine::{
-    refine, region_noise, BudgetController, Plan, Profile, RefineError, Temporal, Unet, UnetConfig,
+    disparity_scale, refine, region_noise, BudgetController, Plan, Profile, RefineError, Temporal,
+    Unet, UnetConfig,
 };
 use showrunner_render::{EyeView, Gpu, RenderTarget, COLOR_FORMAT};
 use showrunner_scene::glam::{Vec3, Vec4};
@@ -404,6 +405,20 @@ impl RefineStage {
             self.last_dir = [None; 2];
             return Ok(());
         }
+        if !target.keep_depth {
+            return Err(RefineError::Device(
+                "the eyes' depth is discarded after each pass, and the refiner's guide is read from it".into(),
+            ));
+        }
+        if !target
+            .depth
+            .usage()
+            .contains(wgpu::TextureUsages::TEXTURE_BINDING)
+        {
+            return Err(RefineError::Device(
+                "the eyes' depth cannot be sampled (the runtime's depth swapchain was made without SAMPLED), and the refiner's guide is read from it".into(),
+            ));
+        }
         let size = target.size;
         let n = plan.region.min(size.0 as usize).min(size.1 as usize) / 8 * 8;
         if n < 16 {
@@ -461,6 +476,18 @@ impl RefineStage {
                 rect,
                 &self.burn,
             )?;
+            // Reversed-Z infinite projection: w_axis.z is the near plane.
+            let p = &eye.projection;
+            let scale = disparity_scale(p.y_axis.y, p.w_axis.z, size.1);
+            let guide = self.interop.depth_to_guide(
+                &gpu.device,
+                &gpu.queue,
+                &target.depth,
+                layer as u32,
+                rect,
+                scale,
+                &self.burn,
+            )?;
             let out = if hold {
                 match self.temporal[layer].hold(cheap, dx, dy) {
                     Some(t) => t,
@@ -470,6 +497,7 @@ impl RefineStage {
                 let refined = refine(
                     &self.model,
                     cheap.clone(),
+                    guide,
                     noise.clone(),
                     plan.steps,
                     strength,
@@ -544,7 +572,8 @@ mod tests {
         cpu.seed(3);
         let m = UnetConfig::new().init(&cpu);
         let x = Tensor::<4>::ones([1, 3, 8, 8], &cpu);
-        let _ = m.forward(x.clone(), x, 0.1);
+        let g = Tensor::<4>::ones([1, 1, 8, 8], &cpu);
+        let _ = m.forward(x.clone(), x, g, 0.1);
         showrunner_refine::save(&m, &weights).unwrap();
         let profile = Profile {
             name: "test",
@@ -553,7 +582,7 @@ mod tests {
         };
         let mut stage = RefineStage::new(&gpu, &weights, profile, 60.0).unwrap();
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
-        let target = RenderTarget::new(&gpu.device, 64, 48);
+        let target = RenderTarget::new(&gpu.device, 64, 48).keeping_depth();
         let eyes = EyeView::stereo(
             Vec3::new(0.0, 1.2, 0.5),
             Vec3::new(0.0, 1.0, -3.0),

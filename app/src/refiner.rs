@@ -69,6 +69,9 @@ const ACTORS: [(&str, &str); 4] = [
 ];
 /// Supersampling of the reference (per axis).
 const SS: u32 = 4;
+/// Depth guide PNGs: 16-bit steps of 1/4096, up to 16.
+const GUIDE_UNIT: f32 = 4096.0;
+const GUIDE_MAX: f32 = 15.99;
 /// The reference's shadow penumbra, shadow-map texels.
 const SOFT_SHADOW: f32 = 8.0;
 
@@ -81,7 +84,7 @@ pub enum RefinerCommand {
         #[arg(long, default_value = "refiner-data")]
         out: PathBuf,
         /// Shots per training set (8 sets).
-        #[arg(long, default_value_t = 24)]
+        #[arg(long, default_value_t = 96)]
         shots: usize,
         /// Shots per held-out set (4 sets).
         #[arg(long, default_value_t = 6)]
@@ -129,7 +132,7 @@ pub enum RefinerCommand {
         #[arg(long, value_name = "FILE.bpk")]
         init: Option<PathBuf>,
         /// Weight of the (1 − SSIM) term in the loss, beside MSE and the gradient L1.
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 1.0)]
         ssim_weight: f32,
         /// Stop (after a checkpoint) once this many steps are done, as if
         /// interrupted (tests of --resume).
@@ -159,6 +162,9 @@ pub enum RefinerCommand {
         /// Weight of the reprojected history where the scene held still (0..1).
         #[arg(long, default_value_t = showrunner_refine::Temporal::default().history)]
         history: f32,
+        /// Change in the cheap render (0..1, mean over channels) at which the history is rejected.
+        #[arg(long, default_value_t = showrunner_refine::Temporal::default().reject)]
+        reject: f32,
     },
     /// Time one refinement step (median and p99) on burn-ndarray and the wgpu device.
     Bench {
@@ -436,7 +442,8 @@ impl Studio {
             Gpu::headless().context("rendering training pairs needs a GPU or Mesa's lavapipe")?;
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
         load_models(&mut renderer);
-        let cheap = RenderTarget::new(&gpu.device, size, size);
+        // Its depth is the refiner's guide (the real-time path has it too).
+        let cheap = RenderTarget::new(&gpu.device, size, size).keeping_depth();
         // Its depth is read back for ambient occlusion.
         let reference = RenderTarget::new(&gpu.device, size * SS, size * SS).keeping_depth();
         Ok(Self {
@@ -516,6 +523,19 @@ impl Studio {
             .collect())
     }
 
+    /// The cheap frame's depth guide: [`showrunner_refine::disparity`] of
+    /// each pixel, row-major.
+    fn guide(&self, inputs: &FrameInputs) -> Result<Vec<f32>> {
+        let depth = read_depth(&self.gpu.device, &self.gpu.queue, &self.cheap, 0)?;
+        let p = &inputs.eyes[0].projection;
+        // Reversed-Z infinite projection: w_axis.z is the near plane.
+        let scale = showrunner_refine::disparity_scale(p.y_axis.y, p.w_axis.z, self.size);
+        Ok(depth
+            .iter()
+            .map(|&z| showrunner_refine::disparity(z, scale))
+            .collect())
+    }
+
     /// The reference frame, RGB8.
     fn reference(&mut self, inputs: &FrameInputs, staged: &Staged) -> Result<Vec<u8>> {
         self.renderer.set_shadow_softness(SOFT_SHADOW);
@@ -590,6 +610,55 @@ fn write_rgb_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<()> {
         .with_context(|| format!("{}: cannot write", path.display()))
 }
 
+/// The depth guide as a 16-bit grey PNG: `value × 4096` (0..16).
+fn write_guide_png(path: &Path, w: u32, h: u32, guide: &[f32]) -> Result<()> {
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, w, h);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Sixteen);
+        let data: Vec<u8> = guide
+            .iter()
+            .flat_map(|g| ((g.clamp(0.0, GUIDE_MAX) * GUIDE_UNIT).round() as u16).to_be_bytes())
+            .collect();
+        enc.write_header()?.write_image_data(&data)?;
+    }
+    crate::persist::write_atomic(path, &bytes)
+        .with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// Reads a depth guide written by [`write_guide_png`].
+fn read_guide_png(path: &Path) -> Result<(u32, u32, Vec<f32>)> {
+    let file = fs::File::open(path).with_context(|| {
+        format!(
+            "{}: cannot open (data from before the depth guide? render it again with `showrunner refiner data`)",
+            path.display()
+        )
+    })?;
+    let dec = png::Decoder::new(std::io::BufReader::new(file));
+    let mut reader = dec
+        .read_info()
+        .with_context(|| format!("{}: not a PNG image", path.display()))?;
+    let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
+    let info = reader
+        .next_frame(&mut buf)
+        .with_context(|| format!("{}: damaged PNG image", path.display()))?;
+    if info.color_type != png::ColorType::Grayscale || info.bit_depth != png::BitDepth::Sixteen {
+        bail!(
+            "{}: a depth guide is a 16-bit grey PNG, this is {:?} {:?}",
+            path.display(),
+            info.color_type,
+            info.bit_depth
+        );
+    }
+    let px = (info.width * info.height) as usize;
+    let v = buf[..px * 2]
+        .chunks_exact(2)
+        .map(|b| f32::from(u16::from_be_bytes([b[0], b[1]])) / GUIDE_UNIT)
+        .collect();
+    Ok((info.width, info.height, v))
+}
+
 fn read_rgb_png(path: &Path) -> Result<(u32, u32, Vec<u8>)> {
     let file = fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let mut dec = png::Decoder::new(std::io::BufReader::new(file));
@@ -653,12 +722,19 @@ fn make_data(out: &Path, shots: usize, held_out_shots: usize, size: u32, seed: u
             let staged = studio.stage(shot);
             let inputs = studio.inputs(shot, &staged);
             let cheap = studio.cheap(&inputs, &staged)?;
+            let guide = studio.guide(&inputs)?;
             let reference = studio.reference(&inputs, &staged)?;
             write_rgb_png(
                 &dir.join(format!("{}.cheap.png", shot.name)),
                 size,
                 size,
                 &cheap,
+            )?;
+            write_guide_png(
+                &dir.join(format!("{}.depth.png", shot.name)),
+                size,
+                size,
+                &guide,
             )?;
             write_rgb_png(
                 &dir.join(format!("{}.reference.png", shot.name)),
@@ -734,8 +810,14 @@ fn load_pairs(data: &Path, folder: &str, shots: &[Shot]) -> Result<Vec<Pair>> {
                 read_rgb_png(&data.join(folder).join(format!("{}.cheap.png", s.name)))?;
             let (w2, h2, reference) =
                 read_rgb_png(&data.join(folder).join(format!("{}.reference.png", s.name)))?;
-            if (w, h) != (w2, h2) {
-                bail!("{}: cheap and reference sizes differ", s.name);
+            let (w3, h3, guide) =
+                read_guide_png(&data.join(folder).join(format!("{}.depth.png", s.name)))?;
+            if (w, h) != (w2, h2) || (w, h) != (w3, h3) {
+                bail!(
+                    "{}: the cheap, reference and depth images of {} differ in size; render the data again with `showrunner refiner data`",
+                    data.join(folder).display(),
+                    s.name
+                );
             }
             Ok(Pair {
                 name: s.name.clone(),
@@ -743,6 +825,7 @@ fn load_pairs(data: &Path, folder: &str, shots: &[Shot]) -> Result<Vec<Pair>> {
                 h: h as usize,
                 cheap: to_planar(&cheap),
                 reference: to_planar(&reference),
+                guide,
             })
         })
         .collect()
@@ -878,7 +961,11 @@ pub fn run(command: RefinerCommand) -> Result<()> {
             strength,
             flicker_frames,
             history,
+            reject,
         } => {
+            let mut temporal = Temporal::default();
+            temporal.history = history.clamp(0.0, 0.98);
+            temporal.reject = reject.max(1e-3);
             let report = evaluate(
                 &weights,
                 &data,
@@ -886,7 +973,7 @@ pub fn run(command: RefinerCommand) -> Result<()> {
                 steps,
                 strength,
                 flicker_frames,
-                history,
+                &temporal,
             )?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
@@ -911,7 +998,7 @@ fn evaluate(
     steps: usize,
     strength: f32,
     flicker_frames: usize,
-    history: f32,
+    temporal: &Temporal,
 ) -> Result<Value> {
     let manifest = ensure_data(data)?;
     let pairs = load_pairs(data, "held-out", &manifest.held_out)?;
@@ -925,9 +1012,10 @@ fn evaluate(
     for (k, p) in pairs.iter().enumerate() {
         let shape = [1, 3, p.h, p.w];
         let cheap = tensor(p.cheap.clone(), shape, &device);
+        let guide = tensor(p.guide.clone(), [1, 1, p.h, p.w], &device);
         let noise = showrunner_refine::region_noise(1000 + k as u64, shape, &device);
         let refined = from_planar(&values(showrunner_refine::refine(
-            &model, cheap, noise, steps, strength,
+            &model, cheap, guide, noise, steps, strength,
         ))?);
         let cheap8 = from_planar(&p.cheap);
         let ref8 = from_planar(&p.reference);
@@ -963,7 +1051,7 @@ fn evaluate(
         flicker_frames,
         steps,
         strength,
-        history,
+        temporal,
         &device,
     )?;
     let report = json!({
@@ -996,7 +1084,7 @@ fn flicker(
     frames: usize,
     steps: usize,
     strength: f32,
-    history: f32,
+    stability: &Temporal,
     device: &Device,
 ) -> Result<Value> {
     // The first shot without falling props in each held-out set.
@@ -1013,37 +1101,50 @@ fn flicker(
     let mut studio = Studio::new(manifest.size)?;
     let shape = [1, 3, size, size];
     let noise = showrunner_refine::region_noise(77, shape, device);
-    let (mut dc, mut dr, mut pairs) = (0.0, 0.0, 0usize);
+    let (mut dc, mut dr, mut dref, mut pairs) = (0.0, 0.0, 0.0, 0usize);
     for shot in &shots {
         let mut staged = studio.stage(shot);
-        let mut temporal = Temporal::default();
-        temporal.history = history.clamp(0.0, 0.98);
-        let (mut prev_c, mut prev_r): (Option<Vec<u8>>, Option<Vec<u8>>) = (None, None);
+        let mut temporal = stability.clone();
+        temporal.reset();
+        let mut prev: Option<[Vec<u8>; 3]> = None;
         for _ in 0..frames.max(2) {
             let inputs = studio.inputs(shot, &staged);
             let cheap8 = studio.cheap(&inputs, &staged)?;
             let cheap = tensor(to_planar(&cheap8), shape, device);
-            let refined =
-                showrunner_refine::refine(model, cheap.clone(), noise.clone(), steps, strength);
+            let guide = tensor(studio.guide(&inputs)?, [1, 1, size, size], device);
+            let refined = showrunner_refine::refine(
+                model,
+                cheap.clone(),
+                guide,
+                noise.clone(),
+                steps,
+                strength,
+            );
             let refined8 = from_planar(&values(temporal.stabilise(refined, cheap, 0, 0))?);
-            if let (Some(pc), Some(pr)) = (&prev_c, &prev_r) {
+            // The look the refiner is trained toward, for scale: how much
+            // the reference itself changes frame to frame.
+            let reference8 = studio.reference(&inputs, &staged)?;
+            if let Some([pc, pr, pref]) = &prev {
                 dc += metrics::mean_abs_change(pc, &cheap8);
                 dr += metrics::mean_abs_change(pr, &refined8);
+                dref += metrics::mean_abs_change(pref, &reference8);
                 pairs += 1;
             }
-            prev_c = Some(cheap8);
-            prev_r = Some(refined8);
+            prev = Some([cheap8, refined8, reference8]);
             staged.advance(1.0 / 30.0);
         }
     }
-    let (c, r) = (dc / pairs as f64, dr / pairs as f64);
+    let (c, r, rf) = (dc / pairs as f64, dr / pairs as f64, dref / pairs as f64);
     Ok(json!({
         "shots": shots.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
         "frames_per_shot": frames.max(2),
         "cheap_mean_abs_change": c,
         "refined_mean_abs_change": r,
         "ratio": if c > 0.0 { r / c } else { 1.0 },
-        "history": history,
+        "reference_mean_abs_change": rf,
+        "reference_ratio": if c > 0.0 { rf / c } else { 1.0 },
+        "history": stability.history,
+        "reject": stability.reject,
     }))
 }
 
@@ -1084,6 +1185,7 @@ fn bench(sizes: &[usize], runs: usize, backend: &str) -> Result<Value> {
                 .mul_scalar(0.1)
                 .add_scalar(0.5);
             let noise = showrunner_refine::region_noise(2, shape, dev);
+            let guide = showrunner_refine::region_noise(6, [1, 1, s, s], dev).abs();
             let mut times = Vec::new();
             for k in 0..=runs {
                 let t = Instant::now();
@@ -1092,7 +1194,7 @@ fn bench(sizes: &[usize], runs: usize, backend: &str) -> Result<Value> {
                 let x = cheap.clone().mul_scalar(ab.sqrt())
                     + noise.clone().mul_scalar((1.0 - ab).sqrt());
                 let out = model
-                    .forward_with(x, cheap.clone(), 0.3, *im2col)
+                    .forward_with(x, cheap.clone(), guide.clone(), 0.3, *im2col)
                     .clamp(0.0, 1.0);
                 values(out)?; // waits for the device
                 if k > 0 {
@@ -1133,9 +1235,10 @@ fn export(weights: &Path, out: &Path, size: usize) -> Result<()> {
     let cheap = showrunner_refine::region_noise(4, shape, &device)
         .mul_scalar(0.15)
         .add_scalar(0.5);
+    let guide = showrunner_refine::region_noise(5, [1, 1, size, size], &device).abs();
     let t = 0.3;
     let started = Instant::now();
-    let y = model.forward(x_t.clone(), cheap.clone(), t);
+    let y = model.forward(x_t.clone(), cheap.clone(), guide.clone(), t);
     let y = values(y)?;
     let burn_ms = started.elapsed().as_secs_f64() * 1e3;
     push(
@@ -1150,12 +1253,18 @@ fn export(weights: &Path, out: &Path, size: usize) -> Result<()> {
         &values(cheap)?,
         &mut index,
     );
+    push(
+        "probe.guide".into(),
+        vec![1, 1, size, size],
+        &values(guide)?,
+        &mut index,
+    );
     push("probe.out".into(), shape.to_vec(), &y, &mut index);
     let tensors = out.join("tensors.f32");
     crate::persist::write_atomic(&tensors, &blob)
         .with_context(|| format!("{}: cannot write", tensors.display()))?;
     let idx = out.join("index.json");
-    let doc = json!({"channels": config.channels, "groups": config.groups, "t": t, "tensors": index, "burn_ndarray_forward_ms": burn_ms});
+    let doc = json!({"channels": config.channels, "groups": config.groups, "colour": config.colour, "t": t, "tensors": index, "burn_ndarray_forward_ms": burn_ms});
     crate::persist::write_atomic(&idx, &serde_json::to_vec_pretty(&doc)?)
         .with_context(|| format!("{}: cannot write", idx.display()))?;
     eprintln!("{}: {} tensors", out.display(), index.len());

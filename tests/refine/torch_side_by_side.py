@@ -45,11 +45,11 @@ class Block(nn.Module):
 class Unet(nn.Module):
     """engine/refine/src/model.rs, layer for layer."""
 
-    def __init__(self, channels, groups):
+    def __init__(self, channels, groups, colour):
         super().__init__()
         c0, c1, c2, c3 = channels
         down = lambda a, b: nn.Conv2d(a, b, 3, stride=2, padding=1)
-        self.enc0 = Block(7, c0, groups)
+        self.enc0 = Block(8, c0, groups)
         self.down1 = down(c0, c1)
         self.enc1 = Block(c1, c1, groups)
         self.down2 = down(c1, c2)
@@ -60,19 +60,28 @@ class Unet(nn.Module):
         self.dec1 = Block(c2 + c1, c1, groups)
         self.dec0 = Block(c1 + c0, c0, groups)
         self.out = nn.Conv2d(c0, 3, 3, padding=1)
+        self.colour = colour
+        if colour:
+            # The colour path: cheap RGB + guide beside the decoder, no norm.
+            self.colour1 = nn.Conv2d(c0 + 4, colour, 3, padding=1)
+            self.colour2 = nn.Conv2d(colour, 3, 1)
 
-    def forward(self, x_t, cheap, t):
+    def forward(self, x_t, cheap, guide, t):
         n, _, h, w = cheap.shape
         tmap = torch.full((n, 1, h, w), t, dtype=cheap.dtype, device=cheap.device)
         up = lambda x: F.interpolate(x, scale_factor=2.0, mode="nearest")
-        h0 = self.enc0(torch.cat([x_t, cheap, tmap], 1))
+        h0 = self.enc0(torch.cat([x_t, cheap, guide, tmap], 1))
         h1 = self.enc1(F.silu(self.down1(h0)))
         h2 = self.enc2(F.silu(self.down2(h1)))
         h3 = self.mid(F.silu(self.down3(h2)))
         u2 = self.dec2(torch.cat([up(h3), h2], 1))
         u1 = self.dec1(torch.cat([up(u2), h1], 1))
         u0 = self.dec0(torch.cat([up(u1), h0], 1))
-        return cheap + self.out(u0)
+        out = cheap + self.out(u0)
+        if self.colour:
+            x = torch.cat([u0, cheap, guide], 1)
+            out = out + self.colour2(F.silu(self.colour1(x)))
+        return out
 
 
 def main():
@@ -91,14 +100,14 @@ def main():
         n = int(np.prod(t["shape"]))
         tensors[t["name"]] = torch.from_numpy(blob[t["offset"] : t["offset"] + n].reshape(t["shape"]).copy())
 
-    model = Unet(index["channels"], index["groups"]).eval()
+    model = Unet(index["channels"], index["groups"], index.get("colour", 0)).eval()
     state = {k: v for k, v in tensors.items() if not k.startswith("probe.")}
     missing, unexpected = model.load_state_dict(state, strict=True), None
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = model.to(device)
-    x_t, cheap, want = (tensors[f"probe.{k}"].to(device) for k in ("x_t", "cheap", "out"))
+    x_t, cheap, guide, want = (tensors[f"probe.{k}"].to(device) for k in ("x_t", "cheap", "guide", "out"))
     with torch.no_grad():
-        got = model(x_t, cheap, index["t"])
+        got = model(x_t, cheap, guide, index["t"])
     diff = (got - want).abs().max().item()
 
     times = []
@@ -110,7 +119,7 @@ def main():
             # One refinement step as `refiner bench` times it: SDEdit noising,
             # the network, the clamp.
             x = cheap * 0.89 + x_t * 0.46
-            model(x, cheap, index["t"]).clamp(0.0, 1.0)
+            model(x, cheap, guide, index["t"]).clamp(0.0, 1.0)
             if device == "cuda":
                 torch.cuda.synchronize()
             if k > 0:

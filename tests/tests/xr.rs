@@ -318,6 +318,41 @@ fn killing_and_restarting_the_runtime_keeps_the_story() {
     assert!(app.seen.iter().any(|l| l.contains("2 connection(s)")));
 }
 
+/// Issue 6 in the headset path: `--refine quest` forces the refiner on
+/// lavapipe. It reads its depth guide from the runtime's depth swapchain
+/// (made `SAMPLED` where the runtime allows it, kept after the eye passes),
+/// refines after its 30 baseline frames, and the budget controller steps it
+/// down when a refined frame blows the budget (a 128 px step takes seconds
+/// on lavapipe). No wgpu validation error (which would abort the process), no
+/// "refinement is off" warning, and a clean exit.
+#[test]
+#[ignore = "needs Monado: run tests/xr/monado.sh"]
+fn the_refiner_reads_the_runtimes_depth_and_steps_down_without_dropping_the_session() {
+    let _svc = service();
+    let weights = showrunner_tests::repo().join("assets/refiner/refiner.bpk");
+    let out = Command::new(showrunner())
+        .args(["play", "--xr", "--refine", "quest", "--seconds", "25"])
+        .arg("--refiner-weights")
+        .arg(&weights)
+        .env("OXR_NO_PRINTING", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}\n{stderr}");
+    assert!(out.status.success(), "{}", out.status);
+    assert!(stdout.contains("xr: refiner on, quest profile"), "{stdout}");
+    assert!(!stderr.contains("refinement is off"), "{stderr}");
+    // The controller saw a refined frame's cost and changed the plan.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("xr: refine") && l.contains("→")),
+        "no step down in:\n{stdout}"
+    );
+    assert!(stdout.contains("xr: session exited cleanly"), "{stdout}");
+}
+
 #[test]
 #[ignore = "needs Monado: run tests/xr/monado.sh"]
 fn without_a_runtime_play_falls_back_and_xr_says_why() {

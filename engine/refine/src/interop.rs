@@ -30,6 +30,8 @@ struct Region {
     eye: [f32; 2],
     feather: f32,
     opacity: f32,
+    guide_scale: f32,
+    pad: [f32; 3],
 }
 
 /// A region of an eye: top-left corner and size in pixels.
@@ -64,6 +66,8 @@ impl Rect {
 /// The two GPU passes.
 pub struct Interop {
     to_tensor: wgpu::ComputePipeline,
+    to_guide: wgpu::ComputePipeline,
+    guide_layout: wgpu::BindGroupLayout,
     blend: wgpu::RenderPipeline,
     compute_layout: wgpu::BindGroupLayout,
     blend_layout: wgpu::BindGroupLayout,
@@ -131,6 +135,23 @@ impl Interop {
                 storage(2, false, wgpu::ShaderStages::COMPUTE),
             ],
         });
+        let guide_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("refine to_guide"),
+            entries: &[
+                uniform(wgpu::ShaderStages::COMPUTE),
+                storage(2, false, wgpu::ShaderStages::COMPUTE),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 3,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Depth,
+                        view_dimension: wgpu::TextureViewDimension::D2Array,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+            ],
+        });
         let blend_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("refine blend"),
             entries: &[uniform(wgpu::ShaderStages::VERTEX_FRAGMENT)],
@@ -150,6 +171,20 @@ impl Interop {
             ),
             module: &module,
             entry_point: Some("to_tensor"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        let to_guide = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("refine to_guide"),
+            layout: Some(
+                &device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some("refine to_guide"),
+                    bind_group_layouts: &[Some(&guide_layout)],
+                    immediate_size: 0,
+                }),
+            ),
+            module: &module,
+            entry_point: Some("to_guide"),
             compilation_options: Default::default(),
             cache: None,
         });
@@ -192,6 +227,8 @@ impl Interop {
         });
         Self {
             to_tensor,
+            to_guide,
+            guide_layout,
             blend,
             compute_layout,
             blend_layout,
@@ -210,6 +247,7 @@ impl Interop {
         eye: (u32, u32),
         feather: f32,
         opacity: f32,
+        guide_scale: f32,
     ) {
         queue.write_buffer(
             &self.region,
@@ -224,6 +262,8 @@ impl Interop {
                 eye: [eye.0 as f32, eye.1 as f32],
                 feather,
                 opacity,
+                guide_scale,
+                pad: [0.0; 3],
             }),
         );
     }
@@ -249,7 +289,7 @@ impl Interop {
         burn.flush()
             .map_err(|e| RefineError::Device(format!("flush: {e:?}")))?;
         let size = (eyes.width(), eyes.height());
-        self.write_region(queue, rect, layer, st, size, 0.0, 1.0);
+        self.write_region(queue, rect, layer, st, size, 0.0, 1.0, 0.0);
         let view = eyes.create_view(&wgpu::TextureViewDescriptor {
             dimension: Some(wgpu::TextureViewDimension::D2Array),
             ..Default::default()
@@ -289,6 +329,81 @@ impl Interop {
         Ok(t)
     }
 
+    /// A `[1, 1, h, w]` tensor on `burn` holding the depth guide of region
+    /// `rect` of eye `layer` of `depths` (a 2-layer depth array in the
+    /// renderer's reversed-Z, with `TEXTURE_BINDING` usage, whose pass
+    /// stored it): each value times `scale` ([`crate::disparity_scale`]),
+    /// clamped to 0..16 — [`crate::disparity`] on the GPU.
+    #[allow(clippy::too_many_arguments)]
+    pub fn depth_to_guide(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        depths: &wgpu::Texture,
+        layer: u32,
+        rect: Rect,
+        scale: f32,
+        burn: &Device,
+    ) -> Result<Tensor<4>, RefineError> {
+        if !depths
+            .usage()
+            .contains(wgpu::TextureUsages::TEXTURE_BINDING)
+        {
+            return Err(RefineError::Device(
+                "the eyes' depth cannot be read by a shader (no TEXTURE_BINDING usage)".into(),
+            ));
+        }
+        let t = Tensor::<4>::empty([1, 1, rect.h as usize, rect.w as usize], burn);
+        let c = cube(&t)?;
+        let st = strides(&c)?;
+        let res = c
+            .client
+            .get_resource::<Server>(c.handle.clone())
+            .map_err(|e| RefineError::Device(format!("tensor buffer: {e:?}")))?;
+        burn.flush()
+            .map_err(|e| RefineError::Device(format!("flush: {e:?}")))?;
+        let size = (depths.width(), depths.height());
+        self.write_region(queue, rect, layer, st, size, 0.0, 1.0, scale);
+        let view = depths.create_view(&wgpu::TextureViewDescriptor {
+            dimension: Some(wgpu::TextureViewDimension::D2Array),
+            aspect: wgpu::TextureAspect::DepthOnly,
+            ..Default::default()
+        });
+        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("refine to_guide"),
+            layout: &self.guide_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: self.region.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: res.resource().as_wgpu_bind_resource(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::TextureView(&view),
+                },
+            ],
+        });
+        let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("refine to_guide"),
+        });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("refine to_guide"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.to_guide);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(rect.w.div_ceil(8), rect.h.div_ceil(8), 1);
+        }
+        queue.submit([enc.finish()]);
+        drop(res);
+        Ok(t)
+    }
+
     /// Blends `tensor` (`[1, 3, h, w]`, sRGB-encoded 0..1) over region `rect`
     /// of the eye `view` (one layer of the colour target) with a soft edge of
     /// `feather` (fraction of the region) at `opacity`.
@@ -313,7 +428,7 @@ impl Interop {
             .map_err(|e| RefineError::Device(format!("tensor buffer: {e:?}")))?;
         burn.flush()
             .map_err(|e| RefineError::Device(format!("flush: {e:?}")))?;
-        self.write_region(queue, rect, 0, st, eye, feather, opacity);
+        self.write_region(queue, rect, 0, st, eye, feather, opacity, 0.0);
         let region = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("refine blend"),
             layout: &self.blend_layout,

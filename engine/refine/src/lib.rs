@@ -90,19 +90,44 @@ impl Profile {
     }
 }
 
+/// Pixels per metre, per 128 px, at which the depth guide is expressed.
+pub const GUIDE_PIXELS: f32 = 128.0;
+
+/// The factor that turns a reversed-Z depth-buffer value (`near / distance`,
+/// the renderer's infinite projection) into the refiner's depth guide,
+/// for an eye whose projection has y scale `proj_y` (`1 / tan(fov_y / 2)`),
+/// near plane `near` (metres) and height `height_px` pixels.
+///
+/// The guide is *disparity*: how many pixels a metre spans at that depth,
+/// over [`GUIDE_PIXELS`]. It is linear across a plane in screen space (so a
+/// crease or a gap shows as a kink or a step) and means the same at any
+/// field of view or resolution; 0 is the sky.
+pub fn disparity_scale(proj_y: f32, near: f32, height_px: u32) -> f32 {
+    let focal_px = proj_y * height_px as f32 / 2.0;
+    focal_px / (near.max(1e-6) * GUIDE_PIXELS)
+}
+
+/// The depth guide of one depth-buffer value (see [`disparity_scale`]),
+/// clamped to 0..16.
+pub fn disparity(depth: f32, scale: f32) -> f32 {
+    (depth * scale).clamp(0.0, 16.0)
+}
+
 /// The share of signal left at noise level `t` (cosine schedule): 1 at t = 0,
 /// 0 at t = 1.
 pub fn alpha_bar(t: f32) -> f32 {
     (t.clamp(0.0, 1.0) * FRAC_PI_2).cos().powi(2)
 }
 
-/// Refines `cheap` (`[n, 3, h, w]`, 0..1): noise it to level `strength`
-/// with `noise` (same shape, standard normal, fixed per region so the result
-/// is stable from frame to frame), then `steps` DDIM steps to t = 0.
+/// Refines `cheap` (`[n, 3, h, w]`, 0..1), whose depth guide is `guide`
+/// (`[n, 1, h, w]`, [`disparity`]): noise it to level `strength` with
+/// `noise` (same shape as `cheap`, standard normal, fixed per region so the
+/// result is stable from frame to frame), then `steps` DDIM steps to t = 0.
 /// `strength` 0 returns the cheap frame unchanged.
 pub fn refine(
     model: &Unet,
     cheap: Tensor<4>,
+    guide: Tensor<4>,
     noise: Tensor<4>,
     steps: usize,
     strength: f32,
@@ -117,7 +142,7 @@ pub fn refine(
     for k in 0..steps {
         let t = t0 * (1.0 - k as f32 / steps as f32);
         let t_next = t0 * (1.0 - (k + 1) as f32 / steps as f32);
-        x0 = model.forward(x.clone(), cheap.clone(), t);
+        x0 = model.forward(x.clone(), cheap.clone(), guide.clone(), t);
         if t_next > 0.0 {
             let (a, a_next) = (alpha_bar(t), alpha_bar(t_next));
             let eps = (x - x0.clone().mul_scalar(a.sqrt())).div_scalar((1.0 - a).sqrt().max(1e-4));
@@ -201,6 +226,10 @@ pub fn save(model: &Unet, path: &Path) -> Result<(), RefineError> {
 mod tests {
     use super::*;
 
+    fn guide(device: &Device) -> Tensor<4> {
+        region_noise(3, [1, 1, 16, 16], device).abs()
+    }
+
     fn tiny(device: &Device) -> (Unet, Tensor<4>, Tensor<4>) {
         device.seed(7);
         let model = UnetConfig::new().init(device);
@@ -233,12 +262,12 @@ mod tests {
     fn zero_strength_is_the_identity_and_refining_keeps_the_shape() {
         let dev = cpu_device();
         let (model, cheap, noise) = tiny(&dev);
-        let same = refine(&model, cheap.clone(), noise.clone(), 2, 0.0);
+        let same = refine(&model, cheap.clone(), guide(&dev), noise.clone(), 2, 0.0);
         assert_eq!(
             same.into_data().try_to_vec::<f32>().unwrap(),
             cheap.clone().into_data().try_to_vec::<f32>().unwrap()
         );
-        let out = refine(&model, cheap, noise, 2, 0.4);
+        let out = refine(&model, cheap, guide(&dev), noise, 2, 0.4);
         assert_eq!(out.dims(), [1, 3, 16, 16]);
         let v = out.into_data().try_to_vec::<f32>().unwrap();
         assert!(v.iter().all(|x| (0.0..=1.0).contains(x)));
@@ -259,11 +288,11 @@ mod tests {
         );
         let (model, cheap, noise) = tiny(&dev);
         // Force the lazy parameters, then save and reload: same output.
-        let before = refine(&model, cheap.clone(), noise.clone(), 1, 0.5);
+        let before = refine(&model, cheap.clone(), guide(&dev), noise.clone(), 1, 0.5);
         let path = dir.join("w.bpk");
         save(&model, &path).unwrap();
         let back = load(&path, &cfg, &dev).unwrap();
-        let after = refine(&back, cheap, noise, 1, 0.5);
+        let after = refine(&back, cheap, guide(&dev), noise, 1, 0.5);
         assert_eq!(
             before.into_data().try_to_vec::<f32>().unwrap(),
             after.into_data().try_to_vec::<f32>().unwrap()

@@ -1,11 +1,19 @@
-//! The denoiser: a small conditional UNet (about 0.85 M parameters) that
+//! The denoiser: a small conditional UNet (856 k parameters) that
 //! predicts the refined frame `x0` from a noised frame `x_t`, the cheap
-//! render it is conditioned on, and the noise level `t` (a constant input
-//! channel). It adds its output to the cheap render, so an untrained or
-//! zero-strength refiner leaves the frame as it was.
+//! render it is conditioned on, the cheap render's depth guide (disparity,
+//! [`crate::disparity`]: what the real-time path knows of the geometry, so
+//! the network can place ambient occlusion and tell a silhouette from a
+//! shadow edge) and the noise level `t` (a constant input channel). It adds
+//! its output to the cheap render, so an untrained or zero-strength refiner
+//! leaves the frame as it was.
 //!
 //! Four levels (full, ½, ¼, ⅛ resolution) with the channels where the pixels
-//! are few: 12 → 24 → 64 → 160. At 128 × 128 one step costs about 1.36 GFLOP
+//! are few: 12 → 24 → 64 → 160. Every block is GroupNorm'd, which makes the
+//! UNet blind to a pixel's absolute level; the film grade the reference
+//! carries is a curve on exactly that level. So a small **colour path** runs
+//! beside it without normalisation: a 3 × 3 convolution over the last decoder
+//! features and the raw cheap pixels and guide, SiLU, and a 1 × 1 convolution
+//! to RGB, added to the output. At 128 × 128 one step costs about 1.43 GFLOP
 //! ([`UnetConfig::flops`]), inside the Quest profile's 1.5 GFLOP per eye-frame.
 
 use burn::config::Config;
@@ -32,11 +40,41 @@ mod tests {
         let c = crate::region_noise(2, [2, 3, 32, 24], &dev)
             .mul_scalar(0.1)
             .add_scalar(0.5);
-        let a = m.forward_with(x.clone(), c.clone(), 0.4, false);
-        let b = m.forward_with(x, c, 0.4, true);
+        let g = crate::region_noise(3, [2, 1, 32, 24], &dev).abs();
+        let a = m.forward_with(x.clone(), c.clone(), g.clone(), 0.4, false);
+        let b = m.forward_with(x, c, g, 0.4, true);
         let worst = (a - b).abs().max().into_data().try_to_vec::<f32>().unwrap()[0];
         assert!(worst < 1e-4, "im2col differs by {worst}");
     }
+}
+
+/// Input channels: `x_t` (3), the cheap render (3), its depth guide (1), `t` (1).
+pub const INPUTS: usize = 8;
+
+/// Raw pixel channels the colour path sees beside the decoder's features:
+/// the cheap render (3) and its depth guide (1).
+const COLOUR_PIXELS: usize = 4;
+
+/// The colour path: un-normalised, so it sees absolute levels.
+#[derive(Module, Debug)]
+pub struct Colour {
+    conv1: Conv2d,
+    conv2: Conv2d,
+}
+
+/// A 1 × 1 convolution as one matrix product (no im2col needed).
+fn conv1x1(c: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let [n, cin, h, w] = x.dims();
+    let weight = c.weight.val();
+    let cout = weight.dims()[0];
+    let wm: Tensor<3> = weight.reshape([1, cout, cin]);
+    let mut y: Tensor<4> = wm
+        .matmul(x.reshape([n, cin, h * w]))
+        .reshape([n, cout, h, w]);
+    if let Some(b) = &c.bias {
+        y = y + b.val().reshape([1, cout, 1, 1]);
+    }
+    y
 }
 
 /// The UNet's shape.
@@ -48,6 +86,9 @@ pub struct UnetConfig {
     /// Groups of every GroupNorm (divides every channel count).
     #[config(default = 4)]
     pub groups: usize,
+    /// Channels of the colour path (0: none).
+    #[config(default = 16)]
+    pub colour: usize,
 }
 
 impl UnetConfig {
@@ -62,7 +103,7 @@ impl UnetConfig {
                 .init(device)
         };
         Unet {
-            enc0: Block::new(7, c0, g, device),
+            enc0: Block::new(INPUTS, c0, g, device),
             down1: down(c0, c1),
             enc1: Block::new(c1, c1, g, device),
             down2: down(c1, c2),
@@ -75,6 +116,12 @@ impl UnetConfig {
             out: Conv2dConfig::new([c0, 3], [3, 3])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
                 .init(device),
+            colour: (self.colour > 0).then(|| Colour {
+                conv1: Conv2dConfig::new([c0 + COLOUR_PIXELS, self.colour], [3, 3])
+                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .init(device),
+                conv2: Conv2dConfig::new([self.colour, 3], [1, 1]).init(device),
+            }),
         }
     }
 
@@ -86,7 +133,7 @@ impl UnetConfig {
         let conv = |cin: f64, cout: f64, level: i32| cin * cout * 9.0 * px(level);
         let block =
             |cin: f64, cout: f64, level: i32| conv(cin, cout, level) + conv(cout, cout, level);
-        let macs = block(7.0, c0, 0)
+        let macs = block(INPUTS as f64, c0, 0)
             + conv(c0, c1, 1)
             + block(c1, c1, 1)
             + conv(c1, c2, 2)
@@ -97,7 +144,9 @@ impl UnetConfig {
             + block(c2 + c1, c1, 1)
             + block(c1 + c0, c0, 0)
             + conv(c0, 3.0, 0);
-        2.0 * macs
+        let k = self.colour as f64;
+        let colour = conv(c0 + COLOUR_PIXELS as f64, k, 0) + k * 3.0 * px(0);
+        2.0 * (macs + colour)
     }
 }
 
@@ -238,6 +287,7 @@ pub struct Unet {
     dec1: Block,
     dec0: Block,
     out: Conv2d,
+    colour: Option<Colour>,
 }
 
 fn conv(c: &Conv2d, x: Tensor<4>, stride: usize, im2col: bool) -> Tensor<4> {
@@ -279,16 +329,21 @@ impl Unet {
         self.dec1.export("dec1", &mut out);
         self.dec0.export("dec0", &mut out);
         export_conv("out", &self.out, &mut out);
+        if let Some(c) = &self.colour {
+            export_conv("colour1", &c.conv1, &mut out);
+            export_conv("colour2", &c.conv2, &mut out);
+        }
         out
     }
 
     /// `x_t`, `cheap`: `[n, 3, h, w]` in 0..1 (h, w multiples of 8);
-    /// `t`: noise level 0..1. Returns the predicted refined frame. On
-    /// burn-ndarray the convolutions run as im2col + matmul
-    /// ([`conv3x3_im2col`]), elsewhere as burn's direct convolution.
-    pub fn forward(&self, x_t: Tensor<4>, cheap: Tensor<4>, t: f32) -> Tensor<4> {
+    /// `guide`: `[n, 1, h, w]`, the cheap render's depth guide
+    /// ([`crate::disparity`]); `t`: noise level 0..1. Returns the predicted
+    /// refined frame. On burn-ndarray the convolutions run as im2col +
+    /// matmul ([`conv3x3_im2col`]), elsewhere as burn's direct convolution.
+    pub fn forward(&self, x_t: Tensor<4>, cheap: Tensor<4>, guide: Tensor<4>, t: f32) -> Tensor<4> {
         let im2col = prefers_im2col(&cheap.device());
-        self.forward_with(x_t, cheap, t, im2col)
+        self.forward_with(x_t, cheap, guide, t, im2col)
     }
 
     /// [`Unet::forward`] with the convolution path chosen by the caller.
@@ -296,15 +351,17 @@ impl Unet {
         &self,
         x_t: Tensor<4>,
         cheap: Tensor<4>,
+        guide: Tensor<4>,
         t: f32,
         im2col: bool,
     ) -> Tensor<4> {
         let [n, _, h, w] = cheap.dims();
         let tmap = Tensor::<4>::ones([n, 1, h, w], &cheap.device()).mul_scalar(t);
         let i = im2col;
-        let h0 = self
-            .enc0
-            .forward(Tensor::cat(vec![x_t, cheap.clone(), tmap], 1), i);
+        let h0 = self.enc0.forward(
+            Tensor::cat(vec![x_t, cheap.clone(), guide.clone(), tmap], 1),
+            i,
+        );
         let h1 = self
             .enc1
             .forward(silu(conv(&self.down1, h0.clone(), 2, i)), i);
@@ -317,6 +374,18 @@ impl Unet {
         let u2 = self.dec2.forward(Tensor::cat(vec![up(h3), h2], 1), i);
         let u1 = self.dec1.forward(Tensor::cat(vec![up(u2), h1], 1), i);
         let u0 = self.dec0.forward(Tensor::cat(vec![up(u1), h0], 1), i);
-        cheap + conv(&self.out, u0, 1, i)
+        let out = cheap.clone() + conv(&self.out, u0.clone(), 1, i);
+        match &self.colour {
+            Some(c) => {
+                let x = Tensor::cat(vec![u0, cheap, guide], 1);
+                let x = silu(conv(&c.conv1, x, 1, i));
+                out + if i {
+                    conv1x1(&c.conv2, x)
+                } else {
+                    c.conv2.forward(x)
+                }
+            }
+            None => out,
+        }
     }
 }

@@ -39,6 +39,8 @@ pub struct Pair {
     pub cheap: Vec<f32>,
     /// The reference render, same layout.
     pub reference: Vec<f32>,
+    /// The real-time render's depth guide ([`crate::disparity`]), `h × w`.
+    pub guide: Vec<f32>,
 }
 
 /// How to train.
@@ -67,6 +69,22 @@ pub struct TrainConfig {
     pub init: Option<String>,
     /// The network's channels at its four levels.
     pub channels: [usize; 4],
+    /// Channels of the network's colour path (0: none).
+    #[serde(default = "default_colour")]
+    pub colour: usize,
+    /// Share of steps whose input is the reference noised (the diffusion
+    /// objective, what later DDIM steps see) rather than the cheap frame
+    /// noised (what the first SDEdit step sees at run time).
+    #[serde(default = "default_reference_start")]
+    pub reference_start: f64,
+}
+
+fn default_colour() -> usize {
+    UnetConfig::new().colour
+}
+
+fn default_reference_start() -> f64 {
+    0.25
 }
 
 impl Default for TrainConfig {
@@ -79,9 +97,11 @@ impl Default for TrainConfig {
             lr: 2e-3,
             t_max: 0.3,
             gradient_weight: 0.1,
-            ssim_weight: 0.0,
+            ssim_weight: 1.0,
             init: None,
             channels: UnetConfig::new().channels,
+            colour: default_colour(),
+            reference_start: default_reference_start(),
         }
     }
 }
@@ -89,7 +109,9 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// The network this configuration trains.
     pub fn unet(&self) -> UnetConfig {
-        UnetConfig::new().with_channels(self.channels)
+        UnetConfig::new()
+            .with_channels(self.channels)
+            .with_colour(self.colour)
     }
 
     /// Learning rate at `step`.
@@ -308,13 +330,18 @@ impl Trainer {
         let n = cfg.batch;
         let mut cheap = Vec::with_capacity(n * 3 * c * c);
         let mut reference = Vec::with_capacity(n * 3 * c * c);
+        let mut guide = Vec::with_capacity(n * c * c);
         for _ in 0..n {
             let p = &pairs[rng.random_range(0..pairs.len())];
             let x0 = rng.random_range(0..=p.w - c);
             let y0 = rng.random_range(0..=p.h - c);
             let flip = rng.random_bool(0.5);
-            for (src, dst) in [(&p.cheap, &mut cheap), (&p.reference, &mut reference)] {
-                for ch in 0..3 {
+            for (src, dst, planes) in [
+                (&p.cheap, &mut cheap, 3),
+                (&p.reference, &mut reference, 3),
+                (&p.guide, &mut guide, 1),
+            ] {
+                for ch in 0..planes {
                     for y in 0..c {
                         let row = &src[ch * p.w * p.h + (y0 + y) * p.w + x0..][..c];
                         if flip {
@@ -327,9 +354,9 @@ impl Trainer {
             }
         }
         let t = rng.random_range(0.02..cfg.t_max.max(0.03));
-        // Mostly what the first SDEdit step sees at run time (the cheap frame
-        // noised); a quarter the diffusion objective (later DDIM steps).
-        let from_reference = rng.random_bool(0.25);
+        // What the first SDEdit step sees at run time (the cheap frame
+        // noised) or the diffusion objective (later DDIM steps).
+        let from_reference = rng.random_bool(cfg.reference_start.clamp(0.0, 1.0));
         let noise: Vec<f32> = (0..n * 3 * c * c)
             .map(|_| rng.sample::<f32, _>(rand_distr::StandardNormal))
             .collect();
@@ -338,6 +365,7 @@ impl Trainer {
         let cheap = Tensor::<4>::from_data(TensorData::new(cheap, shape), dev);
         let reference = Tensor::<4>::from_data(TensorData::new(reference, shape), dev);
         let noise = Tensor::<4>::from_data(TensorData::new(noise, shape), dev);
+        let guide = Tensor::<4>::from_data(TensorData::new(guide, [n, 1, c, c]), dev);
         let ab = alpha_bar(t);
         let start = if from_reference {
             reference.clone()
@@ -345,7 +373,7 @@ impl Trainer {
             cheap.clone()
         };
         let x_t = start.mul_scalar(ab.sqrt()) + noise.mul_scalar((1.0 - ab).sqrt());
-        let pred = self.model.forward(x_t, cheap, t);
+        let pred = self.model.forward(x_t, cheap, guide, t);
         let mut loss = (pred.clone() - reference.clone()).powi_scalar(2).mean()
             + gradient_l1(pred.clone(), reference.clone()).mul_scalar(cfg.gradient_weight);
         if cfg.ssim_weight > 0.0 {
@@ -390,12 +418,14 @@ mod tests {
                     .collect();
                 // The "reference": a darker, contrastier version.
                 let reference = cheap.iter().map(|v| (v * v * 0.9).min(1.0)).collect();
+                let guide = (0..w * h).map(|i| (i % w) as f32 / w as f32).collect();
                 Pair {
                     name: format!("p{k}"),
                     w,
                     h,
                     cheap,
                     reference,
+                    guide,
                 }
             })
             .collect()
@@ -413,12 +443,15 @@ mod tests {
             ssim_weight: 0.1,
             init: None,
             channels: [4, 8, 8, 8],
+            colour: 4,
+            reference_start: 0.25,
         }
     }
 
     fn weights(m: &Unet) -> Vec<f32> {
         let x = Tensor::<4>::ones([1, 3, 16, 16], &cpu_device()).mul_scalar(0.5);
-        m.forward(x.clone(), x, 0.3)
+        let g = Tensor::<4>::ones([1, 1, 16, 16], &cpu_device());
+        m.forward(x.clone(), x, g, 0.3)
             .into_data()
             .try_to_vec::<f32>()
             .unwrap()
@@ -530,7 +563,8 @@ mod timing {
         let x = Tensor::<4>::ones([4, 3, 64, 64], &dev).mul_scalar(0.5);
         for im2col in [true, true, false] {
             let t = std::time::Instant::now();
-            let y = m.forward_with(x.clone(), x.clone(), 0.3, im2col);
+            let g = Tensor::<4>::ones([4, 1, 64, 64], &dev);
+            let y = m.forward_with(x.clone(), x.clone(), g, 0.3, im2col);
             let loss = (y - x.clone()).powi_scalar(2).mean();
             let _ = loss.clone().into_data();
             let f = t.elapsed();

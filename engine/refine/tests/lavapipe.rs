@@ -49,9 +49,11 @@ fn on_the_renderers_device_burn_matches_the_cpu_and_pixels_move_without_the_cpu(
         .collect();
     let noise_cpu = region_noise(3, [1, 3, 16, 16], &cpu);
     let noise_v = values(noise_cpu.clone());
+    let guide_v: Vec<f32> = (0..16 * 16).map(|i| (i % 16) as f32 * 0.1).collect();
     let on_cpu = values(refine(
         &model,
         Tensor::from_data(TensorData::new(cheap_v.clone(), [1, 3, 16, 16]), &cpu),
+        Tensor::from_data(TensorData::new(guide_v.clone(), [1, 1, 16, 16]), &cpu),
         noise_cpu,
         2,
         0.5,
@@ -64,6 +66,7 @@ fn on_the_renderers_device_burn_matches_the_cpu_and_pixels_move_without_the_cpu(
     let on_gpu = values(refine(
         &gpu_model,
         Tensor::from_data(TensorData::new(cheap_v, [1, 3, 16, 16]), &burn),
+        Tensor::from_data(TensorData::new(guide_v, [1, 1, 16, 16]), &burn),
         Tensor::from_data(TensorData::new(noise_v, [1, 3, 16, 16]), &burn),
         2,
         0.5,
@@ -77,9 +80,18 @@ fn on_the_renderers_device_burn_matches_the_cpu_and_pixels_move_without_the_cpu(
     assert!(worst <= 1e-3, "max |Δ| {worst}");
 
     // 2. Texture → tensor: a region of an eye, sRGB-encoded, equals the pixels read back.
-    let target = RenderTarget::new(&gpu.device, 64, 48);
+    let target = RenderTarget::new(&gpu.device, 64, 48).keeping_depth();
     let mut enc = gpu.device.create_command_encoder(&Default::default());
     for layer in 0..2 {
+        let depth_view =
+            target
+                .depth
+                .create_view(&showrunner_render::wgpu::TextureViewDescriptor {
+                    dimension: Some(showrunner_render::wgpu::TextureViewDimension::D2),
+                    base_array_layer: layer,
+                    array_layer_count: Some(1),
+                    ..Default::default()
+                });
         let view = target
             .color
             .create_view(&showrunner_render::wgpu::TextureViewDescriptor {
@@ -108,7 +120,17 @@ fn on_the_renderers_device_burn_matches_the_cpu_and_pixels_move_without_the_cpu(
                         store: showrunner_render::wgpu::StoreOp::Store,
                     },
                 })],
-                depth_stencil_attachment: None,
+                // A depth per eye: 0.2 (left) and 0.4 (right).
+                depth_stencil_attachment: Some(
+                    showrunner_render::wgpu::RenderPassDepthStencilAttachment {
+                        view: &depth_view,
+                        depth_ops: Some(showrunner_render::wgpu::Operations {
+                            load: showrunner_render::wgpu::LoadOp::Clear(0.2 + 0.2 * layer as f32),
+                            store: showrunner_render::wgpu::StoreOp::Store,
+                        }),
+                        stencil_ops: None,
+                    },
+                ),
                 timestamp_writes: None,
                 occlusion_query_set: None,
                 multiview_mask: None,
@@ -137,6 +159,35 @@ fn on_the_renderers_device_burn_matches_the_cpu_and_pixels_move_without_the_cpu(
         let v = got[c * 256 + 8 * 16 + 8];
         assert!((v - want).abs() < 2.0 / 255.0, "channel {c}: {v} vs {want}");
     }
+
+    // 2b. Depth → guide: the same region of the eye's depth, times the scale.
+    let g = values(
+        io.depth_to_guide(&gpu.device, &gpu.queue, &target.depth, 1, rect, 5.0, &burn)
+            .unwrap(),
+    );
+    assert_eq!(g.len(), 16 * 16);
+    assert!(
+        g.iter().all(|v| (v - 2.0).abs() < 1e-5),
+        "eye 1's depth 0.4 × 5: {:?}",
+        &g[..4]
+    );
+    let g0 = values(
+        io.depth_to_guide(
+            &gpu.device,
+            &gpu.queue,
+            &target.depth,
+            0,
+            rect,
+            100.0,
+            &burn,
+        )
+        .unwrap(),
+    );
+    assert!(
+        g0.iter().all(|v| (v - 16.0).abs() < 1e-5),
+        "clamped at 16: {:?}",
+        &g0[..4]
+    );
 
     // 3. Tensor → texture: white blended over the region with no feather
     //    replaces it; outside is untouched.
@@ -218,16 +269,25 @@ fn timing_probe_one_quest_step() {
         .mul_scalar(0.1)
         .add_scalar(0.5);
     let noise = region_noise(2, [1, 3, 128, 128], &cpu);
-    let _ = values(refine(&model, cheap.clone(), noise.clone(), 1, 0.3));
+    let guide = region_noise(5, [1, 1, 128, 128], &cpu).abs();
+    let _ = values(refine(
+        &model,
+        cheap.clone(),
+        guide.clone(),
+        noise.clone(),
+        1,
+        0.3,
+    ));
     save(&model, &path).unwrap();
     for (name, dev) in [("burn-ndarray", &cpu), ("burn-wgpu (lavapipe)", &burn)] {
         let m = load(&path, &cfg, dev).unwrap();
         let c = Tensor::<4>::from_data(cheap.clone().into_data(), dev);
         let n = Tensor::<4>::from_data(noise.clone().into_data(), dev);
-        let _ = values(refine(&m, c.clone(), n.clone(), 1, 0.3)); // warm-up (kernel compile)
+        let g = Tensor::<4>::from_data(guide.clone().into_data(), dev);
+        let _ = values(refine(&m, c.clone(), g.clone(), n.clone(), 1, 0.3)); // warm-up (kernel compile)
         let t = std::time::Instant::now();
         for _ in 0..3 {
-            let _ = values(refine(&m, c.clone(), n.clone(), 1, 0.3));
+            let _ = values(refine(&m, c.clone(), g.clone(), n.clone(), 1, 0.3));
         }
         eprintln!(
             "{name}: one 128² step {:.1} ms",

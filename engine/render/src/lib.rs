@@ -260,7 +260,10 @@ impl RenderTarget {
             ),
             depth: tex(
                 DEPTH_FORMAT,
-                wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+                // Sampled: the refiner reads it as its guide.
+                wgpu::TextureUsages::RENDER_ATTACHMENT
+                    | wgpu::TextureUsages::COPY_SRC
+                    | wgpu::TextureUsages::TEXTURE_BINDING,
                 "eyes depth",
             ),
             size: (width, height),

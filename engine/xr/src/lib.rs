@@ -254,6 +254,9 @@ pub struct Xr {
     running: bool,
     views: Vec<xr::View>,
     acquired: Option<usize>,
+    /// Store each frame's depth even without a depth layer (the refiner
+    /// reads it); see [`Xr::keep_depth`].
+    keep_depth: bool,
     /// What the runtime gave.
     pub features: Features,
     /// Every state the session went through, in order (for logs and tests).
@@ -397,16 +400,27 @@ impl Xr {
             })
             .collect();
         let depth_format = vulkan::vk_format(DEPTH_FORMAT).expect("a known format");
+        // Sampled too where the runtime allows it: the refiner reads the
+        // depth as its guide.
+        let depth_attach = xr::SwapchainUsageFlags::DEPTH_STENCIL_ATTACHMENT;
         let depth = if exts.khr_composition_layer_depth && formats.contains(&depth_format) {
             session
                 .create_swapchain(&sc_info(
                     depth_format,
-                    xr::SwapchainUsageFlags::DEPTH_STENCIL_ATTACHMENT,
+                    depth_attach | xr::SwapchainUsageFlags::SAMPLED,
                 ))
+                .map(|sc| (sc, true))
+                .or_else(|_| {
+                    session
+                        .create_swapchain(&sc_info(depth_format, depth_attach))
+                        .map(|sc| (sc, false))
+                })
                 .ok()
         } else {
             None
         };
+        let depth_sampled = matches!(depth, Some((_, true)));
+        let depth = depth.map(|(sc, _)| sc);
         let depth_images = match &depth {
             Some(sc) => sc
                 .enumerate_images()
@@ -418,7 +432,12 @@ impl Xr {
                         img,
                         DEPTH_FORMAT,
                         size,
-                        wgpu::TextureUsages::RENDER_ATTACHMENT,
+                        if depth_sampled {
+                            wgpu::TextureUsages::RENDER_ATTACHMENT
+                                | wgpu::TextureUsages::TEXTURE_BINDING
+                        } else {
+                            wgpu::TextureUsages::RENDER_ATTACHMENT
+                        },
                         "xr depth",
                     )
                 })
@@ -473,6 +492,7 @@ impl Xr {
             own_depth,
             color,
             depth,
+            keep_depth: false,
             actions,
             stage,
             base_space,
@@ -659,6 +679,13 @@ impl Xr {
         Ok(())
     }
 
+    /// Keeps each frame's depth after the eye passes even where the runtime
+    /// takes no depth layer (the refiner reads it as its guide). Off by
+    /// default: storing depth costs tile-memory bandwidth on mobile GPUs.
+    pub fn keep_depth(&mut self, on: bool) {
+        self.keep_depth = on;
+    }
+
     /// Acquires and waits for the next swapchain image; the target to render
     /// into (colour = the runtime's 2-layer image).
     pub fn acquire(&mut self) -> Result<RenderTarget, XrError> {
@@ -685,8 +712,9 @@ impl Xr {
         Ok(RenderTarget {
             color: self.color_images[i].clone(),
             // The runtime composites with the depth swapchain's image (the
-            // depth layer): it must hold the frame's depth, not be discarded.
-            keep_depth: self.depth.is_some(),
+            // depth layer): it must hold the frame's depth, not be discarded;
+            // so must a depth the refiner reads.
+            keep_depth: self.depth.is_some() || self.keep_depth,
             depth,
             size: self.features.size,
         })
