@@ -72,6 +72,11 @@ struct GpuTimer {
 
 use showrunner_render::wgpu;
 
+/// Each slot's pair of timestamps is resolved at a multiple of this: wgpu
+/// requires `QUERY_RESOLVE_BUFFER_ALIGNMENT` (256) for the destination offset,
+/// and a validation error on the shared device aborts the process.
+const RESOLVE_STRIDE: u64 = wgpu::QUERY_RESOLVE_BUFFER_ALIGNMENT;
+
 impl GpuTimer {
     fn new(gpu: &Gpu) -> Option<Self> {
         if !gpu
@@ -89,7 +94,7 @@ impl GpuTimer {
         });
         let resolve = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("refine timer resolve"),
-            size: 16 * slots as u64,
+            size: RESOLVE_STRIDE * slots as u64,
             usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         });
@@ -132,7 +137,7 @@ impl GpuTimer {
             }),
         });
         if end {
-            let off = 16 * slot as u64;
+            let off = RESOLVE_STRIDE * slot as u64;
             enc.resolve_query_set(&self.set, q..q + 2, &self.resolve, off);
             enc.copy_buffer_to_buffer(&self.resolve, off, &self.slots[slot].0, 0, 16);
         }
@@ -560,6 +565,32 @@ mod tests {
         let turned = EyeView::look_at(Vec3::ZERO, Vec3::new(0.1, 0.0, -1.0), 1.0, 1.0);
         let (px, _) = project_dir(&turned, dir, (200, 100)).unwrap();
         assert!(px < 100.0, "{px}");
+    }
+
+    /// Found by the Monado test: the second slot resolved its timestamps at
+    /// offset 16, which wgpu rejects (offsets must be 256-aligned), and the
+    /// validation error aborted the headset app on the budget controller's
+    /// first probe. Every slot is used here, twice over.
+    #[test]
+    fn the_timer_uses_every_slot_without_a_validation_error() {
+        let gpu = Gpu::headless().expect("lavapipe");
+        let Some(mut timer) = GpuTimer::new(&gpu) else {
+            eprintln!("no timestamp queries on this adapter; nothing to check");
+            return;
+        };
+        // A validation error panics here (wgpu's default handler).
+        let mut times = Vec::new();
+        for _ in 0..2 * timer.slots.len() {
+            timer.begin(&gpu);
+            timer.end(&gpu);
+            let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
+            times.extend(timer.collect(&gpu));
+        }
+        assert_eq!(times.len(), 2 * timer.slots.len(), "{times:?}");
+        assert!(
+            times.iter().all(|t| t.is_finite() && *t >= 0.0),
+            "{times:?}"
+        );
     }
 
     #[test]
