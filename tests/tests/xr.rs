@@ -331,7 +331,7 @@ fn the_refiner_reads_the_runtimes_depth_and_steps_down_without_dropping_the_sess
     let _svc = service();
     let weights = showrunner_tests::repo().join("assets/refiner/refiner.bpk");
     let out = Command::new(showrunner())
-        .args(["play", "--xr", "--refine", "quest", "--seconds", "25"])
+        .args(["play", "--xr", "--refine", "quest", "--seconds", "40"])
         .arg("--refiner-weights")
         .arg(&weights)
         .env("OXR_NO_PRINTING", "1")
@@ -350,6 +350,12 @@ fn the_refiner_reads_the_runtimes_depth_and_steps_down_without_dropping_the_sess
             .any(|l| l.starts_with("xr: refine") && l.contains("→")),
         "no step down in:\n{stdout}"
     );
+    // 360 frames later it probes again (a GPU timer slot it had not used
+    // before: the offset bug that once aborted the app here), when the
+    // machine is fast enough to get there in the time.
+    if stdout.contains("(probing again)") {
+        eprintln!("the controller probed again and the session went on");
+    }
     assert!(stdout.contains("xr: session exited cleanly"), "{stdout}");
 }
 
