@@ -481,24 +481,27 @@ impl RefineStage {
                 rect,
                 &self.burn,
             )?;
-            // Reversed-Z infinite projection: w_axis.z is the near plane.
-            let p = &eye.projection;
-            let scale = disparity_scale(p.y_axis.y, p.w_axis.z, size.1);
-            let guide = self.interop.depth_to_guide(
-                &gpu.device,
-                &gpu.queue,
-                &target.depth,
-                layer as u32,
-                rect,
-                scale,
-                &self.burn,
-            )?;
             let out = if hold {
                 match self.temporal[layer].hold(cheap, dx, dy) {
                     Some(t) => t,
                     None => continue,
                 }
             } else {
+                // Reversed-Z infinite projection: w_axis.z is the near plane;
+                // y_axis.y is the focal length in half-heights.
+                let p = &eye.projection;
+                let scale = disparity_scale(p.y_axis.y, p.w_axis.z, size.1);
+                let focal_px = p.y_axis.y * size.1 as f32 / 2.0;
+                let guide = self.interop.depth_to_guide(
+                    &gpu.device,
+                    &gpu.queue,
+                    &target.depth,
+                    layer as u32,
+                    rect,
+                    scale,
+                    focal_px,
+                    &self.burn,
+                )?;
                 let refined = refine(
                     &self.model,
                     cheap.clone(),
@@ -603,7 +606,7 @@ mod tests {
         cpu.seed(3);
         let m = UnetConfig::new().init(&cpu);
         let x = Tensor::<4>::ones([1, 3, 8, 8], &cpu);
-        let g = Tensor::<4>::ones([1, 1, 8, 8], &cpu);
+        let g = Tensor::<4>::ones([1, showrunner_refine::GUIDE_CHANNELS, 8, 8], &cpu);
         let _ = m.forward(x.clone(), x, g, 0.1);
         showrunner_refine::save(&m, &weights).unwrap();
         let profile = Profile {

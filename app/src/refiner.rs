@@ -9,7 +9,9 @@
 //!   toning and lifted blacks). Shots span 5–50° of
 //!   view on 128 px: from the pixel density the refiner sees around the view
 //!   centre in a headset (~22 px per degree) to wide views with more edges.
-//!   Four sets are held out of training entirely.
+//!   Four sets are held out of training entirely. The cheap frame's depth
+//!   is kept as the depth guide; `train` and `eval` add the ambient
+//!   occlusion the GPU derives from it at run time ([`network_guide`]).
 //! - `train`: burn autodiff on burn-ndarray; deterministic from `--seed`,
 //!   with a progress bar, checkpoints and `--resume`.
 //! - `eval`: PSNR / SSIM of cheap and refined against the reference on the
@@ -30,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use showrunner_core::{Directive, Stakes};
 use showrunner_refine::burn::tensor::{Device, Tensor, TensorData};
+use showrunner_refine::{box_blur, GUIDE_CHANNELS};
 use showrunner_refine::{metrics, Pair, Temporal, TrainConfig, Trainer, UnetConfig};
 use showrunner_render::{
     read_depth, read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer,
@@ -282,107 +285,13 @@ fn linear_to_srgb(c: f32) -> f32 {
     }
 }
 
-/// Separable box blur (radius `r`) of a `w` × `h` field, edges clamped.
-fn box_blur(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    let pass = |src: &[f32], horizontal: bool| -> Vec<f32> {
-        let mut out = vec![0.0; src.len()];
-        let (len, lines) = if horizontal { (w, h) } else { (h, w) };
-        let at = |line: usize, i: usize| {
-            if horizontal {
-                line * w + i
-            } else {
-                i * w + line
-            }
-        };
-        for line in 0..lines {
-            let mut sum = 0.0f64;
-            let clampi = |i: isize| i.clamp(0, len as isize - 1) as usize;
-            for i in -(r as isize)..=(r as isize) {
-                sum += f64::from(src[at(line, clampi(i))]);
-            }
-            for i in 0..len {
-                out[at(line, i)] = (sum / (2 * r + 1) as f64) as f32;
-                sum += f64::from(src[at(line, clampi(i as isize + r as isize + 1))]);
-                sum -= f64::from(src[at(line, clampi(i as isize - r as isize))]);
-            }
-        }
-        out
-    };
-    pass(&pass(v, true), false)
-}
-
 /// The renderer's near plane: its reversed-Z depth is `d = NEAR / z`.
 const NEAR: f32 = 0.05;
-/// How far round a pixel ambient occlusion looks, metres in the world.
-const AO_RADIUS: f32 = 0.4;
-/// Neighbours further than this in depth (metres) do not occlude: a figure
-/// standing well in front of a wall casts no dark halo on it.
-const AO_RANGE: f32 = 0.6;
-/// How dark a fully enclosed crease gets.
-const AO_STRENGTH: f32 = 0.7;
 
-fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
-    let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
-    t * t * (3.0 - 2.0 * t)
-}
-
-/// Ambient occlusion from a reversed-Z depth buffer (`d = NEAR / z`, which
-/// is affine in screen space across any plane). Pairs of neighbours at
-/// opposite offsets (8 directions, 2 distances, [`AO_RADIUS`] in the world
-/// projected with `focal_px`) predict where the surface would be if it were
-/// flat; a pixel lying behind that prediction sits in a crease — a corner, the
-/// floor at a foot — and is occluded by as much as it lies behind (up to
-/// 15 cm). Flat and convex surfaces are untouched whatever their slant, and a
-/// pair that straddles a depth gap wider than [`AO_RANGE`] (a silhouette) is
-/// ignored. The pattern turns from pixel to pixel (interleaved gradient
-/// noise) and a 5 × 5 blur takes the noise out, as real-time SSAO does, so
-/// the few directions leave no streaks. Returns a factor per pixel,
-/// `1 − AO_STRENGTH` .. 1.
+/// The reference's ambient occlusion: [`showrunner_refine::occlusion()`] of
+/// the supersampled depth.
 fn depth_ao(depth: &[f32], w: usize, h: usize, focal_px: f32) -> Vec<f32> {
-    const PAIRS: usize = 16;
-    let max_r = (w.max(h) / 16).max(2) as f32;
-    let sector = std::f32::consts::PI / 8.0;
-    let at = |x: isize, y: isize| -> Option<f32> {
-        if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
-            return None;
-        }
-        let d = depth[y as usize * w + x as usize];
-        (d > 1e-6).then_some(d)
-    };
-    let mut out = vec![1.0f32; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let d = depth[y * w + x];
-            if d <= 1e-6 {
-                continue; // sky: nothing behind it to occlude
-            }
-            let z = NEAR / d;
-            let r = (AO_RADIUS * focal_px / z).clamp(2.0, max_r);
-            // Interleaved gradient noise (Jimenez 2014): a turn per pixel.
-            let ign =
-                (52.982_918 * (0.067_110_56 * x as f32 + 0.005_837_15 * y as f32).fract()).fract();
-            let mut occ = 0.0;
-            for k in 0..8 {
-                let (s, c) = ((k as f32 + ign) * sector).sin_cos();
-                for scale in [0.5 + 0.25 * ign, 1.0] {
-                    let (ox, oy) = ((c * r * scale).round(), (s * r * scale).round());
-                    let (ox, oy) = (ox as isize, oy as isize);
-                    let (px, py) = (x as isize, y as isize);
-                    let (Some(a), Some(b)) = (at(px + ox, py + oy), at(px - ox, py - oy)) else {
-                        continue;
-                    };
-                    let (za, zb) = (NEAR / a, NEAR / b);
-                    if (za - z).abs() > AO_RANGE || (zb - z).abs() > AO_RANGE {
-                        continue;
-                    }
-                    let behind = z - NEAR / (0.5 * (a + b));
-                    occ += smoothstep(0.01, 0.15, behind);
-                }
-            }
-            out[y * w + x] = 1.0 - AO_STRENGTH * occ / PAIRS as f32;
-        }
-    }
-    box_blur(&out, w, h, 2)
+    showrunner_refine::occlusion(depth, w, h, focal_px, NEAR)
 }
 
 /// The reference look applied after the renderer's own grade: a filmic
@@ -524,7 +433,7 @@ impl Studio {
     }
 
     /// The cheap frame's depth guide: [`showrunner_refine::disparity`] of
-    /// each pixel, row-major.
+    /// each pixel, row-major (what `refiner data` stores).
     fn guide(&self, inputs: &FrameInputs) -> Result<Vec<f32>> {
         let depth = read_depth(&self.gpu.device, &self.gpu.queue, &self.cheap, 0)?;
         let p = &inputs.eyes[0].projection;
@@ -534,6 +443,13 @@ impl Studio {
             .iter()
             .map(|&z| showrunner_refine::disparity(z, scale))
             .collect())
+    }
+
+    /// The network's whole guide for the cheap frame ([`network_guide`]).
+    fn network_guide(&self, inputs: &FrameInputs) -> Result<Vec<f32>> {
+        let n = self.size as usize;
+        let focal = inputs.eyes[0].projection.y_axis.y * n as f32 / 2.0;
+        Ok(network_guide(self.guide(inputs)?, n, n, focal))
     }
 
     /// The reference frame, RGB8.
@@ -802,6 +718,16 @@ fn from_planar(v: &[f32]) -> Vec<u8> {
     rgb
 }
 
+/// The network's guide ([`showrunner_refine::GUIDE_CHANNELS`] planes) from a
+/// depth guide of a `w` × `h` frame whose focal length is `focal_px`: the
+/// disparity, then the occlusion made from it (as `to_occlusion` does on the
+/// GPU at run time).
+fn network_guide(mut disparity: Vec<f32>, w: usize, h: usize, focal_px: f32) -> Vec<f32> {
+    let occlusion = showrunner_refine::guide_occlusion(&disparity, w, h, focal_px);
+    disparity.extend(occlusion);
+    disparity
+}
+
 fn load_pairs(data: &Path, folder: &str, shots: &[Shot]) -> Result<Vec<Pair>> {
     shots
         .iter()
@@ -825,7 +751,13 @@ fn load_pairs(data: &Path, folder: &str, shots: &[Shot]) -> Result<Vec<Pair>> {
                 h: h as usize,
                 cheap: to_planar(&cheap),
                 reference: to_planar(&reference),
-                guide,
+                // The frame spans the shot's vertical field of view.
+                guide: network_guide(
+                    guide,
+                    w as usize,
+                    h as usize,
+                    h as f32 / 2.0 / (s.fov_deg.to_radians() / 2.0).tan(),
+                ),
             })
         })
         .collect()
@@ -1012,7 +944,7 @@ fn evaluate(
     for (k, p) in pairs.iter().enumerate() {
         let shape = [1, 3, p.h, p.w];
         let cheap = tensor(p.cheap.clone(), shape, &device);
-        let guide = tensor(p.guide.clone(), [1, 1, p.h, p.w], &device);
+        let guide = tensor(p.guide.clone(), [1, GUIDE_CHANNELS, p.h, p.w], &device);
         let noise = showrunner_refine::region_noise(1000 + k as u64, shape, &device);
         let refined = from_planar(&values(showrunner_refine::refine(
             &model, cheap, guide, noise, steps, strength,
@@ -1111,7 +1043,11 @@ fn flicker(
             let inputs = studio.inputs(shot, &staged);
             let cheap8 = studio.cheap(&inputs, &staged)?;
             let cheap = tensor(to_planar(&cheap8), shape, device);
-            let guide = tensor(studio.guide(&inputs)?, [1, 1, size, size], device);
+            let guide = tensor(
+                studio.network_guide(&inputs)?,
+                [1, GUIDE_CHANNELS, size, size],
+                device,
+            );
             let refined = showrunner_refine::refine(
                 model,
                 cheap.clone(),
@@ -1185,7 +1121,7 @@ fn bench(sizes: &[usize], runs: usize, backend: &str) -> Result<Value> {
                 .mul_scalar(0.1)
                 .add_scalar(0.5);
             let noise = showrunner_refine::region_noise(2, shape, dev);
-            let guide = showrunner_refine::region_noise(6, [1, 1, s, s], dev).abs();
+            let guide = showrunner_refine::region_noise(6, [1, GUIDE_CHANNELS, s, s], dev).abs();
             let mut times = Vec::new();
             for k in 0..=runs {
                 let t = Instant::now();
@@ -1235,7 +1171,7 @@ fn export(weights: &Path, out: &Path, size: usize) -> Result<()> {
     let cheap = showrunner_refine::region_noise(4, shape, &device)
         .mul_scalar(0.15)
         .add_scalar(0.5);
-    let guide = showrunner_refine::region_noise(5, [1, 1, size, size], &device).abs();
+    let guide = showrunner_refine::region_noise(5, [1, GUIDE_CHANNELS, size, size], &device).abs();
     let t = 0.3;
     let started = Instant::now();
     let y = model.forward(x_t.clone(), cheap.clone(), guide.clone(), t);
@@ -1255,7 +1191,7 @@ fn export(weights: &Path, out: &Path, size: usize) -> Result<()> {
     );
     push(
         "probe.guide".into(),
-        vec![1, 1, size, size],
+        vec![1, GUIDE_CHANNELS, size, size],
         &values(guide)?,
         &mut index,
     );
@@ -1284,71 +1220,6 @@ mod tests {
         assert!(white[0] > white[2], "warm highlights: {white:?}");
         let mid = film_grade([0.25; 3]);
         assert!(mid[1] < 0.25, "the S-curve darkens the lower mids: {mid:?}");
-    }
-
-    /// Reversed-Z depth of a view straight at a wall `wall_z` metres away,
-    /// with a floor plane meeting it at row `h / 2` (its inverse depth affine
-    /// in screen space, as a real plane's is).
-    fn room(w: usize, h: usize, wall_z: f32) -> Vec<f32> {
-        let mut depth = vec![0.0f32; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                let inv = if y < h / 2 {
-                    1.0 / wall_z
-                } else {
-                    1.0 / wall_z + (y - h / 2) as f32 * 0.02
-                };
-                depth[y * w + x] = NEAR * inv;
-            }
-        }
-        depth
-    }
-
-    #[test]
-    fn ambient_occlusion_darkens_a_corner_not_an_open_wall_or_a_slanted_floor() {
-        let (w, h, focal) = (64, 64, 60.0);
-        let ao = depth_ao(&room(w, h, 2.0), w, h, focal);
-        let corner = ao[(h / 2) * w + w / 2];
-        let wall = ao[4 * w + w / 2];
-        let floor = ao[(h - 6) * w + w / 2];
-        assert!((wall - 1.0).abs() < 1e-4, "open wall {wall}");
-        assert!(
-            (floor - 1.0).abs() < 1e-3,
-            "a slanted plane is not a crease: {floor}"
-        );
-        assert!(corner < 0.85, "corner {corner}");
-        assert!(ao
-            .iter()
-            .all(|&a| (1.0 - AO_STRENGTH - 1e-4..=1.0).contains(&a)));
-    }
-
-    #[test]
-    fn a_figure_well_in_front_of_a_wall_casts_no_halo_one_near_it_does() {
-        let (w, h, focal) = (64, 64, 60.0);
-        for (gap, halo) in [(2.0, false), (0.15, true)] {
-            let mut depth = room(w, h, 3.0);
-            // A figure 10 px wide in the middle of the wall, `gap` m in front of it.
-            for y in 8..h / 2 {
-                for x in 27..37 {
-                    depth[y * w + x] = NEAR / (3.0 - gap);
-                }
-            }
-            let ao = depth_ao(&depth, w, h, focal);
-            let beside = ao[20 * w + 25];
-            let open = ao[20 * w + 5];
-            assert!((open - 1.0).abs() < 1e-4, "{open}");
-            if halo {
-                assert!(
-                    beside < 0.97,
-                    "contact shadow beside a near figure: {beside}"
-                );
-            } else {
-                assert!(
-                    (beside - 1.0).abs() < 1e-4,
-                    "no halo on the far wall: {beside}"
-                );
-            }
-        }
     }
 
     #[test]

@@ -45,11 +45,11 @@ class Block(nn.Module):
 class Unet(nn.Module):
     """engine/refine/src/model.rs, layer for layer."""
 
-    def __init__(self, channels, groups, colour):
+    def __init__(self, channels, groups, colour, guide):
         super().__init__()
         c0, c1, c2, c3 = channels
         down = lambda a, b: nn.Conv2d(a, b, 3, stride=2, padding=1)
-        self.enc0 = Block(8, c0, groups)
+        self.enc0 = Block(7 + guide, c0, groups)  # x_t, cheap, guide, t
         self.down1 = down(c0, c1)
         self.enc1 = Block(c1, c1, groups)
         self.down2 = down(c1, c2)
@@ -63,7 +63,7 @@ class Unet(nn.Module):
         self.colour = colour
         if colour:
             # The colour path: cheap RGB + guide beside the decoder, no norm.
-            self.colour1 = nn.Conv2d(c0 + 4, colour, 3, padding=1)
+            self.colour1 = nn.Conv2d(c0 + 3 + guide, colour, 3, padding=1)
             self.colour2 = nn.Conv2d(colour, 3, 1)
 
     def forward(self, x_t, cheap, guide, t):
@@ -100,7 +100,8 @@ def main():
         n = int(np.prod(t["shape"]))
         tensors[t["name"]] = torch.from_numpy(blob[t["offset"] : t["offset"] + n].reshape(t["shape"]).copy())
 
-    model = Unet(index["channels"], index["groups"], index.get("colour", 0)).eval()
+    guide_channels = tensors["probe.guide"].shape[1]  # disparity, occlusion
+    model = Unet(index["channels"], index["groups"], index.get("colour", 0), guide_channels).eval()
     state = {k: v for k, v in tensors.items() if not k.startswith("probe.")}
     missing, unexpected = model.load_state_dict(state, strict=True), None
     device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -31,7 +31,8 @@ struct Region {
     feather: f32,
     opacity: f32,
     guide_scale: f32,
-    pad: [f32; 3],
+    focal: f32,
+    pad: [f32; 2],
 }
 
 /// A region of an eye: top-left corner and size in pixels.
@@ -63,11 +64,15 @@ impl Rect {
     }
 }
 
-/// The two GPU passes.
+/// The GPU passes between the renderer's textures and burn's tensors.
 pub struct Interop {
     to_tensor: wgpu::ComputePipeline,
     to_guide: wgpu::ComputePipeline,
+    to_occlusion: wgpu::ComputePipeline,
+    blur_occlusion: wgpu::ComputePipeline,
     guide_layout: wgpu::BindGroupLayout,
+    /// `to_occlusion`'s unblurred output, [`MAX_GUIDE_PIXELS`] floats.
+    occlusion_raw: wgpu::Buffer,
     blend: wgpu::RenderPipeline,
     compute_layout: wgpu::BindGroupLayout,
     blend_layout: wgpu::BindGroupLayout,
@@ -76,6 +81,9 @@ pub struct Interop {
 }
 
 type Server = WgpuServer<AutoCompiler>;
+
+/// The largest region [`Interop::depth_to_guide`] takes, pixels (512 × 512).
+pub const MAX_GUIDE_PIXELS: u32 = 512 * 512;
 
 fn cube(t: &Tensor<4>) -> Result<CubeTensor, RefineError> {
     t.clone()
@@ -140,6 +148,7 @@ impl Interop {
             entries: &[
                 uniform(wgpu::ShaderStages::COMPUTE),
                 storage(2, false, wgpu::ShaderStages::COMPUTE),
+                storage(4, false, wgpu::ShaderStages::COMPUTE),
                 wgpu::BindGroupLayoutEntry {
                     binding: 3,
                     visibility: wgpu::ShaderStages::COMPUTE,
@@ -174,20 +183,25 @@ impl Interop {
             compilation_options: Default::default(),
             cache: None,
         });
-        let to_guide = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("refine to_guide"),
-            layout: Some(
-                &device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                    label: Some("refine to_guide"),
-                    bind_group_layouts: &[Some(&guide_layout)],
-                    immediate_size: 0,
-                }),
-            ),
-            module: &module,
-            entry_point: Some("to_guide"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let guide_pipeline = |entry: &'static str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(
+                    &device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                        label: Some(entry),
+                        bind_group_layouts: &[Some(&guide_layout)],
+                        immediate_size: 0,
+                    }),
+                ),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let to_guide = guide_pipeline("to_guide");
+        let to_occlusion = guide_pipeline("to_occlusion");
+        let blur_occlusion = guide_pipeline("blur_occlusion");
         let blend = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
             label: Some("refine blend"),
             layout: Some(
@@ -225,10 +239,19 @@ impl Interop {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        let occlusion_raw = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("refine occlusion"),
+            size: u64::from(MAX_GUIDE_PIXELS) * 4,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
         Self {
             to_tensor,
             to_guide,
+            to_occlusion,
+            blur_occlusion,
             guide_layout,
+            occlusion_raw,
             blend,
             compute_layout,
             blend_layout,
@@ -247,7 +270,7 @@ impl Interop {
         eye: (u32, u32),
         feather: f32,
         opacity: f32,
-        guide_scale: f32,
+        guide: (f32, f32),
     ) {
         queue.write_buffer(
             &self.region,
@@ -262,8 +285,9 @@ impl Interop {
                 eye: [eye.0 as f32, eye.1 as f32],
                 feather,
                 opacity,
-                guide_scale,
-                pad: [0.0; 3],
+                guide_scale: guide.0,
+                focal: guide.1,
+                pad: [0.0; 2],
             }),
         );
     }
@@ -289,7 +313,7 @@ impl Interop {
         burn.flush()
             .map_err(|e| RefineError::Device(format!("flush: {e:?}")))?;
         let size = (eyes.width(), eyes.height());
-        self.write_region(queue, rect, layer, st, size, 0.0, 1.0, 0.0);
+        self.write_region(queue, rect, layer, st, size, 0.0, 1.0, (0.0, 0.0));
         let view = eyes.create_view(&wgpu::TextureViewDescriptor {
             dimension: Some(wgpu::TextureViewDimension::D2Array),
             ..Default::default()
@@ -329,11 +353,14 @@ impl Interop {
         Ok(t)
     }
 
-    /// A `[1, 1, h, w]` tensor on `burn` holding the depth guide of region
-    /// `rect` of eye `layer` of `depths` (a 2-layer depth array in the
-    /// renderer's reversed-Z, with `TEXTURE_BINDING` usage, whose pass
-    /// stored it): each value times `scale` ([`crate::disparity_scale`]),
-    /// clamped to 0..16 — [`crate::disparity`] on the GPU.
+    /// A `[1, GUIDE_CHANNELS, h, w]` tensor on `burn` holding the network's
+    /// guide for region `rect` of eye `layer` of `depths` (a 2-layer depth
+    /// array in the renderer's reversed-Z, with `TEXTURE_BINDING` usage,
+    /// whose pass stored it), whose focal length is `focal_px` pixels:
+    /// channel 0 is each value times `scale` ([`crate::disparity_scale`]),
+    /// clamped to 0..16 — [`crate::disparity`] on the GPU; channel 1 the
+    /// ambient occlusion of that region ([`crate::guide_occlusion`] on the
+    /// GPU). The region may be at most [`MAX_GUIDE_PIXELS`].
     #[allow(clippy::too_many_arguments)]
     pub fn depth_to_guide(
         &self,
@@ -343,8 +370,15 @@ impl Interop {
         layer: u32,
         rect: Rect,
         scale: f32,
+        focal_px: f32,
         burn: &Device,
     ) -> Result<Tensor<4>, RefineError> {
+        if rect.w * rect.h > MAX_GUIDE_PIXELS {
+            return Err(RefineError::Device(format!(
+                "a {} × {} region is larger than the refiner's guide takes (512 × 512)",
+                rect.w, rect.h
+            )));
+        }
         if !depths
             .usage()
             .contains(wgpu::TextureUsages::TEXTURE_BINDING)
@@ -353,7 +387,10 @@ impl Interop {
                 "the eyes' depth cannot be read by a shader (no TEXTURE_BINDING usage)".into(),
             ));
         }
-        let t = Tensor::<4>::empty([1, 1, rect.h as usize, rect.w as usize], burn);
+        let t = Tensor::<4>::empty(
+            [1, crate::GUIDE_CHANNELS, rect.h as usize, rect.w as usize],
+            burn,
+        );
         let c = cube(&t)?;
         let st = strides(&c)?;
         let res = c
@@ -363,7 +400,7 @@ impl Interop {
         burn.flush()
             .map_err(|e| RefineError::Device(format!("flush: {e:?}")))?;
         let size = (depths.width(), depths.height());
-        self.write_region(queue, rect, layer, st, size, 0.0, 1.0, scale);
+        self.write_region(queue, rect, layer, st, size, 0.0, 1.0, (scale, focal_px));
         let view = depths.create_view(&wgpu::TextureViewDescriptor {
             dimension: Some(wgpu::TextureViewDimension::D2Array),
             aspect: wgpu::TextureAspect::DepthOnly,
@@ -385,6 +422,10 @@ impl Interop {
                     binding: 3,
                     resource: wgpu::BindingResource::TextureView(&view),
                 },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: self.occlusion_raw.as_entire_binding(),
+                },
             ],
         });
         let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -395,9 +436,13 @@ impl Interop {
                 label: Some("refine to_guide"),
                 timestamp_writes: None,
             });
-            pass.set_pipeline(&self.to_guide);
             pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(rect.w.div_ceil(8), rect.h.div_ceil(8), 1);
+            // Passes in one compute pass are ordered: the blur reads what
+            // `to_occlusion` wrote.
+            for pipeline in [&self.to_guide, &self.to_occlusion, &self.blur_occlusion] {
+                pass.set_pipeline(pipeline);
+                pass.dispatch_workgroups(rect.w.div_ceil(8), rect.h.div_ceil(8), 1);
+            }
         }
         queue.submit([enc.finish()]);
         drop(res);
@@ -428,7 +473,7 @@ impl Interop {
             .map_err(|e| RefineError::Device(format!("tensor buffer: {e:?}")))?;
         burn.flush()
             .map_err(|e| RefineError::Device(format!("flush: {e:?}")))?;
-        self.write_region(queue, rect, 0, st, eye, feather, opacity, 0.0);
+        self.write_region(queue, rect, 0, st, eye, feather, opacity, (0.0, 0.0));
         let region = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("refine blend"),
             layout: &self.blend_layout,

@@ -10,6 +10,8 @@
 //! - [`load`]: weights (burnpack) with errors naming the file; a bad file
 //!   turns refinement off, the film goes on.
 //! - [`train`]: training on the project's own cheap → reference render pairs.
+//! - [`mod@occlusion`]: screen-space ambient occlusion from depth, the second
+//!   channel of the network's guide.
 //! - [`metrics`]: PSNR and SSIM as scikit-image computes them; flicker.
 //! - [`temporal`]: reprojected history against flicker; half-rate frames.
 //! - [`budget`]: the controller that steps refinement down (and back up) so
@@ -21,6 +23,7 @@ pub mod budget;
 pub mod interop;
 pub mod metrics;
 pub mod model;
+pub mod occlusion;
 pub mod temporal;
 pub mod train;
 
@@ -33,6 +36,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 pub use budget::{BudgetController, Plan};
 pub use model::{Unet, UnetConfig};
+pub use occlusion::{box_blur, guide_occlusion, occlusion};
 pub use temporal::Temporal;
 pub use train::{Pair, TrainConfig, Trainer};
 
@@ -90,6 +94,11 @@ impl Profile {
     }
 }
 
+/// Channels of the guide the network is conditioned on beside the cheap
+/// render: the depth guide ([`disparity`]) and the ambient occlusion made
+/// from it ([`guide_occlusion`]), planar in that order.
+pub const GUIDE_CHANNELS: usize = 2;
+
 /// Pixels per metre, per 128 px, at which the depth guide is expressed.
 pub const GUIDE_PIXELS: f32 = 128.0;
 
@@ -119,8 +128,8 @@ pub fn alpha_bar(t: f32) -> f32 {
     (t.clamp(0.0, 1.0) * FRAC_PI_2).cos().powi(2)
 }
 
-/// Refines `cheap` (`[n, 3, h, w]`, 0..1), whose depth guide is `guide`
-/// (`[n, 1, h, w]`, [`disparity`]): noise it to level `strength` with
+/// Refines `cheap` (`[n, 3, h, w]`, 0..1), whose guide is `guide`
+/// (`[n, GUIDE_CHANNELS, h, w]`: [`disparity`] and [`guide_occlusion`]): noise it to level `strength` with
 /// `noise` (same shape as `cheap`, standard normal, fixed per region so the
 /// result is stable from frame to frame), then `steps` DDIM steps to t = 0.
 /// `strength` 0 returns the cheap frame unchanged.
@@ -227,7 +236,7 @@ mod tests {
     use super::*;
 
     fn guide(device: &Device) -> Tensor<4> {
-        region_noise(3, [1, 1, 16, 16], device).abs()
+        region_noise(3, [1, GUIDE_CHANNELS, 16, 16], device).abs()
     }
 
     fn tiny(device: &Device) -> (Unet, Tensor<4>, Tensor<4>) {

@@ -1,9 +1,11 @@
 //! The denoiser: a small conditional UNet (856 k parameters) that
 //! predicts the refined frame `x0` from a noised frame `x_t`, the cheap
-//! render it is conditioned on, the cheap render's depth guide (disparity,
+//! render it is conditioned on, the cheap render's guide (its disparity,
 //! [`crate::disparity`]: what the real-time path knows of the geometry, so
-//! the network can place ambient occlusion and tell a silhouette from a
-//! shadow edge) and the noise level `t` (a constant input channel). It adds
+//! the network can tell a silhouette from a shadow edge; and the ambient
+//! occlusion computed from it, [`crate::guide_occlusion`], which the network
+//! cannot learn to derive itself in the training this project affords) and
+//! the noise level `t` (a constant input channel). It adds
 //! its output to the cheap render, so an untrained or zero-strength refiner
 //! leaves the frame as it was.
 //!
@@ -13,7 +15,7 @@
 //! carries is a curve on exactly that level. So a small **colour path** runs
 //! beside it without normalisation: a 3 × 3 convolution over the last decoder
 //! features and the raw cheap pixels and guide, SiLU, and a 1 × 1 convolution
-//! to RGB, added to the output. At 128 × 128 one step costs about 1.43 GFLOP
+//! to RGB, added to the output. At 128 × 128 one step costs about 1.44 GFLOP
 //! ([`UnetConfig::flops`]), inside the Quest profile's 1.5 GFLOP per eye-frame.
 
 use burn::config::Config;
@@ -40,7 +42,7 @@ mod tests {
         let c = crate::region_noise(2, [2, 3, 32, 24], &dev)
             .mul_scalar(0.1)
             .add_scalar(0.5);
-        let g = crate::region_noise(3, [2, 1, 32, 24], &dev).abs();
+        let g = crate::region_noise(3, [2, crate::GUIDE_CHANNELS, 32, 24], &dev).abs();
         let a = m.forward_with(x.clone(), c.clone(), g.clone(), 0.4, false);
         let b = m.forward_with(x, c, g, 0.4, true);
         let worst = (a - b).abs().max().into_data().try_to_vec::<f32>().unwrap()[0];
@@ -48,12 +50,13 @@ mod tests {
     }
 }
 
-/// Input channels: `x_t` (3), the cheap render (3), its depth guide (1), `t` (1).
-pub const INPUTS: usize = 8;
+/// Input channels: `x_t` (3), the cheap render (3), its guide
+/// ([`crate::GUIDE_CHANNELS`]: disparity, occlusion), `t` (1).
+pub const INPUTS: usize = 7 + crate::GUIDE_CHANNELS;
 
 /// Raw pixel channels the colour path sees beside the decoder's features:
-/// the cheap render (3) and its depth guide (1).
-const COLOUR_PIXELS: usize = 4;
+/// the cheap render (3) and its guide.
+const COLOUR_PIXELS: usize = 3 + crate::GUIDE_CHANNELS;
 
 /// The colour path: un-normalised, so it sees absolute levels.
 #[derive(Module, Debug)]
@@ -337,8 +340,8 @@ impl Unet {
     }
 
     /// `x_t`, `cheap`: `[n, 3, h, w]` in 0..1 (h, w multiples of 8);
-    /// `guide`: `[n, 1, h, w]`, the cheap render's depth guide
-    /// ([`crate::disparity`]); `t`: noise level 0..1. Returns the predicted
+    /// `guide`: `[n, GUIDE_CHANNELS, h, w]`, the cheap render's guide
+    /// ([`crate::disparity`], [`crate::guide_occlusion`]); `t`: noise level 0..1. Returns the predicted
     /// refined frame. On burn-ndarray the convolutions run as im2col +
     /// matmul ([`conv3x3_im2col`]), elsewhere as burn's direct convolution.
     pub fn forward(&self, x_t: Tensor<4>, cheap: Tensor<4>, guide: Tensor<4>, t: f32) -> Tensor<4> {

@@ -39,7 +39,8 @@ pub struct Pair {
     pub cheap: Vec<f32>,
     /// The reference render, same layout.
     pub reference: Vec<f32>,
-    /// The real-time render's depth guide ([`crate::disparity`]), `h × w`.
+    /// The real-time render's guide, planar `GUIDE_CHANNELS × h × w`:
+    /// [`crate::disparity`], then [`crate::guide_occlusion`].
     pub guide: Vec<f32>,
 }
 
@@ -330,7 +331,7 @@ impl Trainer {
         let n = cfg.batch;
         let mut cheap = Vec::with_capacity(n * 3 * c * c);
         let mut reference = Vec::with_capacity(n * 3 * c * c);
-        let mut guide = Vec::with_capacity(n * c * c);
+        let mut guide = Vec::with_capacity(n * crate::GUIDE_CHANNELS * c * c);
         for _ in 0..n {
             let p = &pairs[rng.random_range(0..pairs.len())];
             let x0 = rng.random_range(0..=p.w - c);
@@ -339,7 +340,7 @@ impl Trainer {
             for (src, dst, planes) in [
                 (&p.cheap, &mut cheap, 3),
                 (&p.reference, &mut reference, 3),
-                (&p.guide, &mut guide, 1),
+                (&p.guide, &mut guide, crate::GUIDE_CHANNELS),
             ] {
                 for ch in 0..planes {
                     for y in 0..c {
@@ -365,7 +366,10 @@ impl Trainer {
         let cheap = Tensor::<4>::from_data(TensorData::new(cheap, shape), dev);
         let reference = Tensor::<4>::from_data(TensorData::new(reference, shape), dev);
         let noise = Tensor::<4>::from_data(TensorData::new(noise, shape), dev);
-        let guide = Tensor::<4>::from_data(TensorData::new(guide, [n, 1, c, c]), dev);
+        let guide = Tensor::<4>::from_data(
+            TensorData::new(guide, [n, crate::GUIDE_CHANNELS, c, c]),
+            dev,
+        );
         let ab = alpha_bar(t);
         let start = if from_reference {
             reference.clone()
@@ -418,7 +422,9 @@ mod tests {
                     .collect();
                 // The "reference": a darker, contrastier version.
                 let reference = cheap.iter().map(|v| (v * v * 0.9).min(1.0)).collect();
-                let guide = (0..w * h).map(|i| (i % w) as f32 / w as f32).collect();
+                let guide = (0..crate::GUIDE_CHANNELS * w * h)
+                    .map(|i| (i % w) as f32 / w as f32)
+                    .collect();
                 Pair {
                     name: format!("p{k}"),
                     w,
@@ -450,7 +456,7 @@ mod tests {
 
     fn weights(m: &Unet) -> Vec<f32> {
         let x = Tensor::<4>::ones([1, 3, 16, 16], &cpu_device()).mul_scalar(0.5);
-        let g = Tensor::<4>::ones([1, 1, 16, 16], &cpu_device());
+        let g = Tensor::<4>::ones([1, crate::GUIDE_CHANNELS, 16, 16], &cpu_device());
         m.forward(x.clone(), x, g, 0.3)
             .into_data()
             .try_to_vec::<f32>()

@@ -13,8 +13,12 @@ ap.add_argument("--ch", default="12,24,64,160"); ap.add_argument("--seed", type=
 ap.add_argument("--tmax", type=float, default=0.3); ap.add_argument("--pref", type=float, default=0.25)
 ap.add_argument("--strength", type=float, default=0.1); ap.add_argument("--save", default="")
 ap.add_argument("--tail", type=int, default=0); ap.add_argument("--dscale", type=float, default=1.0); ap.add_argument("--groups", type=int, default=4); ap.add_argument("--depth", action="store_true")
+ap.add_argument("--occlusion", action="store_true", help="add the occlusion guide (finish.ao of the depth guide) as an input, as shipped")
+ap.add_argument("--fov", action="store_true", help="add tan(fov/2) as a constant input channel")
 a = ap.parse_args()
 torch.manual_seed(a.seed); rng = np.random.default_rng(a.seed)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__))); from finish import ao
+FOV = {x['name']: x['fov_deg'] for m in [json.load(open(f"{a.data}/manifest.json"))] for x in m['train'] + m['held_out']}
 def load(folder):
     out=[]
     for f in sorted(glob.glob(f"{a.data}/{folder}/*.cheap.png")):
@@ -24,6 +28,12 @@ def load(folder):
         if a.depth:
             d=np.asarray(Image.open(f.replace(".cheap.",".depth.")).convert("I;16") if False else Image.open(f.replace(".cheap.",".depth."))).astype(np.float32)/4096*a.dscale
             c=np.concatenate([c,d[None]],0)
+        half=math.tan(math.radians(FOV[os.path.basename(f)[:-10]])/2)
+        if a.occlusion:
+            g=np.asarray(Image.open(f.replace(".cheap.",".depth."))).astype(np.float64)/4096
+            c=np.concatenate([c,ao(g,64/half)[None].astype(np.float32)],0)
+        if a.fov:
+            c=np.concatenate([c,np.full((1,)+c.shape[1:],half,np.float32)],0)
         out.append((os.path.basename(f)[:-10], c.copy(), r.transpose(2,0,1).copy()))
     return out
 train, held = load("train"), load("held-out")
@@ -50,7 +60,7 @@ class Unet(nn.Module):
         if s.tail: o=o+s.t2(F.silu(s.t1(torch.cat([u0,cheap],1))))
         return o
 ch=[int(x) for x in a.ch.split(",")]
-m=Unet(ch,a.groups,8 if a.depth else 7)
+m=Unet(ch,a.groups,7+a.depth+a.occlusion+a.fov)
 def flops(ch,size=128):
     c0,c1,c2,c3=ch; px=lambda l:(size/2**l)**2; conv=lambda i,o,l:i*o*9*px(l); blk=lambda i,o,l:conv(i,o,l)+conv(o,o,l)
     return 2*(blk(7,c0,0)+conv(c0,c1,1)+blk(c1,c1,1)+conv(c1,c2,2)+blk(c2,c2,2)+conv(c2,c3,3)+blk(c3,c3,3)+blk(c3+c2,c2,2)+blk(c2+c1,c1,1)+blk(c1+c0,c0,0)+conv(c0,3,0))/1e9
