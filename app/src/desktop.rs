@@ -437,7 +437,7 @@ impl Running {
             self.gpu.queue.submit([scene]);
             let strength = self.live.readout.refine_strength;
             if let Err(e) = stage.apply(&self.gpu, &self.target, &inputs.eyes, strength) {
-                eprintln!("showrunner: warning: {e}; refinement is off");
+                eprintln!("showrunner: warning: {e}");
                 self.refine = None;
             }
         } else {

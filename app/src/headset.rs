@@ -435,7 +435,7 @@ fn run_session(
                     // → refine, on the runtime's device, before the image goes back.
                     let strength = show.live.readout.refine_strength;
                     if let Err(e) = stage.apply(shared, &target, &eyes, strength) {
-                        eprintln!("showrunner: warning: {e}; refinement is off");
+                        eprintln!("showrunner: warning: {e}");
                         *refine = None;
                     }
                 }

@@ -151,7 +151,7 @@ enum Command {
         seconds: Option<f64>,
         /// The on-device refiner: `quest`, `pcvr`, `desktop` or `off`. By default the
         /// headset's profile (`quest`) on a GPU, off on a CPU adapter such as lavapipe
-        /// (a 128 px step takes ~0.6 s there); a named profile forces it on.
+        /// (a 128 px step takes 0.5–4 s there); a named profile forces it on.
         #[arg(long, value_name = "PROFILE")]
         refine: Option<String>,
         /// The refiner's weights.

@@ -51,7 +51,7 @@ impl RefineChoice {
             RefineChoice::Off => Err("off (--refine off)"),
             RefineChoice::Forced(p) => Ok(p),
             RefineChoice::Auto if kind == showrunner_render::wgpu::DeviceType::Cpu => {
-                Err("off on a CPU adapter (a 128 px step takes ~0.6 s on lavapipe); --refine quest forces it")
+                Err("off on a CPU adapter (a 128 px step takes 0.5–4 s on lavapipe); --refine quest forces it")
             }
             RefineChoice::Auto => Ok(showrunner_refine::PROFILES[0]),
         }
@@ -249,6 +249,32 @@ fn project_dir(eye: &EyeView, dir: Vec3, size: (u32, u32)) -> Option<(f32, f32)>
     })
 }
 
+/// Runs `f`, the refiner's own GPU work, inside a validation error scope
+/// on `device`. A validation error there (a bug in the stage, or an adapter
+/// that lacks something its passes need) comes back as an error, which turns
+/// refinement off with a warning, instead of reaching the device's
+/// uncaptured-error handler, which cubecl makes panic: the film goes on.
+/// Native wgpu settles the scope at once, so this never waits on the GPU.
+fn within_error_scope<T>(
+    device: &wgpu::Device,
+    f: impl FnOnce() -> Result<T, RefineError>,
+) -> Result<T, RefineError> {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let result = f();
+    let mut popped = std::pin::pin!(scope.pop());
+    match popped
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(Some(e)) => Err(RefineError::Device(format!(
+            "a GPU validation error in the refiner's work: {e}"
+        ))),
+        _ => result,
+    }
+}
+
 impl RefineStage {
     /// Loads `weights` and hands burn the renderer's device. `refresh_hz` is
     /// the display's rate (the frame budget). Errors name the file or say
@@ -266,10 +292,13 @@ impl RefineStage {
             gpu.queue.clone(),
         )?;
         let model = showrunner_refine::load(weights, &UnetConfig::new(), &burn)?;
+        let (interop, timer) = within_error_scope(&gpu.device, || {
+            Ok((Interop::new(&gpu.device, COLOR_FORMAT), GpuTimer::new(gpu)))
+        })?;
         Ok(Self {
             burn,
             model,
-            interop: Interop::new(&gpu.device, COLOR_FORMAT),
+            interop,
             budget: BudgetController::new(&profile, 1.0),
             temporal: [Temporal::default(), Temporal::default()],
             noise: None,
@@ -279,7 +308,7 @@ impl RefineStage {
             baseline: (0.0, 0),
             period_ms: 1000.0 / refresh_hz.max(1.0),
             last_plan: Plan::OFF,
-            timer: GpuTimer::new(gpu),
+            timer,
             feather: 0.25,
         })
     }
@@ -438,14 +467,16 @@ impl RefineStage {
             }
         };
         let hold = plan.every == 2 && self.frame % 2 == 1;
-        if let Some(t) = &mut self.timer {
-            t.begin(gpu);
-        }
-        let result = self.eyes(gpu, target, eyes, strength, plan, n, noise, hold);
-        if let Some(t) = &mut self.timer {
-            t.end(gpu);
-        }
-        result
+        within_error_scope(&gpu.device, || {
+            if let Some(t) = &mut self.timer {
+                t.begin(gpu);
+            }
+            let result = self.eyes(gpu, target, eyes, strength, plan, n, noise, hold);
+            if let Some(t) = &mut self.timer {
+                t.end(gpu);
+            }
+            result
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -557,6 +588,34 @@ mod tests {
     use super::*;
     use showrunner_render::{read_eye, FrameInputs, Renderer};
     use showrunner_scene::hecs::World;
+
+    #[test]
+    fn a_gpu_validation_error_in_the_stage_turns_it_off_instead_of_aborting() {
+        let gpu = Gpu::headless().expect("lavapipe");
+        // burn on the device installs cubecl's uncaptured-error handler, which panics.
+        let _burn = showrunner_refine::gpu_device(
+            gpu.instance.clone(),
+            gpu.raw_adapter.clone(),
+            gpu.device.clone(),
+            gpu.queue.clone(),
+        )
+        .unwrap();
+        let caught = within_error_scope(&gpu.device, || {
+            // MAP_READ goes with COPY_DST only: a validation error.
+            let _ = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("invalid on purpose"),
+                size: 16,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            });
+            Ok(())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(caught.contains("validation error"), "{caught}");
+        assert!(caught.contains("refinement is off"), "{caught}");
+        assert_eq!(within_error_scope(&gpu.device, || Ok(7)).unwrap(), 7);
+    }
 
     #[test]
     fn view_centres_and_reprojection() {

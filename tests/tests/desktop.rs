@@ -368,7 +368,7 @@ fn without_a_display_it_says_what_to_do() {
 }
 
 /// The refiner in the frame loop on lavapipe, where one 128 px step takes
-/// ~0.6 s: forced on (`--refine quest`), it measures the baseline frame, runs
+/// 0.5–4 s: forced on (`--refine quest`), it measures the baseline frame, runs
 /// one refined frame, sees it blow the budget and steps down in one move to
 /// off, and the film plays on. `auto` keeps it off on a CPU adapter, and bad
 /// weights are named and the film plays unrefined.
