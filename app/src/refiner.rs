@@ -168,6 +168,10 @@ pub enum RefinerCommand {
         /// Change in the cheap render (0..1, mean over channels) at which the history is rejected.
         #[arg(long, default_value_t = showrunner_refine::Temporal::default().reject)]
         reject: f32,
+        /// Widening of the refined frame's 3 × 3 neighbourhood range the history
+        /// is clamped to, against trails (0..1; negative: unclamped).
+        #[arg(long, default_value_t = showrunner_refine::Temporal::default().clamp.unwrap_or(-1.0))]
+        clamp: f32,
     },
     /// Time one refinement step (median and p99) on burn-ndarray and the wgpu device.
     Bench {
@@ -894,10 +898,12 @@ pub fn run(command: RefinerCommand) -> Result<()> {
             flicker_frames,
             history,
             reject,
+            clamp,
         } => {
             let mut temporal = Temporal::default();
             temporal.history = history.clamp(0.0, 0.98);
             temporal.reject = reject.max(1e-3);
+            temporal.clamp = (clamp >= 0.0).then_some(clamp.min(1.0));
             let report = evaluate(
                 &weights,
                 &data,
@@ -986,6 +992,15 @@ fn evaluate(
         temporal,
         &device,
     )?;
+    let motion = motion(
+        &model,
+        &manifest,
+        flicker_frames,
+        steps,
+        strength,
+        temporal,
+        &device,
+    )?;
     let report = json!({
         "weights": weights.display().to_string(),
         "held_out_sets": HELD_OUT,
@@ -996,6 +1011,7 @@ fn evaluate(
         "refined": {"psnr": mean(2), "ssim": mean(3)},
         "gain": {"psnr_db": mean(2) - mean(0), "ssim": mean(3) - mean(1)},
         "flicker": flicker,
+        "motion": motion,
         "frames": frames,
     });
     if let Some(d) = dump {
@@ -1081,6 +1097,98 @@ fn flicker(
         "reference_ratio": if c > 0.0 { rf / c } else { 1.0 },
         "history": stability.history,
         "reject": stability.reject,
+        "clamp": stability.clamp,
+    }))
+}
+
+/// Sideways head motion per frame in [`motion`], metres (0.45 m/s at 30 Hz:
+/// a lean).
+const MOTION_STEP_M: f32 = 0.015;
+
+/// The price of the temporal history: the same still-shot frames as
+/// [`flicker`], but the head moves sideways [`MOTION_STEP_M`] a frame, so
+/// everything shifts with parallax (which the run time does not reproject:
+/// it reprojects rotation only). Each frame's stabilised output and the
+/// network's own output for that frame are scored against the frame's
+/// reference: where history the rejection kept lingers (a trail), the
+/// stabilised frame scores lower.
+fn motion(
+    model: &showrunner_refine::Unet,
+    manifest: &Manifest,
+    frames: usize,
+    steps: usize,
+    strength: f32,
+    stability: &Temporal,
+    device: &Device,
+) -> Result<Value> {
+    let shots: Vec<Shot> = HELD_OUT
+        .iter()
+        .filter_map(|set| {
+            manifest
+                .held_out
+                .iter()
+                .find(|s| s.set == *set && !s.debris)
+        })
+        .cloned()
+        .collect();
+    if shots.is_empty() {
+        bail!("no held-out shots to measure motion on");
+    }
+    let size = manifest.size as usize;
+    let mut studio = Studio::new(manifest.size)?;
+    let shape = [1, 3, size, size];
+    let noise = showrunner_refine::region_noise(77, shape, device);
+    // psnr, ssim: stabilised, the network alone, the cheap frame.
+    let mut sums = [0.0f64; 6];
+    let mut n = 0.0;
+    for shot in &shots {
+        let mut staged = studio.stage(shot);
+        let mut temporal = stability.clone();
+        temporal.reset();
+        let mut moving = shot.clone();
+        for k in 0..frames.max(2) {
+            // Head and aim move together: the view slides sideways.
+            moving.head[0] = shot.head[0] + k as f32 * MOTION_STEP_M;
+            moving.target[0] = shot.target[0] + k as f32 * MOTION_STEP_M;
+            let inputs = studio.inputs(&moving, &staged);
+            let cheap8 = studio.cheap(&inputs, &staged)?;
+            let cheap = tensor(to_planar(&cheap8), shape, device);
+            let guide = tensor(
+                studio.network_guide(&inputs)?,
+                [1, GUIDE_CHANNELS, size, size],
+                device,
+            );
+            let refined = showrunner_refine::refine(
+                model,
+                cheap.clone(),
+                guide,
+                noise.clone(),
+                steps,
+                strength,
+            );
+            let alone8 = from_planar(&values(refined.clone())?);
+            let stable8 = from_planar(&values(temporal.stabilise(refined, cheap, 0, 0))?);
+            if k > 0 {
+                let reference8 = studio.reference(&inputs, &staged)?;
+                for (i, img) in [&stable8, &alone8, &cheap8].into_iter().enumerate() {
+                    sums[2 * i] += metrics::psnr(&reference8, img);
+                    sums[2 * i + 1] +=
+                        metrics::ssim(&reference8, img, size, size).unwrap_or(f64::NAN);
+                }
+                n += 1.0;
+            }
+            staged.advance(1.0 / 30.0);
+        }
+    }
+    let m = |i: usize| sums[i] / n;
+    Ok(json!({
+        "shots": shots.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+        "frames_per_shot": frames.max(2),
+        "head_step_m": MOTION_STEP_M,
+        "cheap": {"psnr": m(4), "ssim": m(5)},
+        "refined_with_history": {"psnr": m(0), "ssim": m(1)},
+        "refined_without_history": {"psnr": m(2), "ssim": m(3)},
+        "history_cost": {"psnr_db": m(2) - m(0), "ssim": m(3) - m(1)},
     }))
 }
 

@@ -54,8 +54,10 @@ fn png_size(p: &Path) -> (u32, u32) {
 /// shadows, ambient occlusion, film grade) by ≥ 2 dB PSNR (measured: +3.98 dB)
 /// and ≥ 0.03 SSIM (measured: +0.035, with the occlusion guide; see
 /// BENCHMARKS.md), and flickers at most 10 % more than the cheap render on
-/// still shots (measured: 0.96×; the reference itself changes 1.97× as
-/// much). The dump holds the PNGs to recompute it from
+/// still shots (measured: 1.03×; the reference itself changes 1.97× as
+/// much). While the head slides sideways the temporal history costs some of
+/// the gain (measured: 1.2 dB) but the refined frames still beat the cheap
+/// ones. The dump holds the PNGs to recompute it from
 /// (`tests/refine/check_metrics.py DIR` checks them against scikit-image).
 #[test]
 fn shipped_weights_beat_the_cheap_render_on_held_out_scenes() {
@@ -83,6 +85,14 @@ fn shipped_weights_beat_the_cheap_render_on_held_out_scenes() {
     assert!(gain["ssim"].as_f64().unwrap() >= 0.03, "{gain}");
     let ratio = report["flicker"]["ratio"].as_f64().unwrap();
     assert!(ratio <= 1.10, "flicker {}", report["flicker"]);
+    let motion = &report["motion"];
+    for metric in ["psnr", "ssim"] {
+        let (with, cheap) = (
+            motion["refined_with_history"][metric].as_f64().unwrap(),
+            motion["cheap"][metric].as_f64().unwrap(),
+        );
+        assert!(with > cheap, "in motion {metric}: {motion}");
+    }
     for f in report["frames"].as_array().unwrap() {
         let name = f["name"].as_str().unwrap();
         let sizes: Vec<(u32, u32)> = ["cheap", "refined", "reference"]

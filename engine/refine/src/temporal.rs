@@ -3,16 +3,21 @@
 //! change under it.
 //!
 //! Reprojection is a shift in pixels: the app turns the head's rotation since
-//! the last frame into where the last frame's pixels land now (rotation only;
-//! at 128–256 px around the view centre parallax from head translation is
-//! under a pixel for anything beyond a metre). Where the cheap render changed
-//! under a pixel (something moved, was uncovered, or the shot cut) the history
-//! is rejected and the fresh refinement shows, so motion does not ghost.
+//! the last frame into where the last frame's pixels land now (rotation only:
+//! the parallax of head translation is not reprojected). Where the cheap
+//! render changed under a pixel (something moved, was uncovered, or the shot
+//! cut) the history is rejected and the fresh refinement shows; what the
+//! rejection lets through is clamped to the range of the fresh refinement's
+//! neighbourhood, so what moved on leaves no trail. `showrunner refiner eval`
+//! measures both sides: flicker on still shots, and the history's cost
+//! against the reference while the head slides sideways.
 //!
 //! On half-rate frames (the budget controller's second-cheapest rung) the app
 //! does not run the network at all: [`Temporal::hold`] reprojects the last
 //! refined region onto the new frame with the same rejection.
 
+use burn::tensor::module::max_pool2d;
+use burn::tensor::ops::MaxPoolOptions;
 use burn::tensor::Tensor;
 
 /// Temporal history of one eye's refined region.
@@ -22,13 +27,23 @@ pub struct Temporal {
     pub history: f32,
     /// Change in the cheap render (0..1 per channel, averaged) at which the
     /// history is rejected entirely; below it the weight falls linearly.
-    /// 0.3 by default: the edges of a breathing, weight-shifting actor change
+    /// 0.4 by default: the edges of a breathing, weight-shifting actor change
     /// by 0.15–0.3 frame to frame, and the graded look amplifies that (the
-    /// reference changes 1.97× as much as the cheap render); at 0.15 the
-    /// refined shot flickered 1.22× the cheap one, at 0.3 0.95×. The price:
-    /// motion of lower contrast than 0.3 leaves a fading trail (history
-    /// weight 0.95 × (1 − change / 0.3) where it passed).
+    /// reference changes 1.97× as much as the cheap render); without the
+    /// history the refined shot flickers 1.71× the cheap one. Lower
+    /// thresholds flicker more and higher ones let more stale history
+    /// through, which [`Temporal::clamp`] then bounds (BENCHMARKS.md,
+    /// "Refiner with an occlusion guide": flicker 1.03× at 0.4 with the
+    /// clamp, and the history costs 1.2 dB while the head slides sideways
+    /// 0.45 m/s, against 2.0 dB unclamped at 0.3).
     pub reject: f32,
+    /// Clamp the reprojected history to the range of this frame's refined
+    /// 3 × 3 neighbourhood (per channel), widened by this margin (0..1),
+    /// before blending, as temporal anti-aliasing does: history that no
+    /// longer fits what is under it (a trail of something that moved on)
+    /// cannot linger, while a still picture's small frame-to-frame jitter
+    /// stays inside the range and is damped. `None`: unclamped.
+    pub clamp: Option<f32>,
     prev: Option<(Tensor<4>, Tensor<4>)>,
 }
 
@@ -36,10 +51,21 @@ impl Default for Temporal {
     fn default() -> Self {
         Self {
             history: 0.95,
-            reject: 0.3,
+            reject: 0.4,
+            clamp: Some(0.02),
             prev: None,
         }
     }
+}
+
+/// Per-channel minimum and maximum of each pixel's 3 × 3 neighbourhood.
+fn neighbourhood(x: &Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+    let options = MaxPoolOptions::new([3, 3])
+        .with_stride([1, 1])
+        .with_padding([1, 1]);
+    let hi = max_pool2d(x.clone(), options.clone());
+    let lo = max_pool2d(x.clone().neg(), options).neg();
+    (lo, hi)
 }
 
 /// Moves `prev` by `(dx, dy)` pixels (content at x goes to x + dx); pixels
@@ -87,7 +113,13 @@ impl Temporal {
         let out = match self.prev.take() {
             Some((prev_out, prev_cheap)) if prev_out.dims() == refined.dims() => {
                 let weight = self.weight(&cheap, prev_cheap, dx, dy);
-                let history = reproject(prev_out, refined.clone(), dx, dy);
+                let mut history = reproject(prev_out, refined.clone(), dx, dy);
+                if let Some(margin) = self.clamp {
+                    let (lo, hi) = neighbourhood(&refined);
+                    history = history
+                        .max_pair(lo.sub_scalar(margin))
+                        .min_pair(hi.add_scalar(margin));
+                }
                 refined.clone() + (history - refined).mul(weight)
             }
             _ => refined,
@@ -165,7 +197,10 @@ mod tests {
     fn a_still_scene_blends_history_and_a_changed_one_rejects_it() {
         let dev = cpu_device();
         let cheap = Tensor::<4>::ones([1, 3, 8, 8], &dev).mul_scalar(0.5);
-        let mut t = Temporal::default();
+        let mut t = Temporal {
+            clamp: None,
+            ..Temporal::default()
+        };
         let first = t.stabilise(cheap.clone().add_scalar(0.1), cheap.clone(), 0, 0);
         assert!((vals(first)[0] - 0.6).abs() < 1e-6, "no history yet");
         // Same cheap frame, a refinement that jittered by 0.1: history damps it.
@@ -176,6 +211,28 @@ mod tests {
         let changed = cheap.clone().add_scalar(0.4);
         let third = vals(t.stabilise(changed.clone().add_scalar(0.1), changed, 0, 0));
         assert!((third[0] - 1.0).abs() < 1e-6, "{}", third[0]);
+    }
+
+    #[test]
+    fn clamped_history_damps_jitter_but_leaves_no_trail() {
+        let dev = cpu_device();
+        let cheap = Tensor::<4>::ones([1, 3, 8, 8], &dev).mul_scalar(0.5);
+        let mut t = Temporal::default();
+        let margin = t.clamp.unwrap();
+        t.stabilise(cheap.clone().add_scalar(0.2), cheap.clone(), 0, 0);
+        // A jitter smaller than the margin: damped as if unclamped.
+        let small = 0.7 + margin / 2.0;
+        let out = vals(t.stabilise(cheap.clone().add_scalar(small - 0.5), cheap.clone(), 0, 0));
+        let want = small + (0.7 - small) * t.history;
+        assert!((out[0] - want).abs() < 1e-5, "{} vs {want}", out[0]);
+        // The refinement jumps by 0.2 where the cheap frame barely changed (a
+        // low-contrast edge moved on): the history is kept within the margin.
+        let jumped = vals(t.stabilise(cheap.clone().add_scalar(0.45), cheap.clone(), 0, 0));
+        assert!(
+            (jumped[0] - 0.95).abs() <= margin + 1e-5,
+            "{} stays within {margin} of 0.95",
+            jumped[0]
+        );
     }
 
     #[test]
