@@ -1022,6 +1022,84 @@ fn evaluate(
     Ok(report)
 }
 
+/// The first shot without falling props in each held-out set: where
+/// [`flicker`] and [`motion`] are measured.
+fn still_shots(manifest: &Manifest) -> Result<Vec<Shot>> {
+    let shots: Vec<Shot> = HELD_OUT
+        .iter()
+        .filter_map(|set| {
+            manifest
+                .held_out
+                .iter()
+                .find(|s| s.set == *set && !s.debris)
+        })
+        .cloned()
+        .collect();
+    if shots.is_empty() {
+        bail!("no held-out shots to measure flicker and motion on");
+    }
+    Ok(shots)
+}
+
+/// Frames of shots through the network, for [`flicker`] and [`motion`]:
+/// one studio, the same noise every frame.
+struct ShotRun<'a> {
+    model: &'a showrunner_refine::Unet,
+    studio: Studio,
+    noise: Tensor<4>,
+    steps: usize,
+    strength: f32,
+    device: &'a Device,
+    size: usize,
+}
+
+impl<'a> ShotRun<'a> {
+    fn new(
+        model: &'a showrunner_refine::Unet,
+        size: u32,
+        steps: usize,
+        strength: f32,
+        device: &'a Device,
+    ) -> Result<Self> {
+        let n = size as usize;
+        Ok(Self {
+            model,
+            studio: Studio::new(size)?,
+            noise: showrunner_refine::region_noise(77, [1, 3, n, n], device),
+            steps,
+            strength,
+            device,
+            size: n,
+        })
+    }
+
+    /// This frame's cheap render (RGB8, and as a tensor) and the network's
+    /// refinement of it (no temporal history).
+    fn frame(
+        &mut self,
+        inputs: &FrameInputs,
+        staged: &Staged,
+    ) -> Result<(Vec<u8>, Tensor<4>, Tensor<4>)> {
+        let n = self.size;
+        let cheap8 = self.studio.cheap(inputs, staged)?;
+        let cheap = tensor(to_planar(&cheap8), [1, 3, n, n], self.device);
+        let guide = tensor(
+            self.studio.network_guide(inputs)?,
+            [1, GUIDE_CHANNELS, n, n],
+            self.device,
+        );
+        let refined = showrunner_refine::refine(
+            self.model,
+            cheap.clone(),
+            guide,
+            self.noise.clone(),
+            self.steps,
+            self.strength,
+        );
+        Ok((cheap8, cheap, refined))
+    }
+}
+
 /// Flicker on a still shot of a held-out set: the camera does not move, the
 /// characters breathe and shift their weight. Mean absolute frame-to-frame
 /// change of the cheap frames and of the refined ones (fixed noise, temporal
@@ -1035,47 +1113,21 @@ fn flicker(
     stability: &Temporal,
     device: &Device,
 ) -> Result<Value> {
-    // The first shot without falling props in each held-out set.
-    let mut shots: Vec<&Shot> = Vec::new();
-    for set in HELD_OUT {
-        if let Some(s) = manifest.held_out.iter().find(|s| s.set == set && !s.debris) {
-            shots.push(s);
-        }
-    }
-    if shots.is_empty() {
-        bail!("no held-out shots to measure flicker on");
-    }
-    let size = manifest.size as usize;
-    let mut studio = Studio::new(manifest.size)?;
-    let shape = [1, 3, size, size];
-    let noise = showrunner_refine::region_noise(77, shape, device);
+    let shots = still_shots(manifest)?;
+    let mut run = ShotRun::new(model, manifest.size, steps, strength, device)?;
     let (mut dc, mut dr, mut dref, mut pairs) = (0.0, 0.0, 0.0, 0usize);
     for shot in &shots {
-        let mut staged = studio.stage(shot);
+        let mut staged = run.studio.stage(shot);
         let mut temporal = stability.clone();
         temporal.reset();
         let mut prev: Option<[Vec<u8>; 3]> = None;
         for _ in 0..frames.max(2) {
-            let inputs = studio.inputs(shot, &staged);
-            let cheap8 = studio.cheap(&inputs, &staged)?;
-            let cheap = tensor(to_planar(&cheap8), shape, device);
-            let guide = tensor(
-                studio.network_guide(&inputs)?,
-                [1, GUIDE_CHANNELS, size, size],
-                device,
-            );
-            let refined = showrunner_refine::refine(
-                model,
-                cheap.clone(),
-                guide,
-                noise.clone(),
-                steps,
-                strength,
-            );
+            let inputs = run.studio.inputs(shot, &staged);
+            let (cheap8, cheap, refined) = run.frame(&inputs, &staged)?;
             let refined8 = from_planar(&values(temporal.stabilise(refined, cheap, 0, 0))?);
             // The look the refiner is trained toward, for scale: how much
             // the reference itself changes frame to frame.
-            let reference8 = studio.reference(&inputs, &staged)?;
+            let reference8 = run.studio.reference(&inputs, &staged)?;
             if let Some([pc, pr, pref]) = &prev {
                 dc += metrics::mean_abs_change(pc, &cheap8);
                 dr += metrics::mean_abs_change(pr, &refined8);
@@ -1121,28 +1173,14 @@ fn motion(
     stability: &Temporal,
     device: &Device,
 ) -> Result<Value> {
-    let shots: Vec<Shot> = HELD_OUT
-        .iter()
-        .filter_map(|set| {
-            manifest
-                .held_out
-                .iter()
-                .find(|s| s.set == *set && !s.debris)
-        })
-        .cloned()
-        .collect();
-    if shots.is_empty() {
-        bail!("no held-out shots to measure motion on");
-    }
+    let shots = still_shots(manifest)?;
     let size = manifest.size as usize;
-    let mut studio = Studio::new(manifest.size)?;
-    let shape = [1, 3, size, size];
-    let noise = showrunner_refine::region_noise(77, shape, device);
+    let mut run = ShotRun::new(model, manifest.size, steps, strength, device)?;
     // psnr, ssim: stabilised, the network alone, the cheap frame.
     let mut sums = [0.0f64; 6];
     let mut n = 0.0;
     for shot in &shots {
-        let mut staged = studio.stage(shot);
+        let mut staged = run.studio.stage(shot);
         let mut temporal = stability.clone();
         temporal.reset();
         let mut moving = shot.clone();
@@ -1150,26 +1188,12 @@ fn motion(
             // Head and aim move together: the view slides sideways.
             moving.head[0] = shot.head[0] + k as f32 * MOTION_STEP_M;
             moving.target[0] = shot.target[0] + k as f32 * MOTION_STEP_M;
-            let inputs = studio.inputs(&moving, &staged);
-            let cheap8 = studio.cheap(&inputs, &staged)?;
-            let cheap = tensor(to_planar(&cheap8), shape, device);
-            let guide = tensor(
-                studio.network_guide(&inputs)?,
-                [1, GUIDE_CHANNELS, size, size],
-                device,
-            );
-            let refined = showrunner_refine::refine(
-                model,
-                cheap.clone(),
-                guide,
-                noise.clone(),
-                steps,
-                strength,
-            );
+            let inputs = run.studio.inputs(&moving, &staged);
+            let (cheap8, cheap, refined) = run.frame(&inputs, &staged)?;
             let alone8 = from_planar(&values(refined.clone())?);
             let stable8 = from_planar(&values(temporal.stabilise(refined, cheap, 0, 0))?);
             if k > 0 {
-                let reference8 = studio.reference(&inputs, &staged)?;
+                let reference8 = run.studio.reference(&inputs, &staged)?;
                 for (i, img) in [&stable8, &alone8, &cheap8].into_iter().enumerate() {
                     sums[2 * i] += metrics::psnr(&reference8, img);
                     sums[2 * i + 1] +=
