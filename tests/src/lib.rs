@@ -15,8 +15,8 @@ pub fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// The `showrunner` binary, built by cargo for this test run
-/// (`cargo build -p showrunner` happens first in the README's test command).
+/// The `showrunner` binary, built by cargo before the tests run (`.ci/run` builds it with the
+/// README's first command; alone, run `cargo build -p showrunner` first).
 /// `SHOWRUNNER_BIN` overrides it (tests run inside the Monado root).
 pub fn showrunner() -> PathBuf {
     if let Some(b) = std::env::var_os("SHOWRUNNER_BIN") {
@@ -27,7 +27,7 @@ pub fn showrunner() -> PathBuf {
     let bin = exe.parent().unwrap().parent().unwrap().join("showrunner");
     assert!(
         bin.exists(),
-        "{} is missing: run `cargo build -p showrunner` first (the README's test command does)",
+        "{} is missing: run `cargo build -p showrunner` first (`bash .ci/run` does)",
         bin.display()
     );
     bin

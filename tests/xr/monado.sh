@@ -13,8 +13,17 @@
 # names the session states reached.
 #
 # Needs root (chroot, mount) and the Debian mirror; installs mmdebstrap when missing.
+#
+#   bash tests/xr/monado.sh             build the root if needed, then run the test
+#   bash tests/xr/monado.sh --prepare   only build the root (CI does this while it compiles)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+PREPARE=
+case "${1:-}" in
+  --prepare) PREPARE=1 ;;
+  "") ;;
+  *) echo "monado: unknown option '$1' (try --prepare)" >&2; exit 2 ;;
+esac
 
 ROOT=${MONADO_ROOT:-/var/cache/showrunner/monado-root}
 MIRROR=${MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
@@ -33,7 +42,11 @@ if [ ! -x "$ROOT/usr/bin/monado-service" ]; then
   mkdir -p "$(dirname "$ROOT")"
   mmdebstrap --quiet --variant=minbase --include="$PKGS" trixie "$ROOT.tmp" "$MIRROR"
   mv "$ROOT.tmp" "$ROOT"
+  echo "monado: the root is ready at $ROOT"
+else
+  echo "monado: using the cached root at $ROOT"
 fi
+[ -n "$PREPARE" ] && exit 0
 
 # Build on the host, then copy into the root.
 cargo build -q -p showrunner
