@@ -14,13 +14,10 @@ use showrunner_biometrics::replay;
 use showrunner_director::DirectorConfig;
 use showrunner_render::present::Presenter;
 use showrunner_render::{wgpu, EyeView, FrameInputs, Gpu, RenderTarget, Renderer, Shaders};
-use showrunner_scene::animation::{gesture_system, locomotion_system};
 use showrunner_scene::choices::{aimed_choice, choice_panels_system};
 use showrunner_scene::glam::{Quat, Vec3};
-use showrunner_scene::hecs::World;
-use showrunner_scene::physics::{physics_system, PhysicsContext};
 use showrunner_scene::sets::SetLibrary;
-use showrunner_scene::staging::{staging_system, Stage};
+use showrunner_scene::Scene;
 use showrunner_story::CompiledStory;
 use winit::application::ApplicationHandler;
 use winit::event::{ElementState, MouseButton, WindowEvent};
@@ -95,10 +92,7 @@ struct Running {
     renderer: Renderer,
     presenter: Presenter,
     target: RenderTarget,
-    world: World,
-    stage: Stage,
-    physics: PhysicsContext,
-    library: SetLibrary,
+    scene: Scene,
     live: Live,
     viewer: LiveViewer,
     head: Head,
@@ -255,10 +249,7 @@ impl App {
             presenter,
             target,
             gpu,
-            world: World::new(),
-            stage: Stage::default(),
-            physics: PhysicsContext::new(),
-            library: SetLibrary::builtin(),
+            scene: Scene::new(SetLibrary::builtin()),
             live: Live::new(&a.story, a.seed, a.config.clone())?,
             viewer: LiveViewer::new(a.seed, heart_events),
             head: Head {
@@ -360,45 +351,33 @@ impl Running {
         // → scene
         let staged = self.live.take_staged();
         if !staged.is_empty() {
-            staging_system(
-                &mut self.world,
-                &mut self.stage,
-                &mut self.physics,
-                &self.library,
-                &staged,
-            );
-            for w in self.stage.warnings.drain(..) {
+            self.scene.stage(&staged);
+            for w in self.scene.stage.warnings.drain(..) {
                 eprintln!("showrunner: warning: {w}");
                 self.warnings.push(w);
             }
         }
         let dt = dt as f32;
-        let aimed = aimed_choice(&self.world, self.head.position, self.head.forward());
+        let aimed = aimed_choice(&self.scene.world, self.head.position, self.head.forward());
         choice_panels_system(
-            &mut self.world,
+            &mut self.scene.world,
             self.live.readout.choices.len(),
             aimed,
             self.head.position,
         );
-        locomotion_system(&mut self.world, dt);
-        gesture_system(
-            &mut self.world,
-            self.live.clock() as f32,
-            self.stage.intensity,
-        );
-        physics_system(&mut self.world, &mut self.physics, dt);
+        self.scene.step(dt, self.live.clock() as f32);
         if let Some(sound) = &mut self.sound {
             // → sound (kira handles only; the mixer runs on its own thread)
             // Yaw turns toward +x (right), pitch looks up; −z is forward.
             let head =
                 Quat::from_rotation_y(-self.head.yaw) * Quat::from_rotation_x(self.head.pitch);
             sound.frame(
-                &self.world,
+                &self.scene.world,
                 &staged,
                 &self.live.readout,
                 (self.head.position, head),
                 dt,
-                self.physics.impacts(),
+                self.scene.physics.impacts(),
             );
         }
         self.status_line();
@@ -428,10 +407,12 @@ impl Running {
             ),
             light,
             sun,
-            grade: crate::report::render_grade(&self.live.readout.grade),
+            grade: self.live.readout.grade,
         };
         self.update_overlay();
-        let scene = self.renderer.render(&self.world, &inputs, &self.target);
+        let scene = self
+            .renderer
+            .render(&self.scene.world, &inputs, &self.target);
         if let Some(stage) = &mut self.refine {
             // → refine (GPU work on the same queue, after the scene)
             self.gpu.queue.submit([scene]);
@@ -686,7 +667,7 @@ impl ApplicationHandler for App {
                 let pressed = state == ElementState::Pressed;
                 if !pressed && r.head.dragging && r.head.dragged < 4.0 {
                     // A click, not a drag: choose the panel straight ahead.
-                    r.choice = aimed_choice(&r.world, r.head.position, r.head.forward());
+                    r.choice = aimed_choice(&r.scene.world, r.head.position, r.head.forward());
                 }
                 r.head.dragging = pressed;
                 r.head.dragged = 0.0;

@@ -18,14 +18,12 @@ use anyhow::{Context, Result};
 use showrunner_biometrics::replay;
 use showrunner_director::DirectorConfig;
 use showrunner_render::Renderer;
-use showrunner_scene::animation::{gesture_system, locomotion_system};
 use showrunner_scene::choices::{aimed_choice, choice_panels_system};
 use showrunner_scene::components::{Character, Transform};
 use showrunner_scene::glam::{Quat, Vec3};
 use showrunner_scene::hecs::World;
-use showrunner_scene::physics::{physics_system, PhysicsContext};
 use showrunner_scene::sets::SetLibrary;
-use showrunner_scene::staging::{staging_system, Stage};
+use showrunner_scene::Scene;
 use showrunner_story::CompiledStory;
 use showrunner_xr::telemetry::micros;
 use showrunner_xr::{FrameTimes, Status, Telemetry, Xr, XrError, XrOptions};
@@ -62,10 +60,7 @@ pub struct XrArgs {
 struct Show {
     live: Live,
     viewer: LiveViewer,
-    world: World,
-    stage: Stage,
-    physics: PhysicsContext,
-    library: SetLibrary,
+    scene: Scene,
     choice: Option<usize>,
     paused: bool,
     /// Seconds of gaze on a character, of the last few seconds (attention).
@@ -105,10 +100,7 @@ pub fn play(args: XrArgs) -> Result<()> {
     let mut show = Show {
         live: Live::new(&args.story, args.seed, args.config.clone())?,
         viewer,
-        world: World::new(),
-        stage: Stage::default(),
-        physics: PhysicsContext::new(),
-        library: SetLibrary::builtin(),
+        scene: Scene::new(SetLibrary::builtin()),
         sound: crate::sound::SoundStage::open(
             std::path::Path::new(crate::sound::SOUNDS),
             &args.story.path,
@@ -328,7 +320,7 @@ fn run_session(
                 println!("xr: {}", if show.paused { "paused" } else { "playing" });
             }
             let pointer = input.aim.or(input.gaze);
-            let aimed = pointer.and_then(|(o, d)| aimed_choice(&show.world, o, d));
+            let aimed = pointer.and_then(|(o, d)| aimed_choice(&show.scene.world, o, d));
             if input.select {
                 match aimed {
                     Some(i) => {
@@ -341,7 +333,7 @@ fn run_session(
             let dt = (period as f64 / 1e9).clamp(0.0, 0.1);
             if let Some((o, d)) = input.gaze {
                 show.gaze_known = true;
-                let on = gaze_on_character(&show.world, o, d);
+                let on = gaze_on_character(&show.scene.world, o, d);
                 show.dwell =
                     (show.dwell + if on { dt as f32 } else { -(dt as f32) * 0.5 }).clamp(0.0, 3.0);
             }
@@ -361,39 +353,36 @@ fn run_session(
                 }
                 let staged = show.live.take_staged();
                 if !staged.is_empty() {
-                    staging_system(
-                        &mut show.world,
-                        &mut show.stage,
-                        &mut show.physics,
-                        &show.library,
-                        &staged,
-                    );
+                    show.scene.stage(&staged);
+                    // Nothing draws text in the headset yet: staging warnings go to the log.
+                    for w in show.scene.stage.warnings.drain(..) {
+                        eprintln!("showrunner: warning: {w}");
+                    }
                 }
                 let dt = dt as f32;
-                locomotion_system(&mut show.world, dt);
-                gesture_system(
-                    &mut show.world,
-                    show.live.clock() as f32,
-                    show.stage.intensity,
-                );
-                physics_system(&mut show.world, &mut show.physics, dt);
+                show.scene.step(dt, show.live.clock() as f32);
                 if let Some(sound) = &mut show.sound {
                     // → sound: the listener on the predicted head pose.
                     let head = xr
                         .head(time)
                         .unwrap_or((Vec3::new(0.0, 1.2, 0.0), Quat::IDENTITY));
                     sound.frame(
-                        &show.world,
+                        &show.scene.world,
                         &staged,
                         &show.live.readout,
                         head,
                         dt,
-                        show.physics.impacts(),
+                        show.scene.physics.impacts(),
                     );
                 }
             }
             let eye = xr.head(time).map_or(Vec3::new(0.0, 1.2, 0.0), |(p, _)| p);
-            choice_panels_system(&mut show.world, show.live.readout.choices.len(), aimed, eye);
+            choice_panels_system(
+                &mut show.scene.world,
+                show.live.readout.choices.len(),
+                aimed,
+                eye,
+            );
             if show.live.readout.decision != last_decision {
                 last_decision.clone_from(&show.live.readout.decision);
                 println!("xr: decision: {last_decision}");
@@ -417,12 +406,12 @@ fn run_session(
             let cmd = {
                 let _s = tracing::info_span!("encode").entered();
                 renderer.render(
-                    &show.world,
+                    &show.scene.world,
                     &showrunner_render::FrameInputs {
                         eyes,
                         light,
                         sun,
-                        grade: crate::report::render_grade(&show.live.readout.grade),
+                        grade: show.live.readout.grade,
                     },
                     &target,
                 )

@@ -37,13 +37,10 @@ use showrunner_refine::{metrics, Pair, Temporal, TrainConfig, Trainer, UnetConfi
 use showrunner_render::{
     read_depth, read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer,
 };
-use showrunner_scene::animation::{gesture_system, locomotion_system};
 use showrunner_scene::components::{Character, Transform};
 use showrunner_scene::glam::Vec3;
-use showrunner_scene::hecs::World;
-use showrunner_scene::physics::{physics_system, PhysicsContext};
 use showrunner_scene::sets::SetLibrary;
-use showrunner_scene::staging::{staging_system, Stage};
+use showrunner_scene::Scene;
 
 use crate::report::{load_models, studio_light};
 
@@ -329,23 +326,13 @@ struct Studio {
 
 /// A staged shot, ready to render (possibly several frames, for flicker).
 struct Staged {
-    world: World,
-    stage: Stage,
-    physics: PhysicsContext,
+    scene: Scene,
     clock: f32,
 }
 
 impl Staged {
     fn advance(&mut self, seconds: f32) {
-        let mut left = seconds;
-        while left > 1e-6 {
-            let dt = left.min(1.0 / 30.0);
-            self.clock += dt;
-            locomotion_system(&mut self.world, dt);
-            gesture_system(&mut self.world, self.clock, self.stage.intensity);
-            physics_system(&mut self.world, &mut self.physics, dt);
-            left -= dt;
-        }
+        self.scene.advance(seconds, 1.0 / 30.0, &mut self.clock);
     }
 }
 
@@ -371,9 +358,7 @@ impl Studio {
 
     fn stage(&self, shot: &Shot) -> Staged {
         let mut s = Staged {
-            world: World::new(),
-            stage: Stage::default(),
-            physics: PhysicsContext::new(),
+            scene: Scene::new(self.library.clone()),
             clock: 0.0,
         };
         let mut ds = vec![Directive::Scene(shot.set.clone())];
@@ -384,13 +369,7 @@ impl Studio {
         if shot.debris {
             ds.push(Directive::Stakes(Stakes::High));
         }
-        staging_system(
-            &mut s.world,
-            &mut s.stage,
-            &mut s.physics,
-            &self.library,
-            &ds,
-        );
+        s.scene.stage(&ds);
         s.advance(shot.settle_s);
         s
     }
@@ -400,7 +379,12 @@ impl Studio {
         // Aim at the nearest character to the planned target when one is close.
         let mut target = Vec3::from(shot.target);
         let mut best = f32::MAX;
-        for (_, t) in staged.world.query::<(&Character, &Transform)>().iter() {
+        for (_, t) in staged
+            .scene
+            .world
+            .query::<(&Character, &Transform)>()
+            .iter()
+        {
             let p = t.translation + Vec3::new(0.0, 1.4, 0.0);
             let d = p.distance(target);
             if d < best && d < 2.0 {
@@ -427,7 +411,9 @@ impl Studio {
     /// The cheap frame, RGB8.
     fn cheap(&mut self, inputs: &FrameInputs, staged: &Staged) -> Result<Vec<u8>> {
         self.renderer.set_shadow_softness(0.0);
-        let cmd = self.renderer.render(&staged.world, inputs, &self.cheap);
+        let cmd = self
+            .renderer
+            .render(&staged.scene.world, inputs, &self.cheap);
         self.gpu.queue.submit([cmd]);
         let rgba = read_eye(&self.gpu.device, &self.gpu.queue, &self.cheap, 0)?;
         Ok(rgba
@@ -459,7 +445,9 @@ impl Studio {
     /// The reference frame, RGB8.
     fn reference(&mut self, inputs: &FrameInputs, staged: &Staged) -> Result<Vec<u8>> {
         self.renderer.set_shadow_softness(SOFT_SHADOW);
-        let cmd = self.renderer.render(&staged.world, inputs, &self.reference);
+        let cmd = self
+            .renderer
+            .render(&staged.scene.world, inputs, &self.reference);
         self.gpu.queue.submit([cmd]);
         let big = (self.size * SS) as usize;
         let rgba = read_eye(&self.gpu.device, &self.gpu.queue, &self.reference, 0)?;

@@ -12,12 +12,9 @@ use serde_json::Value;
 use showrunner_core::Directive;
 use showrunner_light::{LightEstimate, Sh9};
 use showrunner_render::{read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer};
-use showrunner_scene::animation::{gesture_system, locomotion_system};
 use showrunner_scene::glam::Vec3;
-use showrunner_scene::hecs::World;
-use showrunner_scene::physics::{physics_system, PhysicsContext};
 use showrunner_scene::sets::SetLibrary;
-use showrunner_scene::staging::{staging_system, Stage};
+use showrunner_scene::Scene;
 
 /// Frame size of the rendered stills.
 const W: u32 = 320;
@@ -30,10 +27,7 @@ pub struct Recorder {
     gpu: Gpu,
     renderer: Renderer,
     target: RenderTarget,
-    world: World,
-    stage: Stage,
-    physics: PhysicsContext,
-    library: SetLibrary,
+    scene: Scene,
     dir: PathBuf,
     fps: f32,
     clock: f32,
@@ -99,16 +93,6 @@ pub(crate) fn studio_light() -> (LightEstimate, (Vec3, Vec3)) {
     )
 }
 
-/// The director's grade as the renderer takes it.
-pub(crate) fn render_grade(g: &showrunner_director::Grade) -> Grade {
-    Grade {
-        exposure_ev: g.exposure_ev,
-        warmth: g.warmth,
-        saturation: g.saturation,
-        contrast: g.contrast,
-    }
-}
-
 impl Recorder {
     /// Opens a GPU (lavapipe without one) and prepares `out/frames/`.
     /// `fps` > 0 also renders that many frames per second of each beat.
@@ -126,10 +110,7 @@ impl Recorder {
             gpu,
             renderer,
             target,
-            world: World::new(),
-            stage: Stage::default(),
-            physics: PhysicsContext::new(),
-            library: SetLibrary::builtin(),
+            scene: Scene::new(SetLibrary::builtin()),
             dir,
             fps: fps.clamp(0.0, 10.0),
             clock: 0.0,
@@ -139,15 +120,7 @@ impl Recorder {
     }
 
     fn advance(&mut self, seconds: f32) {
-        let mut left = seconds;
-        while left > 0.0 {
-            let dt = left.min(STEP);
-            self.clock += dt;
-            locomotion_system(&mut self.world, dt);
-            gesture_system(&mut self.world, self.clock, self.stage.intensity);
-            physics_system(&mut self.world, &mut self.physics, dt);
-            left -= dt;
-        }
+        self.scene.advance(seconds, STEP, &mut self.clock);
     }
 
     fn shoot(&mut self, beat: u64, k: usize, grade: Grade) -> Result<()> {
@@ -164,7 +137,9 @@ impl Recorder {
             sun,
             grade,
         };
-        let cmd = self.renderer.render(&self.world, &inputs, &self.target);
+        let cmd = self
+            .renderer
+            .render(&self.scene.world, &inputs, &self.target);
         self.gpu.queue.submit([cmd]);
         let px = read_eye(&self.gpu.device, &self.gpu.queue, &self.target, 0)?;
         let name = if k == 0 {
@@ -186,16 +161,10 @@ impl Recorder {
         beat: u64,
         directives: &[Directive],
         duration_s: f64,
-        grade: &showrunner_director::Grade,
+        grade: &Grade,
     ) -> Result<()> {
-        staging_system(
-            &mut self.world,
-            &mut self.stage,
-            &mut self.physics,
-            &self.library,
-            directives,
-        );
-        let g = render_grade(grade);
+        self.scene.stage(directives);
+        let g = *grade;
         // Let the staging settle (walks to marks) before the still.
         let play = (duration_s as f32).min(4.0);
         if self.fps > 0.0 {
@@ -214,7 +183,7 @@ impl Recorder {
     /// Warnings from staging (scenes with no set) and rendering (missing meshes).
     pub fn warnings(&self) -> Vec<String> {
         let mut w = self.asset_warnings.clone();
-        w.extend(self.stage.warnings.iter().cloned());
+        w.extend(self.scene.stage.warnings.iter().cloned());
         w.extend(
             self.renderer
                 .missing_meshes

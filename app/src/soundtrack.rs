@@ -18,12 +18,9 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use showrunner_audio::{audio_system, AudioContext, AudioFrame, Output, SoundLibrary, SAMPLE_RATE};
 use showrunner_core::{Directive, EngagementSample};
-use showrunner_scene::animation::{gesture_system, locomotion_system};
 use showrunner_scene::glam::{Quat, Vec3};
-use showrunner_scene::hecs::World;
-use showrunner_scene::physics::{physics_system, PhysicsContext};
 use showrunner_scene::sets::SetLibrary;
-use showrunner_scene::staging::{staging_system, Stage};
+use showrunner_scene::Scene;
 
 /// Frames per second of the replay.
 const FPS: u32 = 60;
@@ -123,9 +120,7 @@ pub fn render(out: &Path, sounds: &Path, story: &str) -> Result<Soundtrack> {
     let (library, errors) = SoundLibrary::load(sounds);
     warnings.extend(errors.iter().map(ToString::to_string));
     let (mut audio, _) = AudioContext::new(library, Output::Capture)?;
-    let sets = SetLibrary::builtin();
-    let (mut world, mut stage, mut physics) =
-        (World::new(), Stage::default(), PhysicsContext::new());
+    let mut scene = Scene::new(SetLibrary::builtin());
     let intensity: Vec<(f64, f32)> = beats.iter().map(|b| (b.end, b.intensity)).collect();
     let boredom: Vec<(f64, f32)> = beats.iter().map(|b| (b.t, b.engagement.boredom)).collect();
     let arousal: Vec<(f64, f32)> = beats
@@ -158,12 +153,12 @@ pub fn render(out: &Path, sounds: &Path, story: &str) -> Result<Soundtrack> {
     for k in 0..frames {
         let t = k as f64 / f64::from(FPS);
         while let Some(b) = beats.get(next).filter(|b| b.t <= t) {
-            staging_system(&mut world, &mut stage, &mut physics, &sets, &b.directives);
+            scene.stage(&b.directives);
             for d in &b.directives {
                 match d {
                     Directive::Sfx { name, at } => {
                         let place = format!("{story}, knot `{}` (t {:.1} s)", b.knot, b.t);
-                        audio.cue(&world, name, at.as_deref(), &place);
+                        audio.cue(&scene.world, name, at.as_deref(), &place);
                     }
                     Directive::Ending(_) => {
                         audio.stinger("ending");
@@ -177,9 +172,7 @@ pub fn render(out: &Path, sounds: &Path, story: &str) -> Result<Soundtrack> {
             audio.stinger("divert");
             next_divert += 1;
         }
-        locomotion_system(&mut world, dt);
-        gesture_system(&mut world, t as f32, stage.intensity);
-        physics_system(&mut world, &mut physics, dt);
+        scene.step(dt, t as f32);
         let frame = AudioFrame {
             dt,
             head: (SEAT, Quat::IDENTITY),
@@ -192,7 +185,7 @@ pub fn render(out: &Path, sounds: &Path, story: &str) -> Result<Soundtrack> {
                 quality: 1.0,
             },
         };
-        audio_system(&world, &mut audio, &frame, physics.impacts());
+        audio_system(&scene.world, &mut audio, &frame, scene.physics.impacts());
         audio.render(&mut buf);
         for s in &buf {
             wav.write_sample(showrunner_audio::synth::to_i16(*s))

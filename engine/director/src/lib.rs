@@ -18,15 +18,15 @@
 //! at every beat and resumed after a crash.
 
 mod config;
-mod grade;
 mod reason;
 
 pub use config::{
     BoredomConfig, CeilingConfig, ChoiceConfig, ConfigError, DirectorConfig, GradeConfig,
     MercyConfig, PacingConfig, RefineConfig,
 };
-pub use grade::Grade;
 pub use reason::{Chooser, Event, Mode, Reason};
+/// The colour grade, defined once in `showrunner-core` (the renderer applies the same type).
+pub use showrunner_core::Grade;
 
 use arrayvec::ArrayVec;
 use serde::{Deserialize, Serialize};

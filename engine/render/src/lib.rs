@@ -143,29 +143,8 @@ impl Gpu {
     }
 }
 
-/// The director's colour grade, as the renderer applies it after tone mapping.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Grade {
-    /// Exposure in EV (0 = as metered).
-    pub exposure_ev: f32,
-    /// −1 (cold) ..= 1 (warm).
-    pub warmth: f32,
-    /// 0 (grey) ..= 2 (vivid); 1 = as shot.
-    pub saturation: f32,
-    /// 0.5 ..= 1.5; 1 = as shot.
-    pub contrast: f32,
-}
-
-impl Default for Grade {
-    fn default() -> Self {
-        Self {
-            exposure_ev: 0.0,
-            warmth: 0.0,
-            saturation: 1.0,
-            contrast: 1.0,
-        }
-    }
-}
+/// The director's colour grade, applied after tone mapping: the one `Grade` type, from core.
+pub use showrunner_core::Grade;
 
 /// One eye's camera.
 #[derive(Debug, Clone, Copy, PartialEq)]

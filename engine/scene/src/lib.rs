@@ -14,6 +14,10 @@
 //! - [`choices::choice_panels_system`] — a panel per choice on offer, picked
 //!   by pointing ([`choices::aimed_choice`]).
 //!
+//! [`Scene`] holds one staged scene (world, stage, physics, set library) and runs the
+//! systems in their one order: [`Scene::stage`] for a beat's directives, [`Scene::step`] per
+//! frame (locomotion, gesture, physics). Front ends and offline renders step scenes through it.
+//!
 //! The renderer reads [`components::Transform`], [`components::Mesh`],
 //! [`components::Material`], [`components::Light`] and [`components::Pose`];
 //! this crate has no graphics dependency. All maths is [`glam`] (the same
@@ -23,8 +27,10 @@ pub mod animation;
 pub mod choices;
 pub mod components;
 pub mod physics;
+mod scene;
 pub mod sets;
 pub mod staging;
 
 pub use glam;
 pub use hecs;
+pub use scene::Scene;

@@ -1,7 +1,8 @@
-//! The continuous colour grade the director steers, and each palette's target.
+//! The continuous colour grade: each palette's target, which the director steers toward and the
+//! renderer applies. One type for both, so nothing converts between them.
 
+use crate::Palette;
 use serde::{Deserialize, Serialize};
-use showrunner_core::Palette;
 
 /// A parametric colour grade. The renderer applies it after tone mapping;
 /// the director only moves it, rate-limited, toward a target.
@@ -67,6 +68,13 @@ impl Grade {
     /// Relative luminance factor of the grade's exposure (2^EV).
     pub fn luminance_gain(&self) -> f32 {
         self.exposure_ev.exp2()
+    }
+}
+
+impl Default for Grade {
+    /// The identity grade ([`Grade::NEUTRAL`]).
+    fn default() -> Self {
+        Self::NEUTRAL
     }
 }
 
