@@ -14,10 +14,9 @@ use showrunner_biometrics::replay;
 use showrunner_director::DirectorConfig;
 use showrunner_render::present::Presenter;
 use showrunner_render::{wgpu, EyeView, FrameInputs, Gpu, RenderTarget, Renderer, Shaders};
-use showrunner_scene::choices::{aimed_choice, choice_panels_system};
+use showrunner_scene::choices::aimed_choice;
 use showrunner_scene::glam::{Quat, Vec3};
 use showrunner_scene::sets::SetLibrary;
-use showrunner_scene::Scene;
 use showrunner_story::CompiledStory;
 use winit::application::ApplicationHandler;
 use winit::event::{ElementState, MouseButton, WindowEvent};
@@ -25,7 +24,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, NamedKey};
 use winit::window::{Window, WindowId};
 
-use crate::live::{Live, LiveViewer, Readout};
+use showrunner_show::{LiveViewer, Readout, Show, ViewerInput};
 
 /// What `play --desktop` needs.
 pub struct PlayArgs {
@@ -92,8 +91,7 @@ struct Running {
     renderer: Renderer,
     presenter: Presenter,
     target: RenderTarget,
-    scene: Scene,
-    live: Live,
+    film: Show,
     viewer: LiveViewer,
     head: Head,
     choice: Option<usize>,
@@ -131,7 +129,7 @@ pub fn play(args: PlayArgs) -> Result<()> {
             "closed after {:.1} s, {} frames, {} beats",
             r.started.elapsed().as_secs_f64(),
             r.frames,
-            r.live.readout.beats
+            r.film.readout.beats
         );
     }
     match app.error {
@@ -249,8 +247,7 @@ impl App {
             presenter,
             target,
             gpu,
-            scene: Scene::new(SetLibrary::builtin()),
-            live: Live::new(&a.story, a.seed, a.config.clone())?,
+            film: Show::new(&a.story, a.seed, a.config.clone(), SetLibrary::builtin())?,
             viewer: LiveViewer::new(a.seed, heart_events),
             head: Head {
                 position: Vec3::new(0.0, 1.25, 0.6),
@@ -325,7 +322,7 @@ impl Running {
     }
 
     fn toggle_recording(&mut self) {
-        match self.viewer.toggle_recording(self.live.clock()) {
+        match self.viewer.toggle_recording(self.film.clock()) {
             Some(true) => println!("playing the heart recording"),
             Some(false) => println!("recording stopped; simulated viewer"),
             None => {}
@@ -344,40 +341,31 @@ impl Running {
         }
         let dt = now.duration_since(self.last_frame).as_secs_f64().min(0.1);
         self.last_frame = now;
-        // sensors → engagement → director → story
-        let viewer = &mut self.viewer;
-        self.live
-            .update(dt, &mut |t, i| viewer.sample(t, i), &mut self.choice)?;
-        // → scene
-        let staged = self.live.take_staged();
-        if !staged.is_empty() {
-            self.scene.stage(&staged);
-            for w in self.scene.stage.warnings.drain(..) {
-                eprintln!("showrunner: warning: {w}");
-                self.warnings.push(w);
-            }
+        // sensors → engagement → director → story → scene
+        let seen = ViewerInput {
+            head: self.head.position,
+            pointer: Some((self.head.position, self.head.forward())),
+        };
+        let frame = self
+            .film
+            .advance(dt, &seen, &mut self.viewer, &mut self.choice)?;
+        for w in frame.warnings {
+            eprintln!("showrunner: warning: {w}");
+            self.warnings.push(w);
         }
         let dt = dt as f32;
-        let aimed = aimed_choice(&self.scene.world, self.head.position, self.head.forward());
-        choice_panels_system(
-            &mut self.scene.world,
-            self.live.readout.choices.len(),
-            aimed,
-            self.head.position,
-        );
-        self.scene.step(dt, self.live.clock() as f32);
         if let Some(sound) = &mut self.sound {
             // → sound (kira handles only; the mixer runs on its own thread)
             // Yaw turns toward +x (right), pitch looks up; −z is forward.
             let head =
                 Quat::from_rotation_y(-self.head.yaw) * Quat::from_rotation_x(self.head.pitch);
             sound.frame(
-                &self.scene.world,
-                &staged,
-                &self.live.readout,
+                &self.film.scene.world,
+                &frame.staged,
+                &self.film.readout,
                 (self.head.position, head),
                 dt,
-                self.scene.physics.impacts(),
+                self.film.scene.physics.impacts(),
             );
         }
         self.status_line();
@@ -407,16 +395,16 @@ impl Running {
             ),
             light,
             sun,
-            grade: self.live.readout.grade,
+            grade: self.film.readout.grade,
         };
         self.update_overlay();
         let scene = self
             .renderer
-            .render(&self.scene.world, &inputs, &self.target);
+            .render(&self.film.scene.world, &inputs, &self.target);
         if let Some(stage) = &mut self.refine {
             // → refine (GPU work on the same queue, after the scene)
             self.gpu.queue.submit([scene]);
-            let strength = self.live.readout.refine_strength;
+            let strength = self.film.readout.refine_strength;
             if let Err(e) = stage.apply(&self.gpu, &self.target, &inputs.eyes, strength) {
                 eprintln!("showrunner: warning: {e}");
                 self.refine = None;
@@ -453,12 +441,12 @@ impl Running {
 
     /// One line a second on stdout: what the readout shows, for logs and tests.
     fn status_line(&mut self) {
-        let t = self.live.clock();
+        let t = self.film.clock();
         if t - self.last_status < 1.0 {
             return;
         }
         self.last_status = t;
-        let r = &self.live.readout;
+        let r = &self.film.readout;
         println!(
             "t {t:.1} beat {} mode {} arousal_z {:+.2} boredom {:.2} pacing {:.2} yaw {:+.2} | {}",
             r.beats,
@@ -472,14 +460,14 @@ impl Running {
     }
 
     fn update_overlay(&mut self) {
-        let mut lines = readout_lines(&self.live.readout, self.viewer.source(), &self.warnings);
+        let mut lines = readout_lines(&self.film.readout, self.viewer.source(), &self.warnings);
         if let Some(stage) = &self.refine {
             lines.insert(
                 3,
                 format!(
                     "refiner: {} | strength {:.2}",
                     crate::refine_stage::describe(stage.plan()),
-                    self.live.readout.refine_strength
+                    self.film.readout.refine_strength
                 ),
             );
         }
@@ -667,7 +655,7 @@ impl ApplicationHandler for App {
                 let pressed = state == ElementState::Pressed;
                 if !pressed && r.head.dragging && r.head.dragged < 4.0 {
                     // A click, not a drag: choose the panel straight ahead.
-                    r.choice = aimed_choice(&r.scene.world, r.head.position, r.head.forward());
+                    r.choice = aimed_choice(&r.film.scene.world, r.head.position, r.head.forward());
                 }
                 r.head.dragging = pressed;
                 r.head.dragged = 0.0;

@@ -18,17 +18,16 @@ use anyhow::{Context, Result};
 use showrunner_biometrics::replay;
 use showrunner_director::DirectorConfig;
 use showrunner_render::Renderer;
-use showrunner_scene::choices::{aimed_choice, choice_panels_system};
+use showrunner_scene::choices::aimed_choice;
 use showrunner_scene::components::{Character, Transform};
 use showrunner_scene::glam::{Quat, Vec3};
 use showrunner_scene::hecs::World;
 use showrunner_scene::sets::SetLibrary;
-use showrunner_scene::Scene;
 use showrunner_story::CompiledStory;
 use showrunner_xr::telemetry::micros;
 use showrunner_xr::{FrameTimes, Status, Telemetry, Xr, XrError, XrOptions};
 
-use crate::live::{Live, LiveViewer};
+use showrunner_show::{EngagementSource, LiveViewer, Show, ViewerInput};
 
 /// What `play --xr` needs.
 pub struct XrArgs {
@@ -56,11 +55,10 @@ pub struct XrArgs {
     pub refiner_weights: PathBuf,
 }
 
-/// The show: everything that outlives an XR connection.
-struct Show {
-    live: Live,
+/// The viewer's seat: the film and everything else that outlives an XR connection.
+struct Seat {
+    film: Show,
     viewer: LiveViewer,
-    scene: Scene,
     choice: Option<usize>,
     paused: bool,
     /// Seconds of gaze on a character, of the last few seconds (attention).
@@ -97,10 +95,14 @@ pub fn play(args: XrArgs) -> Result<()> {
     if viewer.toggle_recording(0.0) == Some(true) {
         println!("xr: the heart recording drives the director");
     }
-    let mut show = Show {
-        live: Live::new(&args.story, args.seed, args.config.clone())?,
+    let mut show = Seat {
+        film: Show::new(
+            &args.story,
+            args.seed,
+            args.config.clone(),
+            SetLibrary::builtin(),
+        )?,
         viewer,
-        scene: Scene::new(SetLibrary::builtin()),
         sound: crate::sound::SoundStage::open(
             std::path::Path::new(crate::sound::SOUNDS),
             &args.story.path,
@@ -133,7 +135,7 @@ pub fn play(args: XrArgs) -> Result<()> {
                     Some(_) => {
                         println!(
                             "xr: the runtime did not come back within {:.0} s ({e}); the story stopped at beat {}",
-                            args.reconnect_s, show.live.readout.beats
+                            args.reconnect_s, show.film.readout.beats
                         );
                         break;
                     }
@@ -165,8 +167,8 @@ pub fn play(args: XrArgs) -> Result<()> {
         if connections > 1 {
             println!(
                 "xr: reconnected; the story continues at beat {} ({:.1} s in)",
-                show.live.readout.beats,
-                show.live.clock()
+                show.film.readout.beats,
+                show.film.clock()
             );
         }
         let mut renderer = Renderer::new(xr.device(), xr.queue());
@@ -226,7 +228,7 @@ pub fn play(args: XrArgs) -> Result<()> {
                 drop(renderer);
                 drop(xr);
             }
-            Err(e) if connections == 1 && show.live.readout.beats == 0 => {
+            Err(e) if connections == 1 && show.film.readout.beats == 0 => {
                 // Failed before the film began: the caller may fall back to the window.
                 return Err(anyhow::Error::new(e).context("cannot start the OpenXR session"));
             }
@@ -238,7 +240,7 @@ pub fn play(args: XrArgs) -> Result<()> {
     println!(
         "xr: ended after {:.1} s; {} beats; {} connection(s)",
         started.elapsed().as_secs_f64(),
-        show.live.readout.beats,
+        show.film.readout.beats,
         connections
     );
     Ok(())
@@ -250,7 +252,7 @@ fn run_session(
     shared: &showrunner_render::Gpu,
     refine: &mut Option<crate::refine_stage::RefineStage>,
     renderer: &mut Renderer,
-    show: &mut Show,
+    show: &mut Seat,
     telemetry: &mut Telemetry,
     args: &XrArgs,
     started: Instant,
@@ -260,13 +262,13 @@ fn run_session(
     let mut verified = 0u32;
     let mut last_frame_start = Instant::now();
     let mut printed_states = 0;
-    let mut last_decision = show.live.readout.decision.clone();
+    let mut last_decision = show.film.readout.decision.clone();
     let (light, sun) = crate::report::studio_light();
     loop {
         let over = args
             .seconds
             .is_some_and(|s| started.elapsed().as_secs_f64() >= s)
-            || show.live.readout.ended;
+            || show.film.readout.ended;
         if over && !exit_requested {
             println!("xr: requesting exit");
             xr.request_exit()?;
@@ -320,7 +322,7 @@ fn run_session(
                 println!("xr: {}", if show.paused { "paused" } else { "playing" });
             }
             let pointer = input.aim.or(input.gaze);
-            let aimed = pointer.and_then(|(o, d)| aimed_choice(&show.scene.world, o, d));
+            let aimed = pointer.and_then(|(o, d)| aimed_choice(&show.film.scene.world, o, d));
             if input.select {
                 match aimed {
                     Some(i) => {
@@ -333,7 +335,7 @@ fn run_session(
             let dt = (period as f64 / 1e9).clamp(0.0, 0.1);
             if let Some((o, d)) = input.gaze {
                 show.gaze_known = true;
-                let on = gaze_on_character(&show.scene.world, o, d);
+                let on = gaze_on_character(&show.film.scene.world, o, d);
                 show.dwell =
                     (show.dwell + if on { dt as f32 } else { -(dt as f32) * 0.5 }).clamp(0.0, 3.0);
             }
@@ -347,44 +349,41 @@ fn run_session(
                     }
                     s
                 };
-                if let Err(e) = show.live.update(dt, &mut sample_fn, &mut show.choice) {
-                    eprintln!("showrunner: error: the story failed: {e:#}");
-                    show.paused = true;
-                }
-                let staged = show.live.take_staged();
-                if !staged.is_empty() {
-                    show.scene.stage(&staged);
-                    // Nothing draws text in the headset yet: staging warnings go to the log.
-                    for w in show.scene.stage.warnings.drain(..) {
-                        eprintln!("showrunner: warning: {w}");
+                let eye = xr.head(time).map_or(Vec3::new(0.0, 1.2, 0.0), |(p, _)| p);
+                let seen = ViewerInput { head: eye, pointer };
+                let frame = match show
+                    .film
+                    .advance(dt, &seen, &mut sample_fn, &mut show.choice)
+                {
+                    Ok(frame) => frame,
+                    Err(e) => {
+                        eprintln!("showrunner: error: the story failed: {e:#}");
+                        show.paused = true;
+                        Default::default()
                     }
+                };
+                // Nothing draws text in the headset yet: staging warnings go to the log.
+                for w in &frame.warnings {
+                    eprintln!("showrunner: warning: {w}");
                 }
                 let dt = dt as f32;
-                show.scene.step(dt, show.live.clock() as f32);
                 if let Some(sound) = &mut show.sound {
                     // → sound: the listener on the predicted head pose.
                     let head = xr
                         .head(time)
                         .unwrap_or((Vec3::new(0.0, 1.2, 0.0), Quat::IDENTITY));
                     sound.frame(
-                        &show.scene.world,
-                        &staged,
-                        &show.live.readout,
+                        &show.film.scene.world,
+                        &frame.staged,
+                        &show.film.readout,
                         head,
                         dt,
-                        show.scene.physics.impacts(),
+                        show.film.scene.physics.impacts(),
                     );
                 }
             }
-            let eye = xr.head(time).map_or(Vec3::new(0.0, 1.2, 0.0), |(p, _)| p);
-            choice_panels_system(
-                &mut show.scene.world,
-                show.live.readout.choices.len(),
-                aimed,
-                eye,
-            );
-            if show.live.readout.decision != last_decision {
-                last_decision.clone_from(&show.live.readout.decision);
+            if show.film.readout.decision != last_decision {
+                last_decision.clone_from(&show.film.readout.decision);
                 println!("xr: decision: {last_decision}");
             }
         }
@@ -406,12 +405,12 @@ fn run_session(
             let cmd = {
                 let _s = tracing::info_span!("encode").entered();
                 renderer.render(
-                    &show.scene.world,
+                    &show.film.scene.world,
                     &showrunner_render::FrameInputs {
                         eyes,
                         light,
                         sun,
-                        grade: show.live.readout.grade,
+                        grade: show.film.readout.grade,
                     },
                     &target,
                 )
@@ -422,7 +421,7 @@ fn run_session(
                 xr.queue().submit([cmd]);
                 if let Some(stage) = refine.as_mut() {
                     // → refine, on the runtime's device, before the image goes back.
-                    let strength = show.live.readout.refine_strength;
+                    let strength = show.film.readout.refine_strength;
                     if let Err(e) = stage.apply(shared, &target, &eyes, strength) {
                         eprintln!("showrunner: warning: {e}");
                         *refine = None;
@@ -469,10 +468,10 @@ fn run_session(
             time.as_nanos(),
             period,
         );
-        let t = show.live.clock();
+        let t = show.film.clock();
         if t - last_status >= 1.0 {
             last_status = t;
-            let r = &show.live.readout;
+            let r = &show.film.readout;
             println!(
                 "t {t:.1} beat {} mode {} state {} frames {} choices {} | {}",
                 r.beats,

@@ -8,7 +8,6 @@ mod desktop;
 mod headset;
 // The real-time show; on Android only the headset front end (not built yet) will drive it.
 #[cfg_attr(target_os = "android", allow(dead_code))]
-mod live;
 mod persist;
 mod refine_stage;
 mod refiner;
@@ -17,7 +16,6 @@ mod screen;
 mod sensors;
 mod sound;
 mod soundtrack;
-mod viewer;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};

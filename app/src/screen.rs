@@ -7,16 +7,17 @@
 //! the same bytes as one that was never interrupted.
 
 use crate::persist::write_atomic;
-use crate::viewer::{Profile, Recording, SimState, SimViewer};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use showrunner_biometrics::{replay, Estimator, EstimatorConfig, SensorEvent};
-use showrunner_core::{Directive, EngagementSample, Fate, Palette, Stakes};
+use showrunner_core::{Directive, EngagementSample, Fate, Palette};
 use showrunner_director::{
     ChoiceOption, Chooser, Director, DirectorConfig, DirectorState, Event, InterludeOption,
     StoryView, Tick,
 };
+use showrunner_show::viewer::{Profile, Recording, SimState, SimViewer};
+use showrunner_show::{beat_intensity, beat_seconds, choice_option};
 use showrunner_story::{CompiledStory, Engagement, RunnerState, Step, StoryRunner};
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
@@ -221,46 +222,6 @@ fn event_json(e: &Event, t: f64, choices: &[String], interludes: &[String]) -> V
         Event::DeescalateStart(_) | Event::DeescalateEnd(_) => {}
     }
     v
-}
-
-pub(crate) fn choice_option(directives: &[Directive]) -> ChoiceOption {
-    let mut o = ChoiceOption::default();
-    for d in directives {
-        match d {
-            Directive::Stakes(s) => o.stakes = Some(*s),
-            Directive::Intensity(i) => o.intensity = Some(*i),
-            Directive::Fate { character, fate } => o.fates.push((character.clone(), *fate)),
-            _ => {}
-        }
-    }
-    o
-}
-
-/// The author's intensity for a beat: its last `intensity:`, else what its
-/// `stakes:` implies (high 0.85, low 0.3), else none.
-pub(crate) fn beat_intensity(directives: &[Directive]) -> Option<f32> {
-    let explicit = directives.iter().rev().find_map(|d| match d {
-        Directive::Intensity(i) => Some(*i),
-        _ => None,
-    });
-    explicit.or_else(|| {
-        directives.iter().find_map(|d| match d {
-            Directive::Stakes(Stakes::High) => Some(0.85),
-            Directive::Stakes(Stakes::Low) => Some(0.3),
-            _ => None,
-        })
-    })
-}
-
-/// Seconds a beat stays on screen before pacing: its `shot:` or 1.5 s + 0.4 s a word.
-pub fn beat_seconds(text: &str, directives: &[Directive]) -> f64 {
-    directives
-        .iter()
-        .find_map(|d| match d {
-            Directive::Shot(s) => Some(f64::from(*s)),
-            _ => None,
-        })
-        .unwrap_or_else(|| 1.5 + 0.4 * text.split_whitespace().count() as f64)
 }
 
 struct Screening {

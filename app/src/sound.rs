@@ -11,7 +11,7 @@ use showrunner_scene::glam::{Quat, Vec3};
 use showrunner_scene::hecs::World;
 use showrunner_scene::physics::Impact;
 
-use crate::live::Readout;
+use showrunner_show::Readout;
 
 /// Where the sample's sounds live.
 pub const SOUNDS: &str = "assets/sounds";

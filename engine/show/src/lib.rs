@@ -1,20 +1,33 @@
-//! The show in real time, one frame at a time: what the desktop preview (and
-//! later the headset) drives. The headless screening (`screen.rs`) runs the
-//! same viewer → director → story flow on a simulated clock with saves; this
-//! one is frame-driven: [`Live::update`] advances the director in fixed
-//! 10 Hz ticks from the frame's `dt`, so the film's decisions do not depend on
-//! the display rate, and hands the scene the directives of each new beat.
+//! The film as one thing: the story runner, the director, the engagement source's samples and
+//! the staged [`Scene`], advanced one frame at a time by [`Show::advance`]. The window and the
+//! headset are shells around it: they read input, call `advance`, and present the scene and the
+//! [`Readout`].
+//!
+//! The director ticks at a fixed 10 Hz whatever the display rate (the film's decisions do not
+//! depend on it), each new beat's directives are staged, the choice panels follow the viewer,
+//! and the scene steps (locomotion, gesture, physics). The headless screening (`screen`) runs
+//! the same beat rules ([`beat_seconds`], [`beat_intensity`], [`choice_option`]) on a simulated
+//! clock with saves; moving it onto `Show` is the next step of issue 18.
+//!
+//! No wgpu, no burn, no Bluetooth stack: it builds and tests in seconds.
 
 use anyhow::Result;
 use showrunner_core::{Directive, EngagementSample, Palette};
 use showrunner_director::{
     Chooser, Director, DirectorConfig, Event, Grade, InterludeOption, StoryView, Tick,
 };
+use showrunner_scene::choices::{aimed_choice, choice_panels_system};
+use showrunner_scene::glam::Vec3;
+use showrunner_scene::sets::SetLibrary;
+use showrunner_scene::Scene;
 use showrunner_story::{CompiledStory, Engagement, Step, StoryRunner};
 
-use crate::screen::{beat_intensity, beat_seconds, choice_option};
-use crate::viewer::{Profile, SimViewer};
-use showrunner_biometrics::{Estimator, EstimatorConfig, SensorEvent};
+mod beat;
+mod source;
+pub mod viewer;
+
+pub use beat::{beat_intensity, beat_seconds, choice_option};
+pub use source::{EngagementSource, LiveViewer};
 
 /// Director ticks per second (the screening's rate).
 const TICK_HZ: f64 = 10.0;
@@ -70,8 +83,28 @@ pub struct Readout {
     pub ended: bool,
 }
 
+/// What the viewer does this frame, as the front end read it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ViewerInput {
+    /// Where the viewer's head is (stage space): the choice panels face it.
+    pub head: Vec3,
+    /// The ray the viewer points or looks along (origin, unit direction): the panel it meets
+    /// lights up. `None` when nothing points.
+    pub pointer: Option<(Vec3, Vec3)>,
+}
+
+/// What one frame brought, for the front end to present or report.
+#[derive(Debug, Default, PartialEq)]
+pub struct ShowFrame {
+    /// The directives staged this frame (a new beat's, a choice's fates); empty in most frames.
+    /// Sound takes its cues from them.
+    pub staged: Vec<Directive>,
+    /// What could not be staged this frame (a scene with no set), each said once.
+    pub warnings: Vec<String>,
+}
+
 /// The show, driven by frames.
-pub struct Live {
+pub struct Show {
     runner: StoryRunner,
     director: Director,
     phase: Phase,
@@ -82,12 +115,20 @@ pub struct Live {
     staged: Vec<Directive>,
     /// What to show about it.
     pub readout: Readout,
+    /// The staged scene the front end renders.
+    pub scene: Scene,
 }
 
-impl Live {
-    /// Starts `story` with the director's `config`.
-    pub fn new(story: &CompiledStory, seed: u64, config: DirectorConfig) -> Result<Self> {
+impl Show {
+    /// Starts `story` with the director's `config`, staging from `library`.
+    pub fn new(
+        story: &CompiledStory,
+        seed: u64,
+        config: DirectorConfig,
+        library: SetLibrary,
+    ) -> Result<Self> {
         Ok(Self {
+            scene: Scene::new(library),
             runner: StoryRunner::new(story, seed)?,
             director: Director::new(config),
             phase: Phase::Next,
@@ -119,14 +160,45 @@ impl Live {
         self.clock
     }
 
-    /// Directives of the beats (and choices) that began since the last call,
-    /// for `staging_system`.
+    /// Directives of the beats (and choices) that began since the last call. [`Show::advance`]
+    /// stages them itself; for callers that only run the story ([`Show::update`]).
     pub fn take_staged(&mut self) -> Vec<Directive> {
         std::mem::take(&mut self.staged)
     }
 
-    /// Advances the show by `dt` seconds of wall time. `viewer(t, intensity)`
-    /// yields engagement for a tick; `choice` is the choice the viewer
+    /// One frame of `dt` seconds: the director's ticks that fall in it (engagement from
+    /// `source`; `choice` is the choice the viewer made, taken at a choice point and then
+    /// cleared, else kept), the new beats staged, the choice panels following `input`, and the
+    /// scene stepped. Allocates only when a beat changes.
+    pub fn advance(
+        &mut self,
+        dt: f64,
+        input: &ViewerInput,
+        source: &mut dyn EngagementSource,
+        choice: &mut Option<usize>,
+    ) -> Result<ShowFrame> {
+        self.update(dt, &mut |t, i| source.sample(t, i), choice)?;
+        let mut frame = ShowFrame::default();
+        if !self.staged.is_empty() {
+            frame.staged = std::mem::take(&mut self.staged);
+            self.scene.stage(&frame.staged);
+            frame.warnings = self.scene.stage.warnings.drain(..).collect();
+        }
+        let aimed = input
+            .pointer
+            .and_then(|(origin, dir)| aimed_choice(&self.scene.world, origin, dir));
+        choice_panels_system(
+            &mut self.scene.world,
+            self.readout.choices.len(),
+            aimed,
+            input.head,
+        );
+        self.scene.step(dt as f32, self.clock as f32);
+        Ok(frame)
+    }
+
+    /// Advances the story and the director only (no scene) by `dt` seconds of wall time.
+    /// `viewer(t, intensity)` yields engagement for a tick; `choice` is the choice the viewer
     /// pressed (taken when a choice point is on offer, else kept).
     pub fn update(
         &mut self,
@@ -328,76 +400,6 @@ impl Live {
     }
 }
 
-/// Where a live viewer's engagement comes from: a simulated viewer whose
-/// arousal the front end can nudge, or a heart recording played through the
-/// engagement estimator.
-pub struct LiveViewer {
-    sim: SimViewer,
-    /// Added to the simulated arousal (the desktop's Up/Down keys).
-    pub nudge: f32,
-    heart: Option<(Vec<SensorEvent>, usize, Estimator, f64)>,
-    heart_events: Option<Vec<SensorEvent>>,
-    tick: u64,
-}
-
-impl LiveViewer {
-    /// A calm simulated viewer; `heart_events` can be played later.
-    pub fn new(seed: u64, heart_events: Option<Vec<SensorEvent>>) -> Self {
-        Self {
-            sim: SimViewer::new(Profile::Calm, seed),
-            nudge: 0.0,
-            heart: None,
-            heart_events,
-            tick: 0,
-        }
-    }
-
-    /// Starts the heart recording at show time `t` (`Some(true)`), or stops
-    /// the one playing (`Some(false)`); `None` when there is no recording.
-    pub fn toggle_recording(&mut self, t: f64) -> Option<bool> {
-        if self.heart.take().is_some() {
-            return Some(false);
-        }
-        let events = self.heart_events.clone()?;
-        let est = Estimator::new(EstimatorConfig::default());
-        self.heart = Some((events, 0, est, t));
-        Some(true)
-    }
-
-    /// Engagement at show time `t`.
-    pub fn sample(&mut self, t: f64, intensity: f32) -> EngagementSample {
-        self.tick += 1;
-        if let Some((events, next, est, start)) = &mut self.heart {
-            let rt = t - *start;
-            while let Some(e) = events.get(*next).filter(|e| e.t <= rt) {
-                est.push(e);
-                *next += 1;
-            }
-            let mut s = est.sample(rt).sample;
-            s.t = t;
-            return s;
-        }
-        let mut s = self.sim.step(self.tick, t, 0.1, intensity);
-        s.arousal_z += self.nudge;
-        if self.nudge < 0.0 {
-            // Pushed down far enough, a viewer drifts off.
-            s.boredom = s.boredom.max((-self.nudge / 2.0).min(1.0));
-        }
-        s
-    }
-
-    /// What drives it, for the readout.
-    pub fn source(&self) -> &'static str {
-        if self.heart.is_some() {
-            "heart recording (P stops)"
-        } else if self.heart_events.is_some() {
-            "simulated (Up/Down; P plays the recording)"
-        } else {
-            "simulated (Up/Down)"
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,16 +407,19 @@ mod tests {
     use std::path::Path;
 
     fn story() -> CompiledStory {
-        compile_source(
-            crate::SAMPLE,
-            crate::SAMPLE_NAME,
-            Path::new("assets/stories"),
-        )
-        .unwrap()
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/stories");
+        let src = std::fs::read_to_string(root.join("lighthouse.ink")).unwrap();
+        compile_source(&src, "assets/stories/lighthouse.ink", &root).unwrap()
     }
 
     fn run(fps: f64, seconds: f64) -> (Vec<String>, Readout) {
-        let mut live = Live::new(&story(), 1, DirectorConfig::default()).unwrap();
+        let mut live = Show::new(
+            &story(),
+            1,
+            DirectorConfig::default(),
+            SetLibrary::builtin(),
+        )
+        .unwrap();
         let mut staged = Vec::new();
         let mut viewer = |t: f64, _| EngagementSample::neutral(t);
         let frames = (seconds * fps) as usize;
@@ -437,7 +442,13 @@ mod tests {
 
     #[test]
     fn a_pressed_choice_is_taken_at_the_choice_point_and_the_story_ends() {
-        let mut live = Live::new(&story(), 1, DirectorConfig::default()).unwrap();
+        let mut live = Show::new(
+            &story(),
+            1,
+            DirectorConfig::default(),
+            SetLibrary::builtin(),
+        )
+        .unwrap();
         let mut viewer = |t: f64, _| EngagementSample::neutral(t);
         let mut saw_choices = false;
         let mut took = false;
@@ -458,5 +469,42 @@ mod tests {
             live.readout.ended,
             "the sample story ends within 30 minutes"
         );
+    }
+
+    #[test]
+    fn advance_stages_each_new_beat_once_and_steps_the_scene() {
+        use showrunner_scene::components::Character;
+        let mut show = Show::new(
+            &story(),
+            1,
+            DirectorConfig::default(),
+            SetLibrary::builtin(),
+        )
+        .unwrap();
+        let mut viewer = |t: f64, _| EngagementSample::neutral(t);
+        let input = ViewerInput {
+            head: Vec3::new(0.0, 1.25, 0.6),
+            pointer: None,
+        };
+        let (mut staged_frames, mut beats_staged) = (0, 0);
+        for _ in 0..(90 * 60) {
+            let before = show.readout.beats;
+            let frame = show
+                .advance(1.0 / 90.0, &input, &mut viewer, &mut None)
+                .unwrap();
+            if !frame.staged.is_empty() {
+                staged_frames += 1;
+            }
+            beats_staged += show.readout.beats - before;
+            assert!(frame.warnings.is_empty(), "{:?}", frame.warnings);
+        }
+        assert!(beats_staged > 3, "beats play: {beats_staged}");
+        assert!(staged_frames >= 1 && staged_frames <= beats_staged as usize + 8);
+        assert!(
+            show.scene.stage.scene.is_some(),
+            "the story's scene is staged"
+        );
+        let cast = show.scene.world.query::<&Character>().iter().count();
+        assert!(cast > 0, "the cast is on stage");
     }
 }
