@@ -1,4 +1,4 @@
-//! The director, the engagement estimator and the audio system allocate
+//! The director, the engagement estimator, the audio system and the show's frame allocate
 //! nothing per frame: proved with a counting global allocator.
 
 use showrunner_core::{EngagementSample, Fate, Palette, Stakes};
@@ -205,5 +205,66 @@ fn audio_system_allocates_nothing_per_frame_once_emitters_exist() {
     assert_eq!(
         allocs, 0,
         "{allocs} heap allocations in 900 frames with 64 emitters"
+    );
+}
+
+#[test]
+fn show_advance_allocates_nothing_in_frames_that_bring_no_new_beat() {
+    use showrunner_scene::glam::Vec3;
+    use showrunner_scene::sets::SetLibrary;
+    use showrunner_show::{Show, ViewerInput};
+    let root = showrunner_tests::repo().join("assets/stories");
+    let src = std::fs::read_to_string(root.join("lighthouse.ink")).unwrap();
+    let story =
+        showrunner_story::compile_source(&src, "assets/stories/lighthouse.ink", &root).unwrap();
+    let mut show = Show::new(&story, 1, DirectorConfig::default(), SetLibrary::builtin()).unwrap();
+    let mut viewer = |t: f64, _: f32| EngagementSample::neutral(t);
+    let head = Vec3::new(0.0, 1.25, 0.6);
+    let input = ViewerInput {
+        head,
+        pointer: Some((head, Vec3::NEG_Z)),
+    };
+    let dt = 1.0 / 90.0;
+    // The first beats stage the set and the cast (their bodies and buffers are made then).
+    for _ in 0..90 * 5 {
+        show.advance(dt, &input, &mut viewer, &mut None).unwrap();
+    }
+    let (mut quiet, mut allocating) = (0, Vec::new());
+    let mut previous_quiet = true;
+    for k in 0..90 * 120 {
+        let before = (
+            show.readout.beats,
+            show.readout.choices.len(),
+            show.readout.decision.len(),
+        );
+        ALLOCS.store(0, Ordering::SeqCst);
+        COUNTING.with(|c| c.set(true));
+        let frame = show.advance(dt, &input, &mut viewer, &mut None).unwrap();
+        COUNTING.with(|c| c.set(false));
+        let n = ALLOCS.load(Ordering::SeqCst);
+        let after = (
+            show.readout.beats,
+            show.readout.choices.len(),
+            show.readout.decision.len(),
+        );
+        // A frame that brings a beat, a choice point or a decision may allocate (the ink runtime,
+        // the readout's text, new entities), and so may the next one: hecs rebuilds the cache of
+        // a query that last ran before an archetype was made. Every other frame must not.
+        let this_quiet = frame.staged.is_empty() && before == after;
+        let counted = this_quiet && previous_quiet;
+        previous_quiet = this_quiet;
+        if counted {
+            quiet += 1;
+            if n > 0 {
+                allocating.push((k, n));
+            }
+        }
+    }
+    assert!(quiet > 9000, "{quiet} quiet frames of 10,800");
+    assert!(
+        allocating.is_empty(),
+        "{} of {quiet} quiet frames allocated (frame, allocations): {:?}",
+        allocating.len(),
+        &allocating[..allocating.len().min(10)]
     );
 }

@@ -51,14 +51,20 @@ pub fn choice_panels_system(
     highlighted: Option<usize>,
     eye: Vec3,
 ) {
-    let existing: Vec<(Entity, usize)> = world
-        .query::<(Entity, &ChoicePanel)>()
-        .iter()
-        .map(|(e, p)| (e, p.index))
-        .collect();
-    if existing.len() != count || existing.iter().any(|(_, i)| *i >= count) {
-        for (e, _) in &existing {
-            let _ = world.despawn(*e);
+    // Counted without collecting: a frame whose panels already match allocates nothing.
+    let (mut panels, mut stale) = (0, false);
+    for panel in world.query::<&ChoicePanel>().iter() {
+        panels += 1;
+        stale |= panel.index >= count;
+    }
+    if panels != count || stale {
+        let existing: Vec<Entity> = world
+            .query::<(Entity, &ChoicePanel)>()
+            .iter()
+            .map(|(e, _)| e)
+            .collect();
+        for e in existing {
+            let _ = world.despawn(e);
         }
         for index in 0..count {
             let (translation, rotation) = panel_position(index, count, eye);

@@ -113,6 +113,9 @@ pub struct Show {
     palette: Palette,
     last_mercy: bool,
     staged: Vec<Directive>,
+    /// The interludes as the director weighs them, refreshed when the story steps (ink's visit
+    /// counts only change then, and reading them allocates).
+    interludes: Vec<InterludeOption>,
     /// What to show about it.
     pub readout: Readout,
     /// The staged scene the front end renders.
@@ -137,6 +140,7 @@ impl Show {
             palette: Palette::default(),
             last_mercy: false,
             staged: Vec::new(),
+            interludes: Vec::new(),
             readout: Readout {
                 sample: EngagementSample::neutral(0.0),
                 mode: "engaged",
@@ -256,7 +260,15 @@ impl Show {
                 signal_quality: s.quality,
                 mercy: self.last_mercy,
             })?;
-            match self.runner.next()? {
+            let step = self.runner.next()?;
+            let runner = &self.runner;
+            self.interludes.clear();
+            self.interludes
+                .extend((0..runner.interludes().len()).map(|i| InterludeOption {
+                    visits: runner.interlude_visits(i),
+                    intensity: runner.interludes()[i].intensity,
+                }));
+            match step {
                 Step::Beat(b) => {
                     for d in &b.directives {
                         if let Directive::Palette(p) = d {
@@ -294,12 +306,6 @@ impl Show {
             }
         }
         let palette = self.palette;
-        let interludes: Vec<InterludeOption> = (0..self.runner.interludes().len())
-            .map(|i| InterludeOption {
-                visits: self.runner.interlude_visits(i),
-                intensity: self.runner.interludes()[i].intensity,
-            })
-            .collect();
         match std::mem::replace(&mut self.phase, Phase::Next) {
             Phase::Beat {
                 duration,
@@ -308,6 +314,7 @@ impl Show {
                 author_intensity,
                 can_divert,
             } => {
+                let interludes = std::mem::take(&mut self.interludes);
                 let tk = self.tick(
                     viewer,
                     &StoryView {
@@ -320,6 +327,7 @@ impl Show {
                         can_divert: can_divert && divert.is_none(),
                     },
                 );
+                self.interludes = interludes;
                 shown += TICK_S / f64::from(tk.pacing);
                 for e in &tk.events {
                     if let Event::Divert { interlude, .. } = e {
