@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use showrunner_biometrics::replay;
 use showrunner_director::DirectorConfig;
 use showrunner_render::present::Presenter;
 use showrunner_render::{wgpu, EyeView, FrameInputs, Gpu, RenderTarget, Renderer, Shaders};
@@ -24,7 +23,8 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, NamedKey};
 use winit::window::{Window, WindowId};
 
-use showrunner_show::{LiveViewer, Readout, Show, ViewerInput};
+use crate::heart::{HeartSpec, Viewer};
+use showrunner_show::{Readout, Show, ViewerInput};
 
 /// What `play --desktop` needs.
 pub struct PlayArgs {
@@ -36,8 +36,11 @@ pub struct PlayArgs {
     pub seed: u64,
     /// Window size.
     pub size: (u32, u32),
-    /// A heart recording `P` plays through the engagement estimator.
-    pub heart: Option<PathBuf>,
+    /// The heart: a strap (live or simulated) driving the director from the start, or a
+    /// recording that `P` plays through the engagement estimator.
+    pub heart: Option<HeartSpec>,
+    /// The estimator's calm baseline, seconds (120; shorter for tests).
+    pub baseline_s: f64,
     /// Shader overrides (`scene.wgsl`, `shadow.wgsl`).
     pub shaders: Option<PathBuf>,
     /// Quit after this many seconds (demos, tests); run until closed if none.
@@ -92,7 +95,7 @@ struct Running {
     presenter: Presenter,
     target: RenderTarget,
     film: Show,
-    viewer: LiveViewer,
+    viewer: Viewer,
     head: Head,
     choice: Option<usize>,
     last_frame: Instant,
@@ -234,10 +237,6 @@ impl App {
         });
         // The refiner reads each frame's depth as its guide.
         target.keep_depth = refine.is_some();
-        let heart_events = match &a.heart {
-            Some(p) => Some(replay::load(p)?),
-            None => None,
-        };
         let now = Instant::now();
         Ok(Running {
             window,
@@ -248,7 +247,7 @@ impl App {
             target,
             gpu,
             film: Show::new(&a.story, a.seed, a.config.clone(), SetLibrary::builtin())?,
-            viewer: LiveViewer::new(a.seed, heart_events),
+            viewer: Viewer::open(a.heart.as_ref(), a.seed, a.baseline_s)?,
             head: Head {
                 position: Vec3::new(0.0, 1.25, 0.6),
                 yaw: 0.0,
@@ -290,10 +289,14 @@ impl Running {
         match key {
             Key::Named(NamedKey::Escape) => el.exit(),
             Key::Named(NamedKey::ArrowUp) => {
-                self.viewer.nudge = (self.viewer.nudge + NUDGE).min(4.0)
+                if let Viewer::Simulated(v) = &mut self.viewer {
+                    v.nudge = (v.nudge + NUDGE).min(4.0);
+                }
             }
             Key::Named(NamedKey::ArrowDown) => {
-                self.viewer.nudge = (self.viewer.nudge - NUDGE).max(-4.0);
+                if let Viewer::Simulated(v) = &mut self.viewer {
+                    v.nudge = (v.nudge - NUDGE).max(-4.0);
+                }
             }
             Key::Named(NamedKey::Tab) => self.head.eye ^= 1,
             Key::Character(c) => {
@@ -322,7 +325,10 @@ impl Running {
     }
 
     fn toggle_recording(&mut self) {
-        match self.viewer.toggle_recording(self.film.clock()) {
+        let Viewer::Simulated(viewer) = &mut self.viewer else {
+            return; // a strap drives the director; there is no recording to switch to
+        };
+        match viewer.toggle_recording(self.film.clock()) {
             Some(true) => println!("playing the heart recording"),
             Some(false) => println!("recording stopped; simulated viewer"),
             None => {}
@@ -447,8 +453,12 @@ impl Running {
         }
         self.last_status = t;
         let r = &self.film.readout;
+        let strap = match &self.viewer {
+            Viewer::Strap(s) => format!(" | {} quality {:.2}", s.status(), r.sample.quality),
+            Viewer::Simulated(_) => String::new(),
+        };
         println!(
-            "t {t:.1} beat {} mode {} arousal_z {:+.2} boredom {:.2} pacing {:.2} yaw {:+.2} | {}",
+            "t {t:.1} beat {} mode {} arousal_z {:+.2} boredom {:.2} pacing {:.2} yaw {:+.2} | {}{strap}",
             r.beats,
             r.mode,
             r.sample.arousal_z,
@@ -460,7 +470,7 @@ impl Running {
     }
 
     fn update_overlay(&mut self) {
-        let mut lines = readout_lines(&self.film.readout, self.viewer.source(), &self.warnings);
+        let mut lines = readout_lines(&self.film.readout, &self.viewer.source(), &self.warnings);
         if let Some(stage) = &self.refine {
             lines.insert(
                 3,

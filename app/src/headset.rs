@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use showrunner_biometrics::replay;
 use showrunner_director::DirectorConfig;
 use showrunner_render::Renderer;
 use showrunner_scene::choices::aimed_choice;
@@ -27,7 +26,8 @@ use showrunner_story::CompiledStory;
 use showrunner_xr::telemetry::micros;
 use showrunner_xr::{FrameTimes, Status, Telemetry, Xr, XrError, XrOptions};
 
-use showrunner_show::{EngagementSource, LiveViewer, Show, ViewerInput};
+use crate::heart::{HeartSpec, Viewer};
+use showrunner_show::{EngagementSource, Show, ViewerInput};
 
 /// What `play --xr` needs.
 pub struct XrArgs {
@@ -37,8 +37,10 @@ pub struct XrArgs {
     pub config: DirectorConfig,
     /// Seed.
     pub seed: u64,
-    /// A heart recording to play from the start.
-    pub heart: Option<PathBuf>,
+    /// The heart: a strap (live or simulated), or a recording played from the start.
+    pub heart: Option<HeartSpec>,
+    /// The estimator's calm baseline, seconds (120; shorter for tests).
+    pub baseline_s: f64,
     /// Ask the runtime to end the session after this many seconds.
     pub seconds: Option<f64>,
     /// How long to wait for a runtime that went away to come back.
@@ -58,7 +60,7 @@ pub struct XrArgs {
 /// The viewer's seat: the film and everything else that outlives an XR connection.
 struct Seat {
     film: Show,
-    viewer: LiveViewer,
+    viewer: Viewer,
     choice: Option<usize>,
     paused: bool,
     /// Seconds of gaze on a character, of the last few seconds (attention).
@@ -87,13 +89,11 @@ fn gaze_on_character(world: &World, origin: Vec3, dir: Vec3) -> bool {
 /// Plays in the headset until the story ends, `--seconds`, the runtime
 /// exits the session, or the runtime stays away longer than `reconnect_s`.
 pub fn play(args: XrArgs) -> Result<()> {
-    let heart_events = match &args.heart {
-        Some(p) => Some(replay::load(p)?),
-        None => None,
-    };
-    let mut viewer = LiveViewer::new(args.seed, heart_events);
-    if viewer.toggle_recording(0.0) == Some(true) {
-        println!("xr: the heart recording drives the director");
+    let mut viewer = Viewer::open(args.heart.as_ref(), args.seed, args.baseline_s)?;
+    if let Viewer::Simulated(v) = &mut viewer {
+        if v.toggle_recording(0.0) == Some(true) {
+            println!("xr: the heart recording drives the director");
+        }
     }
     let mut show = Seat {
         film: Show::new(
@@ -263,6 +263,7 @@ fn run_session(
     let mut last_frame_start = Instant::now();
     let mut printed_states = 0;
     let mut last_decision = show.film.readout.decision.clone();
+    let mut last_strap_log = f64::NEG_INFINITY;
     let (light, sun) = crate::report::studio_light();
     loop {
         let over = args
@@ -385,6 +386,15 @@ fn run_session(
             if show.film.readout.decision != last_decision {
                 last_decision.clone_from(&show.film.readout.decision);
                 println!("xr: decision: {last_decision}");
+            }
+            // Nothing draws text in the headset yet: the strap's state goes to the log.
+            if let Viewer::Strap(strap) = &show.viewer {
+                let t = show.film.clock();
+                if t - last_strap_log >= 5.0 {
+                    last_strap_log = t;
+                    let q = show.film.readout.sample.quality;
+                    println!("xr: {} quality {q:.2}", strap.status());
+                }
             }
         }
         let t2 = Instant::now();

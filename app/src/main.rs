@@ -6,6 +6,7 @@
 #[cfg(not(target_os = "android"))]
 mod desktop;
 mod headset;
+mod heart;
 // The real-time show; on Android only the headset front end (not built yet) will drive it.
 #[cfg_attr(target_os = "android", allow(dead_code))]
 mod persist;
@@ -127,10 +128,17 @@ enum Command {
         /// The story (`.ink` or compiled `.json`); the bundled sample when absent.
         #[arg(long)]
         story: Option<PathBuf>,
-        /// A heart recording (docs/heart-format.md) that the P key plays through the
-        /// engagement estimator in place of the simulated viewer.
-        #[arg(long, value_name = "FILE")]
-        heart: Option<PathBuf>,
+        /// The viewer's heart: `ble` (the strongest Bluetooth LE heart-rate strap in range) or
+        /// `ble:NAME|ADDRESS`, `sim:PROFILE` (a simulated strap in real time: calm, bored,
+        /// gripped, stressed), which drive the director from the start through the engagement
+        /// estimator; or a heart recording (docs/heart-format.md), which the P key plays (the
+        /// headset plays it from the start). Without it, a simulated viewer.
+        #[arg(long, value_name = "ble[:NAME]|sim:PROFILE|REC.csv")]
+        heart: Option<String>,
+        /// Seconds of heart data the estimator takes as the viewer's calm baseline before it
+        /// reads arousal (120; shorter only for tests and demos).
+        #[arg(long, default_value_t = 120.0, value_name = "S")]
+        baseline_s: f64,
         /// The director's policy (JSON; every key optional, unknown keys rejected).
         #[arg(long, value_name = "POLICY.json")]
         director: Option<PathBuf>,
@@ -377,6 +385,7 @@ fn run() -> Result<ExitCode> {
             measure_cpu,
             story,
             heart,
+            baseline_s,
             director,
             seed,
             size,
@@ -386,9 +395,7 @@ fn run() -> Result<ExitCode> {
             refiner_weights,
         } => {
             let refine = parse_refine(refine.as_deref())?;
-            if let Some(h) = &heart {
-                ViewerSpec::heart(h)?;
-            }
+            let heart = heart.as_deref().map(heart::HeartSpec::parse).transpose()?;
             let story = load_story(story.as_deref())?;
             let config = load_policy(director.as_deref())?;
             // The headset when a runtime answers (or --xr), the window otherwise.
@@ -410,6 +417,7 @@ fn run() -> Result<ExitCode> {
                     config: config.clone(),
                     seed,
                     heart: heart.clone(),
+                    baseline_s,
                     seconds,
                     reconnect_s: reconnect_seconds,
                     verify_frames,
@@ -435,6 +443,7 @@ fn run() -> Result<ExitCode> {
                     seed,
                     size,
                     heart,
+                    baseline_s,
                     shaders,
                     seconds,
                     refine,

@@ -410,3 +410,55 @@ fn the_refiner_steps_out_of_the_way_when_frames_run_long() {
     assert!(w.contains("refinement is off"), "{w}");
     wait_line(&rx, 60, &mut seen, |l| l.starts_with("presenting"));
 }
+
+/// `play --heart sim:PROFILE`: a simulated strap in real time drives the director from the start,
+/// through the same link and estimator as a real strap; the status line says what the strap
+/// is doing (searching, calibrating, its heart rate). A `--heart` that is neither a strap nor a
+/// file is refused before anything opens.
+#[test]
+fn a_strap_drives_the_window_from_the_start_and_says_how_it_is() {
+    need("Xvfb", "xvfb");
+    let (_x, display) = xvfb();
+    let out = Command::new(showrunner())
+        .args([
+            "play",
+            "--desktop",
+            "--heart",
+            "sim:calm",
+            "--baseline-s",
+            "2",
+            "--seconds",
+            "10",
+            "--size",
+            "320x180",
+        ])
+        .current_dir(repo())
+        .env("DISPLAY", &display)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("reads your heart rate"),
+        "told before sensing: {stderr}"
+    );
+    let strap: Vec<&str> = stdout.lines().filter(|l| l.contains("| strap")).collect();
+    assert!(!strap.is_empty(), "{stdout}");
+    assert!(
+        strap
+            .iter()
+            .any(|l| l.contains("strap sim") && l.contains("bpm")),
+        "the heart rate reaches the readout: {stdout}"
+    );
+
+    let bad = Command::new(showrunner())
+        .args(["play", "--desktop", "--heart", "sim:sleepy"])
+        .current_dir(repo())
+        .env("DISPLAY", &display)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--heart sim:sleepy: unknown profile"), "{err}");
+}

@@ -1,0 +1,255 @@
+//! The viewer's heart in `play`: `--heart ble[:NAME|ADDR]`, `--heart sim:PROFILE` or
+//! `--heart REC.csv`. A strap (real, or a simulated one in real time) reaches the director
+//! through a [`SensorLink`] that its own thread fills and the frame thread drains without ever
+//! waiting; a recording stays what the `P` key plays. [`Viewer`] is the engagement source both
+//! front ends hand to `Show::advance`.
+
+use anyhow::{bail, Context, Result};
+use showrunner_biometrics::ble::{self, BleConfig, Selector};
+use showrunner_biometrics::estimator::NoSignal;
+use showrunner_biometrics::sim::{HeartProfile, SimConfig, SimStrap};
+use showrunner_biometrics::{
+    replay, Estimator, EstimatorConfig, EventKind, Pacing, SensorEvent, SensorLink,
+};
+use showrunner_core::EngagementSample;
+use showrunner_show::{EngagementSource, LiveViewer};
+use std::path::PathBuf;
+
+/// What `--heart` names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeartSpec {
+    /// A Bluetooth LE strap: the strongest, or the one named (name or address).
+    Ble(Selector),
+    /// A simulated strap, in real time.
+    Sim(HeartProfile),
+    /// A heart recording (CSV) that `P` plays in the window.
+    Recording(PathBuf),
+}
+
+impl HeartSpec {
+    /// `ble`, `ble:NAME|ADDR`, `sim:PROFILE` or the path of a recording.
+    pub fn parse(s: &str) -> Result<Self> {
+        if s == "ble" {
+            return Ok(Self::Ble(Selector::Strongest));
+        }
+        if let Some(dev) = s.strip_prefix("ble:") {
+            if dev.is_empty() {
+                bail!("--heart ble:: name the strap (ble:NAME or ble:ADDRESS), or use plain `ble`");
+            }
+            return Ok(Self::Ble(Selector::parse(dev)));
+        }
+        if let Some(p) = s.strip_prefix("sim:") {
+            return HeartProfile::parse(p).map(Self::Sim).with_context(|| {
+                format!(
+                    "--heart {s}: unknown profile; use one of sim:{}",
+                    HeartProfile::NAMES.join(", sim:")
+                )
+            });
+        }
+        let path = PathBuf::from(s);
+        if !path.is_file() {
+            bail!(
+                "--heart {s}: not `ble`, `ble:NAME`, `sim:PROFILE`, nor a heart recording \
+                 (record one with `showrunner sensors record`)"
+            );
+        }
+        Ok(Self::Recording(path))
+    }
+}
+
+/// A live strap (or a simulated one) drained into the engagement estimator.
+pub struct Strap {
+    link: SensorLink,
+    estimator: Estimator,
+    connected: Option<String>,
+    ended: Option<String>,
+    last: Option<(NoSignal, f32)>,
+    hr: Option<f32>,
+}
+
+impl Strap {
+    /// Opens the strap's link: BLE searches and reconnects in the background, never blocking.
+    pub fn open(spec: &HeartSpec, seed: u64, baseline_s: f64) -> Result<Self> {
+        let cfg = EstimatorConfig {
+            baseline_s,
+            ..EstimatorConfig::default()
+        };
+        cfg.validate()
+            .map_err(|e| anyhow::anyhow!("--baseline-s {baseline_s}: {e}"))?;
+        let link = match spec {
+            HeartSpec::Ble(select) => ble::spawn(BleConfig {
+                select: select.clone(),
+                ..BleConfig::default()
+            })
+            .context("--heart ble: cannot start the Bluetooth thread")?,
+            HeartSpec::Sim(p) => SensorLink::from_events(
+                "sim",
+                SimStrap::new(SimConfig::new(*p, seed)),
+                Pacing::RealTime { speed: 1.0 },
+            )?,
+            HeartSpec::Recording(p) => bail!(
+                "{}: a recording is played with the P key, not opened as a strap",
+                p.display()
+            ),
+        };
+        Ok(Self {
+            link,
+            estimator: Estimator::new(cfg),
+            connected: None,
+            ended: None,
+            last: None,
+            hr: None,
+        })
+    }
+
+    fn drain(&mut self) {
+        let (est, connected, ended) = (&mut self.estimator, &mut self.connected, &mut self.ended);
+        let name = self.link.name();
+        self.link.drain(|e: SensorEvent| {
+            match &e.kind {
+                EventKind::Connected(s) => *connected = Some(format!("{} ({})", s.name, s.address)),
+                EventKind::Disconnected => *connected = None,
+                EventKind::Ended { reason } => *ended = Some(reason.clone()),
+                // A source without a connection of its own (the simulated strap) is connected
+                // by reading.
+                EventKind::Reading(_) if connected.is_none() => *connected = Some(name.to_owned()),
+                _ => {}
+            }
+            est.push(&e);
+        });
+    }
+
+    /// The strap's state in a few words, for the readout and the log: searching, connected,
+    /// no contact, reconnecting, calibrating, or ended, with the heart rate when there is one.
+    pub fn status(&self) -> String {
+        let hr = self.hr.map_or(String::new(), |h| format!(", {h:.0} bpm"));
+        if let Some(why) = &self.ended {
+            return format!("strap ended ({why})");
+        }
+        let Some(name) = &self.connected else {
+            return if self.hr.is_some() {
+                "strap reconnecting".into()
+            } else {
+                "strap: searching".into()
+            };
+        };
+        match self.last {
+            Some((NoSignal::NoContact, _)) => format!("strap {name}: no skin contact"),
+            Some((NoSignal::Calibrating, c)) if c < 1.0 => {
+                format!("strap {name}: calibrating {:.0}%{hr}", c * 100.0)
+            }
+            Some((NoSignal::Calibrating, _)) => format!("strap {name}: settling the baseline{hr}"),
+            _ => format!("strap {name}: connected{hr}"),
+        }
+    }
+}
+
+impl EngagementSource for Strap {
+    fn sample(&mut self, t: f64, _intensity: f32) -> EngagementSample {
+        self.drain();
+        let est = self.estimator.sample(self.link.now());
+        self.last = est.no_signal.map(|n| (n, est.calibration));
+        if est.hr_bpm.is_some() {
+            self.hr = est.hr_bpm;
+        }
+        let mut s = est.sample;
+        s.t = t;
+        s
+    }
+}
+
+/// Who drives the director in `play`: the simulated viewer (which `P` can switch to a
+/// recording) or a strap.
+pub enum Viewer {
+    /// Simulated, nudged by the keys; a recording plays through the estimator on `P`.
+    Simulated(Box<LiveViewer>),
+    /// A live strap.
+    Strap(Box<Strap>),
+}
+
+impl Viewer {
+    /// The viewer `--heart` asks for (none: the simulated one).
+    pub fn open(heart: Option<&HeartSpec>, seed: u64, baseline_s: f64) -> Result<Self> {
+        Ok(match heart {
+            None => Self::Simulated(Box::new(LiveViewer::new(seed, None))),
+            Some(HeartSpec::Recording(p)) => {
+                Self::Simulated(Box::new(LiveViewer::new(seed, Some(replay::load(p)?))))
+            }
+            Some(spec) => {
+                eprintln!("{}", crate::sensors::NOTICE);
+                Self::Strap(Box::new(Strap::open(spec, seed, baseline_s)?))
+            }
+        })
+    }
+
+    /// What drives the director, for the readout.
+    pub fn source(&self) -> String {
+        match self {
+            Self::Simulated(v) => v.source().to_owned(),
+            Self::Strap(s) => s.status(),
+        }
+    }
+}
+
+impl EngagementSource for Viewer {
+    fn sample(&mut self, t: f64, intensity: f32) -> EngagementSample {
+        match self {
+            Self::Simulated(v) => v.sample(t, intensity),
+            Self::Strap(s) => s.sample(t, intensity),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heart_specs_parse_and_bad_ones_say_what_to_write() {
+        assert_eq!(
+            HeartSpec::parse("ble").unwrap(),
+            HeartSpec::Ble(Selector::Strongest)
+        );
+        assert!(matches!(
+            HeartSpec::parse("ble:Polar H10").unwrap(),
+            HeartSpec::Ble(_)
+        ));
+        assert!(matches!(
+            HeartSpec::parse("sim:stressed").unwrap(),
+            HeartSpec::Sim(_)
+        ));
+        let e = HeartSpec::parse("sim:sleepy").unwrap_err().to_string();
+        assert!(e.contains("sim:sleepy") && e.contains("sim:"), "{e}");
+        let e = HeartSpec::parse("nowhere.csv").unwrap_err().to_string();
+        assert!(e.contains("`ble`") && e.contains("sensors record"), "{e}");
+        assert!(HeartSpec::parse("ble:").is_err());
+    }
+
+    #[test]
+    fn a_simulated_strap_connects_and_reads_a_heart_in_real_time() {
+        let mut strap = Strap::open(
+            &HeartSpec::Sim(HeartProfile::parse("calm").unwrap()),
+            1,
+            5.0,
+        )
+        .unwrap();
+        assert_eq!(
+            strap.status(),
+            "strap: searching",
+            "nothing has arrived yet"
+        );
+        let start = std::time::Instant::now();
+        // Frames until the heart rate is known (a few beats in real time), 20 s at most.
+        while !strap.status().contains("bpm") && start.elapsed().as_secs_f64() < 20.0 {
+            // Each frame drains what arrived and returns; it never waits on the strap.
+            let s = strap.sample(start.elapsed().as_secs_f64(), 0.3);
+            assert!(s.quality.is_finite() && s.arousal_z.is_finite());
+            std::thread::sleep(std::time::Duration::from_millis(11));
+        }
+        let status = strap.status();
+        assert!(
+            status.starts_with("strap sim") && status.contains("bpm"),
+            "{status}"
+        );
+    }
+}
