@@ -41,6 +41,8 @@ pub struct PlayArgs {
     pub heart: Option<HeartSpec>,
     /// The estimator's calm baseline, seconds (120; shorter for tests).
     pub baseline_s: f64,
+    /// A photo of the room whose light the film takes (the studio light without).
+    pub room: Option<PathBuf>,
     /// Shader overrides (`scene.wgsl`, `shadow.wgsl`).
     pub shaders: Option<PathBuf>,
     /// Quit after this many seconds (demos, tests); run until closed if none.
@@ -96,6 +98,8 @@ struct Running {
     target: RenderTarget,
     film: Show,
     viewer: Viewer,
+    /// The room's light (`--room`) or the studio's.
+    light: crate::room::RoomLight,
     head: Head,
     choice: Option<usize>,
     last_frame: Instant,
@@ -248,6 +252,7 @@ impl App {
             gpu,
             film: Show::new(&a.story, a.seed, a.config.clone(), SetLibrary::builtin())?,
             viewer: Viewer::open(a.heart.as_ref(), a.seed, a.baseline_s)?,
+            light: crate::room::choose(a.room.as_deref())?,
             head: Head {
                 position: Vec3::new(0.0, 1.25, 0.6),
                 yaw: 0.0,
@@ -389,7 +394,7 @@ impl Running {
                 return Ok(());
             }
         };
-        let (light, sun) = crate::report::studio_light();
+        let (light, sun) = self.light;
         let h = &self.head;
         let inputs = FrameInputs {
             eyes: EyeView::stereo(

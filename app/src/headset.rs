@@ -264,7 +264,11 @@ fn run_session(
     let mut printed_states = 0;
     let mut last_decision = show.film.readout.decision.clone();
     let mut last_strap_log = f64::NEG_INFINITY;
-    let (light, sun) = crate::report::studio_light();
+    // Neither XR_ANDROID_light_estimation nor passthrough frames are read yet: the studio light.
+    let (light, sun) = crate::room::studio();
+    println!(
+        "xr: room light: the studio light (light estimation from the runtime is not read yet)"
+    );
     loop {
         let over = args
             .seconds

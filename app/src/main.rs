@@ -13,6 +13,7 @@ mod persist;
 mod refine_stage;
 mod refiner;
 mod report;
+mod room;
 mod screen;
 mod sensors;
 mod sound;
@@ -95,6 +96,10 @@ enum Command {
         /// With --render, also this many frames per second of each beat.
         #[arg(long, default_value_t = 0.0, value_name = "FPS", requires = "render")]
         render_fps: f32,
+        /// With --render: a PNG photo of the room; the stills take its light (the room-light
+        /// estimator's ambient, key light and exposure) instead of the studio light.
+        #[arg(long, value_name = "PHOTO.png", requires = "render")]
+        room: Option<PathBuf>,
         /// Also render the soundtrack the viewer heard (head facing forward) into
         /// DIR/soundtrack.wav, 48 kHz stereo, offline (no sound card needed).
         #[arg(long)]
@@ -139,6 +144,10 @@ enum Command {
         /// reads arousal (120; shorter only for tests and demos).
         #[arg(long, default_value_t = 120.0, value_name = "S")]
         baseline_s: f64,
+        /// In the window: a PNG photo of the room; the film takes its light (the room-light
+        /// estimator's ambient, key light and exposure) instead of the studio light.
+        #[arg(long, value_name = "PHOTO.png")]
+        room: Option<PathBuf>,
         /// The director's policy (JSON; every key optional, unknown keys rejected).
         #[arg(long, value_name = "POLICY.json")]
         director: Option<PathBuf>,
@@ -326,6 +335,7 @@ fn run() -> Result<ExitCode> {
             beat_delay_ms,
             render,
             render_fps,
+            room,
             audio,
             sounds,
         } => {
@@ -349,6 +359,7 @@ fn run() -> Result<ExitCode> {
                 beat_delay_ms,
                 render: render.then_some(render_fps),
                 audio: audio.then_some(sounds),
+                room,
             })?;
             let c = &summary["counts"];
             println!(
@@ -386,6 +397,7 @@ fn run() -> Result<ExitCode> {
             story,
             heart,
             baseline_s,
+            room,
             director,
             seed,
             size,
@@ -444,6 +456,7 @@ fn run() -> Result<ExitCode> {
                     size,
                     heart,
                     baseline_s,
+                    room,
                     shaders,
                     seconds,
                     refine,
@@ -453,7 +466,7 @@ fn run() -> Result<ExitCode> {
             }
             #[cfg(target_os = "android")]
             {
-                let _ = (size, shaders);
+                let _ = (size, shaders, room);
                 bail!("play: no OpenXR runtime answered, and there is no desktop window on Android")
             }
         }

@@ -42,7 +42,8 @@ use showrunner_scene::glam::Vec3;
 use showrunner_scene::sets::SetLibrary;
 use showrunner_scene::Scene;
 
-use crate::report::{load_models, studio_light};
+use crate::report::load_models;
+use crate::room::studio as studio_light;
 
 /// The shipped weights.
 pub const WEIGHTS: &str = "assets/refiner/refiner.bpk";

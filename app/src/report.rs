@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::room::RoomLight;
 use anyhow::{Context, Result};
 use serde_json::Value;
 use showrunner_core::Directive;
-use showrunner_light::{LightEstimate, Sh9};
 use showrunner_render::{read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer};
 use showrunner_scene::glam::Vec3;
 use showrunner_scene::sets::SetLibrary;
@@ -28,6 +28,8 @@ pub struct Recorder {
     renderer: Renderer,
     target: RenderTarget,
     scene: Scene,
+    /// The room's light (`--room`) or the studio's.
+    light: RoomLight,
     dir: PathBuf,
     fps: f32,
     clock: f32,
@@ -79,24 +81,10 @@ pub(crate) fn load_models(renderer: &mut Renderer) -> Vec<String> {
     asset_warnings
 }
 
-/// The light for renders without a passthrough camera (offline and desktop):
-/// a warm key from above-left over a dim room.
-pub(crate) fn studio_light() -> (LightEstimate, (Vec3, Vec3)) {
-    let mut sh = Sh9::ambient(Vec3::splat(0.22));
-    sh.add_directional(Vec3::new(-0.4, 1.0, 0.3), Vec3::new(1.2, 1.05, 0.9));
-    (
-        LightEstimate {
-            sh,
-            ..LightEstimate::default()
-        },
-        (Vec3::new(-0.4, -1.0, -0.3), Vec3::splat(1.0)),
-    )
-}
-
 impl Recorder {
     /// Opens a GPU (lavapipe without one) and prepares `out/frames/`.
     /// `fps` > 0 also renders that many frames per second of each beat.
-    pub fn new(out: &Path, fps: f32) -> Result<Self> {
+    pub fn new(out: &Path, fps: f32, light: RoomLight) -> Result<Self> {
         let gpu = Gpu::headless().context("--render needs a GPU or Mesa's lavapipe")?;
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
         let asset_warnings = load_models(&mut renderer);
@@ -111,6 +99,7 @@ impl Recorder {
             renderer,
             target,
             scene: Scene::new(SetLibrary::builtin()),
+            light,
             dir,
             fps: fps.clamp(0.0, 10.0),
             clock: 0.0,
@@ -124,7 +113,7 @@ impl Recorder {
     }
 
     fn shoot(&mut self, beat: u64, k: usize, grade: Grade) -> Result<()> {
-        let (light, sun) = studio_light();
+        let (light, sun) = self.light;
         let inputs = FrameInputs {
             eyes: EyeView::stereo(
                 Vec3::new(0.0, 1.25, 0.6),

@@ -139,6 +139,8 @@ pub struct ScreenArgs {
     pub render: Option<f32>,
     /// Render the soundtrack with the sound library in this folder.
     pub audio: Option<PathBuf>,
+    /// With `render`: a photo of the room whose light the stills take.
+    pub room: Option<PathBuf>,
 }
 
 /// The author's staging state, as the directives set it.
@@ -621,7 +623,11 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         recording,
         heart,
         recorder: match args.render {
-            Some(fps) => Some(crate::report::Recorder::new(&out, fps)?),
+            Some(fps) => Some(crate::report::Recorder::new(
+                &out,
+                fps,
+                crate::room::choose(args.room.as_deref())?,
+            )?),
             None => None,
         },
         s: session,

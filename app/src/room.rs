@@ -1,0 +1,184 @@
+//! The room's light for the film: `--room PHOTO` turns a photo of the room into the renderer's
+//! light (spherical-harmonic ambient, a key light, an exposure) through the same
+//! `RoomLightEstimator` the headset feeds with passthrough frames, so a warm room renders a
+//! warmer film. Without a photo, the studio light.
+
+use anyhow::{bail, Context, Result};
+use showrunner_light::{EstimatorConfig, Frame, LightEstimate, Pixels, RoomLightEstimator, Sh9};
+use showrunner_scene::glam::{Quat, Vec3};
+use std::path::Path;
+
+/// The renderer's light: the room's estimate and the key light (direction of travel, colour).
+pub type RoomLight = (LightEstimate, (Vec3, Vec3));
+
+/// A neutral studio: soft grey ambient and a warm-white key light from above left.
+pub fn studio() -> RoomLight {
+    let mut sh = Sh9::ambient(Vec3::splat(0.22));
+    sh.add_directional(Vec3::new(-0.4, 1.0, 0.3), Vec3::new(1.2, 1.05, 0.9));
+    (
+        LightEstimate {
+            sh,
+            ..LightEstimate::default()
+        },
+        (Vec3::new(-0.4, -1.0, -0.3), Vec3::splat(1.0)),
+    )
+}
+
+/// The room's light from a PNG photo of it, taken looking ahead (a 60° lens). Errors name the
+/// file and say what to do.
+pub fn from_photo(path: &Path) -> Result<RoomLight> {
+    let (w, h, rgb) = read_rgb8(path)?;
+    let mut est = RoomLightEstimator::new(EstimatorConfig::default());
+    let e = *est
+        .update(
+            &Frame {
+                width: w,
+                height: h,
+                pixels: Pixels::Srgb8(&rgb),
+                orientation: Quat::IDENTITY,
+                fov_y: 60f32.to_radians(),
+            },
+            0.0,
+        )
+        .with_context(|| format!("{}: cannot estimate the light", path.display()))?;
+    // The key light comes from the photo's dominant light, its strength kept within the
+    // studio's range so one bright window does not blow the set out.
+    let peak = e.color.max_element();
+    let color = if peak > 1.5 {
+        e.color * (1.5 / peak)
+    } else {
+        e.color
+    };
+    Ok((e, (-e.direction, color)))
+}
+
+/// `--room PHOTO` or the studio light; says which once.
+pub fn choose(photo: Option<&Path>) -> Result<RoomLight> {
+    match photo {
+        Some(p) => {
+            let l = from_photo(p)?;
+            let m = l.0.sh.mean();
+            println!(
+                "room light from {}: mean (r {:.2}, g {:.2}, b {:.2}), exposure {:+.2} EV",
+                p.display(),
+                m.x,
+                m.y,
+                m.z,
+                l.0.exposure_ev
+            );
+            Ok(l)
+        }
+        None => Ok(studio()),
+    }
+}
+
+fn read_rgb8(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("--room {}: cannot open the photo", path.display()))?;
+    let mut dec = png::Decoder::new(std::io::BufReader::new(file));
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let not_png = |e: png::DecodingError| {
+        anyhow::anyhow!(
+            "--room {}: not a PNG image ({e}); give a PNG photo of the room \
+             (convert one with e.g. `convert room.jpg room.png`)",
+            path.display()
+        )
+    };
+    let mut r = dec.read_info().map_err(not_png)?;
+    let size = r
+        .output_buffer_size()
+        .context("--room: the photo is too large")?;
+    let mut buf = vec![0; size];
+    let info = r.next_frame(&mut buf).map_err(not_png)?;
+    buf.truncate(info.buffer_size());
+    let (w, h) = (info.width as usize, info.height as usize);
+    let rgb: Vec<u8> = match info.color_type {
+        png::ColorType::Rgb => buf,
+        png::ColorType::Rgba => buf
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
+        png::ColorType::Grayscale => buf.iter().flat_map(|&v| [v, v, v]).collect(),
+        png::ColorType::GrayscaleAlpha => buf
+            .chunks_exact(2)
+            .flat_map(|p| [p[0], p[0], p[0]])
+            .collect(),
+        other => bail!(
+            "--room {}: a {other:?} PNG; give an RGB photo",
+            path.display()
+        ),
+    };
+    Ok((w, h, rgb))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use showrunner_core::Directive;
+    use showrunner_render::{read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer};
+    use showrunner_scene::sets::SetLibrary;
+    use showrunner_scene::Scene;
+
+    fn photo(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/data/photos")
+            .join(name)
+    }
+
+    /// Red over blue of the lamp room rendered in `light`.
+    fn rendered_warmth(gpu: &Gpu, light: RoomLight) -> f32 {
+        let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
+        let target = RenderTarget::new(&gpu.device, 64, 36);
+        let mut scene = Scene::new(SetLibrary::builtin());
+        scene.stage(&[Directive::Scene("lamp_room".into())]);
+        let inputs = FrameInputs {
+            eyes: EyeView::stereo(
+                Vec3::new(0.0, 1.25, 0.6),
+                Vec3::new(0.0, 1.0, -3.0),
+                0.064,
+                1.0,
+                64.0 / 36.0,
+            ),
+            light: light.0,
+            sun: light.1,
+            grade: Grade::NEUTRAL,
+        };
+        let cmd = renderer.render(&scene.world, &inputs, &target);
+        gpu.queue.submit([cmd]);
+        let px = read_eye(&gpu.device, &gpu.queue, &target, 0).unwrap();
+        let (mut r, mut b) = (0.0f64, 0.0f64);
+        for p in px.chunks_exact(4) {
+            r += f64::from(p[0]);
+            b += f64::from(p[2]);
+        }
+        (r / b.max(1.0)) as f32
+    }
+
+    #[test]
+    fn a_warm_room_renders_a_warmer_film_than_a_cool_one() {
+        let gpu = Gpu::headless().expect("lavapipe or a GPU");
+        let studio = rendered_warmth(&gpu, studio());
+        let coffee = rendered_warmth(&gpu, from_photo(&photo("coffee.png")).unwrap());
+        let dusk = rendered_warmth(&gpu, from_photo(&photo("rocket.png")).unwrap());
+        assert!(
+            coffee > studio && studio > dusk,
+            "red/blue: coffee room {coffee}, studio {studio}, blue dusk {dusk}"
+        );
+    }
+
+    #[test]
+    fn a_photo_that_is_not_an_image_is_named_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("room.png");
+        std::fs::write(&fake, b"GIF89a not a png at all").unwrap();
+        let e = from_photo(&fake).unwrap_err().to_string();
+        assert!(
+            e.contains("room.png: not a PNG image") && e.contains("convert"),
+            "{e}"
+        );
+        let e = from_photo(&dir.path().join("missing.png"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing.png: cannot open the photo"), "{e}");
+    }
+}
