@@ -264,11 +264,9 @@ fn run_session(
     let mut printed_states = 0;
     let mut last_decision = show.film.readout.decision.clone();
     let mut last_strap_log = f64::NEG_INFINITY;
-    // Neither XR_ANDROID_light_estimation nor passthrough frames are read yet: the studio light.
+    // Neither XR_ANDROID_light_estimation nor passthrough frames are read yet: the studio light
+    // (said once in the log when the session starts).
     let (light, sun) = crate::room::studio();
-    println!(
-        "xr: room light: the studio light (light estimation from the runtime is not read yet)"
-    );
     loop {
         let over = args
             .seconds
@@ -392,12 +390,12 @@ fn run_session(
                 println!("xr: decision: {last_decision}");
             }
             // Nothing draws text in the headset yet: the strap's state goes to the log.
-            if let Viewer::Strap(strap) = &show.viewer {
+            if let Viewer::Strap(_) = &show.viewer {
                 let t = show.film.clock();
                 if t - last_strap_log >= 5.0 {
                     last_strap_log = t;
                     let q = show.film.readout.sample.quality;
-                    println!("xr: {} quality {q:.2}", strap.status());
+                    println!("xr: {} quality {q:.2}", show.viewer.source());
                 }
             }
         }
