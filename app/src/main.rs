@@ -7,6 +7,7 @@
 mod desktop;
 mod headset;
 mod heart;
+mod images;
 // The real-time show; on Android only the headset front end (not built yet) will drive it.
 #[cfg_attr(target_os = "android", allow(dead_code))]
 mod persist;

@@ -42,6 +42,7 @@ use showrunner_scene::glam::Vec3;
 use showrunner_scene::sets::SetLibrary;
 use showrunner_scene::Scene;
 
+use crate::images::read_rgb_png;
 use crate::report::load_models;
 use crate::room::studio as studio_light;
 
@@ -566,33 +567,6 @@ fn read_guide_png(path: &Path) -> Result<(u32, u32, Vec<f32>)> {
         .map(|b| f32::from(u16::from_be_bytes([b[0], b[1]])) / GUIDE_UNIT)
         .collect();
     Ok((info.width, info.height, v))
-}
-
-fn read_rgb_png(path: &Path) -> Result<(u32, u32, Vec<u8>)> {
-    let file = fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let mut dec = png::Decoder::new(std::io::BufReader::new(file));
-    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = dec
-        .read_info()
-        .with_context(|| format!("{}: not a PNG image", path.display()))?;
-    let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
-    let info = reader
-        .next_frame(&mut buf)
-        .with_context(|| format!("{}: damaged PNG image", path.display()))?;
-    let px = (info.width * info.height) as usize;
-    let rgb = match info.color_type {
-        png::ColorType::Rgb => buf[..px * 3].to_vec(),
-        png::ColorType::Rgba => buf[..px * 4]
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect(),
-        png::ColorType::Grayscale => buf[..px].iter().flat_map(|&g| [g, g, g]).collect(),
-        other => bail!(
-            "{}: {other:?} images are not supported; save it as RGB",
-            path.display()
-        ),
-    };
-    Ok((info.width, info.height, rgb))
 }
 
 /// The data folder's index.

@@ -27,13 +27,24 @@ pub fn studio() -> RoomLight {
 /// The room's light from a PNG photo of it, taken looking ahead (a 60° lens). Errors name the
 /// file and say what to do.
 pub fn from_photo(path: &Path) -> Result<RoomLight> {
-    let (w, h, rgb) = read_rgb8(path)?;
+    if !path.is_file() {
+        bail!(
+            "--room {}: cannot open the photo (no such file)",
+            path.display()
+        );
+    }
+    let (w, h, rgb) = crate::images::read_rgb_png(path).map_err(|e| {
+        anyhow::anyhow!(
+            "--room {e:#}; give a PNG photo of the room \
+             (convert one with e.g. `convert room.jpg room.png`)"
+        )
+    })?;
     let mut est = RoomLightEstimator::new(EstimatorConfig::default());
     let e = *est
         .update(
             &Frame {
-                width: w,
-                height: h,
+                width: w as usize,
+                height: h as usize,
                 pixels: Pixels::Srgb8(&rgb),
                 orientation: Quat::IDENTITY,
                 fov_y: 60f32.to_radians(),
@@ -70,45 +81,6 @@ pub fn choose(photo: Option<&Path>) -> Result<RoomLight> {
         }
         None => Ok(studio()),
     }
-}
-
-fn read_rgb8(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("--room {}: cannot open the photo", path.display()))?;
-    let mut dec = png::Decoder::new(std::io::BufReader::new(file));
-    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let not_png = |e: png::DecodingError| {
-        anyhow::anyhow!(
-            "--room {}: not a PNG image ({e}); give a PNG photo of the room \
-             (convert one with e.g. `convert room.jpg room.png`)",
-            path.display()
-        )
-    };
-    let mut r = dec.read_info().map_err(not_png)?;
-    let size = r
-        .output_buffer_size()
-        .context("--room: the photo is too large")?;
-    let mut buf = vec![0; size];
-    let info = r.next_frame(&mut buf).map_err(not_png)?;
-    buf.truncate(info.buffer_size());
-    let (w, h) = (info.width as usize, info.height as usize);
-    let rgb: Vec<u8> = match info.color_type {
-        png::ColorType::Rgb => buf,
-        png::ColorType::Rgba => buf
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect(),
-        png::ColorType::Grayscale => buf.iter().flat_map(|&v| [v, v, v]).collect(),
-        png::ColorType::GrayscaleAlpha => buf
-            .chunks_exact(2)
-            .flat_map(|p| [p[0], p[0], p[0]])
-            .collect(),
-        other => bail!(
-            "--room {}: a {other:?} PNG; give an RGB photo",
-            path.display()
-        ),
-    };
-    Ok((w, h, rgb))
 }
 
 #[cfg(test)]
