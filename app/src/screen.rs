@@ -17,8 +17,10 @@ use showrunner_director::{
     StoryView, Tick,
 };
 use showrunner_show::viewer::{Profile, Recording, SimState, SimViewer};
-use showrunner_show::{beat_intensity, beat_seconds, choice_option};
-use showrunner_story::{CompiledStory, Engagement, RunnerState, Step, StoryRunner};
+use showrunner_show::{
+    beat_intensity, beat_seconds, choice_option, interlude_options, story_engagement,
+};
+use showrunner_story::{CompiledStory, RunnerState, Step, StoryRunner};
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -288,25 +290,9 @@ impl Screening {
         }
     }
 
-    fn interlude_options(&self) -> Vec<InterludeOption> {
-        (0..self.runner.interludes().len())
-            .map(|i| InterludeOption {
-                visits: self.runner.interlude_visits(i),
-                intensity: self.runner.interludes()[i].intensity,
-            })
-            .collect()
-    }
-
     fn push_engagement(&mut self) -> Result<()> {
-        let s = self.s.last_sample;
-        let mercy = self.s.last_mercy;
-        self.runner.set_engagement(&Engagement {
-            arousal: s.arousal_z,
-            boredom: s.boredom,
-            attention: s.attention,
-            signal_quality: s.quality,
-            mercy,
-        })?;
+        self.runner
+            .set_engagement(&story_engagement(&self.s.last_sample, self.s.last_mercy))?;
         Ok(())
     }
 
@@ -334,7 +320,7 @@ impl Screening {
         let t_start = self.s.clock_s;
         let start_sample = self.s.last_sample;
         let duration = beat_seconds(&beat.text, &beat.directives);
-        let interludes = self.interlude_options();
+        let interludes: Vec<InterludeOption> = interlude_options(&self.runner).collect();
         let view = StoryView {
             palette: self.s.staging.palette,
             author_intensity,

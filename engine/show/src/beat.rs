@@ -1,8 +1,34 @@
 //! How long a beat plays and what it asks of the director: read from the author's directives,
 //! the same for every front end and for the headless screening.
 
-use showrunner_core::{Directive, Stakes};
-use showrunner_director::ChoiceOption;
+use showrunner_core::{Directive, EngagementSample, Stakes};
+use showrunner_director::{ChoiceOption, InterludeOption};
+use showrunner_story::{Engagement, StoryRunner};
+
+/// The story's interludes as the director weighs them: how often each has played and its
+/// intensity. Reading ink's visit counts allocates, so callers read them once per story step.
+pub fn interlude_options(runner: &StoryRunner) -> impl Iterator<Item = InterludeOption> + '_ {
+    runner
+        .interludes()
+        .iter()
+        .enumerate()
+        .map(|(i, interlude)| InterludeOption {
+            visits: runner.interlude_visits(i),
+            intensity: interlude.intensity,
+        })
+}
+
+/// The engagement variables ink reads (`arousal`, `boredom`, `attention`, `signal_quality`,
+/// `mercy`), from the last tick's sample and whether the director showed mercy.
+pub fn story_engagement(s: &EngagementSample, mercy: bool) -> Engagement {
+    Engagement {
+        arousal: s.arousal_z,
+        boredom: s.boredom,
+        attention: s.attention,
+        signal_quality: s.quality,
+        mercy,
+    }
+}
 
 /// The director's view of a choice: its `stakes:`, `intensity:` and `fate:` directives.
 pub fn choice_option(directives: &[Directive]) -> ChoiceOption {

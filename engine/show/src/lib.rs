@@ -20,13 +20,13 @@ use showrunner_scene::choices::{aimed_choice, choice_panels_system};
 use showrunner_scene::glam::Vec3;
 use showrunner_scene::sets::SetLibrary;
 use showrunner_scene::Scene;
-use showrunner_story::{CompiledStory, Engagement, Step, StoryRunner};
+use showrunner_story::{CompiledStory, Step, StoryRunner};
 
 mod beat;
 mod source;
 pub mod viewer;
 
-pub use beat::{beat_intensity, beat_seconds, choice_option};
+pub use beat::{beat_intensity, beat_seconds, choice_option, interlude_options, story_engagement};
 pub use source::{EngagementSource, LiveViewer};
 
 /// Director ticks per second (the screening's rate).
@@ -252,22 +252,11 @@ impl Show {
     ) -> Result<()> {
         // Ask the story for steps until one takes time (a beat or a choice).
         while matches!(self.phase, Phase::Next) {
-            let s = self.readout.sample;
-            self.runner.set_engagement(&Engagement {
-                arousal: s.arousal_z,
-                boredom: s.boredom,
-                attention: s.attention,
-                signal_quality: s.quality,
-                mercy: self.last_mercy,
-            })?;
+            self.runner
+                .set_engagement(&story_engagement(&self.readout.sample, self.last_mercy))?;
             let step = self.runner.next()?;
-            let runner = &self.runner;
             self.interludes.clear();
-            self.interludes
-                .extend((0..runner.interludes().len()).map(|i| InterludeOption {
-                    visits: runner.interlude_visits(i),
-                    intensity: runner.interludes()[i].intensity,
-                }));
+            self.interludes.extend(interlude_options(&self.runner));
             match step {
                 Step::Beat(b) => {
                     for d in &b.directives {
