@@ -4,12 +4,13 @@
 //! waiting; a recording stays what the `P` key plays. [`Viewer`] is the engagement source both
 //! front ends hand to `Show::advance`.
 
+use crate::sensors::{open_link, Source};
 use anyhow::{bail, Context, Result};
-use showrunner_biometrics::ble::{self, BleConfig, Selector};
+use showrunner_biometrics::ble::Selector;
 use showrunner_biometrics::estimator::NoSignal;
-use showrunner_biometrics::sim::{HeartProfile, SimConfig, SimStrap};
+use showrunner_biometrics::sim::HeartProfile;
 use showrunner_biometrics::{
-    replay, Estimator, EstimatorConfig, EventKind, Pacing, SensorEvent, SensorLink,
+    replay, Estimator, EstimatorConfig, EventKind, SensorEvent, SensorLink,
 };
 use showrunner_core::EngagementSample;
 use showrunner_show::{EngagementSource, LiveViewer};
@@ -76,22 +77,16 @@ impl Strap {
         };
         cfg.validate()
             .map_err(|e| anyhow::anyhow!("--baseline-s {baseline_s}: {e}"))?;
-        let link = match spec {
-            HeartSpec::Ble(select) => ble::spawn(BleConfig {
-                select: select.clone(),
-                ..BleConfig::default()
-            })
-            .context("--heart ble: cannot start the Bluetooth thread")?,
-            HeartSpec::Sim(p) => SensorLink::from_events(
-                "sim",
-                SimStrap::new(SimConfig::new(*p, seed)),
-                Pacing::RealTime { speed: 1.0 },
-            )?,
+        let src = match spec {
+            HeartSpec::Ble(select) => Source::Ble(select.clone()),
+            HeartSpec::Sim(p) => Source::Sim(*p),
             HeartSpec::Recording(p) => bail!(
                 "{}: a recording is played with the P key, not opened as a strap",
                 p.display()
             ),
         };
+        let link =
+            open_link(&src, seed, false).context("--heart: cannot start the strap's thread")?;
         Ok(Self {
             link,
             estimator: Estimator::new(cfg),

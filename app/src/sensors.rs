@@ -96,9 +96,13 @@ pub enum SensorsCommand {
     },
 }
 
-enum Source {
+/// Where heart events come from.
+pub(crate) enum Source {
+    /// A Bluetooth LE strap.
     Ble(Selector),
+    /// A simulated strap.
     Sim(HeartProfile),
+    /// A recording, replayed.
     Replay(PathBuf),
 }
 
@@ -120,7 +124,8 @@ fn parse_source(s: &str, device: &str) -> Result<Source> {
     bail!("--source {s}: expected `ble`, `sim:PROFILE` or `replay:FILE`")
 }
 
-fn open_link(src: &Source, seed: u64, fast: bool) -> Result<SensorLink> {
+/// The link for `src`: real time, or as fast as possible (`fast`, for recordings and tests).
+pub(crate) fn open_link(src: &Source, seed: u64, fast: bool) -> Result<SensorLink> {
     let pacing = if fast {
         Pacing::AsFastAsPossible
     } else {
