@@ -352,8 +352,14 @@ fn run_session(
                     }
                     s
                 };
-                let eye = xr.head(time).map_or(Vec3::new(0.0, 1.2, 0.0), |(p, _)| p);
-                let seen = ViewerInput { head: eye, pointer };
+                // The predicted head pose, located once: the panels face it, the listener is on it.
+                let head = xr
+                    .head(time)
+                    .unwrap_or((Vec3::new(0.0, 1.2, 0.0), Quat::IDENTITY));
+                let seen = ViewerInput {
+                    head: head.0,
+                    pointer,
+                };
                 let frame = match show
                     .film
                     .advance(dt, &seen, &mut sample_fn, &mut show.choice)
@@ -372,9 +378,6 @@ fn run_session(
                 let dt = dt as f32;
                 if let Some(sound) = &mut show.sound {
                     // → sound: the listener on the predicted head pose.
-                    let head = xr
-                        .head(time)
-                        .unwrap_or((Vec3::new(0.0, 1.2, 0.0), Quat::IDENTITY));
                     sound.frame(
                         &show.film.scene.world,
                         &frame.staged,
