@@ -13,9 +13,7 @@ use anyhow::{Context, Result};
 use showrunner_director::DirectorConfig;
 use showrunner_render::present::Presenter;
 use showrunner_render::{wgpu, EyeView, FrameInputs, Gpu, RenderTarget, Renderer, Shaders};
-use showrunner_scene::choices::aimed_choice;
 use showrunner_scene::glam::{Quat, Vec3};
-use showrunner_scene::sets::SetLibrary;
 use showrunner_story::CompiledStory;
 use winit::application::ApplicationHandler;
 use winit::event::{ElementState, MouseButton, WindowEvent};
@@ -51,6 +49,8 @@ pub struct PlayArgs {
     pub refine: crate::refine_stage::RefineChoice,
     /// The refiner's weights.
     pub refiner_weights: PathBuf,
+    /// Where the viewer's place is saved, whether to resume it, and the log.
+    pub session: crate::session::SessionArgs,
 }
 
 /// Arousal the Up/Down keys add, z per press.
@@ -65,6 +65,9 @@ fn overlay_scale(width: u32) -> u32 {
         1
     }
 }
+
+/// The window's vertical field of view, radians.
+const FOV_Y: f32 = 1.0;
 
 /// The head: position and yaw/pitch, moved by mouse and keys.
 struct Head {
@@ -97,11 +100,17 @@ struct Running {
     presenter: Presenter,
     target: RenderTarget,
     film: Show,
+    /// The viewer's place and the log, written in the background (taken at the end).
+    session: Option<crate::session::Session>,
     viewer: Viewer,
     /// The room's light (`--room`) or the studio's.
     light: crate::room::RoomLight,
     head: Head,
-    choice: Option<usize>,
+    /// What the viewer did since the last frame (select, number key, pause), handed to the
+    /// show with the head and the pointer.
+    input: ViewerInput,
+    /// Where the mouse pointer is in the window (pixels): the gaze and the pointer's ray.
+    cursor: Option<(f64, f64)>,
     last_frame: Instant,
     started: Instant,
     overlay_text: Vec<String>,
@@ -131,7 +140,10 @@ pub fn play(args: PlayArgs) -> Result<()> {
         error: None,
     };
     event_loop.run_app(&mut app)?;
-    if let Some(r) = &app.running {
+    if let Some(r) = &mut app.running {
+        if let Some(session) = r.session.take() {
+            session.finish(&r.film, &r.viewer.source());
+        }
         println!(
             "closed after {:.1} s, {} frames, {} beats",
             r.started.elapsed().as_secs_f64(),
@@ -241,6 +253,8 @@ impl App {
         });
         // The refiner reads each frame's depth as its guide.
         target.keep_depth = refine.is_some();
+        let (film, session) =
+            crate::session::Session::open(&a.session, &a.story, a.seed, a.config.clone())?;
         let now = Instant::now();
         Ok(Running {
             window,
@@ -250,7 +264,8 @@ impl App {
             presenter,
             target,
             gpu,
-            film: Show::new(&a.story, a.seed, a.config.clone(), SetLibrary::builtin())?,
+            film,
+            session: Some(session),
             viewer: Viewer::open(a.heart.as_ref(), a.seed, a.baseline_s)?,
             light: crate::room::choose(a.room.as_deref())?,
             head: Head {
@@ -262,7 +277,8 @@ impl App {
                 dragged: 0.0,
                 eye: 0,
             },
-            choice: None,
+            input: ViewerInput::default(),
+            cursor: None,
             last_frame: now,
             started: now,
             overlay_text: Vec::new(),
@@ -304,11 +320,12 @@ impl Running {
                 }
             }
             Key::Named(NamedKey::Tab) => self.head.eye ^= 1,
+            Key::Named(NamedKey::Space) => self.input.pause = true,
             Key::Character(c) => {
                 let c = c.as_str();
                 if let Some(d) = c.chars().next().and_then(|ch| ch.to_digit(10)) {
                     if d >= 1 {
-                        self.choice = Some(d as usize - 1);
+                        self.input.choose = Some(d as usize - 1);
                     }
                     return;
                 }
@@ -340,6 +357,26 @@ impl Running {
         }
     }
 
+    /// The ray from the eyes through the mouse pointer (straight ahead with no pointer in the
+    /// window).
+    fn pointer_ray(&self) -> (Vec3, Vec3) {
+        let h = &self.head;
+        let fwd = h.forward();
+        let Some((x, y)) = self.cursor else {
+            return (h.position, fwd);
+        };
+        let (w, hh) = (
+            self.config.width.max(1) as f32,
+            self.config.height.max(1) as f32,
+        );
+        let right = fwd.cross(Vec3::Y).normalize_or_zero();
+        let up = right.cross(fwd);
+        let half = (FOV_Y * 0.5).tan();
+        let nx = (2.0 * x as f32 / w - 1.0) * half * w / hh;
+        let ny = (1.0 - 2.0 * y as f32 / hh) * half;
+        (h.position, (fwd + right * nx + up * ny).normalize())
+    }
+
     fn frame(&mut self) -> Result<()> {
         let now = Instant::now();
         let frame_ms = now.duration_since(self.last_frame).as_secs_f32() * 1e3;
@@ -353,13 +390,21 @@ impl Running {
         let dt = now.duration_since(self.last_frame).as_secs_f64().min(0.1);
         self.last_frame = now;
         // sensors → engagement → director → story → scene
+        let ray = self.pointer_ray();
         let seen = ViewerInput {
             head: self.head.position,
-            pointer: Some((self.head.position, self.head.forward())),
+            pointer: Some(ray),
+            // The window's gaze is where the mouse points (the drag turns the head).
+            gaze: self.cursor.map(|_| ray),
+            ..std::mem::take(&mut self.input)
         };
-        let frame = self
-            .film
-            .advance(dt, &seen, &mut self.viewer, &mut self.choice)?;
+        let mut frame = self.film.advance(dt, &seen, &mut self.viewer)?;
+        if let Some(session) = &mut self.session {
+            session.record(&mut frame);
+        }
+        if let Some(i) = frame.dwelt {
+            println!("chose {} by looking at it", i + 1);
+        }
         for w in frame.warnings {
             eprintln!("showrunner: warning: {w}");
             self.warnings.push(w);
@@ -401,7 +446,7 @@ impl Running {
                 h.position,
                 h.position + h.forward(),
                 0.064,
-                1.0,
+                FOV_Y,
                 self.config.width as f32 / self.config.height as f32,
             ),
             light,
@@ -503,25 +548,31 @@ impl Running {
 /// empty line) at the bottom.
 fn readout_lines(r: &Readout, source: &str, warnings: &[String]) -> Vec<String> {
     let s = &r.sample;
-    let mut lines = vec![
-        format!("viewer: {source}"),
-        format!(
-            "engagement: {} | arousal z {:+.2} | boredom {:.2} | attention {:.2} | quality {:.2}",
-            r.mode, s.arousal_z, s.boredom, s.attention, s.quality
+    let mut lines =
+        vec![
+            format!("viewer: {source}"),
+            format!(
+            "engagement: {} | arousal z {:+.2} | boredom {:.2} | attention {:.2}{} | quality {:.2}",
+            r.mode,
+            s.arousal_z,
+            s.boredom,
+            s.attention,
+            if r.gaze_attention.is_some() { " (gaze)" } else { "" },
+            s.quality
         ),
-        format!(
-            "director: pacing {:.2} | intensity {:.2} | warmth {:+.2} | saturation {:.2}",
-            r.pacing, r.intensity, r.grade.warmth, r.grade.saturation
-        ),
-        format!(
-            "last decision: {}",
-            if r.decision.is_empty() {
-                "none yet"
-            } else {
-                &r.decision
-            }
-        ),
-    ];
+            format!(
+                "director: pacing {:.2} | intensity {:.2} | warmth {:+.2} | saturation {:.2}",
+                r.pacing, r.intensity, r.grade.warmth, r.grade.saturation
+            ),
+            format!(
+                "last decision: {}",
+                if r.decision.is_empty() {
+                    "none yet"
+                } else {
+                    &r.decision
+                }
+            ),
+        ];
     if let Some(w) = warnings.last() {
         lines.push(format!("warning: {w}"));
     }
@@ -532,10 +583,18 @@ fn readout_lines(r: &Readout, source: &str, warnings: &[String]) -> Vec<String> 
         lines.push(r.text.clone());
     }
     for (i, c) in r.choices.iter().enumerate() {
-        lines.push(format!("  {}) {c}", i + 1));
+        match r.dwell {
+            Some((d, fill)) if d == i => {
+                lines.push(format!("> {}) {c}  [{:.0}%]", i + 1, fill * 100.0))
+            }
+            _ => lines.push(format!("  {}) {c}", i + 1)),
+        }
+    }
+    if r.paused {
+        lines.push("paused (Space resumes)".into());
     }
     lines.push(
-        "drag: look | click a panel or 1-9: choose | WASD: lean | Up/Down: arousal | P: recording | Tab: eye | Esc: quit"
+        "drag: look | rest the pointer on a panel, click it or 1-9: choose | Space: pause | WASD: lean | Up/Down: arousal | P: recording | Tab: eye | Esc: quit"
             .into(),
     );
     lines
@@ -669,14 +728,19 @@ impl ApplicationHandler for App {
             } => {
                 let pressed = state == ElementState::Pressed;
                 if !pressed && r.head.dragging && r.head.dragged < 4.0 {
-                    // A click, not a drag: choose the panel straight ahead.
-                    r.choice = aimed_choice(&r.film.scene.world, r.head.position, r.head.forward());
+                    // A click, not a drag: choose the panel under the pointer.
+                    r.input.select = true;
                 }
                 r.head.dragging = pressed;
                 r.head.dragged = 0.0;
                 r.head.last_cursor = None;
             }
-            WindowEvent::CursorMoved { position, .. } if r.head.dragging => {
+            WindowEvent::CursorLeft { .. } => r.cursor = None,
+            WindowEvent::CursorMoved { position, .. } if !r.head.dragging => {
+                r.cursor = Some((position.x, position.y));
+            }
+            WindowEvent::CursorMoved { position, .. } => {
+                r.cursor = Some((position.x, position.y));
                 if let Some((x, y)) = r.head.last_cursor {
                     r.head.dragged += (position.x - x).abs() + (position.y - y).abs();
                     r.head.yaw += (position.x - x) as f32 * LOOK;

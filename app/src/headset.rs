@@ -17,17 +17,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use showrunner_director::DirectorConfig;
 use showrunner_render::Renderer;
-use showrunner_scene::choices::aimed_choice;
-use showrunner_scene::components::{Character, Transform};
 use showrunner_scene::glam::{Quat, Vec3};
-use showrunner_scene::hecs::World;
-use showrunner_scene::sets::SetLibrary;
 use showrunner_story::CompiledStory;
 use showrunner_xr::telemetry::micros;
 use showrunner_xr::{FrameTimes, Status, Telemetry, Xr, XrError, XrOptions};
 
 use crate::heart::{HeartSpec, Viewer};
-use showrunner_show::{EngagementSource, Show, ViewerInput};
+use showrunner_show::{Show, ViewerInput};
 
 /// What `play --xr` needs.
 pub struct XrArgs {
@@ -55,36 +51,21 @@ pub struct XrArgs {
     pub refine: crate::refine_stage::RefineChoice,
     /// The refiner's weights.
     pub refiner_weights: PathBuf,
+    /// Where the viewer's place is saved, whether to resume it, and the log.
+    pub session: crate::session::SessionArgs,
 }
 
 /// The viewer's seat: the film and everything else that outlives an XR connection.
 struct Seat {
     film: Show,
+    /// The viewer's place and the log, written in the background.
+    session: crate::session::Session,
     viewer: Viewer,
-    choice: Option<usize>,
-    paused: bool,
-    /// Seconds of gaze on a character, of the last few seconds (attention).
-    dwell: f32,
-    gaze_known: bool,
     sound: Option<crate::sound::SoundStage>,
 }
 
-/// The fraction of recent time the gaze rested on a character.
-fn attention_from_dwell(dwell: f32) -> f32 {
-    (dwell / 3.0).clamp(0.0, 1.0)
-}
-
-fn gaze_on_character(world: &World, origin: Vec3, dir: Vec3) -> bool {
-    world
-        .query::<(&Character, &Transform)>()
-        .iter()
-        .any(|(_, t)| {
-            let centre = t.translation + Vec3::Y * 1.2;
-            (centre - origin)
-                .try_normalize()
-                .is_some_and(|to| to.dot(dir) > 0.985)
-        })
-}
+/// Seconds an offered eye-gaze action may stay silent before the log says so.
+const GAZE_SILENCE_S: f64 = 10.0;
 
 /// Plays in the headset until the story ends, `--seconds`, the runtime
 /// exits the session, or the runtime stays away longer than `reconnect_s`.
@@ -95,24 +76,19 @@ pub fn play(args: XrArgs) -> Result<()> {
             println!("xr: the heart recording drives the director");
         }
     }
+    let (film, session) =
+        crate::session::Session::open(&args.session, &args.story, args.seed, args.config.clone())?;
     let mut show = Seat {
-        film: Show::new(
-            &args.story,
-            args.seed,
-            args.config.clone(),
-            SetLibrary::builtin(),
-        )?,
+        film,
+        session,
         viewer,
         sound: crate::sound::SoundStage::open(
             std::path::Path::new(crate::sound::SOUNDS),
             &args.story.path,
             showrunner_audio::Output::Device,
         ),
-        choice: None,
-        paused: false,
-        dwell: 0.0,
-        gaze_known: false,
     };
+    let beats_at_start = show.film.readout.beats;
     let mut telemetry = Telemetry::new(1 << 16);
     let started = Instant::now();
     let opts = XrOptions {
@@ -228,7 +204,7 @@ pub fn play(args: XrArgs) -> Result<()> {
                 drop(renderer);
                 drop(xr);
             }
-            Err(e) if connections == 1 && show.film.readout.beats == 0 => {
+            Err(e) if connections == 1 && show.film.readout.beats == beats_at_start => {
                 // Failed before the film began: the caller may fall back to the window.
                 return Err(anyhow::Error::new(e).context("cannot start the OpenXR session"));
             }
@@ -243,6 +219,8 @@ pub fn play(args: XrArgs) -> Result<()> {
         show.film.readout.beats,
         connections
     );
+    let source = show.viewer.source();
+    show.session.finish(&show.film, &source);
     Ok(())
 }
 
@@ -264,6 +242,7 @@ fn run_session(
     let mut printed_states = 0;
     let mut last_decision = show.film.readout.decision.clone();
     let mut last_strap_log = f64::NEG_INFINITY;
+    let (mut gaze_reported, mut gaze_silence_said) = (false, false);
     // Neither XR_ANDROID_light_estimation nor passthrough frames are read yet: the studio light
     // (said once in the log when the session starts).
     let (light, sun) = crate::room::studio();
@@ -320,73 +299,68 @@ fn run_session(
                 xr.recenter(time)?;
                 println!("xr: recentred");
             }
-            if input.pause {
-                show.paused = !show.paused;
-                println!("xr: {}", if show.paused { "paused" } else { "playing" });
-            }
-            let pointer = input.aim.or(input.gaze);
-            let aimed = pointer.and_then(|(o, d)| aimed_choice(&show.film.scene.world, o, d));
-            if input.select {
-                match aimed {
-                    Some(i) => {
-                        show.choice = Some(i);
-                        println!("xr: select on choice {}", i + 1);
-                    }
-                    None => println!("xr: select, pointing at no choice"),
-                }
-            }
             let dt = (period as f64 / 1e9).clamp(0.0, 0.1);
-            if let Some((o, d)) = input.gaze {
-                show.gaze_known = true;
-                let on = gaze_on_character(&show.film.scene.world, o, d);
-                show.dwell =
-                    (show.dwell + if on { dt as f32 } else { -(dt as f32) * 0.5 }).clamp(0.0, 3.0);
+            // The predicted head pose, located once: the panels face it, the listener is on it.
+            let head = xr
+                .head(time)
+                .unwrap_or((Vec3::new(0.0, 1.2, 0.0), Quat::IDENTITY));
+            let seen = ViewerInput {
+                head: head.0,
+                pointer: input.aim.or(input.gaze),
+                gaze: input.gaze,
+                select: input.select,
+                choose: None,
+                pause: input.pause,
+            };
+            let was_paused = show.film.readout.paused;
+            let mut frame = match show.film.advance(dt, &seen, &mut show.viewer) {
+                Ok(frame) => frame,
+                Err(e) => {
+                    eprintln!("showrunner: error: the story failed: {e:#}");
+                    show.film.readout.paused = true;
+                    Default::default()
+                }
+            };
+            show.session.record(&mut frame);
+            if show.film.readout.paused != was_paused {
+                let paused = show.film.readout.paused;
+                println!("xr: {}", if paused { "paused" } else { "playing" });
             }
-            if !show.paused {
-                let viewer = &mut show.viewer;
-                let (known, dwell) = (show.gaze_known, show.dwell);
-                let mut sample_fn = |t: f64, i: f32| {
-                    let mut s = viewer.sample(t, i);
-                    if known {
-                        s.attention = attention_from_dwell(dwell);
-                    }
-                    s
-                };
-                // The predicted head pose, located once: the panels face it, the listener is on it.
-                let head = xr
-                    .head(time)
-                    .unwrap_or((Vec3::new(0.0, 1.2, 0.0), Quat::IDENTITY));
-                let seen = ViewerInput {
-                    head: head.0,
-                    pointer,
-                };
-                let frame = match show
-                    .film
-                    .advance(dt, &seen, &mut sample_fn, &mut show.choice)
-                {
-                    Ok(frame) => frame,
-                    Err(e) => {
-                        eprintln!("showrunner: error: the story failed: {e:#}");
-                        show.paused = true;
-                        Default::default()
-                    }
-                };
-                // Nothing draws text in the headset yet: staging warnings go to the log.
-                for w in &frame.warnings {
-                    eprintln!("showrunner: warning: {w}");
-                }
-                let dt = dt as f32;
-                if let Some(sound) = &mut show.sound {
-                    // → sound: the listener on the predicted head pose.
-                    sound.frame(
-                        &show.film.scene.world,
-                        &frame.staged,
-                        &show.film.readout,
-                        head,
-                        dt,
-                        show.film.scene.physics.impacts(),
-                    );
-                }
+            match frame.select {
+                Some(Some(i)) => println!("xr: select on choice {}", i + 1),
+                Some(None) => println!("xr: select, pointing at no choice"),
+                None => {}
+            }
+            if let Some(i) = frame.dwelt {
+                println!("xr: choice {} taken by gaze", i + 1);
+            }
+            if input.gaze.is_some() {
+                gaze_reported = true;
+            } else if xr.features.eye_gaze
+                && !gaze_reported
+                && !gaze_silence_said
+                && started.elapsed().as_secs_f64() > GAZE_SILENCE_S
+            {
+                gaze_silence_said = true;
+                eprintln!(
+                    "showrunner: warning: {} offers eye tracking (XR_EXT_eye_gaze_interaction) but its gaze action reported nothing for {GAZE_SILENCE_S:.0} s: attention comes from the heart alone and choices need a select; calibrate eye tracking and allow it for Showrunner in the headset's settings",
+                    xr.features.runtime
+                );
+            }
+            // Nothing draws text in the headset yet: staging warnings go to the log.
+            for w in &frame.warnings {
+                eprintln!("showrunner: warning: {w}");
+            }
+            if let Some(sound) = &mut show.sound {
+                // → sound: the listener on the predicted head pose.
+                sound.frame(
+                    &show.film.scene.world,
+                    &frame.staged,
+                    &show.film.readout,
+                    head,
+                    dt as f32,
+                    show.film.scene.physics.impacts(),
+                );
             }
             if show.film.readout.decision != last_decision {
                 last_decision.clone_from(&show.film.readout.decision);
@@ -521,23 +495,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dwell_becomes_attention_and_stats_see_a_blank_frame() {
-        assert_eq!(attention_from_dwell(0.0), 0.0);
-        assert_eq!(attention_from_dwell(9.0), 1.0);
+    fn stats_see_a_blank_frame() {
         assert_eq!(luminance_stats(&[10, 10, 10, 255, 10, 10, 10, 255]).1, 0.0);
-        let mut w = World::new();
-        w.spawn((
-            Character {
-                id: "mara".into(),
-                role: "keeper".into(),
-                fate: showrunner_core::Fate::Alive,
-                target: Vec3::new(0.0, 0.0, -3.0),
-                walk_speed: 1.0,
-            },
-            Transform::at(Vec3::new(0.0, 0.0, -3.0)),
-        ));
-        let eye = Vec3::new(0.0, 1.2, 0.0);
-        assert!(gaze_on_character(&w, eye, -Vec3::Z));
-        assert!(!gaze_on_character(&w, eye, Vec3::X));
+        let (mean, sd) = luminance_stats(&[0, 0, 0, 255, 255, 255, 255, 255]);
+        assert!((mean - 127.5).abs() < 0.01 && sd > 100.0);
     }
 }

@@ -17,6 +17,7 @@ mod report;
 mod room;
 mod screen;
 mod sensors;
+mod session;
 mod sound;
 mod soundtrack;
 
@@ -173,6 +174,20 @@ enum Command {
         /// The refiner's weights.
         #[arg(long, value_name = "FILE.bpk", default_value = refiner::WEIGHTS)]
         refiner_weights: PathBuf,
+        /// Continue where the last `play` of this story stopped (its place is saved after
+        /// every beat, in the window and in the headset).
+        #[arg(long)]
+        resume: bool,
+        /// Where the viewer's place is saved (story position and the director's state; no
+        /// heart data). By default $SHOWRUNNER_STATE_DIR, $XDG_STATE_HOME/showrunner or
+        /// ~/.local/state/showrunner, as STORY.save.json.
+        #[arg(long, value_name = "FILE.json")]
+        save: Option<PathBuf>,
+        /// Keep the screening's log in DIR: `decisions.jsonl` (each beat's engagement and the
+        /// director's decisions with their reasons, as `screen` writes it) and `summary.json`,
+        /// mode 0600. Nothing heart-derived is written without it.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
@@ -406,11 +421,20 @@ fn run() -> Result<ExitCode> {
             seconds,
             refine,
             refiner_weights,
+            resume,
+            save,
+            out,
         } => {
             let refine = parse_refine(refine.as_deref())?;
             let heart = heart.as_deref().map(heart::HeartSpec::parse).transpose()?;
             let story = load_story(story.as_deref())?;
             let config = load_policy(director.as_deref())?;
+            let session = session::SessionArgs {
+                save: save.unwrap_or_else(|| session::default_save(&story)),
+                resume,
+                out,
+            };
+            session::check(&session)?;
             // The headset when a runtime answers (or --xr), the window otherwise.
             let use_xr = xr
                 || (!desktop
@@ -437,6 +461,7 @@ fn run() -> Result<ExitCode> {
                     measure_cpu,
                     refine,
                     refiner_weights: refiner_weights.clone(),
+                    session: session.clone(),
                 });
                 match r {
                     Ok(()) => return Ok(ExitCode::SUCCESS),
@@ -462,12 +487,13 @@ fn run() -> Result<ExitCode> {
                     seconds,
                     refine,
                     refiner_weights,
+                    session,
                 })?;
                 Ok(ExitCode::SUCCESS)
             }
             #[cfg(target_os = "android")]
             {
-                let _ = (size, shaders, room);
+                let _ = (size, shaders, room, session);
                 bail!("play: no OpenXR runtime answered, and there is no desktop window on Android")
             }
         }

@@ -33,6 +33,12 @@ pub fn showrunner() -> PathBuf {
     bin
 }
 
+/// Where `play` keeps its saves during the tests (`SHOWRUNNER_STATE_DIR`), so no test writes
+/// into the user's state folder: one per test process.
+pub fn state_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("showrunner-test-state-{}", std::process::id()))
+}
+
 /// A generated ink story of `knots` knots for benchmarks: each knot has three
 /// tagged lines and a three-way choice with stakes and intensity tags; the
 /// last knots end; every 100th knot is a high-stakes interlude.

@@ -88,6 +88,7 @@ fn play(
     args: &[&std::ffi::OsStr],
 ) -> (Reap, mpsc::Receiver<String>, mpsc::Receiver<String>) {
     let mut app = Command::new(showrunner())
+        .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
         .args(["play", "--desktop"])
         .args(args)
         .current_dir(repo())
@@ -183,6 +184,7 @@ fn the_desktop_preview_draws_answers_keys_and_mouse_and_closes() {
     // A heart recording for the P key.
     let heart = shaders.path().join("heart.csv");
     let rec = Command::new(showrunner())
+        .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
         .args([
             "sensors",
             "record",
@@ -343,6 +345,7 @@ fn the_desktop_preview_draws_answers_keys_and_mouse_and_closes() {
 #[test]
 fn without_a_display_it_says_what_to_do() {
     let out = Command::new(showrunner())
+        .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
         .args(["play", "--desktop"])
         .current_dir(repo())
         .env_remove("DISPLAY")
@@ -355,6 +358,7 @@ fn without_a_display_it_says_what_to_do() {
     assert!(err.contains("no display") && err.contains("Xvfb"), "{err}");
     // Plain `play` looks for an OpenXR runtime first and says why it uses the window.
     let out = Command::new(showrunner())
+        .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
         .args(["play"])
         .current_dir(repo())
         .env_remove("DISPLAY")
@@ -420,6 +424,7 @@ fn a_strap_drives_the_window_from_the_start_and_says_how_it_is() {
     need("Xvfb", "xvfb");
     let (_x, display) = xvfb();
     let out = Command::new(showrunner())
+        .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
         .args([
             "play",
             "--desktop",
@@ -453,6 +458,7 @@ fn a_strap_drives_the_window_from_the_start_and_says_how_it_is() {
     );
 
     let bad = Command::new(showrunner())
+        .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
         .args(["play", "--desktop", "--heart", "sim:sleepy"])
         .current_dir(repo())
         .env("DISPLAY", &display)

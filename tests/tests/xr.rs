@@ -86,6 +86,7 @@ struct App {
 impl App {
     fn start(args: &[&str]) -> Self {
         let mut child = Command::new(showrunner())
+            .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
             .args(["play", "--xr"])
             .args(args)
             .env("OXR_NO_PRINTING", "1")
@@ -318,6 +319,104 @@ fn killing_and_restarting_the_runtime_keeps_the_story() {
     assert!(app.seen.iter().any(|l| l.contains("2 connection(s)")));
 }
 
+/// Progress is never lost: the headset saves the viewer's place after every beat from a
+/// background writer; `play --resume` after a kill -9 continues at the next beat with the
+/// director as it was, and the log (`--out`) goes on with no beat missing or twice.
+#[test]
+#[ignore = "needs Monado: run tests/xr/monado.sh"]
+fn a_killed_headset_resumes_at_the_same_beat_with_the_same_director() {
+    let _svc = service();
+    let dir = std::path::Path::new("/tmp/showrunner-xr-resume");
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let story = dir.join("story.ink");
+    let mut ink = String::from("-> start\n=== start ===\nThe lamp room at dusk. # scene: lamp_room # cast: keeper=mara # shot: 2\n");
+    for i in 1..=12 {
+        ink.push_str(&format!("Beat {i} of the storm. # shot: 2\n"));
+    }
+    ink.push_str("-> END\n");
+    std::fs::write(&story, ink).unwrap();
+    let save = dir.join("state/story.save.json");
+    let out = dir.join("log");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = vec![
+            "--story".into(),
+            story.display().to_string(),
+            "--save".into(),
+            save.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let first = args(&["--seconds", "60"]);
+    let mut app = App::start(&first.iter().map(String::as_str).collect::<Vec<_>>());
+    app.wait_for(60, "FOCUSED", |l| l == "xr: state FOCUSED");
+    // Wait for the third beat's save, then kill -9 (SIGKILL: no goodbye, no flush).
+    let end = Instant::now() + Duration::from_secs(60);
+    let saved = loop {
+        let state: Option<serde_json::Value> = std::fs::read_to_string(&save)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        if let Some(s) = state.filter(|s| s["beats"].as_u64() >= Some(3)) {
+            break s;
+        }
+        assert!(Instant::now() < end, "no third beat saved within 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    app.child.0.kill().unwrap();
+    let _ = app.child.0.wait();
+    // The save may have moved on between reading it and the kill: read what was left.
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&save).unwrap()).unwrap_or(saved);
+    let beats = saved["beats"].as_u64().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&save).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the save is the viewer's");
+    }
+    let second = args(&["--resume", "--seconds", "12"]);
+    let mut again = App::start(&second.iter().map(String::as_str).collect::<Vec<_>>());
+    let resumed = again.wait_for(30, "the resume", |l| l.starts_with("play: resumed at beat"));
+    let d = &saved["director"];
+    let expected = format!("play: resumed at beat {} ", beats + 1);
+    assert!(
+        resumed.starts_with(&expected),
+        "{resumed} (saved: {beats} beats)"
+    );
+    let director = format!(
+        "director: pacing {:.4}, intensity {:.4}, bored {}, de-escalating {}",
+        d["pacing"].as_f64().unwrap(),
+        d["intensity"].as_f64().unwrap(),
+        d["bored"].as_bool().unwrap(),
+        d["deescalating"].as_bool().unwrap()
+    );
+    assert!(
+        resumed.ends_with(&director),
+        "{resumed}\nwanted: {director}"
+    );
+    again.wait_for(60, "FOCUSED", |l| l == "xr: state FOCUSED");
+    let status = again.finish(90);
+    assert!(status.success(), "{status}");
+    // The log goes on: every beat once, in order.
+    let log = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    let numbers: Vec<u64> = log
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["beat"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        numbers.len() as u64 > beats,
+        "the resumed run played on: {numbers:?}"
+    );
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
+}
+
 /// Issue 6 in the headset path: `--refine quest` forces the refiner on
 /// lavapipe. It reads its depth guide from the runtime's depth swapchain
 /// (made `SAMPLED` where the runtime allows it, kept after the eye passes),
@@ -331,6 +430,7 @@ fn the_refiner_reads_the_runtimes_depth_and_steps_down_without_dropping_the_sess
     let _svc = service();
     let weights = showrunner_tests::repo().join("assets/refiner/refiner.bpk");
     let out = Command::new(showrunner())
+        .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
         .args(["play", "--xr", "--refine", "quest", "--seconds", "40"])
         .arg("--refiner-weights")
         .arg(&weights)
@@ -364,6 +464,7 @@ fn the_refiner_reads_the_runtimes_depth_and_steps_down_without_dropping_the_sess
 fn without_a_runtime_play_falls_back_and_xr_says_why() {
     // No service running: --xr fails with a clear message.
     let out = Command::new(showrunner())
+        .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
         .args(["play", "--xr"])
         .env("OXR_NO_PRINTING", "1")
         .output()
@@ -376,6 +477,7 @@ fn without_a_runtime_play_falls_back_and_xr_says_why() {
     );
     // Plain `play` tries XR, says why not, and goes for the desktop window.
     let out = Command::new(showrunner())
+        .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
         .args(["play", "--seconds", "1"])
         .env("OXR_NO_PRINTING", "1")
         .env_remove("DISPLAY")

@@ -18,6 +18,8 @@ pub struct DirectorConfig {
     pub grade: GradeConfig,
     /// When the viewer counts as bored, and the high-stakes divert it triggers.
     pub boredom: BoredomConfig,
+    /// What gaze attention (where eye tracking reports it) adds to boredom.
+    pub attention: AttentionConfig,
     /// The arousal ceiling and the de-escalation it triggers.
     pub ceiling: CeilingConfig,
     /// How the director picks a choice the viewer did not make.
@@ -114,6 +116,34 @@ pub struct BoredomConfig {
     pub intensity_push: f32,
 }
 
+/// Gaze attention: the share of the last seconds the eyes rested on the action (the speaking
+/// character, staged props), 1 where no eye tracking reports. The rule: **looking away is
+/// boredom evidence** — attention below `away_below`, held for `away_after_s`, counts the viewer
+/// as bored (boredom taken as at least the boredom threshold) and brings the high-stakes
+/// interlude after `divert_after_s × away_divert_scale` instead of `divert_after_s`. A viewer
+/// who watches (attention at or above `away_below`) is judged by the heart alone: the pace
+/// holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttentionConfig {
+    /// Attention below this is looking away.
+    pub away_below: f32,
+    /// Seconds of looking away before it counts.
+    pub away_after_s: f64,
+    /// The divert's wait, scaled, while the viewer looks away (0 < scale <= 1).
+    pub away_divert_scale: f64,
+}
+
+impl Default for AttentionConfig {
+    fn default() -> Self {
+        Self {
+            away_below: 0.35,
+            away_after_s: 6.0,
+            away_divert_scale: 0.5,
+        }
+    }
+}
+
 /// The arousal ceiling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -167,6 +197,7 @@ impl Default for DirectorConfig {
             pacing: PacingConfig::default(),
             grade: GradeConfig::default(),
             boredom: BoredomConfig::default(),
+            attention: AttentionConfig::default(),
             ceiling: CeilingConfig::default(),
             choice: ChoiceConfig::default(),
             mercy: MercyConfig::default(),
@@ -326,6 +357,19 @@ impl DirectorConfig {
         }
         if !unit(g.bored_punch) || !unit(g.calm_soften) {
             return err("grade", "bored_punch and calm_soften must be within 0..=1");
+        }
+        let a = &self.attention;
+        if !unit(a.away_below) {
+            return err("attention.away_below", "must be within 0..=1");
+        }
+        if !(a.away_after_s.is_finite() && a.away_after_s >= 0.0) {
+            return err("attention.away_after_s", "must be 0 or more seconds");
+        }
+        if !(a.away_divert_scale > 0.0 && a.away_divert_scale <= 1.0) {
+            return err(
+                "attention.away_divert_scale",
+                "must be within (0, 1]: looking away brings the interlude sooner, never later",
+            );
         }
         let b = &self.boredom;
         if !(unit(b.threshold) && unit(b.release) && b.release <= b.threshold) {

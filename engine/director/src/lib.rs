@@ -141,6 +141,9 @@ pub struct DirectorState {
     /// Current refiner strength (absent in saves from before it existed).
     #[serde(default = "default_refine_strength")]
     pub refine_strength: f32,
+    /// Since when gaze attention has been below `attention.away_below`.
+    #[serde(default)]
+    pub away_since: Option<f64>,
 }
 
 fn default_refine_strength() -> f32 {
@@ -156,6 +159,7 @@ impl Default for DirectorState {
             intensity: 0.3,
             bored: false,
             bored_since: None,
+            away_since: None,
             last_divert_t: None,
             above_ceiling_since: None,
             below_release_since: None,
@@ -296,7 +300,25 @@ impl Director {
             EngagementSample::neutral(t)
         };
 
-        // 2. Boredom with hysteresis.
+        // 2. Looking away is boredom evidence ([`config::AttentionConfig`]).
+        let a = &cfg.attention;
+        if e.attention < a.away_below {
+            self.state.away_since.get_or_insert(t);
+        } else {
+            self.state.away_since = None;
+        }
+        let away =
+            held(self.state.away_since, t) >= a.away_after_s && self.state.away_since.is_some();
+        let e = if away {
+            EngagementSample {
+                boredom: e.boredom.max(cfg.boredom.threshold),
+                ..e
+            }
+        } else {
+            e
+        };
+
+        // 2b. Boredom with hysteresis.
         let b = &cfg.boredom;
         if self.state.bored {
             if e.boredom < b.release {
@@ -524,12 +546,17 @@ impl Director {
             .last_divert_t
             .is_none_or(|last| t - last >= b.cooldown_s);
         let bored_for = held(self.state.bored_since, t);
+        let divert_after = if away {
+            b.divert_after_s * a.away_divert_scale
+        } else {
+            b.divert_after_s
+        };
         if story.can_divert
             && story.choices.is_empty()
             && trusted
             && self.state.bored
             && !self.state.deescalating
-            && bored_for >= b.divert_after_s
+            && bored_for >= divert_after
             && cooled
             && events.len() < MAX_EVENTS
         {
@@ -551,9 +578,16 @@ impl Director {
             if let Some(i) = pick {
                 events.push(Event::Divert {
                     interlude: i,
-                    reason: Reason::BoredFor {
-                        boredom: e.boredom,
-                        held_s: bored_for as f32,
+                    reason: if away {
+                        Reason::LookedAway {
+                            attention: e.attention,
+                            held_s: bored_for as f32,
+                        }
+                    } else {
+                        Reason::BoredFor {
+                            boredom: e.boredom,
+                            held_s: bored_for as f32,
+                        }
                     },
                 });
                 self.state.last_divert_t = Some(t);

@@ -203,6 +203,13 @@ pub enum Reason {
         /// For how long.
         held_s: f32,
     },
+    /// The viewer's eyes left the action long enough: a high-stakes interlude, sooner.
+    LookedAway {
+        /// Gaze attention.
+        attention: f32,
+        /// Bored (by gaze) for how long.
+        held_s: f32,
+    },
     /// The viewer is distressed: spare.
     Distressed {
         /// Arousal z.
@@ -279,6 +286,10 @@ impl fmt::Display for Reason {
             Reason::BoredFor { boredom, held_s } => write!(
                 f,
                 "boredom {boredom:.2} held for {held_s:.0} s: high-stakes interlude"
+            ),
+            Reason::LookedAway { attention, held_s } => write!(
+                f,
+                "eyes off the action (attention {attention:.2}) for {held_s:.0} s: high-stakes interlude, sooner"
             ),
             Reason::Distressed { arousal_z, mercy_z } => write!(
                 f,

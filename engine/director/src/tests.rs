@@ -145,6 +145,54 @@ fn bored_viewer_gets_a_high_stakes_divert_with_cooldown() {
     assert!(run(&mut d, 0.0, 60.0, 0.0, 0.8, &blocked).is_empty());
 }
 
+/// When the first divert comes for a viewer whose heart says `boredom` and whose gaze rests on
+/// the action `attention` of the time; `None` within 60 s.
+fn first_divert_s(boredom: f32, attention: f32) -> Option<(f64, Event)> {
+    let mut d = Director::new(DirectorConfig::default());
+    let interludes = [InterludeOption {
+        visits: 0,
+        intensity: Some(0.9),
+    }];
+    let view = StoryView {
+        interludes: &interludes,
+        can_divert: true,
+        ..StoryView::EMPTY
+    };
+    (0..600).find_map(|i| {
+        let t = i as f64 * 0.1;
+        let s = EngagementSample {
+            attention,
+            ..sample(t, 0.0, boredom)
+        };
+        d.tick(s, &view).events.first().map(|e| (t, *e))
+    })
+}
+
+#[test]
+fn looking_away_brings_the_interlude_sooner_and_watching_holds_the_pace() {
+    // Bored by the heart: 20 s whether the eyes watch or gaze is unknown (attention 1).
+    let (watching, _) = first_divert_s(0.8, 0.9).unwrap();
+    assert!((watching - 20.0).abs() < 0.15, "{watching}");
+    let (unknown, _) = first_divert_s(0.8, 1.0).unwrap();
+    assert_eq!(unknown, watching);
+    // Bored and looking away: 6 s to count, then half the wait.
+    let (away, e) = first_divert_s(0.8, 0.1).unwrap();
+    assert!(away < watching - 5.0, "sooner: {away} vs {watching}");
+    assert!(
+        e.reason().to_string().contains("eyes off the action"),
+        "{}",
+        e.reason()
+    );
+    // Not bored by the heart, but the eyes left the action: looking away alone is evidence.
+    let (eyes_only, _) = first_divert_s(0.3, 0.1).unwrap();
+    assert!(
+        (eyes_only - 16.0).abs() < 0.15,
+        "6 s to count + 10 s: {eyes_only}"
+    );
+    // A calm viewer who watches gets no interlude at all.
+    assert!(first_divert_s(0.3, 0.9).is_none());
+}
+
 #[test]
 fn divert_prefers_unplayed_interludes() {
     let mut d = Director::new(DirectorConfig::default());

@@ -42,14 +42,25 @@ pub fn panel_position(index: usize, count: usize, eye: Vec3) -> (Vec3, Quat) {
     (pos, Quat::from_rotation_y(-yaw))
 }
 
-/// Makes the panels match `count` choices on offer (none: removes them) and
-/// lights the one at `highlighted`. New panels float in front of `eye`
-/// (the viewer's eyes when the choice appears) and then stay put.
+/// One bead of the dwell ring: a gaze resting on a panel fills a ring of
+/// [`DWELL_BEADS`] beads around it, clockwise from the top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DwellBead(pub usize);
+
+/// Beads in the dwell ring.
+pub const DWELL_BEADS: usize = 16;
+const BEAD_SIZE: f32 = 0.028;
+
+/// Makes the panels match `count` choices on offer (none: removes them),
+/// lights the one at `highlighted`, and fills the dwell ring around the panel
+/// the gaze rests on (`dwell`: panel and fill, 0 ..= 1). New panels float in
+/// front of `eye` (the viewer's eyes when the choice appears) and then stay put.
 pub fn choice_panels_system(
     world: &mut World,
     count: usize,
     highlighted: Option<usize>,
     eye: Vec3,
+    dwell: Option<(usize, f32)>,
 ) {
     // Counted without collecting: a frame whose panels already match allocates nothing.
     let (mut panels, mut stale) = (0, false);
@@ -62,9 +73,23 @@ pub fn choice_panels_system(
             .query::<(Entity, &ChoicePanel)>()
             .iter()
             .map(|(e, _)| e)
+            .chain(world.query::<(Entity, &DwellBead)>().iter().map(|(e, _)| e))
             .collect();
         for e in existing {
             let _ = world.despawn(e);
+        }
+        if count > 0 {
+            for k in 0..DWELL_BEADS {
+                world.spawn((
+                    DwellBead(k),
+                    Transform {
+                        scale: Vec3::ZERO,
+                        ..Transform::default()
+                    },
+                    Mesh("box".into()),
+                    panel_material(true),
+                ));
+            }
         }
         for index in 0..count {
             let (translation, rotation) = panel_position(index, count, eye);
@@ -82,6 +107,34 @@ pub fn choice_panels_system(
     }
     for (panel, material) in world.query_mut::<(&ChoicePanel, &mut Material)>() {
         *material = panel_material(highlighted == Some(panel.index));
+    }
+    let ring = dwell.and_then(|(index, fill)| {
+        world
+            .query::<(&ChoicePanel, &Transform)>()
+            .iter()
+            .find(|(p, _)| p.index == index)
+            .map(|(_, t)| (*t, fill.clamp(0.0, 1.0)))
+    });
+    for (bead, t) in world.query_mut::<(&DwellBead, &mut Transform)>() {
+        let Some((panel, fill)) = ring else {
+            t.scale = Vec3::ZERO;
+            continue;
+        };
+        let shown = (fill * DWELL_BEADS as f32).ceil() as usize;
+        let a = bead.0 as f32 / DWELL_BEADS as f32 * std::f32::consts::TAU;
+        // Around the panel's edge, just in front of it, clockwise from the top.
+        let local = Vec3::new(
+            a.sin() * (PANEL_SIZE.x * 0.5 + 0.04),
+            a.cos() * (PANEL_SIZE.y * 0.5 + 0.04),
+            0.03,
+        );
+        t.translation = panel.translation + panel.rotation * local;
+        t.rotation = panel.rotation;
+        t.scale = if bead.0 < shown {
+            Vec3::splat(BEAD_SIZE)
+        } else {
+            Vec3::ZERO
+        };
     }
 }
 
@@ -126,7 +179,7 @@ mod tests {
     fn panels_follow_the_choices_and_light_the_aimed_one() {
         let mut w = World::new();
         let eye = Vec3::new(0.2, 1.25, 0.1);
-        choice_panels_system(&mut w, 3, None, eye);
+        choice_panels_system(&mut w, 3, None, eye, None);
         assert_eq!(w.query::<&ChoicePanel>().iter().count(), 3);
         // Straight ahead: the middle panel; to the right: the last one.
         assert_eq!(aimed_choice(&w, eye, -Vec3::Z), Some(1));
@@ -139,12 +192,12 @@ mod tests {
         );
         // Two choices: a ray straight ahead falls between them and picks the nearer.
         let mut two = World::new();
-        choice_panels_system(&mut two, 2, None, eye);
+        choice_panels_system(&mut two, 2, None, eye, None);
         assert_eq!(
             aimed_choice(&two, eye, Vec3::new(-0.02, 0.0, -1.0)),
             Some(0)
         );
-        choice_panels_system(&mut w, 3, Some(2), eye);
+        choice_panels_system(&mut w, 3, Some(2), eye, None);
         let lit: Vec<usize> = w
             .query::<(&ChoicePanel, &Material)>()
             .iter()
@@ -152,9 +205,38 @@ mod tests {
             .map(|(p, _)| p.index)
             .collect();
         assert_eq!(lit, [2]);
-        choice_panels_system(&mut w, 2, None, eye);
+        choice_panels_system(&mut w, 2, None, eye, None);
         assert_eq!(w.query::<&ChoicePanel>().iter().count(), 2);
-        choice_panels_system(&mut w, 0, None, eye);
+        choice_panels_system(&mut w, 0, None, eye, None);
         assert_eq!(w.query::<&ChoicePanel>().iter().count(), 0);
+        assert_eq!(
+            w.query::<&DwellBead>().iter().count(),
+            0,
+            "the ring goes too"
+        );
+    }
+
+    #[test]
+    fn the_dwell_ring_fills_around_the_panel_looked_at() {
+        let mut w = World::new();
+        let eye = Vec3::new(0.0, 1.25, 0.0);
+        let shown = |w: &World| {
+            w.query::<(&DwellBead, &Transform)>()
+                .iter()
+                .filter(|(_, t)| t.scale != Vec3::ZERO)
+                .map(|(_, t)| t.translation)
+                .collect::<Vec<_>>()
+        };
+        choice_panels_system(&mut w, 3, None, eye, None);
+        assert!(shown(&w).is_empty(), "no dwell, no ring");
+        choice_panels_system(&mut w, 3, Some(2), eye, Some((2, 0.5)));
+        let beads = shown(&w);
+        assert_eq!(beads.len(), DWELL_BEADS / 2);
+        let (panel, _) = panel_position(2, 3, eye);
+        for b in &beads {
+            assert!(b.distance(panel) < 0.35, "around panel 3: {b} vs {panel}");
+        }
+        choice_panels_system(&mut w, 3, Some(2), eye, Some((2, 1.0)));
+        assert_eq!(shown(&w).len(), DWELL_BEADS);
     }
 }

@@ -47,10 +47,11 @@ impl Scene {
 
     /// Moves the scene on by one frame of `dt` seconds, the show's clock reading `clock`
     /// seconds at the frame's end: characters walk to their marks, gesture with the staged
-    /// intensity, and physics takes its fixed steps. Returns the physics steps taken.
+    /// intensity (the director's when it directs, [`Stage::playing_intensity`]), and physics takes
+    /// its fixed steps. Returns the physics steps taken.
     pub fn step(&mut self, dt: f32, clock: f32) -> u32 {
         locomotion_system(&mut self.world, dt);
-        gesture_system(&mut self.world, clock, self.stage.intensity);
+        gesture_system(&mut self.world, clock, self.stage.playing_intensity());
         physics_system(&mut self.world, &mut self.physics, dt)
     }
 

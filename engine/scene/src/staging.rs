@@ -23,6 +23,10 @@ pub struct Stage {
     pub palette: Palette,
     /// The author's intensity, 0..=1.
     pub intensity: f32,
+    /// The intensity the director asks the scene to play at (its `Tick.intensity`, which
+    /// starts from the author's and is capped while it de-escalates): gestures and debris
+    /// follow it. `None` (an offline render with no director) plays the author's.
+    pub played: Option<f32>,
     /// The last `shot:` length, seconds.
     pub shot_s: Option<f32>,
     /// The last `stakes:`.
@@ -48,6 +52,7 @@ impl Default for Stage {
             set: None,
             palette: Palette::Neutral,
             intensity: 0.3,
+            played: None,
             shot_s: None,
             stakes: Stakes::Low,
             ending: None,
@@ -233,9 +238,25 @@ pub fn staging_system(
     }
 }
 
+impl Stage {
+    /// The intensity the scene plays at: the director's, else the author's.
+    pub fn playing_intensity(&self) -> f32 {
+        self.played.unwrap_or(self.intensity)
+    }
+}
+
+/// How many loose things high stakes drop: 3 as the author staged it; with a director, as
+/// many as its intensity asks (1 when it calms the scene, 4 at full intensity).
+fn debris_pieces(stage: &Stage) -> u32 {
+    match stage.played {
+        None => 3,
+        Some(i) => (i.clamp(0.0, 1.0) * 4.0).round().max(1.0) as u32,
+    }
+}
+
 /// High stakes: a few loose things fall and tumble near the marks.
 fn spawn_debris(world: &mut World, stage: &mut Stage, physics: &mut PhysicsContext) {
-    for k in 0..3u32 {
+    for k in 0..debris_pieces(stage) {
         let n = stage.debris;
         stage.debris += 1;
         let mark = stage.marks[(n as usize) % stage.marks.len()];
@@ -414,5 +435,20 @@ mod tests {
         assert_eq!(f.stage.intensity, 0.8);
         assert_eq!(f.stage.shot_s, Some(4.0));
         assert_eq!(f.stage.ending.as_deref(), Some("dawn"));
+    }
+
+    #[test]
+    fn the_directors_intensity_sets_how_much_falls() {
+        let mut f = Fixture::new();
+        f.stage(&["scene: lamp_room"]);
+        f.stage.played = Some(0.2);
+        f.stage(&["stakes: high"]);
+        assert_eq!(f.count::<Prop>(), 1, "a calmed scene drops one thing");
+        let mut g = Fixture::new();
+        g.stage(&["scene: lamp_room"]);
+        g.stage.played = Some(1.0);
+        g.stage(&["stakes: high"]);
+        assert_eq!(g.count::<Prop>(), 4, "full intensity drops four");
+        assert_eq!(g.stage.playing_intensity(), 1.0);
     }
 }

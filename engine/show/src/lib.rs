@@ -1,37 +1,53 @@
-//! The film as one thing: the story runner, the director, the engagement source's samples and
-//! the staged [`Scene`], advanced one frame at a time by [`Show::advance`]. The window and the
-//! headset are shells around it: they read input, call `advance`, and present the scene and the
-//! [`Readout`].
+//! The film as one thing: the story runner, the director, the engagement source's samples, the
+//! session log and the staged [`Scene`], advanced one frame at a time by [`Show::advance`]. The
+//! window and the headset are shells around it: they read input into a [`ViewerInput`], call
+//! `advance`, and present the scene, the [`ShowFrame`] and the [`Readout`]. The headless
+//! screening (`screen`) is the same show on a simulated clock ([`Show::run`]), writing the
+//! log's lines and the saves it hands out.
 //!
 //! The director ticks at a fixed 10 Hz whatever the display rate (the film's decisions do not
 //! depend on it), each new beat's directives are staged, the choice panels follow the viewer,
-//! and the scene steps (locomotion, gesture, physics). The headless screening (`screen`) runs
-//! the same beat rules ([`beat_seconds`], [`beat_intensity`], [`choice_option`]) on a simulated
-//! clock with saves; moving it onto `Show` is the next step of issue 18.
+//! the gaze measures attention and can take a choice by dwelling ([`gaze`]), the director's
+//! intensity is what the actors play, and the scene steps (locomotion, gesture, physics).
+//!
+//! A show can also *follow* ([`Show::follower`]): it plays the [`Cue`]s another show hands
+//! out (beats, the director's ticks, choices) with no story runner or director of its own.
 //!
 //! No wgpu, no burn, no Bluetooth stack: it builds and tests in seconds.
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
+use arrayvec::ArrayVec;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use showrunner_core::{Directive, EngagementSample, Palette};
 use showrunner_director::{
-    Chooser, Director, DirectorConfig, Event, Grade, InterludeOption, StoryView, Tick,
+    Chooser, Director, DirectorConfig, DirectorState, Event, Grade, InterludeOption, StoryView,
+    Tick,
 };
 use showrunner_scene::choices::{aimed_choice, choice_panels_system};
 use showrunner_scene::glam::Vec3;
 use showrunner_scene::sets::SetLibrary;
 use showrunner_scene::Scene;
-use showrunner_story::{CompiledStory, Step, StoryRunner};
+use showrunner_story::{CompiledStory, RunnerState, Step, StoryRunner};
+use std::collections::VecDeque;
 
 mod beat;
+pub mod gaze;
+mod log;
 mod source;
 pub mod viewer;
 
 pub use beat::{beat_intensity, beat_seconds, choice_option, interlude_options, story_engagement};
+pub use log::{BeatRecord, Counts, LogState, Staging};
 pub use source::{EngagementSource, LiveViewer};
 
 /// Director ticks per second (the screening's rate).
-const TICK_HZ: f64 = 10.0;
+pub const TICK_HZ: f64 = 10.0;
 const TICK_S: f64 = 1.0 / TICK_HZ;
+/// The most director ticks one frame can hold (a frame's `dt` is capped at 0.25 s).
+pub const MAX_TICKS_PER_FRAME: usize = 4;
+/// Version of [`ShowState`]'s format.
+pub const SAVE_VERSION: u32 = 2;
 
 enum Phase {
     /// Between steps: the next tick asks the story for the next one.
@@ -67,18 +83,24 @@ pub struct Readout {
     pub grade: Grade,
     /// The refiner's strength the director asks for (0 = off).
     pub refine_strength: f32,
-    /// The director's last event, as a sentence (`kind: reason`).
+    /// The director's last event, as a sentence (`kind: reason`), for status lines.
     pub decision: String,
     /// The current beat's text (subtitles).
     pub text: String,
     /// Choices on offer (empty outside a choice point).
     pub choices: Vec<String>,
+    /// The choice panel the gaze dwells on and how far its ring has filled (0 ..= 1).
+    pub dwell: Option<(usize, f32)>,
+    /// Attention measured from the gaze, when the gaze reports ([`gaze`]).
+    pub gaze_attention: Option<f32>,
     /// Beats shown so far.
     pub beats: u64,
     /// The knot of the current beat (for messages about its cues).
     pub knot: String,
     /// High-stakes interludes the director has diverted to so far.
     pub diverts: u64,
+    /// The viewer paused the show.
+    pub paused: bool,
     /// The story has ended.
     pub ended: bool,
 }
@@ -88,34 +110,170 @@ pub struct Readout {
 pub struct ViewerInput {
     /// Where the viewer's head is (stage space): the choice panels face it.
     pub head: Vec3,
-    /// The ray the viewer points or looks along (origin, unit direction): the panel it meets
-    /// lights up. `None` when nothing points.
+    /// The ray a controller (or the window's view) points along (origin, unit direction): the
+    /// panel it meets lights up, and `select` takes it. `None` when nothing points.
     pub pointer: Option<(Vec3, Vec3)>,
+    /// The ray the eyes look along (the headset's eye tracking; in the window, the ray through
+    /// the mouse pointer): attention, and choosing by dwell. `None` when nothing reports gaze.
+    pub gaze: Option<(Vec3, Vec3)>,
+    /// A select press this frame (takes the panel `pointer` meets).
+    pub select: bool,
+    /// A menu's "choose option N" this frame (the window's number keys).
+    pub choose: Option<usize>,
+    /// Pause or resume this frame.
+    pub pause: bool,
 }
 
-/// What one frame brought, for the front end to present or report.
-#[derive(Debug, Default, PartialEq)]
+/// What one frame brought, for the front end to present or report. The standing state
+/// (subtitles, choices on offer, grade) is in [`Show::readout`].
+#[derive(Debug, Default)]
 pub struct ShowFrame {
     /// The directives staged this frame (a new beat's, a choice's fates); empty in most frames.
     /// Sound takes its cues from them.
     pub staged: Vec<Directive>,
     /// What could not be staged this frame (a scene with no set), each said once.
     pub warnings: Vec<String>,
+    /// The director's ticks in this frame (at 10 Hz: none in most frames at display rates),
+    /// each with its grade, intensity, refine strength and events.
+    pub ticks: ArrayVec<Tick, MAX_TICKS_PER_FRAME>,
+    /// Beats that ended this frame, with their log lines.
+    pub beats: Vec<BeatRecord>,
+    /// The show's state after the last beat that ended this frame: what a save holds.
+    pub save: Option<Box<ShowState>>,
+    /// A select this frame: the choice it took, or `None` when it pointed at no panel.
+    pub select: Option<Option<usize>>,
+    /// A choice the gaze took by dwelling this frame.
+    pub dwelt: Option<usize>,
+    /// What a follower needs to play this frame (only with [`Show::hand_out_cues`]).
+    pub cues: Vec<Cue>,
+}
+
+/// What a following show is handed: the leader's story, as it plays.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cue {
+    /// A beat began.
+    Beat {
+        /// Its knot.
+        knot: String,
+        /// Its text.
+        text: String,
+        /// Its directives.
+        directives: Vec<Directive>,
+    },
+    /// Choices are on offer (their texts).
+    Choices(Vec<String>),
+    /// A choice was taken: the fates it staged.
+    Chose {
+        /// Which choice.
+        index: usize,
+        /// Its `fate:` directives.
+        fates: Vec<Directive>,
+    },
+    /// The director ticked.
+    Tick(Box<Tick>),
+    /// The story ended.
+    End,
+}
+
+/// Everything needed to continue a show where it was, taken at the end of a beat: story
+/// position, director state, the log. No heart samples: only the director's summary of the last
+/// tick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowState {
+    /// Format version ([`SAVE_VERSION`]).
+    pub version: u32,
+    /// The story's fingerprint (a save belongs to one story).
+    pub fingerprint: String,
+    /// The story's seed.
+    pub seed: u64,
+    /// Show time, seconds.
+    pub clock_s: f64,
+    /// Director ticks so far.
+    pub ticks: u64,
+    /// The director's memory.
+    pub director: DirectorState,
+    /// The story's position.
+    pub runner: RunnerState,
+    /// The author's palette.
+    pub palette: Palette,
+    /// The last tick's sample, intensity and mercy (what ink and the next tick read).
+    pub last_sample: EngagementSample,
+    /// See `last_sample`.
+    pub last_intensity: f32,
+    /// See `last_sample`.
+    pub last_mercy: bool,
+    /// Beats begun and interludes diverted to.
+    pub beats: u64,
+    /// See `beats`.
+    pub diverts: u64,
+    /// The log: staging, path, counts, pending events.
+    pub log: LogState,
+}
+
+impl ShowState {
+    /// Reads a save, naming `origin` (its file) in every error.
+    pub fn from_json(text: &str, origin: &str) -> Result<Self> {
+        let v: Value = serde_json::from_str(text).map_err(|e| {
+            anyhow::anyhow!(
+                "{origin}:{}:{}: the save is corrupted ({e}); it was left untouched",
+                e.line(),
+                e.column()
+            )
+        })?;
+        let version = v.get("version").and_then(Value::as_u64);
+        if version != Some(u64::from(SAVE_VERSION)) {
+            bail!(
+                "{origin}: saved by another version of showrunner (format {}, this one reads {SAVE_VERSION}); it was left untouched",
+                version.map_or("unknown".into(), |v| v.to_string())
+            );
+        }
+        serde_json::from_value(v)
+            .with_context(|| format!("{origin}: not a showrunner save; it was left untouched"))
+    }
+}
+
+/// The story and the director, for a show that leads.
+struct Lead {
+    runner: StoryRunner,
+    director: Director,
+    phase: Phase,
+    /// The interludes as the director weighs them, refreshed when the story steps (ink's visit
+    /// counts only change then, and reading them allocates).
+    interludes: Vec<InterludeOption>,
+    log: log::Log,
+    fingerprint: String,
+    seed: u64,
+}
+
+/// The show's clocks and what a frame gathers.
+#[derive(Default)]
+struct Core {
+    clock: f64,
+    acc: f64,
+    ticks: u64,
+    palette: Palette,
+    last_mercy: bool,
+    /// The viewer's pending choice (a select, a number key, a dwell, or `screen --choose`).
+    choice: Option<usize>,
+    gaze: gaze::Gaze,
+    cues: bool,
+    out: ShowFrame,
+}
+
+impl Core {
+    fn cue(&mut self, cue: impl FnOnce() -> Cue) {
+        if self.cues {
+            self.out.cues.push(cue());
+        }
+    }
 }
 
 /// The show, driven by frames.
 pub struct Show {
-    runner: StoryRunner,
-    director: Director,
-    phase: Phase,
-    clock: f64,
-    acc: f64,
-    palette: Palette,
-    last_mercy: bool,
-    staged: Vec<Directive>,
-    /// The interludes as the director weighs them, refreshed when the story steps (ink's visit
-    /// counts only change then, and reading them allocates).
-    interludes: Vec<InterludeOption>,
+    lead: Option<Lead>,
+    queue: VecDeque<Cue>,
+    core: Core,
     /// What to show about it.
     pub readout: Readout,
     /// The staged scene the front end renders.
@@ -130,17 +288,71 @@ impl Show {
         config: DirectorConfig,
         library: SetLibrary,
     ) -> Result<Self> {
-        Ok(Self {
+        let runner = StoryRunner::new(story, seed)?;
+        let interludes = runner.interludes().iter().map(|i| i.knot.clone()).collect();
+        Ok(Self::with(
+            Some(Lead {
+                runner,
+                director: Director::new(config),
+                phase: Phase::Next,
+                interludes: Vec::new(),
+                log: log::Log::new(story.path.clone(), interludes, LogState::default()),
+                fingerprint: story.fingerprint(),
+                seed,
+            }),
+            library,
+        ))
+    }
+
+    /// Continues `story` from a save taken at the end of a beat (`origin` names it in errors):
+    /// the next beat plays next, with the director as it was, and the first [`Show::advance`]
+    /// stages the scene, cast and fates the story had reached.
+    pub fn resume(
+        story: &CompiledStory,
+        config: DirectorConfig,
+        library: SetLibrary,
+        state: &ShowState,
+        origin: &str,
+    ) -> Result<Self> {
+        if state.fingerprint != story.fingerprint() {
+            bail!(
+                "{origin}: this save is of another story (fingerprint {}, {} has {}); pass the story it was saved from, or start over without --resume",
+                state.fingerprint,
+                story.path,
+                story.fingerprint()
+            );
+        }
+        let mut show = Self::new(story, state.seed, config.clone(), library)?;
+        let lead = show.lead.as_mut().expect("a new show leads");
+        lead.runner.restore(&state.runner, origin)?;
+        lead.director = Director::with_state(config, state.director.clone());
+        lead.log.state = state.log.clone();
+        let c = &mut show.core;
+        c.clock = state.clock_s;
+        c.ticks = state.ticks;
+        c.palette = state.palette;
+        c.last_mercy = state.last_mercy;
+        c.out.staged = state.log.staging.directives();
+        let r = &mut show.readout;
+        r.sample = state.last_sample;
+        r.intensity = state.last_intensity;
+        r.beats = state.beats;
+        r.diverts = state.diverts;
+        Ok(show)
+    }
+
+    /// A show that follows another: it plays the [`Cue`]s given to [`Show::follow`], with no
+    /// story or director of its own.
+    pub fn follower(library: SetLibrary) -> Self {
+        Self::with(None, library)
+    }
+
+    fn with(lead: Option<Lead>, library: SetLibrary) -> Self {
+        Self {
+            lead,
+            queue: VecDeque::new(),
+            core: Core::default(),
             scene: Scene::new(library),
-            runner: StoryRunner::new(story, seed)?,
-            director: Director::new(config),
-            phase: Phase::Next,
-            clock: 0.0,
-            acc: 0.0,
-            palette: Palette::default(),
-            last_mercy: false,
-            staged: Vec::new(),
-            interludes: Vec::new(),
             readout: Readout {
                 sample: EngagementSample::neutral(0.0),
                 mode: "engaged",
@@ -151,109 +363,273 @@ impl Show {
                 decision: String::new(),
                 text: String::new(),
                 choices: Vec::new(),
+                dwell: None,
+                gaze_attention: None,
                 beats: 0,
                 knot: String::new(),
                 diverts: 0,
+                paused: false,
                 ended: false,
             },
-        })
+        }
+    }
+
+    /// Hands out, in each [`ShowFrame::cues`], what a follower needs (off by default: it
+    /// allocates every tick).
+    pub fn hand_out_cues(&mut self, on: bool) {
+        self.core.cues = on;
+    }
+
+    /// Gives a follower what its leader handed out; played at the next frame. A show that
+    /// leads ignores cues.
+    pub fn follow(&mut self, cues: impl IntoIterator<Item = Cue>) {
+        if self.lead.is_none() {
+            self.queue.extend(cues);
+        }
     }
 
     /// Show time, seconds.
     pub fn clock(&self) -> f64 {
-        self.clock
+        self.core.clock
     }
 
-    /// Directives of the beats (and choices) that began since the last call. [`Show::advance`]
-    /// stages them itself; for callers that only run the story ([`Show::update`]).
-    pub fn take_staged(&mut self) -> Vec<Directive> {
-        std::mem::take(&mut self.staged)
+    /// The viewer chose option `index` (a menu, `screen --choose`): taken at the next tick if
+    /// a choice point offers it; cleared when any choice is taken.
+    pub fn choose(&mut self, index: usize) {
+        self.core.choice = Some(index);
     }
 
-    /// One frame of `dt` seconds: the director's ticks that fall in it (engagement from
-    /// `source`; `choice` is the choice the viewer made, taken at a choice point and then
-    /// cleared, else kept), the new beats staged, the choice panels following `input`, and the
-    /// scene stepped. Allocates only when a beat changes.
+    /// How long the choice point on offer has waited, seconds; `None` outside one.
+    pub fn choice_waiting_s(&self) -> Option<f64> {
+        match &self.lead.as_ref()?.phase {
+            Phase::Choosing { started, .. } => Some(self.core.clock - started),
+            _ => None,
+        }
+    }
+
+    /// The screening's summary so far: `viewer` says who watched. `None` for a follower.
+    pub fn summary(&self, viewer: &str) -> Option<Value> {
+        let lead = self.lead.as_ref()?;
+        Some(lead.log.summary(viewer, lead.seed, self.core.clock))
+    }
+
+    /// One frame of `dt` seconds (capped at 0.25): the viewer's `input` (pause, select, gaze),
+    /// the director's ticks that fall in it (engagement from `source`), the new beats staged,
+    /// the choice panels following the viewer, and the scene stepped with the director's
+    /// intensity. Allocates only when a beat changes or the director decides something.
     pub fn advance(
         &mut self,
         dt: f64,
         input: &ViewerInput,
         source: &mut dyn EngagementSource,
-        choice: &mut Option<usize>,
     ) -> Result<ShowFrame> {
-        self.update(dt, &mut |t, i| source.sample(t, i), choice)?;
-        let mut frame = ShowFrame::default();
-        if !self.staged.is_empty() {
-            frame.staged = std::mem::take(&mut self.staged);
-            self.scene.stage(&frame.staged);
-            frame.warnings = self.scene.stage.warnings.drain(..).collect();
+        let dt = dt.clamp(0.0, 0.25);
+        let world = &self.scene.world;
+        if input.pause {
+            self.readout.paused = !self.readout.paused;
         }
         let aimed = input
             .pointer
-            .and_then(|(origin, dir)| aimed_choice(&self.scene.world, origin, dir));
+            .and_then(|(origin, dir)| aimed_choice(world, origin, dir));
+        if input.select {
+            self.core.out.select = Some(aimed);
+            if aimed.is_some() {
+                self.core.choice = aimed;
+            }
+        }
+        if let Some(i) = input.choose.filter(|i| *i < self.readout.choices.len()) {
+            self.core.choice = Some(i);
+        }
+        if !self.readout.paused {
+            let looked = input
+                .gaze
+                .and_then(|(origin, dir)| aimed_choice(world, origin, dir));
+            let g = &mut self.core.gaze;
+            g.observe(
+                dt as f32,
+                input
+                    .gaze
+                    .map(|(origin, dir)| gaze::on_action(world, origin, dir)),
+            );
+            if let Some(i) = g.dwell(dt as f32, looked) {
+                self.core.choice = Some(i);
+                self.core.out.dwelt = Some(i);
+            }
+            self.run_ticks(dt, source)?;
+        }
+        self.readout.dwell = self.core.gaze.dwell_progress();
+        self.readout.gaze_attention = self.core.gaze.attention();
+        if !self.core.out.staged.is_empty() {
+            self.scene.stage(&self.core.out.staged);
+            let warnings = self.scene.stage.warnings.drain(..);
+            self.core.out.warnings.extend(warnings);
+        }
+        // The actors play the director's intensity, the author's tag being where it starts.
+        self.scene.stage.played = Some(self.readout.intensity);
+        let lit = aimed.or(self.readout.dwell.map(|(i, _)| i));
         choice_panels_system(
             &mut self.scene.world,
             self.readout.choices.len(),
-            aimed,
+            lit,
             input.head,
+            self.readout.dwell,
         );
-        self.scene.step(dt as f32, self.clock as f32);
-        Ok(frame)
+        if !self.readout.paused {
+            self.scene.step(dt as f32, self.core.clock as f32);
+        }
+        Ok(std::mem::take(&mut self.core.out))
     }
 
-    /// Advances the story and the director only (no scene) by `dt` seconds of wall time.
-    /// `viewer(t, intensity)` yields engagement for a tick; `choice` is the choice the viewer
-    /// pressed (taken when a choice point is on offer, else kept).
-    pub fn update(
-        &mut self,
-        dt: f64,
-        viewer: &mut dyn FnMut(f64, f32) -> EngagementSample,
-        choice: &mut Option<usize>,
-    ) -> Result<()> {
-        self.acc += dt.clamp(0.0, 0.25);
-        while self.acc >= TICK_S && !self.readout.ended {
-            self.acc -= TICK_S;
-            self.step(viewer, choice)?;
+    /// Runs the story and the director only (no scene, no input) for `dt` seconds of show time
+    /// (capped at 0.25): the headless screening and tests.
+    pub fn run(&mut self, dt: f64, source: &mut dyn EngagementSource) -> Result<ShowFrame> {
+        self.run_ticks(dt.clamp(0.0, 0.25), source)?;
+        Ok(std::mem::take(&mut self.core.out))
+    }
+
+    /// Exactly one director tick (no scene): the screening's simulated clock.
+    pub fn tick(&mut self, source: &mut dyn EngagementSource) -> Result<ShowFrame> {
+        self.one_tick(source)?;
+        Ok(std::mem::take(&mut self.core.out))
+    }
+
+    fn run_ticks(&mut self, dt: f64, source: &mut dyn EngagementSource) -> Result<()> {
+        if self.lead.is_none() {
+            self.play_cues();
+            return Ok(());
+        }
+        self.core.acc += dt;
+        while self.core.acc >= TICK_S && !self.readout.ended {
+            self.core.acc -= TICK_S;
+            self.one_tick(source)?;
         }
         Ok(())
     }
 
-    fn tick(
-        &mut self,
-        viewer: &mut dyn FnMut(f64, f32) -> EngagementSample,
-        view: &StoryView<'_>,
-    ) -> Tick {
-        let sample = viewer(self.clock, self.readout.intensity);
-        let tick = self.director.tick(sample, view);
-        self.clock += TICK_S;
-        let r = &mut self.readout;
-        r.sample = sample;
-        r.mode = tick.mode.name();
-        r.pacing = tick.pacing;
-        r.intensity = tick.intensity;
-        r.grade = tick.grade;
-        r.refine_strength = tick.refine_strength;
-        if let Some(e) = tick.events.last() {
-            r.decision = format!("{}: {}", e.kind(), e.reason());
+    fn one_tick(&mut self, source: &mut dyn EngagementSource) -> Result<()> {
+        match &mut self.lead {
+            Some(lead) if !self.readout.ended => {
+                lead.step(&mut self.core, &mut self.readout, source)
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.play_cues();
+                Ok(())
+            }
         }
-        r.diverts += tick
+    }
+
+    /// A follower plays what it was handed.
+    fn play_cues(&mut self) {
+        let (core, r) = (&mut self.core, &mut self.readout);
+        while let Some(cue) = self.queue.pop_front() {
+            match &cue {
+                Cue::Beat {
+                    knot,
+                    text,
+                    directives,
+                } => {
+                    core.out.staged.extend(directives.iter().cloned());
+                    r.beats += 1;
+                    r.knot.clone_from(knot);
+                    r.text.clone_from(text);
+                    r.choices.clear();
+                }
+                Cue::Choices(texts) => r.choices.clone_from(texts),
+                Cue::Chose { fates, .. } => {
+                    core.out.staged.extend(fates.iter().cloned());
+                    r.choices.clear();
+                }
+                Cue::Tick(tick) => {
+                    core.clock = ((core.clock * TICK_HZ).round() + 1.0) / TICK_HZ;
+                    core.ticks += 1;
+                    r.show_tick(tick);
+                    let _ = core.out.ticks.try_push((**tick).clone());
+                }
+                Cue::End => {
+                    r.ended = true;
+                    r.choices.clear();
+                }
+            }
+            core.cue(|| cue);
+        }
+    }
+}
+
+impl Readout {
+    fn show_tick(&mut self, tick: &Tick) {
+        self.mode = tick.mode.name();
+        self.pacing = tick.pacing;
+        self.intensity = tick.intensity;
+        self.grade = tick.grade;
+        self.refine_strength = tick.refine_strength;
+        if let Some(e) = tick.events.last() {
+            self.decision = format!("{}: {}", e.kind(), e.reason());
+        }
+        self.diverts += tick
             .events
             .iter()
             .filter(|e| matches!(e, Event::Divert { .. }))
             .count() as u64;
-        self.last_mercy = tick.mercy;
+    }
+}
+
+impl Lead {
+    fn state(&self, core: &Core, readout: &Readout) -> Result<ShowState> {
+        Ok(ShowState {
+            version: SAVE_VERSION,
+            fingerprint: self.fingerprint.clone(),
+            seed: self.seed,
+            clock_s: core.clock,
+            ticks: core.ticks,
+            director: self.director.state().clone(),
+            runner: self.runner.save()?,
+            palette: core.palette,
+            last_sample: readout.sample,
+            last_intensity: readout.intensity,
+            last_mercy: core.last_mercy,
+            beats: readout.beats,
+            diverts: readout.diverts,
+            log: self.log.state.clone(),
+        })
+    }
+
+    /// One director tick at the show's clock; the clock then advances by one tick.
+    fn tick(
+        &mut self,
+        core: &mut Core,
+        readout: &mut Readout,
+        source: &mut dyn EngagementSource,
+        view: &StoryView<'_>,
+        choices: &[String],
+    ) -> Tick {
+        let mut sample = source.sample(core.clock, readout.intensity);
+        if let Some(a) = core.gaze.attention() {
+            sample.attention = a;
+        }
+        let tick = self.director.tick(sample, view);
+        // Counted in ticks, so an hour of them does not drift from the simulated clock.
+        core.clock = ((core.clock * TICK_HZ).round() + 1.0) / TICK_HZ;
+        core.ticks += 1;
+        readout.sample = sample;
+        readout.show_tick(&tick);
+        core.last_mercy = tick.mercy;
+        self.log.tick(&tick, core.clock, choices);
+        let _ = core.out.ticks.try_push(tick.clone());
+        core.cue(|| Cue::Tick(Box::new(tick.clone())));
         tick
     }
 
     fn step(
         &mut self,
-        viewer: &mut dyn FnMut(f64, f32) -> EngagementSample,
-        choice: &mut Option<usize>,
+        core: &mut Core,
+        readout: &mut Readout,
+        source: &mut dyn EngagementSource,
     ) -> Result<()> {
         // Ask the story for steps until one takes time (a beat or a choice).
         while matches!(self.phase, Phase::Next) {
             self.runner
-                .set_engagement(&story_engagement(&self.readout.sample, self.last_mercy))?;
+                .set_engagement(&story_engagement(&readout.sample, core.last_mercy))?;
             let step = self.runner.next()?;
             self.interludes.clear();
             self.interludes.extend(interlude_options(&self.runner));
@@ -261,14 +637,20 @@ impl Show {
                 Step::Beat(b) => {
                     for d in &b.directives {
                         if let Directive::Palette(p) = d {
-                            self.palette = *p;
+                            core.palette = *p;
                         }
                     }
-                    self.staged.extend(b.directives.iter().cloned());
-                    self.readout.beats += 1;
-                    self.readout.knot.clone_from(&b.knot);
-                    self.readout.text = b.text.trim().to_owned();
-                    self.readout.choices.clear();
+                    self.log.begin(&b, core.clock, readout.sample);
+                    core.out.staged.extend(b.directives.iter().cloned());
+                    readout.beats += 1;
+                    readout.knot.clone_from(&b.knot);
+                    readout.text = b.text.trim().to_owned();
+                    readout.choices.clear();
+                    core.cue(|| Cue::Beat {
+                        knot: b.knot.clone(),
+                        text: readout.text.clone(),
+                        directives: b.directives.clone(),
+                    });
                     self.phase = Phase::Beat {
                         duration: beat_seconds(&b.text, &b.directives),
                         shown: 0.0,
@@ -278,23 +660,25 @@ impl Show {
                     };
                 }
                 Step::Choices(c) => {
-                    self.readout.choices = c.iter().map(|c| c.text.clone()).collect();
+                    readout.choices = c.iter().map(|c| c.text.clone()).collect();
+                    core.cue(|| Cue::Choices(readout.choices.clone()));
                     self.phase = Phase::Choosing {
                         options: c.iter().map(|c| choice_option(&c.directives)).collect(),
                         texts: c.iter().map(|c| c.text.clone()).collect(),
                         fates: c.iter().map(|c| c.directives.clone()).collect(),
-                        started: self.clock,
+                        started: core.clock,
                     };
                 }
                 Step::InterludeOver(_) => {}
                 Step::End => {
-                    self.readout.ended = true;
-                    self.readout.choices.clear();
+                    readout.ended = true;
+                    readout.choices.clear();
+                    core.cue(|| Cue::End);
                     self.phase = Phase::Ended;
                 }
             }
         }
-        let palette = self.palette;
+        let palette = core.palette;
         match std::mem::replace(&mut self.phase, Phase::Next) {
             Phase::Beat {
                 duration,
@@ -305,7 +689,9 @@ impl Show {
             } => {
                 let interludes = std::mem::take(&mut self.interludes);
                 let tk = self.tick(
-                    viewer,
+                    core,
+                    readout,
+                    source,
                     &StoryView {
                         palette,
                         author_intensity,
@@ -315,6 +701,7 @@ impl Show {
                         interludes: &interludes,
                         can_divert: can_divert && divert.is_none(),
                     },
+                    &[],
                 );
                 self.interludes = interludes;
                 shown += TICK_S / f64::from(tk.pacing);
@@ -324,9 +711,13 @@ impl Show {
                     }
                 }
                 if shown >= duration {
+                    if let Some(record) = self.log.end(&tk, core.clock) {
+                        core.out.beats.push(record);
+                    }
                     if let Some(i) = divert {
                         self.runner.start_interlude(i)?;
                     }
+                    core.out.save = Some(Box::new(self.state(core, readout)?));
                 } else {
                     self.phase = Phase::Beat {
                         duration,
@@ -343,28 +734,29 @@ impl Show {
                 fates,
                 started,
             } => {
-                let viewer_choice = choice.filter(|i| *i < options.len());
+                let viewer_choice = core.choice.filter(|i| *i < options.len());
                 let tk = self.tick(
-                    viewer,
+                    core,
+                    readout,
+                    source,
                     &StoryView {
                         palette,
                         author_intensity: None,
                         choices: &options,
-                        choice_waiting_s: self.clock - started,
+                        choice_waiting_s: core.clock - started,
                         viewer_choice,
                         interludes: &[],
                         can_divert: false,
                     },
+                    &texts,
                 );
                 let chosen = tk.events.iter().find_map(|e| match e {
                     Event::Choose { index, by, .. } => Some((*index, *by)),
                     _ => None,
                 });
                 if let Some((index, by)) = chosen {
-                    if by == Chooser::Viewer {
-                        *choice = None;
-                    }
-                    self.readout.decision = format!(
+                    core.choice = None;
+                    readout.decision = format!(
                         "{} chose \"{}\"",
                         if by == Chooser::Viewer {
                             "you"
@@ -373,14 +765,19 @@ impl Show {
                         },
                         texts[index]
                     );
-                    self.staged.extend(
-                        fates[index]
-                            .iter()
-                            .filter(|d| matches!(d, Directive::Fate { .. }))
-                            .cloned(),
-                    );
+                    let fated: Vec<Directive> = fates[index]
+                        .iter()
+                        .filter(|d| matches!(d, Directive::Fate { .. }))
+                        .cloned()
+                        .collect();
+                    self.log.chose(&fated);
+                    core.out.staged.extend(fated.iter().cloned());
+                    core.cue(|| Cue::Chose {
+                        index,
+                        fates: fated,
+                    });
                     self.runner.choose(index)?;
-                    self.readout.choices.clear();
+                    readout.choices.clear();
                 } else {
                     self.phase = Phase::Choosing {
                         options,
@@ -409,20 +806,27 @@ mod tests {
         compile_source(&src, "assets/stories/lighthouse.ink", &root).unwrap()
     }
 
-    fn run(fps: f64, seconds: f64) -> (Vec<String>, Readout) {
-        let mut live = Show::new(
+    fn show() -> Show {
+        Show::new(
             &story(),
             1,
             DirectorConfig::default(),
             SetLibrary::builtin(),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    fn neutral(t: f64, _: f32) -> EngagementSample {
+        EngagementSample::neutral(t)
+    }
+
+    fn run(fps: f64, seconds: f64) -> (Vec<String>, Readout) {
+        let mut live = show();
         let mut staged = Vec::new();
-        let mut viewer = |t: f64, _| EngagementSample::neutral(t);
         let frames = (seconds * fps) as usize;
         for _ in 0..frames {
-            live.update(1.0 / fps, &mut viewer, &mut None).unwrap();
-            staged.extend(live.take_staged().iter().map(|d| format!("{d:?}")));
+            let frame = live.run(1.0 / fps, &mut neutral).unwrap();
+            staged.extend(frame.staged.iter().map(|d| format!("{d:?}")));
         }
         (staged, live.readout)
     }
@@ -439,23 +843,14 @@ mod tests {
 
     #[test]
     fn a_pressed_choice_is_taken_at_the_choice_point_and_the_story_ends() {
-        let mut live = Show::new(
-            &story(),
-            1,
-            DirectorConfig::default(),
-            SetLibrary::builtin(),
-        )
-        .unwrap();
-        let mut viewer = |t: f64, _| EngagementSample::neutral(t);
-        let mut saw_choices = false;
-        let mut took = false;
+        let mut live = show();
+        let (mut saw_choices, mut took) = (false, false);
         for _ in 0..(30 * 60 * 30) {
-            let mut choice = None;
             if !live.readout.choices.is_empty() {
                 saw_choices = true;
-                choice = Some(live.readout.choices.len() - 1);
+                live.choose(live.readout.choices.len() - 1);
             }
-            live.update(1.0 / 30.0, &mut viewer, &mut choice).unwrap();
+            live.run(1.0 / 30.0, &mut neutral).unwrap();
             took |= live.readout.decision.starts_with("you chose");
             if live.readout.ended {
                 break;
@@ -471,24 +866,15 @@ mod tests {
     #[test]
     fn advance_stages_each_new_beat_once_and_steps_the_scene() {
         use showrunner_scene::components::Character;
-        let mut show = Show::new(
-            &story(),
-            1,
-            DirectorConfig::default(),
-            SetLibrary::builtin(),
-        )
-        .unwrap();
-        let mut viewer = |t: f64, _| EngagementSample::neutral(t);
+        let mut show = show();
         let input = ViewerInput {
             head: Vec3::new(0.0, 1.25, 0.6),
-            pointer: None,
+            ..Default::default()
         };
         let (mut staged_frames, mut beats_staged) = (0, 0);
         for _ in 0..(90 * 60) {
             let before = show.readout.beats;
-            let frame = show
-                .advance(1.0 / 90.0, &input, &mut viewer, &mut None)
-                .unwrap();
+            let frame = show.advance(1.0 / 90.0, &input, &mut neutral).unwrap();
             if !frame.staged.is_empty() {
                 staged_frames += 1;
             }
@@ -503,5 +889,208 @@ mod tests {
         );
         let cast = show.scene.world.query::<&Character>().iter().count();
         assert!(cast > 0, "the cast is on stage");
+        assert_eq!(
+            show.scene.stage.played,
+            Some(show.readout.intensity),
+            "the actors play the director's intensity"
+        );
+    }
+
+    /// Plays until the first choice point; returns the show there.
+    fn to_first_choice(fps: f64) -> Show {
+        let mut show = show();
+        let input = ViewerInput {
+            head: Vec3::new(0.0, 1.25, 0.6),
+            ..Default::default()
+        };
+        for _ in 0..(fps as usize * 600) {
+            show.advance(1.0 / fps, &input, &mut neutral).unwrap();
+            if !show.readout.choices.is_empty() {
+                return show;
+            }
+        }
+        panic!("no choice within 10 minutes");
+    }
+
+    #[test]
+    fn a_gaze_resting_on_a_panel_takes_its_choice_with_no_button() {
+        use showrunner_scene::choices::panel_position;
+        let fps = 72.0;
+        let mut show = to_first_choice(fps);
+        let head = Vec3::new(0.0, 1.25, 0.6);
+        let count = show.readout.choices.len();
+        let (panel, _) = panel_position(count - 1, count, head);
+        let input = ViewerInput {
+            head,
+            gaze: Some((head, (panel - head).normalize())),
+            ..Default::default()
+        };
+        let (mut dwelt, mut ring) = (None, 0.0f32);
+        for _ in 0..(fps as usize * 3) {
+            let frame = show.advance(1.0 / fps, &input, &mut neutral).unwrap();
+            if let Some((_, fill)) = show.readout.dwell {
+                ring = ring.max(fill);
+            }
+            if frame.dwelt.is_some() {
+                dwelt = frame.dwelt;
+            }
+            if show.readout.decision.starts_with("you chose") {
+                break;
+            }
+        }
+        assert_eq!(dwelt, Some(count - 1));
+        assert!(ring > 0.9, "the ring filled: {ring}");
+        assert!(
+            show.readout.decision.starts_with("you chose"),
+            "{}",
+            show.readout.decision
+        );
+    }
+
+    #[test]
+    fn select_takes_the_aimed_panel_and_says_when_it_aims_at_none() {
+        let mut show = to_first_choice(90.0);
+        let head = Vec3::new(0.0, 1.25, 0.6);
+        let up = ViewerInput {
+            head,
+            pointer: Some((head, Vec3::Y)),
+            select: true,
+            ..Default::default()
+        };
+        let frame = show.advance(1.0 / 90.0, &up, &mut neutral).unwrap();
+        assert_eq!(frame.select, Some(None));
+        let ahead = ViewerInput {
+            pointer: Some((head, -Vec3::Z)),
+            ..up
+        };
+        let frame = show.advance(1.0 / 90.0, &ahead, &mut neutral).unwrap();
+        assert!(matches!(frame.select, Some(Some(_))));
+    }
+
+    #[test]
+    fn a_paused_show_stands_still() {
+        let mut show = show();
+        let input = ViewerInput::default();
+        for _ in 0..90 {
+            show.advance(1.0 / 90.0, &input, &mut neutral).unwrap();
+        }
+        let pause = ViewerInput {
+            pause: true,
+            ..input
+        };
+        show.advance(1.0 / 90.0, &pause, &mut neutral).unwrap();
+        let t = show.clock();
+        for _ in 0..900 {
+            let f = show.advance(1.0 / 90.0, &input, &mut neutral).unwrap();
+            assert!(f.ticks.is_empty());
+        }
+        assert_eq!(show.clock(), t);
+        assert!(show.readout.paused);
+        show.advance(1.0 / 90.0, &pause, &mut neutral).unwrap();
+        for _ in 0..90 {
+            show.advance(1.0 / 90.0, &input, &mut neutral).unwrap();
+        }
+        assert!(show.clock() > t);
+    }
+
+    #[test]
+    fn a_save_resumes_at_the_next_beat_with_the_director_as_it_was() {
+        let mut a = show();
+        let mut save = None;
+        let mut lines = Vec::new();
+        while save.is_none() || lines.len() < 3 {
+            let f = a.run(0.1, &mut neutral).unwrap();
+            lines.extend(f.beats.iter().map(|b| b.line.clone()));
+            if f.save.is_some() {
+                save = f.save;
+            }
+        }
+        let save = save.unwrap();
+        let text = serde_json::to_string(&*save).unwrap();
+        let state = ShowState::from_json(&text, "save.json").unwrap();
+        assert_eq!(state, *save);
+        let mut b = Show::resume(
+            &story(),
+            DirectorConfig::default(),
+            SetLibrary::builtin(),
+            &state,
+            "save.json",
+        )
+        .unwrap();
+        // Both go on from the same point: the same next lines.
+        let (mut la, mut lb) = (Vec::new(), Vec::new());
+        for _ in 0..600 {
+            la.extend(
+                a.run(0.1, &mut neutral)
+                    .unwrap()
+                    .beats
+                    .into_iter()
+                    .map(|b| b.line),
+            );
+            lb.extend(
+                b.run(0.1, &mut neutral)
+                    .unwrap()
+                    .beats
+                    .into_iter()
+                    .map(|b| b.line),
+            );
+        }
+        assert!(!la.is_empty());
+        assert_eq!(la, lb);
+        assert_eq!(a.summary("x"), b.summary("x"));
+    }
+
+    #[test]
+    fn a_bad_save_is_named_and_refused() {
+        let e = ShowState::from_json("{\"version\": 2, ", "s.json").unwrap_err();
+        assert!(format!("{e:#}").starts_with("s.json:1:"), "{e:#}");
+        let e = ShowState::from_json("{\"version\": 1}", "s.json").unwrap_err();
+        assert!(format!("{e:#}").contains("another version"), "{e:#}");
+        let e = ShowState::from_json("{\"version\": 2}", "s.json").unwrap_err();
+        assert!(format!("{e:#}").contains("not a showrunner save"), "{e:#}");
+        let mut other = show();
+        let mut save = None;
+        while save.is_none() {
+            save = other.run(0.1, &mut neutral).unwrap().save;
+        }
+        let mut state = *save.unwrap();
+        state.fingerprint = "another".into();
+        let e = Show::resume(
+            &story(),
+            DirectorConfig::default(),
+            SetLibrary::builtin(),
+            &state,
+            "s.json",
+        )
+        .err()
+        .unwrap();
+        assert!(format!("{e:#}").contains("another story"), "{e:#}");
+    }
+
+    #[test]
+    fn a_follower_plays_what_its_leader_hands_out() {
+        let mut leader = show();
+        leader.hand_out_cues(true);
+        let mut follower = Show::follower(SetLibrary::builtin());
+        let input = ViewerInput {
+            head: Vec3::new(0.0, 1.25, 0.6),
+            ..Default::default()
+        };
+        for _ in 0..(72 * 90) {
+            let f = leader.advance(1.0 / 72.0, &input, &mut neutral).unwrap();
+            follower.follow(f.cues);
+            let mut nobody =
+                |t: f64, _: f32| -> EngagementSample { panic!("a follower asks no one ({t})") };
+            follower.advance(1.0 / 72.0, &input, &mut nobody).unwrap();
+            assert_eq!(follower.readout.text, leader.readout.text);
+            assert_eq!(follower.readout.choices, leader.readout.choices);
+            assert_eq!(follower.readout.grade, leader.readout.grade);
+        }
+        assert!(leader.readout.beats > 3);
+        assert_eq!(follower.readout.beats, leader.readout.beats);
+        assert_eq!(follower.clock(), leader.clock());
+        assert_eq!(follower.scene.stage.scene, leader.scene.stage.scene);
+        assert_eq!(follower.scene.stage.cast, leader.scene.stage.cast);
+        assert!(follower.summary("x").is_none());
     }
 }
