@@ -137,8 +137,14 @@ pub fn play(args: XrArgs) -> Result<()> {
         if !f.fb_passthrough && f.blend == showrunner_xr::Blend::Opaque {
             println!("xr: no passthrough here (opaque blend only); the film fills the view");
         }
-        if !f.light_estimation {
-            println!("xr: no runtime light estimate; the room light is the studio default");
+        if f.light_estimation {
+            println!("xr: the room's light comes from the runtime (XR_ANDROID_light_estimation)");
+        } else {
+            // Passthrough camera frames are not given to applications through OpenXR here
+            // (Quest gives them only through Android's camera API): the studio light.
+            println!(
+                "xr: no runtime light estimate (XR_ANDROID_light_estimation) and no passthrough camera frames; the room light is the studio default"
+            );
         }
         if connections > 1 {
             println!(
@@ -243,9 +249,10 @@ fn run_session(
     let mut last_decision = show.film.readout.decision.clone();
     let mut last_strap_log = f64::NEG_INFINITY;
     let (mut gaze_reported, mut gaze_silence_said) = (false, false);
-    // Neither XR_ANDROID_light_estimation nor passthrough frames are read yet: the studio light
-    // (said once in the log when the session starts).
-    let (light, sun) = crate::room::studio();
+    // The studio light until the runtime gives an estimate of the room's (said once in the
+    // log when the session starts).
+    let (mut light, mut sun) = crate::room::studio();
+    let mut light_failed = false;
     loop {
         let over = args
             .seconds
@@ -298,6 +305,18 @@ fn run_session(
             if input.recenter {
                 xr.recenter(time)?;
                 println!("xr: recentred");
+            }
+            if !light_failed {
+                match xr.room_light(time) {
+                    Ok(Some(room)) => (light, sun) = room,
+                    Ok(None) => {}
+                    Err(e) => {
+                        light_failed = true;
+                        eprintln!(
+                            "showrunner: warning: the runtime's light estimate failed ({e}); the film keeps the last light it had"
+                        );
+                    }
+                }
             }
             let dt = (period as f64 / 1e9).clamp(0.0, 0.1);
             // The predicted head pose, located once: the panels face it, the listener is on it.

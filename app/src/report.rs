@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use crate::room::RoomLight;
 use anyhow::{Context, Result};
 use serde_json::Value;
-use showrunner_core::Directive;
 use showrunner_render::{read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer};
 use showrunner_scene::glam::Vec3;
 use showrunner_scene::sets::SetLibrary;
@@ -143,17 +142,13 @@ impl Recorder {
         Ok(())
     }
 
-    /// Stages one beat, lets it play for `duration_s` (animation and
-    /// physics), and renders it with the director's grade.
-    pub fn beat(
-        &mut self,
-        beat: u64,
-        directives: &[Directive],
-        duration_s: f64,
-        grade: &Grade,
-    ) -> Result<()> {
-        self.scene.stage(directives);
-        let g = *grade;
+    /// Stages one beat that ended, lets it play for its duration (animation and
+    /// physics) at the director's intensity, and renders it with the director's grade.
+    pub fn beat(&mut self, record: &showrunner_show::BeatRecord) -> Result<()> {
+        let (beat, duration_s, g) = (record.number, record.duration_s, record.grade);
+        // The actors (and what falls) play the director's intensity, as in the headset.
+        self.scene.stage.played = Some(record.intensity);
+        self.scene.stage(&record.directives);
         // Let the staging settle (walks to marks) before the still.
         let play = (duration_s as f32).min(4.0);
         if self.fps > 0.0 {

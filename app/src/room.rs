@@ -8,8 +8,7 @@ use showrunner_light::{EstimatorConfig, Frame, LightEstimate, Pixels, RoomLightE
 use showrunner_scene::glam::{Quat, Vec3};
 use std::path::Path;
 
-/// The renderer's light: the room's estimate and the key light (direction of travel, colour).
-pub type RoomLight = (LightEstimate, (Vec3, Vec3));
+pub use showrunner_light::RoomLight;
 
 /// A neutral studio: soft grey ambient and a warm-white key light from above left.
 pub fn studio() -> RoomLight {
@@ -52,15 +51,8 @@ pub fn from_photo(path: &Path) -> Result<RoomLight> {
             0.0,
         )
         .with_context(|| format!("{}: cannot estimate the light", path.display()))?;
-    // The key light comes from the photo's dominant light, its strength kept within the
-    // studio's range so one bright window does not blow the set out.
-    let peak = e.color.max_element();
-    let color = if peak > 1.5 {
-        e.color * (1.5 / peak)
-    } else {
-        e.color
-    };
-    Ok((e, (-e.direction, color)))
+    // The key light comes from the photo's dominant light.
+    Ok((e, e.key_light()))
 }
 
 /// `--room PHOTO` or the studio light; says which once.

@@ -223,7 +223,7 @@ impl Screening {
         }
         for beat in &frame.beats {
             if let Some(r) = &mut self.recorder {
-                r.beat(beat.number, &beat.directives, beat.duration_s, &beat.grade)?;
+                r.beat(beat)?;
             }
             self.append_line(&beat.line)?;
         }

@@ -173,6 +173,39 @@ impl Default for LightEstimate {
     }
 }
 
+/// What the renderer lights a frame with: the room's estimate and the key light (its direction
+/// of travel, its colour).
+pub type RoomLight = (LightEstimate, (Vec3, Vec3));
+
+impl LightEstimate {
+    /// An estimate from a runtime's own: the room's radiance SH (`sh`, the main light left
+    /// out) and its main light (unit `direction` towards it, `color` × intensity, linear RGB).
+    /// The exposure follows the room's mean luminance as [`RoomLightEstimator`]'s does.
+    pub fn from_parts(sh: Sh9, direction: Vec3, color: Vec3) -> Self {
+        let mean = luminance(sh.mean() + color * 0.282_095 * 0.282_095).max(1e-4);
+        Self {
+            sh,
+            direction: direction.try_normalize().unwrap_or(Vec3::Y),
+            color: color.max(Vec3::ZERO),
+            exposure_ev: (0.18 / mean).log2(),
+            coverage: 1.0,
+        }
+    }
+
+    /// The renderer's key light: its direction of travel and its colour, the strength kept
+    /// within the studio's range (peak channel 1.5) so one bright window does not blow the set
+    /// out.
+    pub fn key_light(&self) -> (Vec3, Vec3) {
+        let peak = self.color.max_element();
+        let color = if peak > 1.5 {
+            self.color * (1.5 / peak)
+        } else {
+            self.color
+        };
+        (-self.direction, color)
+    }
+}
+
 /// Tuning.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EstimatorConfig {

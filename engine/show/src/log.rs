@@ -121,6 +121,8 @@ pub struct BeatRecord {
     pub duration_s: f64,
     /// The grade at its end.
     pub grade: Grade,
+    /// The intensity the director asked of the scene at its end.
+    pub intensity: f32,
     /// Its `decisions.jsonl` line, newline included.
     pub line: String,
 }
@@ -262,6 +264,7 @@ impl Log {
             directives: open.directives,
             duration_s: t - open.t_start,
             grade: g,
+            intensity: tick.intensity,
             line,
         })
     }

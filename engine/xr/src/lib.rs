@@ -24,6 +24,7 @@
 //! the runtime is back. [`telemetry`] records where each frame's time goes.
 
 pub mod input;
+pub mod light;
 pub mod telemetry;
 pub mod vulkan;
 
@@ -122,7 +123,7 @@ pub struct Features {
     pub hand_interaction: bool,
     /// `XR_FB_passthrough` offered (not driven yet: the blend mode is used).
     pub fb_passthrough: bool,
-    /// `XR_ANDROID_light_estimation` offered (not driven yet: the room estimator is used).
+    /// `XR_ANDROID_light_estimation` offered and enabled: [`Xr::room_light`] reads it.
     pub light_estimation: bool,
     /// The environment blend mode in use.
     pub blend: Blend,
@@ -239,6 +240,8 @@ pub struct Xr {
     color: xr::Swapchain<xr::Vulkan>,
     depth: Option<xr::Swapchain<xr::Vulkan>>,
     actions: input::Actions,
+    /// The runtime's light estimator (`XR_ANDROID_light_estimation`), made on first use.
+    runtime_light: Option<light::RuntimeLight>,
     stage: xr::Space,
     base_space: (xr::ReferenceSpaceType, xr::Posef),
     view_space: xr::Space,
@@ -285,6 +288,9 @@ impl Xr {
         exts.khr_convert_timespec_time = avail.khr_convert_timespec_time;
         let light_name = b"XR_ANDROID_light_estimation\0";
         let light_estimation = avail.other.iter().any(|n| n.as_slice() == light_name);
+        if light_estimation {
+            exts.other.push(light::EXTENSION.as_bytes().to_vec());
+        }
         let instance = entry
             .create_instance(
                 &xr::ApplicationInfo {
@@ -494,6 +500,7 @@ impl Xr {
             depth,
             keep_depth: false,
             actions,
+            runtime_light: None,
             stage,
             base_space,
             view_space,
@@ -628,6 +635,28 @@ impl Xr {
         }
         self.views = views;
         Ok([eye_view(&self.views[0]), eye_view(&self.views[1])])
+    }
+
+    /// The room's light from the runtime (`XR_ANDROID_light_estimation`) at `time`, in the
+    /// stage space: `Ok(None)` when the runtime does not offer it, or has no new valid
+    /// estimate. Cheap: one call into the runtime, no allocation.
+    pub fn room_light(
+        &mut self,
+        time: xr::Time,
+    ) -> Result<Option<showrunner_light::RoomLight>, XrError> {
+        if !self.features.light_estimation {
+            return Ok(None);
+        }
+        if self.runtime_light.is_none() {
+            self.runtime_light = Some(light::RuntimeLight::new(
+                &self.instance,
+                self.session.as_raw(),
+            )?);
+        }
+        match &mut self.runtime_light {
+            Some(l) => l.estimate(self.stage.as_raw(), time),
+            None => Ok(None),
+        }
     }
 
     /// The head in stage space at `time` (for gaze, audio, recentering).
