@@ -117,6 +117,8 @@ struct Running {
     warnings: Vec<String>,
     frames: u64,
     last_status: f64,
+    /// The strap's state and signal as last said (`strap:` lines, printed when they change).
+    strap_said: (&'static str, bool),
     refine: Option<crate::refine_stage::RefineStage>,
     sound: Option<crate::sound::SoundStage>,
 }
@@ -143,6 +145,9 @@ pub fn play(args: PlayArgs) -> Result<()> {
     if let Some(r) = &mut app.running {
         if let Some(session) = r.session.take() {
             session.finish(&r.film, &r.viewer.source());
+        }
+        if let Some(report) = r.viewer.latency_report() {
+            println!("{report}");
         }
         println!(
             "closed after {:.1} s, {} frames, {} beats",
@@ -291,6 +296,7 @@ impl App {
                 showrunner_audio::Output::Device,
             ),
             last_status: -1.0,
+            strap_said: ("", false),
         })
     }
 }
@@ -497,6 +503,10 @@ impl Running {
 
     /// One line a second on stdout: what the readout shows, for logs and tests.
     fn status_line(&mut self) {
+        let q = self.film.readout.sample.quality;
+        if let Some(line) = self.viewer.strap_change(&mut self.strap_said, q) {
+            println!("{line}");
+        }
         let t = self.film.clock();
         if t - self.last_status < 1.0 {
             return;

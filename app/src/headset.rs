@@ -227,6 +227,9 @@ pub fn play(args: XrArgs) -> Result<()> {
     );
     let source = show.viewer.source();
     show.session.finish(&show.film, &source);
+    if let Some(report) = show.viewer.latency_report() {
+        println!("xr: {report}");
+    }
     Ok(())
 }
 
@@ -249,6 +252,7 @@ fn run_session(
     let mut last_decision = show.film.readout.decision.clone();
     let mut last_strap_log = f64::NEG_INFINITY;
     let (mut gaze_reported, mut gaze_silence_said) = (false, false);
+    let mut strap_said = ("", false);
     // The studio light until the runtime gives an estimate of the room's (said once in the
     // log when the session starts).
     let (mut light, mut sun) = crate::room::studio();
@@ -385,7 +389,12 @@ fn run_session(
                 last_decision.clone_from(&show.film.readout.decision);
                 println!("xr: decision: {last_decision}");
             }
-            // Nothing draws text in the headset yet: the strap's state goes to the log.
+            // Nothing draws text in the headset yet: the strap's state goes to the log, at
+            // once when it changes.
+            let q = show.film.readout.sample.quality;
+            if let Some(line) = show.viewer.strap_change(&mut strap_said, q) {
+                println!("xr: {line}");
+            }
             if let Viewer::Strap(_) = &show.viewer {
                 let t = show.film.clock();
                 if t - last_strap_log >= 5.0 {

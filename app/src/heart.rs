@@ -58,6 +58,10 @@ impl HeartSpec {
     }
 }
 
+/// Latencies kept for the report at the end: enough for an hour of once-a-second beats;
+/// preallocated, so recording one never allocates on the frame thread.
+const LATENCIES: usize = 1 << 13;
+
 /// A live strap (or a simulated one) drained into the engagement estimator.
 pub struct Strap {
     link: SensorLink,
@@ -66,6 +70,22 @@ pub struct Strap {
     ended: Option<String>,
     last: Option<(NoSignal, f32)>,
     hr: Option<f32>,
+    /// Seconds from the strap's thread receiving an event to the frame thread taking it.
+    to_frame: Vec<f32>,
+    /// Link times of events taken since the last tick; and seconds from each to that tick.
+    since_tick: Vec<f64>,
+    to_tick: Vec<f32>,
+}
+
+/// The median and the 99th percentile of `v`, milliseconds.
+fn p50_p99_ms(v: &[f32]) -> Option<(f32, f32)> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f32::total_cmp);
+    let at = |p: f32| s[((s.len() - 1) as f32 * p).round() as usize] * 1e3;
+    Some((at(0.5), at(0.99)))
 }
 
 impl Strap {
@@ -94,13 +114,26 @@ impl Strap {
             ended: None,
             last: None,
             hr: None,
+            to_frame: Vec::with_capacity(LATENCIES),
+            since_tick: Vec::with_capacity(256),
+            to_tick: Vec::with_capacity(LATENCIES),
         })
     }
 
     fn drain(&mut self) {
         let (est, connected, ended) = (&mut self.estimator, &mut self.connected, &mut self.ended);
         let name = self.link.name();
+        let now = self.link.now();
+        let (to_frame, since_tick) = (&mut self.to_frame, &mut self.since_tick);
         self.link.drain(|e: SensorEvent| {
+            if matches!(e.kind, EventKind::Reading(_)) {
+                if to_frame.len() < LATENCIES {
+                    to_frame.push((now - e.t).max(0.0) as f32);
+                }
+                if since_tick.len() < since_tick.capacity() {
+                    since_tick.push(e.t);
+                }
+            }
             match &e.kind {
                 EventKind::Connected(s) => *connected = Some(format!("{} ({})", s.name, s.address)),
                 EventKind::Disconnected => *connected = None,
@@ -112,6 +145,37 @@ impl Strap {
             }
             est.push(&e);
         });
+    }
+
+    /// The strap's state, one word: `searching`, `calibrating`, `connected`, `no-contact`,
+    /// `reconnecting` or `ended` (the front ends say it the moment it changes).
+    pub fn state(&self) -> &'static str {
+        if self.ended.is_some() {
+            return "ended";
+        }
+        if self.connected.is_none() {
+            return if self.hr.is_some() {
+                "reconnecting"
+            } else {
+                "searching"
+            };
+        }
+        match self.last {
+            Some((NoSignal::NoContact, _)) => "no-contact",
+            Some((NoSignal::Calibrating, _)) => "calibrating",
+            _ => "connected",
+        }
+    }
+
+    /// How fast heartbeats reached the film, for the log at the end: from the strap's thread
+    /// receiving a reading to the frame thread taking it, and to the director's next tick.
+    pub fn latency_report(&self) -> Option<String> {
+        let (f50, f99) = p50_p99_ms(&self.to_frame)?;
+        let (t50, t99) = p50_p99_ms(&self.to_tick).unwrap_or((f32::NAN, f32::NAN));
+        Some(format!(
+            "strap: {} readings; strap thread → frame thread p50 {f50:.2} ms, p99 {f99:.2} ms; → the director's tick p50 {t50:.1} ms, p99 {t99:.1} ms",
+            self.to_frame.len()
+        ))
     }
 
     /// The strap's state in a few words, for the readout and the log: searching, connected,
@@ -140,9 +204,19 @@ impl Strap {
 }
 
 impl EngagementSource for Strap {
+    fn poll(&mut self) {
+        self.drain();
+    }
+
     fn sample(&mut self, t: f64, _intensity: f32) -> EngagementSample {
         self.drain();
-        let est = self.estimator.sample(self.link.now());
+        let now = self.link.now();
+        for e_t in self.since_tick.drain(..) {
+            if self.to_tick.len() < LATENCIES {
+                self.to_tick.push((now - e_t).max(0.0) as f32);
+            }
+        }
+        let est = self.estimator.sample(now);
         self.last = est.no_signal.map(|n| (n, est.calibration));
         if est.hr_bpm.is_some() {
             self.hr = est.hr_bpm;
@@ -191,6 +265,39 @@ impl EngagementSource for Viewer {
         match self {
             Self::Simulated(v) => v.sample(t, intensity),
             Self::Strap(s) => s.sample(t, intensity),
+        }
+    }
+
+    fn poll(&mut self) {
+        if let Self::Strap(s) = self {
+            s.poll();
+        }
+    }
+}
+
+impl Viewer {
+    /// The strap's state and whether the director gets a signal, when either changed since
+    /// the last call (`last` keeps the previous pair), with the last tick's `quality`: what the
+    /// front ends print at once.
+    pub fn strap_change(&self, last: &mut (&'static str, bool), quality: f32) -> Option<String> {
+        let Self::Strap(s) = self else { return None };
+        let now = (s.state(), quality > 0.0);
+        if now == *last {
+            return None;
+        }
+        *last = now;
+        Some(format!(
+            "strap: {} ({}) quality {quality:.2}",
+            now.0,
+            s.status()
+        ))
+    }
+
+    /// The strap's latency report (none for a simulated viewer).
+    pub fn latency_report(&self) -> Option<String> {
+        match self {
+            Self::Strap(s) => s.latency_report(),
+            Self::Simulated(_) => None,
         }
     }
 }

@@ -18,9 +18,16 @@ Runs only on the bus DBUS_SYSTEM_BUS_ADDRESS names (refuses to start without
 it, so it can never touch the machine's real system bus). Needs Debian's
 /usr/bin/python3 with python3-dbusmock.
 
+The same from a folder (for a test in a chroot, where dbus-send may be missing): a file
+named `drop` or `restore` appearing in FAKE_CONTROL_DIR does the same, and is removed.
+
 Environment:
-  FAKE_HR_INTERVAL_MS  ms between notifications (default 100)
-  FAKE_SENT_LOG        file to log every notification: "<CLOCK_MONOTONIC ns> <hex>"
+  FAKE_HR_INTERVAL_MS   ms between notifications (default 100)
+  FAKE_SENT_LOG         file to log every notification: "<CLOCK_MONOTONIC ns> <hex>"
+  FAKE_HR_RISE_AFTER_S  seconds of notifications at ~71 bpm before the heart starts to race
+                        (default: never)
+  FAKE_HR_RISE_S        seconds the rise takes, to +60 bpm (default 60)
+  FAKE_CONTROL_DIR      folder watched for `drop` and `restore` files
 """
 import os
 import sys
@@ -45,6 +52,10 @@ NAME = "Fake HRM"
 OTHER_ADDR = "F0:0D:CA:FE:00:02"   # a second strap, further away (weaker signal)
 OTHER_NAME = "Other HRM"
 INTERVAL_MS = int(os.environ.get("FAKE_HR_INTERVAL_MS", "100"))
+RISE_AFTER_S = float(os.environ.get("FAKE_HR_RISE_AFTER_S", "inf"))
+RISE_S = float(os.environ.get("FAKE_HR_RISE_S", "60"))
+RISE_BPM = 60.0
+CONTROL_DIR = os.environ.get("FAKE_CONTROL_DIR")
 SENT_LOG = os.environ.get("FAKE_SENT_LOG")
 
 
@@ -93,8 +104,15 @@ PREAMBLE = [
 
 
 def steady(i):
-    """The ongoing stream: a plausible ~71 bpm strap with small variation."""
-    return hrm(70 + i % 3, rr=[866 + (i * 7) % 21 - 10],
+    """The ongoing stream: a plausible ~71 bpm strap with small variation, racing by up to
+    +60 bpm over FAKE_HR_RISE_S once FAKE_HR_RISE_AFTER_S of notifications have gone by."""
+    t = i * INTERVAL_MS / 1000.0
+    rise = 0.0 if t < RISE_AFTER_S else min(1.0, (t - RISE_AFTER_S) / RISE_S) * RISE_BPM
+    if rise == 0.0:
+        return hrm(70 + i % 3, rr=[866 + (i * 7) % 21 - 10],
+                   energy=(100 + i) if i % 10 == 0 else None, contact=True)
+    bpm = 70 + i % 3 + rise
+    return hrm(int(round(bpm)), rr=[int(60000 / bpm) + (i * 7) % 21 - 10],
                energy=(100 + i) if i % 10 == 0 else None, contact=True)
 
 
@@ -299,6 +317,17 @@ def main():
 
     def restore(_ctl):
         state["away"] = False
+
+    def watch_control():
+        for name, act in (("drop", drop), ("restore", restore)):
+            path = os.path.join(CONTROL_DIR, name)
+            if os.path.exists(path):
+                os.remove(path)
+                act(None)
+                print(f"fake bluez: {name} (from {path})", flush=True)
+        return True
+    if CONTROL_DIR:
+        GLib.timeout_add(50, watch_control)
 
     adapter.AddMethod(ADAPTER_IFACE, "StartDiscovery", "", "", start_discovery)
     root.AddObject(CONTROL_PATH, CONTROL_IFACE, {}, [("Drop", "", "", drop), ("Restore", "", "", restore)])

@@ -1,7 +1,61 @@
 //! Helpers shared by the integration tests: where the repository and the
 //! `showrunner` binary are.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+
+/// Kills the child when dropped (a failed assertion must not leak an X server or an app).
+pub struct Reap(pub Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts Xvfb (800×600) on a free display; returns it and the display name (`:N`).
+pub fn xvfb() -> (Reap, String) {
+    let mut x = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "800x600x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts (apt-get install xvfb)");
+    let mut out = x.stdout.take().unwrap();
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    while !buf[..n].contains(&b'\n') {
+        let k = out.read(&mut buf[n..]).unwrap();
+        assert!(k > 0, "Xvfb exited before telling its display");
+        n += k;
+    }
+    let num = std::str::from_utf8(&buf[..n]).unwrap().trim().to_owned();
+    (Reap(x), format!(":{num}"))
+}
+
+/// The lines of a child's pipe, on a channel.
+pub fn rx_lines_of(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
 
 /// The repository root (`SHOWRUNNER_REPO` when a test runs somewhere the
 /// checkout is not, e.g. inside the Monado root).
@@ -90,4 +144,78 @@ pub fn percentiles(mut f: impl FnMut(), n: usize) -> (f64, f64) {
     t.sort();
     let ns = |d: Duration| d.as_nanos() as f64;
     (ns(t[n / 2]), ns(t[n * 99 / 100]))
+}
+
+/// Issue 18's end-to-end film with a live strap (the fake BlueZ's, over real btleplug), the
+/// same in the window and in the headset. `next` yields the app's next stdout line (`None`
+/// when none came in the time given); `control` is the fake's control folder. The strap is
+/// found; after the baseline its heart races and the director de-escalates (`mode
+/// deescalating` in the status lines); the strap is then taken away: within a second a
+/// `strap:` line says the signal is gone (quality 0, neutral engagement), and the film goes
+/// on; brought back, the strap reconnects in the background. Returns every line seen and how
+/// long the drop took to reach the film.
+pub fn strap_film_scenario(
+    mut next: impl FnMut(std::time::Duration) -> Option<String>,
+    control: &std::path::Path,
+) -> (Vec<String>, std::time::Duration) {
+    use std::time::{Duration, Instant};
+    let mut seen = Vec::new();
+    let mut wait = |secs: u64, what: &str, pred: &dyn Fn(&str) -> bool, seen: &mut Vec<String>| {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            if let Some(l) = next(left) {
+                seen.push(l.clone());
+                if pred(&l) {
+                    return l;
+                }
+            }
+        }
+        panic!(
+            "no {what} within {secs} s; last lines:\n{}",
+            seen[seen.len().saturating_sub(30)..].join("\n")
+        );
+    };
+    let show_t = |l: &str| -> Option<f64> {
+        l.strip_prefix("t ")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    wait(
+        60,
+        "strap found",
+        &|l| l.contains("strap: calibrating") || l.contains("strap: connected"),
+        &mut seen,
+    );
+    wait(
+        120,
+        "de-escalation as the heart races",
+        &|l| l.contains("mode deescalating"),
+        &mut seen,
+    );
+    let t_drop = seen.iter().rev().find_map(|l| show_t(l)).unwrap_or(0.0);
+    std::fs::write(control.join("drop"), b"").expect("the fake's control folder");
+    let dropped = Instant::now();
+    wait(
+        10,
+        "the strap's loss (quality 0)",
+        &|l| l.contains("strap: ") && l.contains("quality 0.00"),
+        &mut seen,
+    );
+    let took = dropped.elapsed();
+    wait(
+        30,
+        "the film going on after the drop",
+        &|l| show_t(l).is_some_and(|t| t >= t_drop + 3.0),
+        &mut seen,
+    );
+    std::fs::write(control.join("restore"), b"").unwrap();
+    wait(
+        60,
+        "the strap back",
+        &|l| l.contains("strap: calibrating") || l.contains("strap: connected"),
+        &mut seen,
+    );
+    (seen, took)
 }

@@ -281,3 +281,66 @@ fn heart_strap_over_real_btleplug() {
         std::fs::write(p, serde_json::to_string_pretty(&report).unwrap()).unwrap();
     }
 }
+
+/// Issue 18, item 7, in the window: `play --desktop --heart ble` under Xvfb against the fake
+/// BlueZ (real btleplug), whose heart races a while after the baseline.
+#[test]
+#[ignore = "needs the fake BlueZ: run tests/ble/fake-bluez.sh"]
+fn play_in_the_window_with_a_live_strap_deescalates_and_outlives_its_loss() {
+    use std::process::Stdio;
+    let control = std::env::var("FAKE_CONTROL_DIR").expect("run by tests/ble/fake-bluez.sh");
+    let (_x, display) = showrunner_tests::xvfb();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("log");
+    let mut app = Command::new(showrunner())
+        .args(["play", "--desktop", "--heart", "ble", "--baseline-s", "15"])
+        .args(["--size", "320x240", "--seconds", "90", "--out"])
+        .arg(&out)
+        .arg("--save")
+        .arg(dir.path().join("save.json"))
+        .current_dir(showrunner_tests::repo())
+        .env("DISPLAY", &display)
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let rx = showrunner_tests::rx_lines_of(app.stdout.take().unwrap());
+    let _app = showrunner_tests::Reap(app);
+    let (seen, took) = showrunner_tests::strap_film_scenario(
+        |left| {
+            let l = rx.recv_timeout(left).ok()?;
+            println!("  | {l}");
+            Some(l)
+        },
+        std::path::Path::new(&control),
+    );
+    eprintln!("the strap's loss reached the film in {took:?}");
+    assert!(
+        took <= Duration::from_secs(1),
+        "quality 0 within a second of the drop, not {took:?}"
+    );
+    // The rest of the run, then the log: the de-escalation is there with its reason.
+    let mut rest = Vec::new();
+    while let Ok(l) = rx.recv_timeout(Duration::from_secs(120)) {
+        println!("  | {l}");
+        rest.push(l);
+    }
+    assert!(
+        rest.iter()
+            .chain(&seen)
+            .any(|l| l.starts_with("strap: ") && l.contains("readings;")),
+        "the latency report at the end"
+    );
+    let log = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    assert!(log.contains("\"kind\":\"deescalate_start\""), "{log}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(out.join("decisions.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

@@ -6,21 +6,11 @@
 //! Needs `xvfb`, `x11-apps` (xwd) and `xdotool` (Debian packages; `.ci/run`
 //! installs them) besides `mesa-vulkan-drivers`.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use showrunner_tests::{repo, showrunner};
-
-/// Kills the child when dropped (a failed assertion must not leak an X server).
-struct Reap(Child);
-impl Drop for Reap {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use showrunner_tests::{repo, rx_lines_of, showrunner, xvfb, Reap};
 
 fn need(tool: &str, package: &str) {
     let found = std::env::var_os("PATH")
@@ -31,34 +21,6 @@ fn need(tool: &str, package: &str) {
     );
 }
 
-/// Starts Xvfb on a free display; returns it and the display name.
-fn xvfb() -> (Reap, String) {
-    let mut x = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "800x600x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb starts");
-    let mut out = x.stdout.take().unwrap();
-    let mut buf = [0u8; 16];
-    let mut n = 0;
-    while !buf[..n].contains(&b'\n') {
-        let k = out.read(&mut buf[n..]).unwrap();
-        assert!(k > 0, "Xvfb exited before telling its display");
-        n += k;
-    }
-    let num = std::str::from_utf8(&buf[..n]).unwrap().trim().to_owned();
-    (Reap(x), format!(":{num}"))
-}
-
 fn xdotool(display: &str, args: &[&str]) {
     let st = Command::new("xdotool")
         .args(args)
@@ -66,19 +28,6 @@ fn xdotool(display: &str, args: &[&str]) {
         .status()
         .unwrap();
     assert!(st.success(), "xdotool {args:?}");
-}
-
-/// The lines of a child's pipe, on a channel.
-fn rx_lines_of(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(pipe).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 /// Starts `showrunner play --desktop ARGS` on `display`; its stdout and

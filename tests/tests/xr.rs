@@ -417,6 +417,55 @@ fn a_killed_headset_resumes_at_the_same_beat_with_the_same_director() {
     assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
 }
 
+/// Issue 18, item 7, in the headset: `play --xr --heart ble` against Monado with the heart
+/// from the fake BlueZ over real btleplug (its bus reachable inside the root), whose heart
+/// races a while after the baseline.
+#[test]
+#[ignore = "needs Monado: run tests/xr/monado.sh"]
+fn the_headset_with_a_live_strap_deescalates_and_outlives_its_loss() {
+    let control = std::env::var("FAKE_CONTROL_DIR").expect("run by tests/xr/monado.sh");
+    let _svc = service();
+    let dir = std::path::Path::new("/tmp/showrunner-xr-strap");
+    let _ = std::fs::remove_dir_all(dir);
+    let out = dir.join("log");
+    let save = dir.join("save.json");
+    let (out_s, save_s) = (out.display().to_string(), save.display().to_string());
+    let mut app = App::start(&[
+        "--heart",
+        "ble",
+        "--baseline-s",
+        "15",
+        "--seconds",
+        "90",
+        "--out",
+        &out_s,
+        "--save",
+        &save_s,
+    ]);
+    app.wait_for(60, "FOCUSED", |l| l == "xr: state FOCUSED");
+    let rx = &app.rx;
+    let (seen, took) = showrunner_tests::strap_film_scenario(
+        |left| rx.recv_timeout(left).ok(),
+        std::path::Path::new(&control),
+    );
+    app.seen.extend(seen);
+    eprintln!("the strap's loss reached the film in {took:?}");
+    assert!(
+        took <= Duration::from_secs(1),
+        "quality 0 within a second of the drop, not {took:?}"
+    );
+    let status = app.finish(150);
+    assert!(status.success(), "{status}");
+    assert!(
+        app.seen
+            .iter()
+            .any(|l| l.starts_with("xr: strap: ") && l.contains("readings;")),
+        "the latency report at the end"
+    );
+    let log = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    assert!(log.contains("\"kind\":\"deescalate_start\""), "{log}");
+}
+
 /// Issue 6 in the headset path: `--refine quest` forces the refiner on
 /// lavapipe. It reads its depth guide from the runtime's depth swapchain
 /// (made `SAMPLED` where the runtime allows it, kept after the eye passes),

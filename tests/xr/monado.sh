@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The OpenXR integration test: `showrunner play --xr` against Monado, a real
 # open-source OpenXR runtime, headless (null compositor, simulated or remote
-# devices, Vulkan on Mesa's lavapipe). No headset, no GPU.
+# devices, Vulkan on Mesa's lavapipe). No headset, no GPU. The fake BlueZ
+# (tests/ble/fake-bus.sh) serves a heart strap on a private bus whose socket is
+# inside the root, so `play --xr --heart ble` reaches it through real btleplug.
 #
 # Debian 12 has no Monado and trixie's needs a newer glibc, so Monado lives in a
 # trixie root (mmdebstrap, ~750 MB, ~30 s to build), cached at $MONADO_ROOT and
@@ -64,9 +66,11 @@ if ! ls "$ROOT"/usr/lib/*/libasound.so.2 >/dev/null 2>&1; then
   cp -L /usr/lib/x86_64-linux-gnu/libasound.so.2 "$ROOT/usr/lib/x86_64-linux-gnu/"
 fi
 
+source tests/ble/fake-bus.sh
 MOUNTED=
 cleanup() {
   set +e
+  fake_bus_stop
   # The test stops its own services; anything left (a crashed test) is stopped here.
   for pidfile in "$ROOT"/tmp/showrunner-xr-*.pid; do
     [ -f "$pidfile" ] || continue
@@ -80,6 +84,11 @@ cleanup() {
 trap cleanup EXIT
 if ! mountpoint -q "$ROOT/proc"; then mount -t proc proc "$ROOT/proc"; MOUNTED=1; fi
 
+# The strap: ~71 bpm for 25 s (past the 15 s baseline the test gives `play`), then racing.
+rm -rf "$ROOT/tmp/ble" && mkdir -p "$ROOT/tmp/ble"
+export FAKE_HR_INTERVAL_MS=50 FAKE_HR_RISE_AFTER_S=25 FAKE_HR_RISE_S=60
+fake_bus_start "$ROOT/tmp/ble"
+
 LOG=${XR_LOG:-/tmp/showrunner-xr.log}
 set +e
 chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
@@ -89,6 +98,8 @@ chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
   VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.json \
   SHOWRUNNER_BIN=/opt/showrunner/showrunner \
   SHOWRUNNER_REPO=/opt/showrunner \
+  DBUS_SYSTEM_BUS_ADDRESS=unix:path=/tmp/ble/bus \
+  FAKE_CONTROL_DIR=/tmp/ble/control \
   RUST_BACKTRACE=1 \
   "/opt/showrunner/$(basename "$TEST_BIN")" --ignored --nocapture --test-threads=1 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}

@@ -455,6 +455,7 @@ impl Show {
                 self.core.choice = Some(i);
                 self.core.out.dwelt = Some(i);
             }
+            source.poll();
             self.run_ticks(dt, source)?;
         }
         self.readout.dwell = self.core.gaze.dwell_progress();

@@ -10,6 +10,10 @@ pub trait EngagementSource {
     /// Engagement at show time `t` seconds, while the director asks `intensity` of the scene
     /// (a simulated viewer responds to it).
     fn sample(&mut self, t: f64, intensity: f32) -> EngagementSample;
+
+    /// Called once per frame, between the director's ticks: a live source takes what arrived
+    /// (never waiting), so a heartbeat reaches the estimator within a frame, not a tick.
+    fn poll(&mut self) {}
 }
 
 impl<F: FnMut(f64, f32) -> EngagementSample> EngagementSource for F {
