@@ -222,7 +222,7 @@ impl App {
         };
         let (mut renderer, err) = Renderer::with_shaders(&gpu.device, &gpu.queue, &shaders);
         warnings.extend(err.map(|e| e.to_string()));
-        warnings.extend(crate::report::load_models(&mut renderer));
+        warnings.extend(renderer.load_models(std::path::Path::new(crate::MODELS)));
         for w in &warnings {
             eprintln!("showrunner: warning: {w}");
         }

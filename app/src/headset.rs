@@ -155,7 +155,7 @@ pub fn play(args: XrArgs) -> Result<()> {
         }
         let mut renderer = Renderer::new(xr.device(), xr.queue());
         renderer.set_passthrough(f.blend == showrunner_xr::Blend::AlphaBlend);
-        for w in crate::report::load_models(&mut renderer) {
+        for w in renderer.load_models(std::path::Path::new(crate::MODELS)) {
             eprintln!("showrunner: warning: {w}");
         }
         let (instance, raw_adapter, info) = xr.wgpu_parts();

@@ -30,6 +30,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Where the creators' models are (glTF); every renderer the app makes loads them.
+const MODELS: &str = "assets/models";
+
 /// The bundled sample story, so `showrunner screen` works from anywhere.
 const SAMPLE_NAME: &str = "assets/stories/lighthouse.ink";
 const SAMPLE: &str = include_str!("../../assets/stories/lighthouse.ink");

@@ -43,7 +43,6 @@ use showrunner_scene::sets::SetLibrary;
 use showrunner_scene::Scene;
 
 use crate::images::read_rgb_png;
-use crate::report::load_models;
 use crate::room::studio as studio_light;
 
 /// The shipped weights.
@@ -343,7 +342,9 @@ impl Studio {
         let gpu =
             Gpu::headless().context("rendering training pairs needs a GPU or Mesa's lavapipe")?;
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
-        load_models(&mut renderer);
+        for w in renderer.load_models(Path::new(crate::MODELS)) {
+            eprintln!("showrunner: warning: {w}");
+        }
         // Its depth is the refiner's guide (the real-time path has it too).
         let cheap = RenderTarget::new(&gpu.device, size, size).keeping_depth();
         // Its depth is read back for ambient occlusion.

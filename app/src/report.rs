@@ -47,46 +47,16 @@ fn write_png(path: &Path, w: u32, h: u32, rgba: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Loads creators' models (glTF in `assets/models`), which replace the
-/// built-in procedural ones by name. A broken file is reported and the
-/// built-in stays (a visible fallback). Returns the warnings.
-pub(crate) fn load_models(renderer: &mut Renderer) -> Vec<String> {
-    let mut asset_warnings = Vec::new();
-    let models = Path::new("assets/models");
-    if let Ok(entries) = fs::read_dir(models) {
-        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        files.sort();
-        for f in files
-            .iter()
-            .filter(|f| f.extension().is_some_and(|x| x == "glb" || x == "gltf"))
-        {
-            match showrunner_render::assets::load(f) {
-                Ok(loaded) => {
-                    for m in &loaded.models {
-                        renderer.add_model(m);
-                    }
-                    for w in loaded.warnings {
-                        eprintln!("showrunner: warning: {w}");
-                        asset_warnings.push(w.to_string());
-                    }
-                }
-                Err(e) => {
-                    eprintln!("showrunner: warning: {e}; using the built-in models instead");
-                    asset_warnings.push(format!("{e}; using the built-in models instead"));
-                }
-            }
-        }
-    }
-    asset_warnings
-}
-
 impl Recorder {
     /// Opens a GPU (lavapipe without one) and prepares `out/frames/`.
     /// `fps` > 0 also renders that many frames per second of each beat.
     pub fn new(out: &Path, fps: f32, light: RoomLight) -> Result<Self> {
         let gpu = Gpu::headless().context("--render needs a GPU or Mesa's lavapipe")?;
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
-        let asset_warnings = load_models(&mut renderer);
+        let asset_warnings = renderer.load_models(Path::new(crate::MODELS));
+        for w in &asset_warnings {
+            eprintln!("showrunner: warning: {w}");
+        }
         let target = RenderTarget::new(&gpu.device, W, H);
         let dir = out.join("frames");
         if dir.exists() {

@@ -746,6 +746,35 @@ impl Renderer {
         }
     }
 
+    /// Loads the creators' models (glTF `.glb`/`.gltf` files in `dir`, in name order), which
+    /// replace the built-in procedural ones by name. A broken file is named in a warning and
+    /// the built-in stays (a visible fallback); a missing folder is no warning. Returns the
+    /// warnings, for the caller to say once.
+    pub fn load_models(&mut self, dir: &std::path::Path) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return warnings;
+        };
+        let mut files: Vec<std::path::PathBuf> =
+            entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|x| x == "glb" || x == "gltf"))
+        {
+            match assets::load(f) {
+                Ok(loaded) => {
+                    for m in &loaded.models {
+                        self.add_model(m);
+                    }
+                    warnings.extend(loaded.warnings.iter().map(ToString::to_string));
+                }
+                Err(e) => warnings.push(format!("{e}; using the built-in models instead")),
+            }
+        }
+        warnings
+    }
+
     fn instance_buffer(device: &wgpu::Device, capacity: usize) -> wgpu::Buffer {
         device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("instances"),
