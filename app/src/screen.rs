@@ -251,25 +251,35 @@ impl Screening {
     }
 }
 
+/// Whether the session saved at `path` is a finished screening, whatever version wrote it
+/// (`None`: unreadable, or not a session).
+fn finished(path: &Path) -> Option<bool> {
+    let v: Value = serde_json::from_str(&fs::read_to_string(path).ok()?).ok()?;
+    v.get("finished")?.as_bool()
+}
+
 fn load_session(path: &Path) -> Result<Session> {
     let text = fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read the saved session", path.display()))?;
-    let s: Session = serde_json::from_str(&text).map_err(|e| {
+    let corrupted = |e: serde_json::Error| {
         anyhow::anyhow!(
             "{}:{}:{}: the saved session is corrupted ({e}); it was left untouched — start a new screening with --force, or in another --out folder",
             path.display(),
             e.line(),
             e.column()
         )
-    })?;
-    if s.version != SAVE_VERSION {
+    };
+    // The version first: a save of another format is not a corrupted one.
+    let v: Value = serde_json::from_str(&text).map_err(corrupted)?;
+    let version = v.get("version").and_then(Value::as_u64);
+    if version != Some(u64::from(SAVE_VERSION)) {
         bail!(
-            "{}: saved by another version of showrunner (format {}, this one reads {SAVE_VERSION})",
+            "{}: saved by another version of showrunner (format {}, this one reads {SAVE_VERSION}), so it cannot be resumed; it was left untouched — start over with --force, or in another --out folder",
             path.display(),
-            s.version
+            version.map_or("unknown".into(), |v| v.to_string())
         );
     }
-    Ok(s)
+    serde_json::from_str(&text).map_err(corrupted)
 }
 
 /// Runs a screening; returns the summary.
@@ -300,7 +310,8 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         }
         s
     } else {
-        if session_path.exists() && !args.force {
+        // A finished screening is screened over, whichever version made it.
+        if session_path.exists() && !args.force && finished(&session_path) != Some(true) {
             match load_session(&session_path) {
                 Ok(s) if s.finished => {}
                 Ok(_) => bail!(

@@ -241,6 +241,34 @@ fn corrupted_save_is_reported_and_never_overwritten() {
 }
 
 #[test]
+fn a_save_from_another_version_is_screened_over_when_finished_and_named_when_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    fs::create_dir_all(&out).unwrap();
+    let save = out.join("session.json");
+    let args = ["screen", "--viewer", "calm", "--out", out.to_str().unwrap()];
+    // An unfinished screening saved by an older showrunner: named, kept, and what to do.
+    let old = br#"{"version":1,"finished":false,"director":{}}"#;
+    fs::write(&save, old).unwrap();
+    for extra in [&["--resume"][..], &[][..]] {
+        let mut a = args.to_vec();
+        a.extend_from_slice(extra);
+        let o = run(&a);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("another version") && err.contains("--force"),
+            "{err}"
+        );
+        assert_eq!(fs::read(&save).unwrap(), old, "the old save was touched");
+    }
+    // A finished one is screened over, as any finished screening is.
+    fs::write(&save, br#"{"version":1,"finished":true,"director":{}}"#).unwrap();
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
 fn bad_director_config_and_recording_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("policy.json");
