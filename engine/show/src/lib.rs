@@ -1069,6 +1069,45 @@ mod tests {
     }
 
     #[test]
+    fn de_escalation_visibly_calms_the_actors() {
+        use showrunner_scene::components::{Character, Pose};
+        let src = "-> start\n=== start ===\nThe storm breaks the glass. # scene: lamp_room # cast: keeper=mara # cast: skipper=tomas # stakes: high # intensity: 0.95 # shot: 60\n-> END\n";
+        let story = compile_source(src, "storm.ink", Path::new(".")).unwrap();
+        // The same beat for a viewer at ease and for one whose heart races past the ceiling.
+        let play = |arousal_z: f32| {
+            let mut show =
+                Show::new(&story, 1, DirectorConfig::default(), SetLibrary::builtin()).unwrap();
+            let mut viewer = |t: f64, _: f32| EngagementSample {
+                t,
+                arousal_z,
+                boredom: 0.0,
+                attention: 1.0,
+                quality: 1.0,
+            };
+            let input = ViewerInput::default();
+            let mut max_arm = 0.0f32;
+            for k in 0..(90 * 40) {
+                show.advance(1.0 / 90.0, &input, &mut viewer).unwrap();
+                if k >= 90 * 30 {
+                    for (_, p) in show.scene.world.query::<(&Character, &Pose)>().iter() {
+                        max_arm = max_arm.max(p.arm_raise);
+                    }
+                }
+            }
+            (show.readout.mode, show.scene.stage.played.unwrap(), max_arm)
+        };
+        let (calm_mode, calm_i, calm_arm) = play(0.0);
+        let (tense_mode, tense_i, tense_arm) = play(4.0);
+        assert_eq!(tense_mode, "deescalating");
+        assert_ne!(calm_mode, "deescalating");
+        assert!(tense_i < calm_i - 0.3, "intensity {tense_i} vs {calm_i}");
+        assert!(
+            tense_arm < calm_arm * 0.6,
+            "the actors' arms: {tense_arm} while de-escalating vs {calm_arm}"
+        );
+    }
+
+    #[test]
     fn a_follower_plays_what_its_leader_hands_out() {
         let mut leader = show();
         leader.hand_out_cues(true);
