@@ -99,10 +99,9 @@ struct Running {
     renderer: Renderer,
     presenter: Presenter,
     target: RenderTarget,
-    film: Show,
+    film: Show<Viewer>,
     /// The viewer's place and the log, written in the background (taken at the end).
     session: Option<crate::session::Session>,
-    viewer: Viewer,
     /// The room's light (`--room`) or the studio's.
     light: crate::room::RoomLight,
     head: Head,
@@ -144,9 +143,9 @@ pub fn play(args: PlayArgs) -> Result<()> {
     event_loop.run_app(&mut app)?;
     if let Some(r) = &mut app.running {
         if let Some(session) = r.session.take() {
-            session.finish(&r.film, &r.viewer.source());
+            session.finish(&r.film, &r.film.viewer.source());
         }
-        if let Some(report) = r.viewer.latency_report() {
+        if let Some(report) = r.film.viewer.latency_report() {
             println!("{report}");
         }
         println!(
@@ -258,8 +257,9 @@ impl App {
         });
         // The refiner reads each frame's depth as its guide.
         target.keep_depth = refine.is_some();
+        let viewer = Viewer::open(a.heart.as_ref(), a.seed, a.baseline_s)?;
         let (film, session) =
-            crate::session::Session::open(&a.session, &a.story, a.seed, a.config.clone())?;
+            crate::session::Session::open(&a.session, &a.story, a.seed, a.config.clone(), viewer)?;
         let now = Instant::now();
         Ok(Running {
             window,
@@ -271,7 +271,6 @@ impl App {
             gpu,
             film,
             session: Some(session),
-            viewer: Viewer::open(a.heart.as_ref(), a.seed, a.baseline_s)?,
             light: crate::room::choose(a.room.as_deref())?,
             head: Head {
                 position: Vec3::new(0.0, 1.25, 0.6),
@@ -316,12 +315,12 @@ impl Running {
         match key {
             Key::Named(NamedKey::Escape) => el.exit(),
             Key::Named(NamedKey::ArrowUp) => {
-                if let Viewer::Simulated(v) = &mut self.viewer {
+                if let Viewer::Simulated(v) = &mut self.film.viewer {
                     v.nudge = (v.nudge + NUDGE).min(4.0);
                 }
             }
             Key::Named(NamedKey::ArrowDown) => {
-                if let Viewer::Simulated(v) = &mut self.viewer {
+                if let Viewer::Simulated(v) = &mut self.film.viewer {
                     v.nudge = (v.nudge - NUDGE).max(-4.0);
                 }
             }
@@ -353,10 +352,11 @@ impl Running {
     }
 
     fn toggle_recording(&mut self) {
-        let Viewer::Simulated(viewer) = &mut self.viewer else {
+        let t = self.film.clock();
+        let Viewer::Simulated(viewer) = &mut self.film.viewer else {
             return; // a strap drives the director; there is no recording to switch to
         };
-        match viewer.toggle_recording(self.film.clock()) {
+        match viewer.toggle_recording(t) {
             Some(true) => println!("playing the heart recording"),
             Some(false) => println!("recording stopped; simulated viewer"),
             None => {}
@@ -404,7 +404,7 @@ impl Running {
             gaze: self.cursor.map(|_| ray),
             ..std::mem::take(&mut self.input)
         };
-        let mut frame = self.film.advance(dt, &seen, &mut self.viewer)?;
+        let mut frame = self.film.advance(dt, &seen)?;
         if let Some(session) = &mut self.session {
             session.record(&mut frame);
         }
@@ -504,7 +504,7 @@ impl Running {
     /// One line a second on stdout: what the readout shows, for logs and tests.
     fn status_line(&mut self) {
         let q = self.film.readout.sample.quality;
-        if let Some(line) = self.viewer.strap_change(&mut self.strap_said, q) {
+        if let Some(line) = self.film.viewer.strap_change(&mut self.strap_said, q) {
             println!("{line}");
         }
         let t = self.film.clock();
@@ -513,7 +513,7 @@ impl Running {
         }
         self.last_status = t;
         let r = &self.film.readout;
-        let strap = match &self.viewer {
+        let strap = match &self.film.viewer {
             Viewer::Strap(s) => format!(" | {} quality {:.2}", s.status(), r.sample.quality),
             Viewer::Simulated(_) => String::new(),
         };
@@ -530,7 +530,11 @@ impl Running {
     }
 
     fn update_overlay(&mut self) {
-        let mut lines = readout_lines(&self.film.readout, &self.viewer.source(), &self.warnings);
+        let mut lines = readout_lines(
+            &self.film.readout,
+            &self.film.viewer.source(),
+            &self.warnings,
+        );
         if let Some(stage) = &self.refine {
             lines.insert(
                 3,

@@ -57,10 +57,9 @@ pub struct XrArgs {
 
 /// The viewer's seat: the film and everything else that outlives an XR connection.
 struct Seat {
-    film: Show,
+    film: Show<Viewer>,
     /// The viewer's place and the log, written in the background.
     session: crate::session::Session,
-    viewer: Viewer,
     sound: Option<crate::sound::SoundStage>,
 }
 
@@ -76,12 +75,16 @@ pub fn play(args: XrArgs) -> Result<()> {
             println!("xr: the heart recording drives the director");
         }
     }
-    let (film, session) =
-        crate::session::Session::open(&args.session, &args.story, args.seed, args.config.clone())?;
+    let (film, session) = crate::session::Session::open(
+        &args.session,
+        &args.story,
+        args.seed,
+        args.config.clone(),
+        viewer,
+    )?;
     let mut show = Seat {
         film,
         session,
-        viewer,
         sound: crate::sound::SoundStage::open(
             std::path::Path::new(crate::sound::SOUNDS),
             &args.story.path,
@@ -225,9 +228,9 @@ pub fn play(args: XrArgs) -> Result<()> {
         show.film.readout.beats,
         connections
     );
-    let source = show.viewer.source();
+    let source = show.film.viewer.source();
     show.session.finish(&show.film, &source);
-    if let Some(report) = show.viewer.latency_report() {
+    if let Some(report) = show.film.viewer.latency_report() {
         println!("xr: {report}");
     }
     Ok(())
@@ -336,7 +339,7 @@ fn run_session(
                 pause: input.pause,
             };
             let was_paused = show.film.readout.paused;
-            let mut frame = match show.film.advance(dt, &seen, &mut show.viewer) {
+            let mut frame = match show.film.advance(dt, &seen) {
                 Ok(frame) => frame,
                 Err(e) => {
                     eprintln!("showrunner: error: the story failed: {e:#}");
@@ -392,15 +395,15 @@ fn run_session(
             // Nothing draws text in the headset yet: the strap's state goes to the log, at
             // once when it changes.
             let q = show.film.readout.sample.quality;
-            if let Some(line) = show.viewer.strap_change(&mut strap_said, q) {
+            if let Some(line) = show.film.viewer.strap_change(&mut strap_said, q) {
                 println!("xr: {line}");
             }
-            if let Viewer::Strap(_) = &show.viewer {
+            if let Viewer::Strap(_) = &show.film.viewer {
                 let t = show.film.clock();
                 if t - last_strap_log >= 5.0 {
                     last_strap_log = t;
                     let q = show.film.readout.sample.quality;
-                    println!("xr: {} quality {q:.2}", show.viewer.source());
+                    println!("xr: {} quality {q:.2}", show.film.viewer.source());
                 }
             }
         }

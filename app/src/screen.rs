@@ -183,8 +183,7 @@ impl EngagementSource for ScreenViewer {
 }
 
 struct Screening {
-    show: Show,
-    viewer: ScreenViewer,
+    show: Show<ScreenViewer>,
     recorder: Option<crate::report::Recorder>,
     s: Session,
     decisions: fs::File,
@@ -209,7 +208,7 @@ impl Screening {
                 self.show.choose(c);
             }
         }
-        let frame = self.show.tick(&mut self.viewer)?;
+        let frame = self.show.tick()?;
         for tick in &frame.ticks {
             for e in &tick.events {
                 if let Event::Choose {
@@ -245,7 +244,7 @@ impl Screening {
     }
 
     fn save(&mut self) -> Result<()> {
-        self.s.sim = self.viewer.sim.as_ref().map(|v| v.state);
+        self.s.sim = self.show.viewer.sim.as_ref().map(|v| v.state);
         let bytes = serde_json::to_vec(&self.s)?;
         write_private(&self.out.join("session.json"), &bytes)
     }
@@ -341,21 +340,6 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         .config
         .validate(&origin)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let show = match &session.show {
-        Some(state) => Show::resume(
-            &args.story,
-            session.config.clone(),
-            SetLibrary::builtin(),
-            state,
-            &origin,
-        )?,
-        None => Show::new(
-            &args.story,
-            session.seed,
-            session.config.clone(),
-            SetLibrary::builtin(),
-        )?,
-    };
     let heart = match &session.viewer {
         ViewerSpec::Heart(p) => Some(HeartReplay::load(p)?),
         _ => None,
@@ -371,6 +355,29 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         ViewerSpec::Recording(p) => (None, Some(Recording::load(p)?)),
         ViewerSpec::Heart(_) => (None, None),
     };
+    let viewer = ScreenViewer {
+        sim,
+        recording,
+        heart,
+        tick: session.show.as_ref().map_or(0, |s| s.ticks),
+    };
+    let show = match &session.show {
+        Some(state) => Show::resume(
+            &args.story,
+            session.config.clone(),
+            SetLibrary::builtin(),
+            state,
+            &origin,
+            viewer,
+        )?,
+        None => Show::new(
+            &args.story,
+            session.seed,
+            session.config.clone(),
+            SetLibrary::builtin(),
+            viewer,
+        )?,
+    };
     let decisions = if args.resume {
         let f = OpenOptions::new()
             .append(true)
@@ -384,12 +391,6 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
     };
     let _ = fs::remove_file(out.join("summary.json"));
     let mut sc = Screening {
-        viewer: ScreenViewer {
-            sim,
-            recording,
-            heart,
-            tick: session.show.as_ref().map_or(0, |s| s.ticks),
-        },
         show,
         recorder: match args.render {
             Some(fps) => Some(crate::report::Recorder::new(

@@ -12,7 +12,7 @@ use crate::persist::{private_file, write_private};
 use anyhow::{bail, Context, Result};
 use showrunner_director::DirectorConfig;
 use showrunner_scene::sets::SetLibrary;
-use showrunner_show::{Show, ShowFrame, ShowState};
+use showrunner_show::{EngagementSource, Show, ShowFrame, ShowState};
 use showrunner_story::CompiledStory;
 use std::collections::VecDeque;
 use std::fs;
@@ -165,12 +165,13 @@ pub struct Session {
 impl Session {
     /// Starts the show for `story`: from the beginning, or (`args.resume`) from the save.
     /// A save that cannot be read is named and left untouched.
-    pub fn open(
+    pub fn open<V: EngagementSource>(
         args: &SessionArgs,
         story: &CompiledStory,
         seed: u64,
         config: DirectorConfig,
-    ) -> Result<(Show, Self)> {
+        viewer: V,
+    ) -> Result<(Show<V>, Self)> {
         let origin = args.save.display().to_string();
         let mut resumed_lines = None;
         let show = if args.resume {
@@ -180,7 +181,14 @@ impl Session {
                 )
             })?;
             let state = ShowState::from_json(&text, &origin)?;
-            let show = Show::resume(story, config, SetLibrary::builtin(), &state, &origin)?;
+            let show = Show::resume(
+                story,
+                config,
+                SetLibrary::builtin(),
+                &state,
+                &origin,
+                viewer,
+            )?;
             let d = &state.director;
             println!(
                 "play: resumed at beat {} ({:.1} s in, after knot `{}`) from {origin}; director: pacing {:.4}, intensity {:.4}, bored {}, de-escalating {}",
@@ -200,7 +208,7 @@ impl Session {
                     "play: starting from the beginning; the place saved in {origin} is replaced when the first beat ends (play --resume continues it instead)"
                 );
             }
-            Show::new(story, seed, config, SetLibrary::builtin())?
+            Show::new(story, seed, config, SetLibrary::builtin(), viewer)?
         };
         if let Some(dir) = args.save.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).with_context(|| {
@@ -282,7 +290,7 @@ impl Session {
     }
 
     /// After the last frame: the summary (with `--out`), and everything written.
-    pub fn finish(mut self, show: &Show, viewer: &str) {
+    pub fn finish<V: EngagementSource>(mut self, show: &Show<V>, viewer: &str) {
         if self.logging {
             if let Some(summary) = show.summary(viewer) {
                 if let Ok(mut text) = serde_json::to_string_pretty(&summary) {
@@ -324,12 +332,12 @@ mod tests {
             out: Some(dir.path().join("log")),
         };
         let story = story();
+        let neutral = |t: f64, _: f32| EngagementSample::neutral(t);
         let (mut show, mut session) =
-            Session::open(&args, &story, 1, DirectorConfig::default()).unwrap();
-        let mut neutral = |t: f64, _: f32| EngagementSample::neutral(t);
+            Session::open(&args, &story, 1, DirectorConfig::default(), neutral).unwrap();
         let mut lines = 0;
         while lines < 3 {
-            let mut f = show.run(0.1, &mut neutral).unwrap();
+            let mut f = show.run(0.1).unwrap();
             lines += f.beats.len();
             session.record(&mut f);
         }
@@ -357,22 +365,22 @@ mod tests {
             .unwrap();
         drop(extra);
         let (mut again, mut session) =
-            Session::open(&resumed, &story, 1, DirectorConfig::default()).unwrap();
+            Session::open(&resumed, &story, 1, DirectorConfig::default(), neutral).unwrap();
         assert_eq!(again.readout.beats, 3);
         assert_eq!(
             fs::read_to_string(&log_path).unwrap(),
             log,
             "trimmed to the saved lines"
         );
-        let mut f = again.run(0.1, &mut neutral).unwrap();
+        let mut f = again.run(0.1).unwrap();
         session.record(&mut f);
         while again.readout.beats == 3 {
-            let mut f = again.run(0.1, &mut neutral).unwrap();
+            let mut f = again.run(0.1).unwrap();
             session.record(&mut f);
         }
         assert_eq!(again.readout.beats, 4, "the next beat");
         while fs::read_to_string(&log_path).unwrap().lines().count() < 4 {
-            let mut f = again.run(0.1, &mut neutral).unwrap();
+            let mut f = again.run(0.1).unwrap();
             session.record(&mut f);
         }
         session.finish(&again, "test");
@@ -398,7 +406,8 @@ mod tests {
             resume: true,
             out: None,
         };
-        let e = Session::open(&args, &story(), 1, DirectorConfig::default())
+        let neutral = |t: f64, _: f32| EngagementSample::neutral(t);
+        let e = Session::open(&args, &story(), 1, DirectorConfig::default(), neutral)
             .err()
             .unwrap();
         let msg = format!("{e:#}");

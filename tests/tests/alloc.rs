@@ -217,8 +217,15 @@ fn show_advance_allocates_nothing_in_frames_that_bring_no_new_beat() {
     let src = std::fs::read_to_string(root.join("lighthouse.ink")).unwrap();
     let story =
         showrunner_story::compile_source(&src, "assets/stories/lighthouse.ink", &root).unwrap();
-    let mut show = Show::new(&story, 1, DirectorConfig::default(), SetLibrary::builtin()).unwrap();
-    let mut viewer = |t: f64, _: f32| EngagementSample::neutral(t);
+    let viewer = |t: f64, _: f32| EngagementSample::neutral(t);
+    let mut show = Show::new(
+        &story,
+        1,
+        DirectorConfig::default(),
+        SetLibrary::builtin(),
+        viewer,
+    )
+    .unwrap();
     let head = Vec3::new(0.0, 1.25, 0.6);
     // A pointer and a gaze straight ahead: attention is measured and the panels lit every frame.
     let input = ViewerInput {
@@ -230,7 +237,7 @@ fn show_advance_allocates_nothing_in_frames_that_bring_no_new_beat() {
     let dt = 1.0 / 90.0;
     // The first beats stage the set and the cast (their bodies and buffers are made then).
     for _ in 0..90 * 5 {
-        show.advance(dt, &input, &mut viewer).unwrap();
+        show.advance(dt, &input).unwrap();
     }
     let (mut quiet, mut allocating) = (0, Vec::new());
     let mut previous_quiet = true;
@@ -242,7 +249,7 @@ fn show_advance_allocates_nothing_in_frames_that_bring_no_new_beat() {
         );
         ALLOCS.store(0, Ordering::SeqCst);
         COUNTING.with(|c| c.set(true));
-        let frame = show.advance(dt, &input, &mut viewer).unwrap();
+        let frame = show.advance(dt, &input).unwrap();
         COUNTING.with(|c| c.set(false));
         let n = ALLOCS.load(Ordering::SeqCst);
         let after = (

@@ -21,17 +21,28 @@ use std::time::{Duration, Instant};
 
 const DT: f64 = 1.0 / 90.0;
 
-fn show() -> Show {
+type Neutral = fn(f64, f32) -> EngagementSample;
+
+fn neutral(t: f64, _: f32) -> EngagementSample {
+    EngagementSample::neutral(t)
+}
+
+fn show() -> Show<Neutral> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/stories");
     let src = std::fs::read_to_string(root.join("lighthouse.ink")).expect("the sample story");
     let story = compile_source(&src, "assets/stories/lighthouse.ink", &root).expect("it compiles");
-    let mut show = Show::new(&story, 1, DirectorConfig::default(), SetLibrary::builtin())
-        .expect("the show starts");
+    let mut show = Show::new(
+        &story,
+        1,
+        DirectorConfig::default(),
+        SetLibrary::builtin(),
+        neutral as Neutral,
+    )
+    .expect("the show starts");
     // The first beats stage the set and the cast.
     let input = ViewerInput::default();
-    let mut neutral = |t: f64, _: f32| EngagementSample::neutral(t);
     for _ in 0..(90 * 5) {
-        show.advance(DT, &input, &mut neutral).expect("it plays");
+        show.advance(DT, &input).expect("it plays");
     }
     let s = &mut show.scene;
     for i in 0..200 {
@@ -71,7 +82,6 @@ fn main() {
         gaze: Some((head, Vec3::NEG_Z)),
         ..Default::default()
     };
-    let mut neutral = |t: f64, _: f32| EngagementSample::neutral(t);
     let (mut adv, mut step) = (Vec::new(), Vec::new());
     let mut entities = 0;
     for _ in 0..runs {
@@ -80,7 +90,7 @@ fn main() {
         entities = a.scene.world.len();
         for _ in 0..frames {
             let t0 = Instant::now();
-            a.advance(DT, &input, &mut neutral).expect("it plays");
+            a.advance(DT, &input).expect("it plays");
             adv.push(t0.elapsed());
         }
         let mut b = show();

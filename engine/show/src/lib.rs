@@ -2,7 +2,7 @@
 //! session log and the staged [`Scene`], advanced one frame at a time by [`Show::advance`]. The
 //! window and the headset are shells around it: they read input into a [`ViewerInput`], call
 //! `advance`, and present the scene, the [`ShowFrame`] and the [`Readout`]. The headless
-//! screening (`screen`) is the same show on a simulated clock ([`Show::run`]), writing the
+//! screening (`screen`) is the same show on a simulated clock ([`Show::tick`]), writing the
 //! log's lines and the saves it hands out.
 //!
 //! The director ticks at a fixed 10 Hz whatever the display rate (the film's decisions do not
@@ -124,13 +124,20 @@ pub struct ViewerInput {
     pub pause: bool,
 }
 
-/// What one frame brought, for the front end to present or report. The standing state
-/// (subtitles, choices on offer, grade) is in [`Show::readout`].
+/// What one frame brought, for the front end to present or report: what changed (a beat's
+/// directives and subtitles, the choices on offer, the director's ticks with their grade,
+/// intensity, refine strength and events, the log's lines, the save). The standing state is in
+/// [`Show::readout`].
 #[derive(Debug, Default)]
 pub struct ShowFrame {
     /// The directives staged this frame (a new beat's, a choice's fates); empty in most frames.
     /// Sound takes its cues from them.
     pub staged: Vec<Directive>,
+    /// The subtitles, when a beat began this frame (they stay in [`Readout::text`]).
+    pub subtitles: Option<String>,
+    /// The choices on offer, when the offer changed this frame (empty: it ended); they stay
+    /// in [`Readout::choices`].
+    pub choices: Option<Vec<String>>,
     /// What could not be staged this frame (a scene with no set), each said once.
     pub warnings: Vec<String>,
     /// The director's ticks in this frame (at 10 Hz: none in most frames at display rates),
@@ -269,24 +276,30 @@ impl Core {
     }
 }
 
-/// The show, driven by frames.
-pub struct Show {
+/// The show, driven by frames, with its viewer `V`: where its engagement comes from (a strap,
+/// a simulated or recorded viewer), which the front end may reach (`show.viewer`) to say its
+/// state or nudge it.
+pub struct Show<V: EngagementSource> {
     lead: Option<Lead>,
     queue: VecDeque<Cue>,
     core: Core,
+    /// Where the director's engagement comes from.
+    pub viewer: V,
     /// What to show about it.
     pub readout: Readout,
     /// The staged scene the front end renders.
     pub scene: Scene,
 }
 
-impl Show {
-    /// Starts `story` with the director's `config`, staging from `library`.
+impl<V: EngagementSource> Show<V> {
+    /// Starts `story` with the director's `config`, staging from `library`, watched by
+    /// `viewer`.
     pub fn new(
         story: &CompiledStory,
         seed: u64,
         config: DirectorConfig,
         library: SetLibrary,
+        viewer: V,
     ) -> Result<Self> {
         let runner = StoryRunner::new(story, seed)?;
         let interludes = runner.interludes().iter().map(|i| i.knot.clone()).collect();
@@ -301,6 +314,7 @@ impl Show {
                 seed,
             }),
             library,
+            viewer,
         ))
     }
 
@@ -313,6 +327,7 @@ impl Show {
         library: SetLibrary,
         state: &ShowState,
         origin: &str,
+        viewer: V,
     ) -> Result<Self> {
         if state.fingerprint != story.fingerprint() {
             bail!(
@@ -322,7 +337,7 @@ impl Show {
                 story.fingerprint()
             );
         }
-        let mut show = Self::new(story, state.seed, config.clone(), library)?;
+        let mut show = Self::new(story, state.seed, config.clone(), library, viewer)?;
         let lead = show.lead.as_mut().expect("a new show leads");
         lead.runner.restore(&state.runner, origin)?;
         lead.director = Director::with_state(config, state.director.clone());
@@ -342,16 +357,17 @@ impl Show {
     }
 
     /// A show that follows another: it plays the [`Cue`]s given to [`Show::follow`], with no
-    /// story or director of its own.
-    pub fn follower(library: SetLibrary) -> Self {
-        Self::with(None, library)
+    /// story or director of its own (its `viewer` is never asked).
+    pub fn follower(library: SetLibrary, viewer: V) -> Self {
+        Self::with(None, library, viewer)
     }
 
-    fn with(lead: Option<Lead>, library: SetLibrary) -> Self {
+    fn with(lead: Option<Lead>, library: SetLibrary, viewer: V) -> Self {
         Self {
             lead,
             queue: VecDeque::new(),
             core: Core::default(),
+            viewer,
             scene: Scene::new(library),
             readout: Readout {
                 sample: EngagementSample::neutral(0.0),
@@ -414,15 +430,11 @@ impl Show {
     }
 
     /// One frame of `dt` seconds (capped at 0.25): the viewer's `input` (pause, select, gaze),
-    /// the director's ticks that fall in it (engagement from `source`), the new beats staged,
-    /// the choice panels following the viewer, and the scene stepped with the director's
-    /// intensity. Allocates only when a beat changes or the director decides something.
-    pub fn advance(
-        &mut self,
-        dt: f64,
-        input: &ViewerInput,
-        source: &mut dyn EngagementSource,
-    ) -> Result<ShowFrame> {
+    /// the director's ticks that fall in it (engagement from the viewer), the new beats
+    /// staged, the choice panels following the viewer, and the scene stepped with the
+    /// director's intensity. Allocates only when a beat changes or the director decides
+    /// something.
+    pub fn advance(&mut self, dt: f64, input: &ViewerInput) -> Result<ShowFrame> {
         let dt = dt.clamp(0.0, 0.25);
         let world = &self.scene.world;
         if input.pause {
@@ -455,8 +467,8 @@ impl Show {
                 self.core.choice = Some(i);
                 self.core.out.dwelt = Some(i);
             }
-            source.poll();
-            self.run_ticks(dt, source)?;
+            self.viewer.poll();
+            self.run_ticks(dt)?;
         }
         self.readout.dwell = self.core.gaze.dwell_progress();
         self.readout.gaze_attention = self.core.gaze.attention();
@@ -483,18 +495,18 @@ impl Show {
 
     /// Runs the story and the director only (no scene, no input) for `dt` seconds of show time
     /// (capped at 0.25): the headless screening and tests.
-    pub fn run(&mut self, dt: f64, source: &mut dyn EngagementSource) -> Result<ShowFrame> {
-        self.run_ticks(dt.clamp(0.0, 0.25), source)?;
+    pub fn run(&mut self, dt: f64) -> Result<ShowFrame> {
+        self.run_ticks(dt.clamp(0.0, 0.25))?;
         Ok(std::mem::take(&mut self.core.out))
     }
 
     /// Exactly one director tick (no scene): the screening's simulated clock.
-    pub fn tick(&mut self, source: &mut dyn EngagementSource) -> Result<ShowFrame> {
-        self.one_tick(source)?;
+    pub fn tick(&mut self) -> Result<ShowFrame> {
+        self.one_tick()?;
         Ok(std::mem::take(&mut self.core.out))
     }
 
-    fn run_ticks(&mut self, dt: f64, source: &mut dyn EngagementSource) -> Result<()> {
+    fn run_ticks(&mut self, dt: f64) -> Result<()> {
         if self.lead.is_none() {
             self.play_cues();
             return Ok(());
@@ -502,15 +514,15 @@ impl Show {
         self.core.acc += dt;
         while self.core.acc >= TICK_S && !self.readout.ended {
             self.core.acc -= TICK_S;
-            self.one_tick(source)?;
+            self.one_tick()?;
         }
         Ok(())
     }
 
-    fn one_tick(&mut self, source: &mut dyn EngagementSource) -> Result<()> {
+    fn one_tick(&mut self) -> Result<()> {
         match &mut self.lead {
             Some(lead) if !self.readout.ended => {
-                lead.step(&mut self.core, &mut self.readout, source)
+                lead.step(&mut self.core, &mut self.readout, &mut self.viewer)
             }
             Some(_) => Ok(()),
             None => {
@@ -534,12 +546,20 @@ impl Show {
                     r.beats += 1;
                     r.knot.clone_from(knot);
                     r.text.clone_from(text);
-                    r.choices.clear();
+                    core.out.subtitles = Some(text.clone());
+                    if !r.choices.is_empty() {
+                        r.choices.clear();
+                        core.out.choices = Some(Vec::new());
+                    }
                 }
-                Cue::Choices(texts) => r.choices.clone_from(texts),
+                Cue::Choices(texts) => {
+                    r.choices.clone_from(texts);
+                    core.out.choices = Some(texts.clone());
+                }
                 Cue::Chose { fates, .. } => {
                     core.out.staged.extend(fates.iter().cloned());
                     r.choices.clear();
+                    core.out.choices = Some(Vec::new());
                 }
                 Cue::Tick(tick) => {
                     core.clock = ((core.clock * TICK_HZ).round() + 1.0) / TICK_HZ;
@@ -646,7 +666,11 @@ impl Lead {
                     readout.beats += 1;
                     readout.knot.clone_from(&b.knot);
                     readout.text = b.text.trim().to_owned();
-                    readout.choices.clear();
+                    if !readout.choices.is_empty() {
+                        readout.choices.clear();
+                        core.out.choices = Some(Vec::new());
+                    }
+                    core.out.subtitles = Some(readout.text.clone());
                     core.cue(|| Cue::Beat {
                         knot: b.knot.clone(),
                         text: readout.text.clone(),
@@ -662,6 +686,7 @@ impl Lead {
                 }
                 Step::Choices(c) => {
                     readout.choices = c.iter().map(|c| c.text.clone()).collect();
+                    core.out.choices = Some(readout.choices.clone());
                     core.cue(|| Cue::Choices(readout.choices.clone()));
                     self.phase = Phase::Choosing {
                         options: c.iter().map(|c| choice_option(&c.directives)).collect(),
@@ -779,6 +804,7 @@ impl Lead {
                     });
                     self.runner.choose(index)?;
                     readout.choices.clear();
+                    core.out.choices = Some(Vec::new());
                 } else {
                     self.phase = Phase::Choosing {
                         options,
@@ -807,18 +833,21 @@ mod tests {
         compile_source(&src, "assets/stories/lighthouse.ink", &root).unwrap()
     }
 
-    fn show() -> Show {
+    type Neutral = fn(f64, f32) -> EngagementSample;
+
+    fn neutral(t: f64, _: f32) -> EngagementSample {
+        EngagementSample::neutral(t)
+    }
+
+    fn show() -> Show<Neutral> {
         Show::new(
             &story(),
             1,
             DirectorConfig::default(),
             SetLibrary::builtin(),
+            neutral as Neutral,
         )
         .unwrap()
-    }
-
-    fn neutral(t: f64, _: f32) -> EngagementSample {
-        EngagementSample::neutral(t)
     }
 
     fn run(fps: f64, seconds: f64) -> (Vec<String>, Readout) {
@@ -826,7 +855,7 @@ mod tests {
         let mut staged = Vec::new();
         let frames = (seconds * fps) as usize;
         for _ in 0..frames {
-            let frame = live.run(1.0 / fps, &mut neutral).unwrap();
+            let frame = live.run(1.0 / fps).unwrap();
             staged.extend(frame.staged.iter().map(|d| format!("{d:?}")));
         }
         (staged, live.readout)
@@ -851,7 +880,7 @@ mod tests {
                 saw_choices = true;
                 live.choose(live.readout.choices.len() - 1);
             }
-            live.run(1.0 / 30.0, &mut neutral).unwrap();
+            live.run(1.0 / 30.0).unwrap();
             took |= live.readout.decision.starts_with("you chose");
             if live.readout.ended {
                 break;
@@ -875,9 +904,17 @@ mod tests {
         let (mut staged_frames, mut beats_staged) = (0, 0);
         for _ in 0..(90 * 60) {
             let before = show.readout.beats;
-            let frame = show.advance(1.0 / 90.0, &input, &mut neutral).unwrap();
+            let frame = show.advance(1.0 / 90.0, &input).unwrap();
             if !frame.staged.is_empty() {
                 staged_frames += 1;
+            }
+            if show.readout.beats != before {
+                assert_eq!(frame.subtitles.as_deref(), Some(show.readout.text.as_str()));
+            } else {
+                assert_eq!(
+                    frame.subtitles, None,
+                    "subtitles come once, with their beat"
+                );
             }
             beats_staged += show.readout.beats - before;
             assert!(frame.warnings.is_empty(), "{:?}", frame.warnings);
@@ -898,15 +935,20 @@ mod tests {
     }
 
     /// Plays until the first choice point; returns the show there.
-    fn to_first_choice(fps: f64) -> Show {
+    fn to_first_choice(fps: f64) -> Show<Neutral> {
         let mut show = show();
         let input = ViewerInput {
             head: Vec3::new(0.0, 1.25, 0.6),
             ..Default::default()
         };
         for _ in 0..(fps as usize * 600) {
-            show.advance(1.0 / fps, &input, &mut neutral).unwrap();
+            let f = show.advance(1.0 / fps, &input).unwrap();
             if !show.readout.choices.is_empty() {
+                assert_eq!(
+                    f.choices.as_ref(),
+                    Some(&show.readout.choices),
+                    "the offer, once"
+                );
                 return show;
             }
         }
@@ -928,7 +970,7 @@ mod tests {
         };
         let (mut dwelt, mut ring) = (None, 0.0f32);
         for _ in 0..(fps as usize * 3) {
-            let frame = show.advance(1.0 / fps, &input, &mut neutral).unwrap();
+            let frame = show.advance(1.0 / fps, &input).unwrap();
             if let Some((_, fill)) = show.readout.dwell {
                 ring = ring.max(fill);
             }
@@ -958,13 +1000,13 @@ mod tests {
             select: true,
             ..Default::default()
         };
-        let frame = show.advance(1.0 / 90.0, &up, &mut neutral).unwrap();
+        let frame = show.advance(1.0 / 90.0, &up).unwrap();
         assert_eq!(frame.select, Some(None));
         let ahead = ViewerInput {
             pointer: Some((head, -Vec3::Z)),
             ..up
         };
-        let frame = show.advance(1.0 / 90.0, &ahead, &mut neutral).unwrap();
+        let frame = show.advance(1.0 / 90.0, &ahead).unwrap();
         assert!(matches!(frame.select, Some(Some(_))));
     }
 
@@ -973,23 +1015,23 @@ mod tests {
         let mut show = show();
         let input = ViewerInput::default();
         for _ in 0..90 {
-            show.advance(1.0 / 90.0, &input, &mut neutral).unwrap();
+            show.advance(1.0 / 90.0, &input).unwrap();
         }
         let pause = ViewerInput {
             pause: true,
             ..input
         };
-        show.advance(1.0 / 90.0, &pause, &mut neutral).unwrap();
+        show.advance(1.0 / 90.0, &pause).unwrap();
         let t = show.clock();
         for _ in 0..900 {
-            let f = show.advance(1.0 / 90.0, &input, &mut neutral).unwrap();
+            let f = show.advance(1.0 / 90.0, &input).unwrap();
             assert!(f.ticks.is_empty());
         }
         assert_eq!(show.clock(), t);
         assert!(show.readout.paused);
-        show.advance(1.0 / 90.0, &pause, &mut neutral).unwrap();
+        show.advance(1.0 / 90.0, &pause).unwrap();
         for _ in 0..90 {
-            show.advance(1.0 / 90.0, &input, &mut neutral).unwrap();
+            show.advance(1.0 / 90.0, &input).unwrap();
         }
         assert!(show.clock() > t);
     }
@@ -1000,7 +1042,7 @@ mod tests {
         let mut save = None;
         let mut lines = Vec::new();
         while save.is_none() || lines.len() < 3 {
-            let f = a.run(0.1, &mut neutral).unwrap();
+            let f = a.run(0.1).unwrap();
             lines.extend(f.beats.iter().map(|b| b.line.clone()));
             if f.save.is_some() {
                 save = f.save;
@@ -1016,25 +1058,14 @@ mod tests {
             SetLibrary::builtin(),
             &state,
             "save.json",
+            neutral as Neutral,
         )
         .unwrap();
         // Both go on from the same point: the same next lines.
         let (mut la, mut lb) = (Vec::new(), Vec::new());
         for _ in 0..600 {
-            la.extend(
-                a.run(0.1, &mut neutral)
-                    .unwrap()
-                    .beats
-                    .into_iter()
-                    .map(|b| b.line),
-            );
-            lb.extend(
-                b.run(0.1, &mut neutral)
-                    .unwrap()
-                    .beats
-                    .into_iter()
-                    .map(|b| b.line),
-            );
+            la.extend(a.run(0.1).unwrap().beats.into_iter().map(|b| b.line));
+            lb.extend(b.run(0.1).unwrap().beats.into_iter().map(|b| b.line));
         }
         assert!(!la.is_empty());
         assert_eq!(la, lb);
@@ -1052,7 +1083,7 @@ mod tests {
         let mut other = show();
         let mut save = None;
         while save.is_none() {
-            save = other.run(0.1, &mut neutral).unwrap().save;
+            save = other.run(0.1).unwrap().save;
         }
         let mut state = *save.unwrap();
         state.fingerprint = "another".into();
@@ -1062,6 +1093,7 @@ mod tests {
             SetLibrary::builtin(),
             &state,
             "s.json",
+            neutral as Neutral,
         )
         .err()
         .unwrap();
@@ -1075,19 +1107,25 @@ mod tests {
         let story = compile_source(src, "storm.ink", Path::new(".")).unwrap();
         // The same beat for a viewer at ease and for one whose heart races past the ceiling.
         let play = |arousal_z: f32| {
-            let mut show =
-                Show::new(&story, 1, DirectorConfig::default(), SetLibrary::builtin()).unwrap();
-            let mut viewer = |t: f64, _: f32| EngagementSample {
+            let viewer = move |t: f64, _: f32| EngagementSample {
                 t,
                 arousal_z,
                 boredom: 0.0,
                 attention: 1.0,
                 quality: 1.0,
             };
+            let mut show = Show::new(
+                &story,
+                1,
+                DirectorConfig::default(),
+                SetLibrary::builtin(),
+                viewer,
+            )
+            .unwrap();
             let input = ViewerInput::default();
             let mut max_arm = 0.0f32;
             for k in 0..(90 * 40) {
-                show.advance(1.0 / 90.0, &input, &mut viewer).unwrap();
+                show.advance(1.0 / 90.0, &input).unwrap();
                 if k >= 90 * 30 {
                     for (_, p) in show.scene.world.query::<(&Character, &Pose)>().iter() {
                         max_arm = max_arm.max(p.arm_raise);
@@ -1111,17 +1149,17 @@ mod tests {
     fn a_follower_plays_what_its_leader_hands_out() {
         let mut leader = show();
         leader.hand_out_cues(true);
-        let mut follower = Show::follower(SetLibrary::builtin());
+        let nobody =
+            |t: f64, _: f32| -> EngagementSample { panic!("a follower asks no one ({t})") };
+        let mut follower = Show::follower(SetLibrary::builtin(), nobody);
         let input = ViewerInput {
             head: Vec3::new(0.0, 1.25, 0.6),
             ..Default::default()
         };
         for _ in 0..(72 * 90) {
-            let f = leader.advance(1.0 / 72.0, &input, &mut neutral).unwrap();
+            let f = leader.advance(1.0 / 72.0, &input).unwrap();
             follower.follow(f.cues);
-            let mut nobody =
-                |t: f64, _: f32| -> EngagementSample { panic!("a follower asks no one ({t})") };
-            follower.advance(1.0 / 72.0, &input, &mut nobody).unwrap();
+            follower.advance(1.0 / 72.0, &input).unwrap();
             assert_eq!(follower.readout.text, leader.readout.text);
             assert_eq!(follower.readout.choices, leader.readout.choices);
             assert_eq!(follower.readout.grade, leader.readout.grade);
