@@ -166,7 +166,8 @@ impl Recorder {
         warnings.extend_from_slice(extra_warnings);
         let html = report_html(summary, &lines, &self.frames, &warnings);
         let path = out.join("report.html");
-        crate::persist::write_atomic(&path, html.as_bytes())?;
+        // It shows the viewer's engagement: the viewer's eyes only.
+        crate::persist::write_private(&path, html.as_bytes())?;
         Ok(path)
     }
 
@@ -202,13 +203,20 @@ fn f(v: &Value, k: &str) -> f64 {
 
 /// Heart-rate arousal, boredom and signal quality over the film, with every
 /// decision marked where it happened.
+/// Plots engagement and the decisions into `path` (mode 0600: it is heart-derived).
 fn plot(path: &Path, lines: &[Value]) -> Result<()> {
+    let mut svg = String::new();
+    draw_plot(&mut svg, lines)?;
+    crate::persist::write_private(path, svg.as_bytes())
+}
+
+fn draw_plot(svg: &mut String, lines: &[Value]) -> Result<()> {
     use plotters::prelude::*;
     let t_end = lines
         .iter()
         .filter_map(|l| l["t"].as_f64())
         .fold(1.0, f64::max);
-    let root = SVGBackend::new(path, (960, 360)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (960, 360)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .margin(12)

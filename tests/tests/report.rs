@@ -45,6 +45,19 @@ fn screen_render_writes_frames_a_contact_sheet_a_plot_and_a_report() {
     let png = fs::read(out.join("frames/beat-0010.png")).unwrap();
     assert!(png.len() > 2000, "{} bytes", png.len());
     assert!(fs::metadata(out.join("contact-sheet.png")).unwrap().len() > 10_000);
+    // What holds the viewer's engagement is theirs alone.
+    #[cfg(unix)]
+    for f in [
+        "decisions.jsonl",
+        "summary.json",
+        "session.json",
+        "engagement.svg",
+        "report.html",
+    ] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(out.join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{f}");
+    }
     let svg = fs::read_to_string(out.join("engagement.svg")).unwrap();
     assert!(
         svg.contains("<svg") && svg.contains("arousal z") && svg.contains("polyline"),
