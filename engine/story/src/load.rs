@@ -39,14 +39,15 @@ pub fn load(path: &Path) -> Result<CompiledStory, StoryError> {
         path: name.clone(),
         source,
     })?;
+    // inklecate (Inky's compiler) and inkjs's command line write a UTF-8 byte-order mark.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    };
     let is_json =
         path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
     if is_json {
-        // Validate that bladeink accepts it now, so errors surface at load time.
-        bladeink::story::Story::new_with_seed(&text, 0).map_err(|e| StoryError::Json {
-            path: name.clone(),
-            message: e.to_string(),
-        })?;
+        check_json(&text, &name)?;
         return Ok(CompiledStory {
             path: name,
             json: text,
@@ -55,6 +56,49 @@ pub fn load(path: &Path) -> Result<CompiledStory, StoryError> {
     }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     compile_source(&text, &name, &dir)
+}
+
+/// The ink versions this runtime plays (bladeink's).
+pub const INK_VERSIONS: std::ops::RangeInclusive<i32> =
+    bladeink::story::INK_VERSION_MINIMUM_COMPATIBLE..=bladeink::story::INK_VERSION_CURRENT;
+
+/// Checks compiled ink JSON before the runtime reads it: JSON at all (with the line and column
+/// where it breaks), an ink story (an `inkVersion`), a version this runtime plays (naming both),
+/// then that bladeink accepts it, so every error surfaces at load time naming `name`.
+fn check_json(text: &str, name: &str) -> Result<(), StoryError> {
+    let err = |message: String| StoryError::Json {
+        path: name.to_owned(),
+        message,
+    };
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        err(format!(
+            "invalid JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let Some(version) = v.get("inkVersion") else {
+        return Err(err(
+            "no `inkVersion`: this JSON was not written by an ink compiler (export it from Inky with File > Export to JSON, or give the .ink source)".into(),
+        ));
+    };
+    let Some(version) = version.as_i64() else {
+        return Err(err(format!("`inkVersion` is {version}, not a number")));
+    };
+    if !INK_VERSIONS.contains(&(version as i32)) || i64::from(version as i32) != version {
+        let (lo, hi) = (INK_VERSIONS.start(), INK_VERSIONS.end());
+        return Err(err(format!(
+            "it was compiled for ink version {version}, and this runtime (bladeink 2.1) plays ink versions {lo} to {hi}: {}",
+            if version > i64::from(*hi) {
+                "compile it with an older Inky/inklecate (ink 1.1 writes version 21), or give the .ink source"
+            } else {
+                "compile it again with a current Inky/inklecate, or give the .ink source"
+            }
+        )));
+    }
+    // Validate that bladeink accepts it now, so errors surface at load time.
+    bladeink::story::Story::new_with_seed(text, 0).map_err(|e| err(e.to_string()))?;
+    Ok(())
 }
 
 /// Compiles ink source text. `name` is used in errors; INCLUDEs resolve in `dir`.
@@ -154,13 +198,56 @@ mod tests {
     }
 
     #[test]
+    fn inkys_json_loads_with_or_without_a_byte_order_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = compile_source("Hello.\n-> END\n", "h.ink", Path::new("."))
+            .unwrap()
+            .json;
+        for (file, text) in [
+            ("plain.ink.json", json.clone()),
+            ("bom.ink.json", format!("\u{feff}{json}")),
+        ] {
+            let p = dir.path().join(file);
+            std::fs::write(&p, text).unwrap();
+            let s = load(&p).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(s.json, json, "{file}");
+        }
+    }
+
+    #[test]
+    fn another_ink_version_or_another_tool_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        let json = compile_source("Hello.\n-> END\n", "h.ink", Path::new("."))
+            .unwrap()
+            .json;
+        for (version, says) in [(22, "an older Inky"), (17, "again with a current")] {
+            let text = json.replacen("\"inkVersion\":21", &format!("\"inkVersion\":{version}"), 1);
+            assert_ne!(text, json, "the compiler writes version 21");
+            std::fs::write(&p, text).unwrap();
+            let msg = load(&p).unwrap_err().to_string();
+            assert!(
+                msg.contains(&format!("ink version {version}"))
+                    && msg.contains("plays ink versions 18 to 21")
+                    && msg.contains(says),
+                "{msg}"
+            );
+        }
+        std::fs::write(&p, "{\"name\": \"a package.json\"}").unwrap();
+        let msg = load(&p).unwrap_err().to_string();
+        assert!(msg.contains("no `inkVersion`"), "{msg}");
+    }
+
+    #[test]
     fn malformed_json_is_an_error_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.json");
         std::fs::write(&p, "{\"inkVersion\": 21, \"root\": [").unwrap();
         let msg = load(&p).unwrap_err().to_string();
         assert!(
-            msg.contains("s.json") && msg.contains("not a compiled ink story"),
+            msg.contains("s.json")
+                && msg.contains("not a compiled ink story")
+                && msg.contains("line 1, column"),
             "{msg}"
         );
         let msg = load(&dir.path().join("missing.ink"))
