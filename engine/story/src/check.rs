@@ -172,6 +172,48 @@ fn locate_tag(story: &CompiledStory, tag: &str, nth: usize) -> Option<(String, u
     None
 }
 
+/// Finds the header line of knot `name` (`=== name ===`, `== function name(x) ==`, …) in the
+/// story's sources; a `knot.stitch` is found at its stitch's header (`= stitch`) after its
+/// knot's. `None` for compiled JSON, which keeps no source.
+fn locate_knot(story: &CompiledStory, name: &str) -> Option<(String, usize)> {
+    let (knot, stitch) = match name.split_once('.') {
+        Some((k, st)) => (k, Some(st)),
+        None => (name, None),
+    };
+    // The name a header line declares, with how many `=` open it.
+    let header = |line: &str| -> Option<(usize, String)> {
+        let code = line.split("//").next().unwrap_or("").trim_start();
+        let eqs = code.chars().take_while(|c| *c == '=').count();
+        if eqs == 0 {
+            return None;
+        }
+        let rest = code[eqs..].trim_start();
+        let rest = rest.strip_prefix("function ").map_or(rest, str::trim_start);
+        let ident: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        (!ident.is_empty()).then_some((eqs, ident))
+    };
+    for (file, text) in &story.sources {
+        let mut in_knot = false;
+        for (i, line) in text.lines().enumerate() {
+            let Some((eqs, ident)) = header(line) else {
+                continue;
+            };
+            if eqs >= 2 {
+                in_knot = ident == knot;
+                if in_knot && stitch.is_none() {
+                    return Some((file.clone(), i + 1));
+                }
+            } else if in_knot && stitch == Some(ident.as_str()) {
+                return Some((file.clone(), i + 1));
+            }
+        }
+    }
+    None
+}
+
 pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
     let file = story.path.clone();
     let graph = match StoryGraph::from_json(&story.json) {
@@ -186,9 +228,14 @@ pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
         }
     };
     let mut diags = Vec::new();
-    let knot_place = |knot: &str| Place::Knot {
-        file: file.clone(),
-        knot: knot.to_owned(),
+    // At the knot's header line, as compile errors are (editors jump there); by name for
+    // compiled JSON.
+    let knot_place = |knot: &str| match locate_knot(story, knot) {
+        Some((file, line)) => Place::Line { file, line },
+        None => Place::Knot {
+            file: file.clone(),
+            knot: knot.to_owned(),
+        },
     };
 
     // 1. Tags.
@@ -388,24 +435,53 @@ mod tests {
             "-> a\n=== a ===\n* [x] -> loop\n* [y] -> END\n=== loop ===\nAgain.\n-> loop\n=== orphan ===\nNobody.\n-> END\n=== wave(n) ===\n# stakes: high\nWave.\n-> DONE\n=== surge ===\n# stakes: high\nSurge.\n-> a\n",
         );
         let msgs: Vec<String> = r.diagnostics.iter().map(|d| d.to_string()).collect();
+        // Each at its knot's header line, in the compile errors' format.
         assert!(
             msgs.iter()
-                .any(|m| m.contains("knot `loop`: error: dead end")),
+                .any(|m| m.starts_with("graph.ink:5: error: dead end") && m.contains("`loop`")),
             "{msgs:?}"
         );
         assert!(
             msgs.iter()
-                .any(|m| m.contains("knot `orphan`: warning: no path reaches")),
+                .any(|m| m.starts_with("graph.ink:8: warning: no path reaches knot `orphan`")),
             "{msgs:?}"
         );
         assert!(
-            msgs.iter().any(|m| m.contains(
+            msgs.iter().any(|m| {
+                m.starts_with("graph.ink:11: error:") && m.contains(
                 "`wave` is an interlude the director could never divert to: it takes 1 parameter"
-            )),
+            )
+            }),
             "{msgs:?}"
         );
-        assert!(msgs.iter().any(|m| m.contains("`surge` is an interlude the director could never divert to: it diverts into the main story's knot `a`")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.starts_with("graph.ink:15: error:") && m.contains("`surge` is an interlude the director could never divert to: it diverts into the main story's knot `a`")), "{msgs:?}");
         assert!(r.summary.interludes.is_empty());
+    }
+
+    #[test]
+    fn knot_headers_are_found_in_their_file_however_written() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("part.ink"),
+            "// the second act\n== function twice(x) ==\n~ return x * 2\n=== act_two\n= landing\nLanded.\n-> DONE\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("main.ink"),
+            "INCLUDE part.ink\n-> act_two\n=== landing ===\nNot this one.\n-> END\n",
+        )
+        .unwrap();
+        let story = crate::load(&dir.path().join("main.ink")).unwrap();
+        let part = dir.path().join("part.ink").display().to_string();
+        let main = dir.path().join("main.ink").display().to_string();
+        assert_eq!(locate_knot(&story, "act_two"), Some((part.clone(), 4)));
+        assert_eq!(
+            locate_knot(&story, "act_two.landing"),
+            Some((part.clone(), 5))
+        );
+        assert_eq!(locate_knot(&story, "twice"), Some((part, 2)));
+        assert_eq!(locate_knot(&story, "landing"), Some((main, 3)));
+        assert_eq!(locate_knot(&story, "nowhere"), None);
     }
 
     #[test]
