@@ -15,7 +15,11 @@ fn play(source: &str, choices: &[usize]) -> Vec<String> {
         while story.can_continue() {
             let line = story.cont().expect("it plays");
             let tags = story.get_current_tags().expect("tags");
-            out.push(format!("{} | {}", line.trim_end_matches('\n'), tags.join(", ")));
+            out.push(format!(
+                "{} | {}",
+                line.trim_end_matches('\n'),
+                tags.join(", ")
+            ));
         }
         let offered = story.get_current_choices();
         if offered.is_empty() {
@@ -98,4 +102,11 @@ fn a_chosen_line_of_nothing_but_tags_is_still_a_line() {
         play(src, &[0]),
         ["Start. | ", "[Hold on | x-a]", " | x-b", "You held on. | "]
     );
+}
+
+#[test]
+fn logic_on_a_branch_line_or_after_a_gather_runs() {
+    // `- strong: ~ return "strong"` returns (2.1.0 printed it); `- (done) ~ name = …` assigns.
+    let src = "VAR name = \"Mara\"\nVAR strong = true\n{describe()}\n- (done) ~ name = name + \" the Wanderer\"\n{name} left.\n-> END\n=== function describe()\n{\n- strong: ~ return \"strong\"\n- else: ~ return \"weak\"\n}\n";
+    assert_eq!(play(src, &[]), ["strong | ", "Mara the Wanderer left. | "]);
 }

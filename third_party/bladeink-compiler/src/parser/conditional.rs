@@ -1,3 +1,4 @@
+// Modified for Showrunner (see FORK.md): `~` logic on a branch's own line runs.
 use crate::{
     ast::{Expression, Node},
     error::CompilerError,
@@ -253,6 +254,34 @@ pub fn parse_conditional(
     ))
 }
 
+/// A multi-line conditional's branch written on its `- cond:` line: ink logic (`~ x = 1`,
+/// `~ return y`) runs, anything else is text ending the line. Showrunner: 2.1.0 printed the
+/// logic as text; inkjs parses the branch as statements (`SingleMultilineCondition`).
+fn push_branch_content(
+    rest: &str,
+    had_newline: bool,
+    nodes: &mut Vec<Node>,
+    parse_stmt: &impl Fn(&[Line<'_>], &mut usize, bool) -> Result<ParsedStatement, CompilerError>,
+) -> Result<(), CompilerError> {
+    if rest.starts_with('~') {
+        let synthetic = [Line {
+            content: rest,
+            had_newline: false,
+            indent: 0,
+        }];
+        let mut idx = 0;
+        if let ParsedStatement::Nodes(mut parsed) = parse_stmt(&synthetic, &mut idx, true)? {
+            nodes.append(&mut parsed);
+        }
+        return Ok(());
+    }
+    nodes.extend(tokenize_inline_content(rest)?);
+    if had_newline {
+        nodes.push(Node::Newline);
+    }
+    Ok(())
+}
+
 pub fn parse_multi_branch_conditional(
     lines: &[Line<'_>],
     line_index: &mut usize,
@@ -312,10 +341,12 @@ pub fn parse_multi_branch_conditional(
             if let Some(rest) = header.strip_prefix("else:") {
                 current_condition = None;
                 if !rest.trim().is_empty() {
-                    current_nodes.extend(tokenize_inline_content(rest.trim())?);
-                    if line.had_newline {
-                        current_nodes.push(Node::Newline);
-                    }
+                    push_branch_content(
+                        rest.trim(),
+                        line.had_newline,
+                        &mut current_nodes,
+                        parse_stmt,
+                    )?;
                 }
                 *line_index += 1;
                 continue;
@@ -359,10 +390,12 @@ pub fn parse_multi_branch_conditional(
                     // Bare default branch: `- content` with no colon — treat as else
                     current_condition = None;
                     if !header.trim().is_empty() {
-                        current_nodes.extend(tokenize_inline_content(header.trim())?);
-                        if line.had_newline {
-                            current_nodes.push(Node::Newline);
-                        }
+                        push_branch_content(
+                            header.trim(),
+                            line.had_newline,
+                            &mut current_nodes,
+                            parse_stmt,
+                        )?;
                     }
                     *line_index += 1;
                     continue;
@@ -395,10 +428,12 @@ pub fn parse_multi_branch_conditional(
                         current_nodes.append(&mut nodes);
                     }
                 } else {
-                    current_nodes.extend(tokenize_inline_content(rest_trimmed)?);
-                    if line.had_newline {
-                        current_nodes.push(Node::Newline);
-                    }
+                    push_branch_content(
+                        rest_trimmed,
+                        line.had_newline,
+                        &mut current_nodes,
+                        parse_stmt,
+                    )?;
                     *line_index += 1;
                 }
             } else {

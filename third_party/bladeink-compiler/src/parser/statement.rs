@@ -1,3 +1,4 @@
+// Modified for Showrunner (see FORK.md): `- ~ logic` after a gather runs.
 pub fn parse_statement(
     lines: &[Line<'_>],
     line_index: &mut usize,
@@ -257,6 +258,30 @@ pub fn parse_statement(
                 });
             }
             result.extend(nodes);
+            return Ok(ParsedStatement::Nodes(result));
+        }
+
+        // Showrunner: `- ~ x = 1` is a gather followed by ink logic, not text (inkjs's
+        // `Gather` consumes only the dashes and the label; the rest is ordinary statements).
+        if gather_content.starts_with('~') {
+            let synthetic = [Line {
+                content: gather_content,
+                indent: line.indent,
+                had_newline: false,
+            }];
+            let mut local_idx = 0;
+            let mut result = Vec::new();
+            if let Some(label) = gather_label {
+                result.push(Node::GatherLabel {
+                    label,
+                    level: gather_level,
+                    indent: line.indent,
+                });
+            }
+            match parse_statement(&synthetic, &mut local_idx, true).map_err(|e| e.with_line(ln))? {
+                ParsedStatement::Nodes(nodes) => result.extend(nodes),
+                other => return Ok(other),
+            }
             return Ok(ParsedStatement::Nodes(result));
         }
 
