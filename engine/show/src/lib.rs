@@ -1101,6 +1101,40 @@ mod tests {
     }
 
     #[test]
+    fn a_bored_viewer_gets_the_high_stakes_choice_whichever_way_its_tags_are_written() {
+        // Inside the brackets, and after them (inkle's documented form, which ink prints on
+        // the chosen line): the director sees the stakes either way.
+        let inside = "The boat rocks.\n* [Stay in the boat # stakes: low # intensity: 0.1]\n  -> calm\n* [Row out to the wreck # stakes: high # intensity: 0.9]\n  -> wreck\n=== calm ===\nCalm.\n-> END\n=== wreck ===\nCold water.\n-> END\n";
+        let after = "The boat rocks.\n* [Stay in the boat] # stakes: low # intensity: 0.1\n  -> calm\n* [Row out to the wreck] # stakes: high # intensity: 0.9\n  -> wreck\n=== calm ===\nCalm.\n-> END\n=== wreck ===\nCold water.\n-> END\n";
+        for src in [inside, after] {
+            let story = compile_source(src, "boat.ink", Path::new(".")).unwrap();
+            let bored = |t: f64, _: f32| EngagementSample {
+                t,
+                arousal_z: 0.0,
+                boredom: 0.9,
+                attention: 1.0,
+                quality: 1.0,
+            };
+            let mut show = Show::new(
+                &story,
+                1,
+                DirectorConfig::default(),
+                SetLibrary::builtin(),
+                bored,
+            )
+            .unwrap();
+            while !show.readout.ended {
+                show.run(0.1).unwrap();
+                assert!(show.clock() < 120.0, "the story ends");
+            }
+            assert_eq!(
+                show.readout.decision, "the director chose \"Row out to the wreck\"",
+                "{src}"
+            );
+        }
+    }
+
+    #[test]
     fn de_escalation_visibly_calms_the_actors() {
         use showrunner_scene::components::{Character, Pose};
         let src = "-> start\n=== start ===\nThe storm breaks the glass. # scene: lamp_room # cast: keeper=mara # cast: skipper=tomas # stakes: high # intensity: 0.95 # shot: 60\n-> END\n";

@@ -14,6 +14,7 @@
 //! No wgpu, no burn: this crate builds and tests in seconds.
 
 mod check;
+mod choice_tags;
 mod error;
 mod graph;
 mod load;

@@ -61,7 +61,8 @@ pub struct ChoiceView {
     pub text: String,
     /// Its tags.
     pub tags: Vec<String>,
-    /// Its tags parsed.
+    /// Its tags parsed, with those written after its `]` (which ink prints on the line once
+    /// it is taken; the director weighs them before).
     pub directives: Vec<Directive>,
 }
 
@@ -101,6 +102,8 @@ pub struct StoryRunner {
     declared: [bool; 5],
     interlude: Option<usize>,
     knot: String,
+    /// The tags written after each choice's `]`, which ink prints only once it is taken.
+    after_bracket: crate::choice_tags::AfterBracket,
 }
 
 impl StoryRunner {
@@ -143,6 +146,7 @@ impl StoryRunner {
             declared,
             interlude: None,
             knot: START.to_owned(),
+            after_bracket: crate::choice_tags::AfterBracket::from_json(&compiled.json, START),
         })
     }
 
@@ -256,7 +260,17 @@ impl StoryRunner {
             let mut out = Vec::with_capacity(choices.len());
             for c in &choices {
                 let tags = split_tags(&c.tags);
-                let directives = self.parse_tags(&tags)?;
+                let mut directives = self.parse_tags(&tags)?;
+                // The tags after `]` are the chosen line's in ink; the director weighs them
+                // with the choice, before it is taken.
+                let after: Vec<String> = self
+                    .after_bracket
+                    .get(&self.knot, &c.text)
+                    .iter()
+                    .filter(|t| !tags.contains(t))
+                    .cloned()
+                    .collect();
+                directives.extend(self.parse_tags(&after)?);
                 out.push(ChoiceView {
                     text: c.text.clone(),
                     tags,
