@@ -43,6 +43,8 @@ pub struct PlayArgs {
     pub room: Option<PathBuf>,
     /// Shader overrides (`scene.wgsl`, `shadow.wgsl`).
     pub shaders: Option<PathBuf>,
+    /// Reload the story from this file when it is saved (`--watch`).
+    pub watch: Option<PathBuf>,
     /// Quit after this many seconds (demos, tests); run until closed if none.
     pub seconds: Option<f64>,
     /// The refiner.
@@ -102,6 +104,10 @@ struct Running {
     film: Show<Viewer>,
     /// The viewer's place and the log, written in the background (taken at the end).
     session: Option<crate::session::Session>,
+    /// The story's file, watched for the author's saves (`--watch`).
+    watch: Option<crate::watch::StoryWatch>,
+    /// When the last reloaded draft was saved, until its first frame is presented.
+    reload_seen: Option<Instant>,
     /// The room's light (`--room`) or the studio's.
     light: crate::room::RoomLight,
     head: Head,
@@ -271,6 +277,14 @@ impl App {
             gpu,
             film,
             session: Some(session),
+            watch: match &a.watch {
+                Some(p) => {
+                    println!("watching {} (save it to reload)", p.display());
+                    Some(crate::watch::StoryWatch::start(p)?)
+                }
+                None => None,
+            },
+            reload_seen: None,
             light: crate::room::choose(a.room.as_deref())?,
             head: Head {
                 position: Vec3::new(0.0, 1.25, 0.6),
@@ -363,6 +377,38 @@ impl Running {
         }
     }
 
+    /// The author saved the story (`--watch`): the new draft plays on from the same knot, or
+    /// `check`'s findings show and the last good draft plays on. Never waits.
+    fn take_edit(&mut self) {
+        let Some(edit) = self.watch.as_ref().and_then(crate::watch::StoryWatch::poll) else {
+            return;
+        };
+        match edit {
+            crate::watch::Edit::Compiled {
+                story,
+                findings,
+                seen,
+            } => match self.film.reload(&story) {
+                Ok(knot) => {
+                    println!("reloaded {} at knot `{knot}`", story.path);
+                    self.warnings = findings;
+                    self.reload_seen = Some(seen);
+                }
+                Err(e) => {
+                    eprintln!("showrunner: warning: {e:#}; the last good draft plays on");
+                    self.warnings = vec![format!("{e:#}")];
+                }
+            },
+            crate::watch::Edit::Broken(findings) => {
+                for f in &findings {
+                    eprintln!("showrunner: {f}");
+                }
+                println!("the story does not compile; the last good draft plays on");
+                self.warnings = findings;
+            }
+        }
+    }
+
     /// The ray from the eyes through the mouse pointer (straight ahead with no pointer in the
     /// window).
     fn pointer_ray(&self) -> (Vec3, Vec3) {
@@ -395,6 +441,7 @@ impl Running {
         }
         let dt = now.duration_since(self.last_frame).as_secs_f64().min(0.1);
         self.last_frame = now;
+        self.take_edit();
         // sensors → engagement → director → story → scene
         let ray = self.pointer_ray();
         let seen = ViewerInput {
@@ -495,6 +542,12 @@ impl Running {
         self.window.pre_present_notify();
         self.gpu.queue.present(frame);
         self.frames += 1;
+        if let Some(seen) = self.reload_seen.take() {
+            println!(
+                "reload to first frame: {:.1} ms",
+                seen.elapsed().as_secs_f64() * 1e3
+            );
+        }
         if self.frames == 1 {
             println!("presenting {}x{}", self.config.width, self.config.height);
         }
@@ -587,7 +640,8 @@ fn readout_lines(r: &Readout, source: &str, warnings: &[String]) -> Vec<String> 
                 }
             ),
         ];
-    if let Some(w) = warnings.last() {
+    // The last few (a draft's findings come several at a time), oldest first.
+    for w in &warnings[warnings.len().saturating_sub(4)..] {
         lines.push(format!("warning: {w}"));
     }
     lines.push(String::new());

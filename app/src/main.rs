@@ -20,6 +20,8 @@ mod sensors;
 mod session;
 mod sound;
 mod soundtrack;
+#[cfg(not(target_os = "android"))]
+mod watch;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -166,6 +168,11 @@ enum Command {
         /// (shader development); the built-in ones otherwise.
         #[arg(long, value_name = "DIR")]
         shaders: Option<PathBuf>,
+        /// In the window: reload the story when its file is saved (from Inky or any editor),
+        /// going on at the same knot; a draft that does not compile shows `check`'s findings
+        /// and the last good one plays on. Needs --story.
+        #[arg(long, requires = "story", conflicts_with = "xr")]
+        watch: bool,
         /// Close after this many seconds (demos, tests).
         #[arg(long, value_name = "S")]
         seconds: Option<f64>,
@@ -421,6 +428,7 @@ fn run() -> Result<ExitCode> {
             seed,
             size,
             shaders,
+            watch,
             seconds,
             refine,
             refiner_weights,
@@ -430,6 +438,7 @@ fn run() -> Result<ExitCode> {
         } => {
             let refine = parse_refine(refine.as_deref())?;
             let heart = heart.as_deref().map(heart::HeartSpec::parse).transpose()?;
+            let watch_path = story.clone().filter(|_| watch);
             let story = load_story(story.as_deref())?;
             let config = load_policy(director.as_deref())?;
             let session = session::SessionArgs {
@@ -487,6 +496,7 @@ fn run() -> Result<ExitCode> {
                     baseline_s,
                     room,
                     shaders,
+                    watch: watch_path,
                     seconds,
                     refine,
                     refiner_weights,
@@ -496,7 +506,7 @@ fn run() -> Result<ExitCode> {
             }
             #[cfg(target_os = "android")]
             {
-                let _ = (size, shaders, room, session);
+                let _ = (size, shaders, room, session, watch_path);
                 bail!("play: no OpenXR runtime answered, and there is no desktop window on Android")
             }
         }

@@ -417,3 +417,59 @@ fn a_strap_drives_the_window_from_the_start_and_says_how_it_is() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("--heart sim:sleepy: unknown profile"), "{err}");
 }
+
+/// Issue 19, item 5: the author's loop. Saved drafts reload at the same knot; a draft that does
+/// not compile shows `check`'s findings (file:line) and the last good one plays on.
+#[test]
+fn watch_reloads_a_saved_story_at_its_knot_and_survives_a_broken_draft() {
+    need("Xvfb", "xvfb");
+    let (_x, display) = xvfb();
+    let dir = tempfile::tempdir().unwrap();
+    let story = dir.path().join("draft.ink");
+    let draft = |lamp: &str| {
+        format!("-> quay\n=== quay ===\nThe quay. # shot: 2\n-> lamp\n=== lamp ===\n{lamp} # shot: 60\nThe lamp turns.\n-> END\n")
+    };
+    std::fs::write(&story, draft("The lamp, first draft.")).unwrap();
+    let (_app, out, err) = play(
+        &display,
+        &[
+            "--story".as_ref(),
+            story.as_os_str(),
+            "--watch".as_ref(),
+            "--size".as_ref(),
+            "320x240".as_ref(),
+            "--seconds".as_ref(),
+            "30".as_ref(),
+        ],
+    );
+    let mut seen = Vec::new();
+    wait_line(&out, 60, &mut seen, |l| l.starts_with("watching "));
+    // Into the lamp knot (the quay's beat lasts 2 s).
+    wait_line(&out, 60, &mut seen, |l| l.contains(" beat 2 "));
+    std::fs::write(&story, draft("The lamp, second draft.")).unwrap();
+    wait_line(&out, 20, &mut seen, |l| {
+        l.starts_with("reloaded ") && l.ends_with("at knot `lamp`")
+    });
+    let first = wait_line(&out, 20, &mut seen, |l| {
+        l.starts_with("reload to first frame:")
+    });
+    eprintln!("{first}");
+    // A draft that does not compile: its finding, with its line, and the film goes on.
+    std::fs::write(&story, "-> quay\n=== quay ===\nThe quay.\n-> nowhere\n").unwrap();
+    wait_line(&out, 20, &mut seen, |l| {
+        l.contains("does not compile; the last good draft plays on")
+    });
+    let mut errs = Vec::new();
+    wait_line(&err, 5, &mut errs, |l| l.contains("draft.ink:4:"));
+    let t = |l: &str| -> Option<f64> {
+        l.strip_prefix("t ")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    let before = seen.iter().rev().find_map(|l| t(l)).unwrap_or(0.0);
+    wait_line(&out, 20, &mut seen, |l| {
+        t(l).is_some_and(|x| x >= before + 2.0)
+    });
+}

@@ -390,6 +390,36 @@ impl<V: EngagementSource> Show<V> {
         }
     }
 
+    /// Plays `story` from here on, in place of the one playing (an author saved an edit): the
+    /// director, the clock, the log and the staged scene are kept, and the story goes on at
+    /// the start of the knot it was in where the new one still has it, else at the nearest one
+    /// visited before that it has, else from the top. Returns the knot it went on at. A follower
+    /// has no story: an error.
+    pub fn reload(&mut self, story: &CompiledStory) -> Result<String> {
+        let Some(lead) = &mut self.lead else {
+            bail!("a show that follows another has no story of its own to reload");
+        };
+        let mut runner = StoryRunner::new(story, lead.seed)?;
+        let visited = lead.log.state.path.iter().rev();
+        let at = std::iter::once(&self.readout.knot)
+            .chain(visited)
+            .find(|k| runner.has_knot(k))
+            .cloned();
+        if let Some(knot) = &at {
+            runner.jump_to(knot)?;
+        }
+        lead.interludes = interlude_options(&runner).collect();
+        lead.log
+            .rename_interludes(runner.interludes().iter().map(|i| i.knot.clone()).collect());
+        lead.runner = runner;
+        lead.fingerprint = story.fingerprint();
+        lead.phase = Phase::Next;
+        self.readout.choices.clear();
+        self.core.out.choices = Some(Vec::new());
+        self.core.choice = None;
+        Ok(at.unwrap_or_else(|| "the top".into()))
+    }
+
     /// Hands out, in each [`ShowFrame::cues`], what a follower needs (off by default: it
     /// allocates every tick).
     pub fn hand_out_cues(&mut self, on: bool) {
@@ -1177,6 +1207,53 @@ mod tests {
             tense_arm < calm_arm * 0.6,
             "the actors' arms: {tense_arm} while de-escalating vs {calm_arm}"
         );
+    }
+
+    #[test]
+    fn a_reloaded_story_goes_on_at_the_same_knot_with_the_director_as_it_was() {
+        let v1 = "-> quay\n=== quay ===\nThe quay. # shot: 1\n-> lamp\n=== lamp ===\nThe lamp, first draft. # shot: 1\nStill the lamp. # shot: 30\n-> END\n";
+        let v2 = "-> quay\n=== quay ===\nThe quay. # shot: 1\n-> lamp\n=== lamp ===\nThe lamp, second draft. # shot: 1\n-> END\n";
+        let v3 = "-> dock\n=== dock ===\nA dock. # shot: 1\n-> END\n";
+        let compile = |src: &str| compile_source(src, "draft.ink", Path::new(".")).unwrap();
+        let mut show = Show::new(
+            &compile(v1),
+            1,
+            DirectorConfig::default(),
+            SetLibrary::builtin(),
+            neutral as Neutral,
+        )
+        .unwrap();
+        while show.readout.text != "Still the lamp." {
+            show.run(0.1).unwrap();
+        }
+        let (beats, clock) = (show.readout.beats, show.clock());
+        assert_eq!(show.reload(&compile(v2)).unwrap(), "lamp");
+        let mut saw = Vec::new();
+        while !show.readout.ended {
+            show.run(0.1).unwrap();
+            saw.push(show.readout.text.clone());
+        }
+        assert!(
+            saw.contains(&"The lamp, second draft.".to_owned()),
+            "{saw:?}"
+        );
+        assert!(
+            show.readout.beats > beats && show.clock() > clock,
+            "kept counting"
+        );
+        // A draft without that knot (nor any visited before it) starts from the top.
+        let mut show2 = Show::new(
+            &compile(v1),
+            1,
+            DirectorConfig::default(),
+            SetLibrary::builtin(),
+            neutral as Neutral,
+        )
+        .unwrap();
+        show2.run(0.1).unwrap();
+        assert_eq!(show2.reload(&compile(v3)).unwrap(), "the top");
+        show2.run(0.1).unwrap();
+        assert_eq!(show2.readout.text, "A dock.");
     }
 
     #[test]

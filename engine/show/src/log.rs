@@ -164,6 +164,11 @@ impl Log {
         }
     }
 
+    /// The story was reloaded: its interludes' names, for the lines to come.
+    pub(crate) fn rename_interludes(&mut self, interludes: Vec<String>) {
+        self.interludes = interludes;
+    }
+
     /// A beat began at show time `t`, after a tick that measured `sample`.
     pub(crate) fn begin(&mut self, beat: &Beat, t: f64, sample: EngagementSample) {
         self.state.staging.apply(&beat.directives);

@@ -289,6 +289,28 @@ impl StoryRunner {
         Ok(Step::End)
     }
 
+    /// Whether the story has a knot called `name`.
+    pub fn has_knot(&self, name: &str) -> bool {
+        self.knots.contains(name)
+    }
+
+    /// Goes to the start of knot `name` (an author's reload keeping the viewer's place): the
+    /// next step is that knot's first line. An interlude playing is left.
+    pub fn jump_to(&mut self, name: &str) -> Result<(), StoryError> {
+        if !self.knots.contains(name) {
+            return Err(self.runtime_err(format!("no knot `{name}` to go to")));
+        }
+        if self.interlude.take().is_some() {
+            self.story.switch_to_default_flow();
+            let _ = self.story.remove_flow(INTERLUDE_FLOW);
+        }
+        self.story
+            .choose_path_string(name, true, None)
+            .map_err(|e| self.runtime_err(e))?;
+        self.knot = name.to_owned();
+        Ok(())
+    }
+
     /// Takes choice `index` of the current choice point.
     pub fn choose(&mut self, index: usize) -> Result<(), StoryError> {
         self.story
