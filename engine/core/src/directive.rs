@@ -8,10 +8,11 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Every directive key the grammar knows, in documentation order.
-pub const DIRECTIVE_KEYS: [&str; 9] = [
+pub const DIRECTIVE_KEYS: [&str; 10] = [
     "scene",
     "shot",
     "palette",
+    "palette_def",
     "intensity",
     "stakes",
     "fate",
@@ -30,6 +31,9 @@ pub enum Directive {
     Shot(f32),
     /// `palette: NAME` — the colour palette the grade moves toward.
     Palette(Palette),
+    /// `palette_def: NAME = warm W, saturation S, exposure E, contrast C` — a palette of the
+    /// story's own (a global tag), which `palette: NAME` then names.
+    PaletteDef(PaletteDef),
     /// `intensity: 0..1` — the author's dramatic intensity for the beat or choice.
     Intensity(f32),
     /// `stakes: high|low` — on knots and choices.
@@ -97,13 +101,19 @@ macro_rules! palettes {
         #[serde(rename_all = "snake_case")]
         pub enum Palette {
             $($(#[$doc])* $variant,)+
+            /// A palette the story defines (`palette_def:`), by its place in the story's list.
+            Custom(u16),
         }
         impl Palette {
-            /// Every palette, in documentation order.
+            /// Every built-in palette, in documentation order.
             pub const ALL: &'static [Palette] = &[$(Palette::$variant),+];
-            /// The palette's name as written in a `palette:` tag.
+            /// The palette's name as written in a `palette:` tag (a story's own palettes are
+            /// named by the story: [`PaletteDef::name`]).
             pub const fn name(self) -> &'static str {
-                match self { $(Palette::$variant => $name),+ }
+                match self {
+                    $(Palette::$variant => $name,)+
+                    Palette::Custom(_) => "story-defined",
+                }
             }
         }
     };
@@ -143,6 +153,70 @@ impl FromStr for Palette {
             .copied()
             .find(|p| p.name() == s)
             .ok_or(())
+    }
+}
+
+/// A palette of the story's own: its name and the grade it asks for (from neutral: warmth 0,
+/// saturation 1, exposure 0 EV, contrast 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaletteDef {
+    /// The name `palette:` tags use.
+    pub name: String,
+    /// The grade it asks for.
+    pub grade: crate::Grade,
+}
+
+impl PaletteDef {
+    /// The fields a definition may set, with their ranges.
+    pub const FIELDS: &'static str =
+        "warm -1..=1, saturation 0..=2, exposure -2..=2 (EV), contrast 0.5..=1.5";
+
+    /// Parses `NAME = warm 0.6, saturation 0.9, exposure 0.2, contrast 1.1` (any fields, any
+    /// order; those left out stay neutral).
+    pub fn parse(value: &str) -> Result<Self, DirectiveError> {
+        let (name, fields) = value.split_once('=').ok_or_else(|| {
+            bad(
+                "palette_def",
+                value,
+                &format!(
+                    "expected `NAME = field value, ...` with fields {}",
+                    Self::FIELDS
+                ),
+            )
+        })?;
+        let name = ident("palette_def", name.trim())?;
+        if Palette::ALL.iter().any(|p| p.name() == name) {
+            return Err(bad(
+                "palette_def",
+                value,
+                &format!("`{name}` is a built-in palette; give yours another name"),
+            ));
+        }
+        let mut grade = crate::Grade::NEUTRAL;
+        for field in fields.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            let (key, v) = field.split_once(char::is_whitespace).ok_or_else(|| {
+                bad(
+                    "palette_def",
+                    field,
+                    &format!("expected `field value`, fields {}", Self::FIELDS),
+                )
+            })?;
+            let v = v.trim();
+            match key {
+                "warm" | "warmth" => grade.warmth = number("palette_def warm", v, -1.0, 1.0)?,
+                "saturation" => grade.saturation = number("palette_def saturation", v, 0.0, 2.0)?,
+                "exposure" => grade.exposure_ev = number("palette_def exposure", v, -2.0, 2.0)?,
+                "contrast" => grade.contrast = number("palette_def contrast", v, 0.5, 1.5)?,
+                other => {
+                    return Err(bad(
+                        "palette_def",
+                        other,
+                        &format!("unknown field; the fields are {}", Self::FIELDS),
+                    ))
+                }
+            }
+        }
+        Ok(Self { name, grade })
     }
 }
 
@@ -233,6 +307,15 @@ impl Directive {
     /// assert!(Directive::parse("stake: high").is_err());
     /// ```
     pub fn parse(tag: &str) -> Result<Option<Directive>, DirectiveError> {
+        Self::parse_in(tag, &[] as &[&str])
+    }
+
+    /// [`Directive::parse`] in a story that defines `palettes` (`palette_def:`, in order):
+    /// `palette: NAME` may name one of them ([`Palette::Custom`]).
+    pub fn parse_in(
+        tag: &str,
+        palettes: &[impl AsRef<str>],
+    ) -> Result<Option<Directive>, DirectiveError> {
         let tag = tag.trim();
         if tag.starts_with("x-") {
             return Ok(None);
@@ -246,14 +329,30 @@ impl Directive {
         let d = match key {
             "scene" => Directive::Scene(ident("scene", value)?),
             "shot" => Directive::Shot(number("shot", value, 0.5, 120.0)?),
-            "palette" => Directive::Palette(value.parse().map_err(|()| {
-                let names: Vec<_> = Palette::ALL.iter().map(|p| p.name()).collect();
-                bad(
-                    "palette",
-                    value,
-                    &format!("expected one of {}", names.join(", ")),
-                )
-            })?),
+            "palette" => Directive::Palette(match value.parse() {
+                Ok(p) => p,
+                Err(()) => match palettes.iter().position(|n| n.as_ref() == value) {
+                    Some(i) => Palette::Custom(i as u16),
+                    None => {
+                        let builtin: Vec<_> = Palette::ALL.iter().map(|p| p.name()).collect();
+                        let own: Vec<&str> = palettes.iter().map(AsRef::as_ref).collect();
+                        return Err(bad(
+                            "palette",
+                            value,
+                            &format!(
+                                "expected a built-in palette ({}){}, or define it with a global tag `# palette_def: {value} = warm 0.5, saturation 1.1`",
+                                builtin.join(", "),
+                                if own.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" or one of this story's ({})", own.join(", "))
+                                }
+                            ),
+                        ));
+                    }
+                },
+            }),
+            "palette_def" => Directive::PaletteDef(PaletteDef::parse(value)?),
             "intensity" => Directive::Intensity(number("intensity", value, 0.0, 1.0)?),
             "stakes" => Directive::Stakes(match value {
                 "high" => Stakes::High,
@@ -320,6 +419,11 @@ impl fmt::Display for Directive {
             Directive::Scene(s) => write!(f, "scene: {s}"),
             Directive::Shot(s) => write!(f, "shot: {s}"),
             Directive::Palette(p) => write!(f, "palette: {}", p.name()),
+            Directive::PaletteDef(d) => write!(
+                f,
+                "palette_def: {} = warm {}, saturation {}, exposure {}, contrast {}",
+                d.name, d.grade.warmth, d.grade.saturation, d.grade.exposure_ev, d.grade.contrast
+            ),
             Directive::Intensity(i) => write!(f, "intensity: {i}"),
             Directive::Stakes(Stakes::High) => f.write_str("stakes: high"),
             Directive::Stakes(Stakes::Low) => f.write_str("stakes: low"),

@@ -27,7 +27,8 @@ impl Grade {
         contrast: 1.0,
     };
 
-    /// The grade a palette asks for.
+    /// The grade a built-in palette asks for (a story's own, [`Palette::Custom`], is looked up
+    /// in its definitions: neutral here).
     pub const fn of(palette: Palette) -> Grade {
         let (exposure_ev, warmth, saturation, contrast) = match palette {
             Palette::Neutral => (0.0, 0.0, 1.0, 1.0),
@@ -41,6 +42,8 @@ impl Grade {
             Palette::Ice => (0.1, -0.7, 0.7, 0.95),
             Palette::Verdant => (0.0, 0.1, 1.35, 1.0),
             Palette::Bleach => (0.3, -0.05, 0.4, 1.35),
+            // A story's own palette: its grade is the story's (the director holds the table).
+            Palette::Custom(_) => (0.0, 0.0, 1.0, 1.0),
         };
         Grade {
             exposure_ev,

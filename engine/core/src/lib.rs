@@ -11,6 +11,6 @@ mod directive;
 mod engagement;
 mod grade;
 
-pub use directive::{Directive, DirectiveError, Fate, Palette, Stakes, DIRECTIVE_KEYS};
+pub use directive::{Directive, DirectiveError, Fate, Palette, PaletteDef, Stakes, DIRECTIVE_KEYS};
 pub use engagement::EngagementSample;
 pub use grade::Grade;

@@ -174,6 +174,8 @@ impl Default for DirectorState {
 pub struct Director {
     config: DirectorConfig,
     state: DirectorState,
+    /// The grades of the story's own palettes ([`Palette::Custom`]), by index.
+    palettes: Vec<Grade>,
 }
 
 fn approach(v: f32, target: f32, max_step: f32) -> f32 {
@@ -192,7 +194,29 @@ impl Director {
 
     /// A director resuming from a saved state.
     pub fn with_state(config: DirectorConfig, state: DirectorState) -> Self {
-        Self { config, state }
+        Self {
+            config,
+            state,
+            palettes: Vec::new(),
+        }
+    }
+
+    /// The story's own palettes (`palette_def:`), which [`Palette::Custom`] numbers; set once
+    /// per story (ticks look them up, never allocate).
+    pub fn set_palettes(&mut self, palettes: &[showrunner_core::PaletteDef]) {
+        self.palettes = palettes.iter().map(|p| p.grade).collect();
+    }
+
+    /// The grade `palette` asks for: a built-in's, or the story's definition.
+    fn palette_grade(&self, palette: Palette) -> Grade {
+        match palette {
+            Palette::Custom(i) => self
+                .palettes
+                .get(usize::from(i))
+                .copied()
+                .unwrap_or(Grade::NEUTRAL),
+            p => Grade::of(p),
+        }
     }
 
     /// The policy.
@@ -426,7 +450,7 @@ impl Director {
 
         // 5. Grade: the author's palette, punched up for boredom, softened when de-escalating.
         let g = &cfg.grade;
-        let mut target = Grade::of(story.palette);
+        let mut target = self.palette_grade(story.palette);
         let grade_reason = match mode {
             Mode::Bored => {
                 target.saturation *= 1.0 + g.bored_punch;

@@ -303,10 +303,12 @@ impl<V: EngagementSource> Show<V> {
     ) -> Result<Self> {
         let runner = StoryRunner::new(story, seed)?;
         let interludes = runner.interludes().iter().map(|i| i.knot.clone()).collect();
+        let mut director = Director::new(config);
+        director.set_palettes(runner.palettes());
         Ok(Self::with(
             Some(Lead {
                 runner,
-                director: Director::new(config),
+                director,
                 phase: Phase::Next,
                 interludes: Vec::new(),
                 log: log::Log::new(story.path.clone(), interludes, LogState::default()),
@@ -341,6 +343,7 @@ impl<V: EngagementSource> Show<V> {
         let lead = show.lead.as_mut().expect("a new show leads");
         lead.runner.restore(&state.runner, origin)?;
         lead.director = Director::with_state(config, state.director.clone());
+        lead.director.set_palettes(lead.runner.palettes());
         lead.log.state = state.log.clone();
         let c = &mut show.core;
         c.clock = state.clock_s;
@@ -409,6 +412,7 @@ impl<V: EngagementSource> Show<V> {
             runner.jump_to(knot)?;
         }
         lead.interludes = interlude_options(&runner).collect();
+        lead.director.set_palettes(runner.palettes());
         lead.log
             .rename_interludes(runner.interludes().iter().map(|i| i.knot.clone()).collect());
         lead.runner = runner;
@@ -1254,6 +1258,28 @@ mod tests {
         assert_eq!(show2.reload(&compile(v3)).unwrap(), "the top");
         show2.run(0.1).unwrap();
         assert_eq!(show2.readout.text, "A dock.");
+    }
+
+    #[test]
+    fn a_storys_own_palette_grades_the_film() {
+        let src = "# palette_def: amber = warm 0.8, saturation 1.3, exposure 0.3\nThe lamp. # palette: amber # shot: 30\n-> END\n";
+        let story = compile_source(src, "amber.ink", Path::new(".")).unwrap();
+        let mut show = Show::new(
+            &story,
+            1,
+            DirectorConfig::default(),
+            SetLibrary::builtin(),
+            neutral as Neutral,
+        )
+        .unwrap();
+        for _ in 0..200 {
+            show.run(0.1).unwrap();
+        }
+        let g = show.readout.grade;
+        assert!(
+            (g.warmth - 0.8).abs() < 0.05 && (g.saturation - 1.3).abs() < 0.05,
+            "the grade reached the story's amber: {g:?}"
+        );
     }
 
     #[test]

@@ -46,7 +46,8 @@ impl Staging {
                 Directive::Intensity(_)
                 | Directive::Stakes(_)
                 | Directive::Shot(_)
-                | Directive::Sfx { .. } => {}
+                | Directive::Sfx { .. }
+                | Directive::PaletteDef(_) => {}
             }
         }
     }

@@ -238,9 +238,21 @@ pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
         },
     };
 
-    // 1. Tags.
+    // 1. Tags, the story's own palettes first (global tags: `palette_def:`).
+    let palettes: Vec<String> = graph
+        .knots
+        .get(START)
+        .map(|k| split_tags(&k.tags))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| match Directive::parse(t) {
+            Ok(Some(Directive::PaletteDef(d))) => Some(d.name),
+            _ => None,
+        })
+        .collect();
     let mut occurrences: BTreeMap<String, usize> = BTreeMap::new();
     let mut endings = BTreeSet::new();
+    let mut defined = BTreeSet::new();
     for (knot, info) in &graph.knots {
         for tag in split_tags(&info.tags) {
             let nth = occurrences.entry(tag.clone()).or_default();
@@ -248,9 +260,24 @@ pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
                 .map(|(file, line)| Place::Line { file, line })
                 .unwrap_or_else(|| knot_place(knot));
             *nth += 1;
-            match Directive::parse(&tag) {
+            match Directive::parse_in(&tag, &palettes) {
                 Ok(Some(Directive::Ending(e))) => {
                     endings.insert(e);
+                }
+                Ok(Some(Directive::PaletteDef(d))) if knot != START => diags.push(Diagnostic {
+                    severity: Severity::Error,
+                    place,
+                    message: format!(
+                        "palette `{}` is defined inside knot `{knot}`: palette definitions are global tags, at the top of the story before any content",
+                        d.name
+                    ),
+                }),
+                Ok(Some(Directive::PaletteDef(d))) if !defined.insert(d.name.clone()) => {
+                    diags.push(Diagnostic {
+                        severity: Severity::Error,
+                        place,
+                        message: format!("palette `{}` is defined twice", d.name),
+                    })
                 }
                 Ok(_) => {}
                 Err(e) => diags.push(Diagnostic {
@@ -482,6 +509,50 @@ mod tests {
         assert_eq!(locate_knot(&story, "twice"), Some((part, 2)));
         assert_eq!(locate_knot(&story, "landing"), Some((main, 3)));
         assert_eq!(locate_knot(&story, "nowhere"), None);
+    }
+
+    #[test]
+    fn a_story_defines_its_own_palettes_and_check_names_them() {
+        let ok = check_text(
+            "own.ink",
+            "# palette_def: amber = warm 0.6, saturation 0.9, exposure 0.2\nThe lamp. # palette: amber\nDark. # palette: noir\n-> END\n",
+        );
+        assert_eq!(ok.errors(), 0, "{:?}", ok.diagnostics);
+        let r = check_text(
+            "own.ink",
+            "# palette_def: amber = warm 0.6, glow 2\nThe lamp. # palette: amberr\n-> END\n",
+        );
+        let msgs: Vec<String> = r.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert!(
+            msgs.iter().any(|m| m.starts_with("own.ink:1:")
+                && m.contains("unknown field")
+                && m.contains("warm -1..=1")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("own.ink:2:")
+                    && m.contains("built-in palette (neutral, dawn")),
+            "{msgs:?}"
+        );
+        let r = check_text(
+            "own.ink",
+            "# palette_def: amber = warm 0.6\nThe lamp. # palette: amberr\n-> END\n",
+        );
+        let msgs: Vec<String> = r.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("or one of this story's (amber)")),
+            "{msgs:?}"
+        );
+        let r = check_text("own.ink", "# palette_def: noir = warm 0.6\n-> END\n");
+        assert!(
+            r.diagnostics[0]
+                .to_string()
+                .contains("`noir` is a built-in palette"),
+            "{:?}",
+            r.diagnostics
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::{split_tags, CompiledStory, StoryError};
 use bladeink::story::Story;
 use bladeink::value_type::ValueType;
 use serde::{Deserialize, Serialize};
-use showrunner_core::Directive;
+use showrunner_core::{Directive, PaletteDef};
 use std::collections::BTreeSet;
 
 /// The ink variables the runtime keeps current, when the story declares them:
@@ -104,6 +104,9 @@ pub struct StoryRunner {
     knot: String,
     /// The tags written after each choice's `]`, which ink prints only once it is taken.
     after_bracket: crate::choice_tags::AfterBracket,
+    /// The story's own palettes (`palette_def:` global tags), in order.
+    palettes: Vec<PaletteDef>,
+    palette_names: Vec<String>,
 }
 
 impl StoryRunner {
@@ -136,6 +139,17 @@ impl StoryRunner {
                 intensity: graph.knots[k].intensity(),
             })
             .collect();
+        // The story's own palettes: its global `palette_def:` tags (check reports bad ones).
+        let palettes: Vec<PaletteDef> = story
+            .get_global_tags()
+            .map(|t| split_tags(&t))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| match Directive::parse(t) {
+                Ok(Some(Directive::PaletteDef(d))) => Some(d),
+                _ => None,
+            })
+            .collect();
         let globals = story.get_global_variables();
         let declared = ENGAGEMENT_VARIABLES.map(|v| globals.iter().any(|g| g == v));
         Ok(Self {
@@ -147,6 +161,8 @@ impl StoryRunner {
             interlude: None,
             knot: START.to_owned(),
             after_bracket: crate::choice_tags::AfterBracket::from_json(&compiled.json, START),
+            palette_names: palettes.iter().map(|p| p.name.clone()).collect(),
+            palettes,
         })
     }
 
@@ -160,7 +176,7 @@ impl StoryRunner {
 
     fn parse_tags(&self, tags: &[String]) -> Result<Vec<Directive>, StoryError> {
         tags.iter()
-            .filter_map(|t| Directive::parse(t).transpose())
+            .filter_map(|t| Directive::parse_in(t, &self.palette_names).transpose())
             .collect::<Result<_, _>>()
             .map_err(|source| StoryError::BadTag {
                 path: self.path.clone(),
@@ -287,6 +303,12 @@ impl StoryRunner {
             return Ok(Step::InterludeOver(i));
         }
         Ok(Step::End)
+    }
+
+    /// The story's own palettes (`palette_def:` global tags), in the order
+    /// [`showrunner_core::Palette::Custom`] numbers them.
+    pub fn palettes(&self) -> &[PaletteDef] {
+        &self.palettes
     }
 
     /// Whether the story has a knot called `name`.
