@@ -305,13 +305,15 @@ impl<V: EngagementSource> Show<V> {
         let interludes = runner.interludes().iter().map(|i| i.knot.clone()).collect();
         let mut director = Director::new(config);
         director.set_palettes(runner.palettes());
+        let mut log = log::Log::new(story.path.clone(), interludes, LogState::default());
+        log.set_palettes(runner.palettes().iter().map(|p| p.name.clone()).collect());
         Ok(Self::with(
             Some(Lead {
                 runner,
                 director,
                 phase: Phase::Next,
                 interludes: Vec::new(),
-                log: log::Log::new(story.path.clone(), interludes, LogState::default()),
+                log,
                 fingerprint: story.fingerprint(),
                 seed,
             }),
@@ -413,6 +415,8 @@ impl<V: EngagementSource> Show<V> {
         }
         lead.interludes = interlude_options(&runner).collect();
         lead.director.set_palettes(runner.palettes());
+        lead.log
+            .set_palettes(runner.palettes().iter().map(|p| p.name.clone()).collect());
         lead.log
             .rename_interludes(runner.interludes().iter().map(|i| i.knot.clone()).collect());
         lead.runner = runner;
@@ -1279,6 +1283,15 @@ mod tests {
         assert!(
             (g.warmth - 0.8).abs() < 0.05 && (g.saturation - 1.3).abs() < 0.05,
             "the grade reached the story's amber: {g:?}"
+        );
+        // The log names it as the author did.
+        let mut lines = Vec::new();
+        while !show.readout.ended {
+            lines.extend(show.run(0.1).unwrap().beats.into_iter().map(|b| b.line));
+        }
+        assert!(
+            lines.iter().any(|l| l.contains("author's palette `amber`")),
+            "{lines:?}"
         );
     }
 

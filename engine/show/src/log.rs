@@ -132,6 +132,8 @@ pub struct BeatRecord {
 pub(crate) struct Log {
     pub(crate) state: LogState,
     story: String,
+    /// The story's own palettes' names (`palette_def:`), by [`Palette::Custom`] index.
+    palettes: Vec<String>,
     open: Option<Open>,
     interludes: Vec<String>,
 }
@@ -160,8 +162,26 @@ impl Log {
         Self {
             state,
             story,
+            palettes: Vec::new(),
             open: None,
             interludes,
+        }
+    }
+
+    /// The story's own palettes' names, so reasons name them as the author did.
+    pub(crate) fn set_palettes(&mut self, names: Vec<String>) {
+        self.palettes = names;
+    }
+
+    /// A reason with the author's name for the story's palette in play (the director's
+    /// reasons carry the palette, not its name).
+    fn palette_named(&self, reason: String) -> String {
+        match self.state.staging.palette {
+            Palette::Custom(i) => match self.palettes.get(usize::from(i)) {
+                Some(name) => reason.replace("`story-defined`", &format!("`{name}`")),
+                None => reason,
+            },
+            _ => reason,
         }
     }
 
@@ -256,7 +276,7 @@ impl Log {
                 "pacing": {"value": r4(tick.pacing), "reason": tick.pacing_reason.to_string()},
                 "grade": {
                     "value": {"exposure_ev": r4(g.exposure_ev), "warmth": r4(g.warmth), "saturation": r4(g.saturation), "contrast": r4(g.contrast)},
-                    "reason": tick.grade_reason.to_string(),
+                    "reason": self.palette_named(tick.grade_reason.to_string()),
                 },
                 "intensity": {"value": r4(tick.intensity), "reason": tick.intensity_reason.to_string()},
                 "mercy": tick.mercy,
