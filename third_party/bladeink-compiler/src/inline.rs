@@ -1,4 +1,5 @@
-// Modified for Showrunner (see FORK.md): an escaped `\->` is text.
+// Modified for Showrunner (see FORK.md): an escaped `\->` is text; sequence elements keep
+// their spaces.
 use crate::{
     ast::{Divert, DynamicString, DynamicStringPart, Expression, Node, Sequence, SequenceMode},
     error::CompilerError,
@@ -556,9 +557,11 @@ pub fn parse_inline_sequence(content: &str) -> Result<Option<Sequence>, Compiler
         return Ok(None);
     }
 
+    // Showrunner: an element keeps its spaces (`{&| again}` prints " again"), as inkjs's
+    // sequence elements do.
     let mut branches = Vec::new();
     for part in parts {
-        branches.push(tokenize_inline_content(part.trim())?);
+        branches.push(tokenize_inline_content(part)?);
     }
 
     Ok(Some(Sequence { mode, branches }))

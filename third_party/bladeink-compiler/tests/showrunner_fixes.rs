@@ -110,3 +110,19 @@ fn logic_on_a_branch_line_or_after_a_gather_runs() {
     let src = "VAR name = \"Mara\"\nVAR strong = true\n{describe()}\n- (done) ~ name = name + \" the Wanderer\"\n{name} left.\n-> END\n=== function describe()\n{\n- strong: ~ return \"strong\"\n- else: ~ return \"weak\"\n}\n";
     assert_eq!(play(src, &[]), ["strong | ", "Mara the Wanderer left. | "]);
 }
+
+#[test]
+fn a_sequence_element_keeps_its_spaces() {
+    let src = "-> fish\n=== fish ===\nYou fish{& for a while| a little longer}.\n+ [Again] -> fish\n+ [Stop] -> END\n";
+    assert_eq!(
+        play(src, &[0, 1]),
+        [
+            "You fish for a while. | ",
+            "[Again | ]",
+            "[Stop | ]",
+            "You fish a little longer. | ",
+            "[Again | ]",
+            "[Stop | ]",
+        ]
+    );
+}
