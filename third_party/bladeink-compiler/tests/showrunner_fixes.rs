@@ -123,6 +123,8 @@ fn a_sequence_element_keeps_its_spaces() {
             "You fish a little longer. | ",
             "[Again | ]",
             "[Stop | ]",
+            // `-> END` from a choice prints one empty line, in inkjs too.
+            " | ",
         ]
     );
 }
