@@ -102,6 +102,41 @@ impl AfterBracket {
     }
 }
 
+/// Which knot each plain line of text is written in (`None` where several knots have it), for
+/// telling the knot of a line the runtime no longer points into (the story ended right after
+/// it).
+pub(crate) fn line_knots(json: &str) -> HashMap<String, Option<String>> {
+    fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::String(s) if s.starts_with('^') => out.push(s[1..].trim()),
+            Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    let mut map: HashMap<String, Option<String>> = HashMap::new();
+    let Ok(root) = serde_json::from_str::<Value>(json) else {
+        return map;
+    };
+    let Some(Value::Object(knots)) = root.get("root").and_then(|r| r.as_array()?.last()) else {
+        return map;
+    };
+    for (name, body) in knots {
+        let mut found = Vec::new();
+        strings(body, &mut found);
+        for text in found.into_iter().filter(|t| !t.is_empty()) {
+            map.entry(text.to_owned())
+                .and_modify(|k| {
+                    if k.as_deref() != Some(name.as_str()) {
+                        *k = None;
+                    }
+                })
+                .or_insert_with(|| Some(name.clone()));
+        }
+    }
+    map
+}
+
 /// The text of the choice whose point follows `before`: its `str … /str` block just before,
 /// plain text only (tags inside it left out).
 fn choice_text(before: &[Value]) -> Option<String> {

@@ -106,6 +106,8 @@ pub struct StoryRunner {
     after_bracket: crate::choice_tags::AfterBracket,
     /// The story's own palettes (`palette_def:` global tags), in order.
     palettes: Vec<PaletteDef>,
+    /// The knot each plain line is written in, for a line the story ends right after.
+    line_knots: std::collections::HashMap<String, Option<String>>,
     palette_names: Vec<String>,
 }
 
@@ -162,6 +164,7 @@ impl StoryRunner {
             knot: START.to_owned(),
             after_bracket: crate::choice_tags::AfterBracket::from_json(&compiled.json, START),
             palette_names: palettes.iter().map(|p| p.name.clone()).collect(),
+            line_knots: crate::choice_tags::line_knots(&compiled.json),
             palettes,
         })
     }
@@ -249,9 +252,17 @@ impl StoryRunner {
         if self.story.can_continue() {
             let before = self.knot_of_current_path();
             let text = self.story.cont().map_err(|e| self.runtime_err(e))?;
-            // ink stops just after the line, so the pointer is in the line's knot
-            // unless the story ended with it.
-            if let Some(k) = self.knot_of_current_path().or(before) {
+            // ink stops just after the line, so the pointer is in the line's knot unless the
+            // story ended with it: then the knot that has the line's text, else the one
+            // before.
+            let after = self.knot_of_current_path().or_else(|| {
+                self.line_knots
+                    .get(text.trim())
+                    .cloned()
+                    .flatten()
+                    .filter(|k| self.knots.contains(k))
+            });
+            if let Some(k) = after.or(before) {
                 self.knot = k;
             }
             if self.story.has_error() {
@@ -474,6 +485,25 @@ Wave two.
         assert_eq!((b.text.as_str(), b.knot.as_str()), ("Spared.\n", "left"));
         assert_eq!(beat(r.next().unwrap()).tags, vec!["ending: left"]);
         assert_eq!(r.next().unwrap(), Step::End);
+    }
+
+    #[test]
+    fn the_last_line_belongs_to_its_knot_even_when_the_story_ends_with_it() {
+        let src =
+            "-> quay\n=== quay ===\nThe quay.\n-> lamp\n=== lamp ===\nThe lamp, at last.\n-> END\n";
+        let story = crate::compile_source(src, "end.ink", std::path::Path::new(".")).unwrap();
+        let mut r = StoryRunner::new(&story, 1).unwrap();
+        let mut knots = Vec::new();
+        while let Step::Beat(b) = r.next().unwrap() {
+            knots.push((b.text.trim().to_owned(), b.knot));
+        }
+        assert_eq!(
+            knots,
+            [
+                ("The quay.".to_owned(), "quay".to_owned()),
+                ("The lamp, at last.".to_owned(), "lamp".to_owned())
+            ]
+        );
     }
 
     #[test]
