@@ -1,5 +1,5 @@
 // Modified for Showrunner (see FORK.md): an escaped `\->` is text; sequence elements keep
-// their spaces.
+// their spaces; thread targets may use letters beyond ASCII.
 use crate::{
     ast::{Divert, DynamicString, DynamicStringPart, Expression, Node, Sequence, SequenceMode},
     error::CompilerError,
@@ -63,7 +63,7 @@ pub fn tokenize_inline_content(content: &str) -> Result<Vec<Node>, CompilerError
                 thread_divert_call_end(trimmed_after)
             } else {
                 trimmed_after
-                    .find(|c: char| !matches!(c, 'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '.'))
+                    .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.')))
                     .unwrap_or(trimmed_after.len())
             };
             let divert_str = &trimmed_after[..call_len];

@@ -128,3 +128,9 @@ fn a_sequence_element_keeps_its_spaces() {
         ]
     );
 }
+
+#[test]
+fn identifiers_may_use_letters_beyond_ascii() {
+    let src = "LIST étapes = départ, (traversée)\nVAR naïve = true\n-> départ_du_port\n=== départ_du_port ===\nÉtape : {étapes}. {naïve:Naïf.} {LIST_COUNT(étapes) == 1:Une.}\n-> END\n";
+    assert_eq!(play(src, &[]), ["Étape : traversée. Naïf. Une. | "]);
+}

@@ -1,3 +1,4 @@
+// Modified for Showrunner (see FORK.md): identifiers beyond ASCII in expressions.
 use crate::{
     ast::{BinaryOperator, Expression},
     error::CompilerError,
@@ -179,31 +180,35 @@ pub fn tokenize_expression(input: &str) -> Result<Vec<Token>, CompilerError> {
                     }
                     index += 1;
                 }
-                let token_text = &input[start..index];
+                // Showrunner: `start..index` count characters, not bytes (identifiers may
+                // hold letters beyond ASCII before this token).
+                let token_text: String = chars[start..index].iter().collect();
                 if saw_identifier_tail {
-                    tokens.push(Token::Ident(token_text.to_owned()));
+                    tokens.push(Token::Ident(token_text));
                 } else if saw_dot {
-                    let value = input[start..index].parse::<f32>().map_err(|error| {
+                    let value = token_text.parse::<f32>().map_err(|error| {
                         CompilerError::invalid_source(format!("invalid float literal: {error}"))
                     })?;
                     tokens.push(Token::Float(value));
                 } else {
-                    let value = input[start..index].parse::<i32>().map_err(|error| {
+                    let value = token_text.parse::<i32>().map_err(|error| {
                         CompilerError::invalid_source(format!("invalid integer literal: {error}"))
                     })?;
                     tokens.push(Token::Int(value));
                 }
             }
-            'a'..='z' | 'A'..='Z' | '_' => {
+            // Showrunner: identifiers may use letters beyond ASCII, as ink allows
+            // (`VAR naïve`, `LIST étapes`).
+            c if c.is_alphabetic() || c == '_' => {
                 let start = index;
                 index += 1;
                 while index < chars.len()
-                    && matches!(chars[index], 'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '.')
+                    && (chars[index].is_alphanumeric() || matches!(chars[index], '_' | '.'))
                 {
                     index += 1;
                 }
-                let ident = &input[start..index];
-                match ident {
+                let ident: String = chars[start..index].iter().collect();
+                match ident.as_str() {
                     "true" => tokens.push(Token::Bool(true)),
                     "false" => tokens.push(Token::Bool(false)),
                     "and" => tokens.push(Token::AndAnd),
@@ -211,7 +216,7 @@ pub fn tokenize_expression(input: &str) -> Result<Vec<Token>, CompilerError> {
                     "not" => tokens.push(Token::Bang),
                     "has" => tokens.push(Token::Has),
                     "hasnt" => tokens.push(Token::Hasnt),
-                    _ => tokens.push(Token::Ident(ident.to_owned())),
+                    _ => tokens.push(Token::Ident(ident)),
                 }
             }
             _ => {
@@ -254,7 +259,8 @@ pub fn parse_bool(value: &str) -> Result<bool, CompilerError> {
 pub fn parse_path_identifier(text: &str) -> Option<&str> {
     let end = text
         .char_indices()
-        .find(|(_, ch)| !matches!(ch, 'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '.'))
+        // Showrunner: letters beyond ASCII too (`=== départ ===`).
+        .find(|(_, ch)| !(ch.is_alphanumeric() || matches!(ch, '_' | '.')))
         .map(|(index, _)| index)
         .unwrap_or(text.len());
 
