@@ -45,8 +45,9 @@ PKGS="libasound2-dev pkg-config mesa-vulkan-drivers"
 if [ -n "$TESTS" ]; then
   # dbus-daemon, dbus-bin, python3-dbusmock: the fake BlueZ (tests/ble/fake-bluez.sh);
   # xvfb, x11-apps (xwd), xdotool: the desktop window's test in a virtual X server;
-  # mmdebstrap: builds the Debian trixie root that Monado runs in (tests/xr/monado.sh).
-  PKGS="$PKGS dbus-daemon dbus-bin python3-dbusmock xvfb x11-apps xdotool mmdebstrap"
+  # mmdebstrap: builds the Debian trixie root that Monado runs in (tests/xr/monado.sh);
+  # python3-pil: an independent reader of the provenance marks in exported PNGs.
+  PKGS="$PKGS dbus-daemon dbus-bin python3-dbusmock xvfb x11-apps xdotool mmdebstrap python3-pil"
 fi
 
 missing=

@@ -509,16 +509,22 @@ fn finish(lin: &[f32], n: usize) -> Vec<u8> {
     out
 }
 
-fn write_rgb_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<()> {
-    let mut bytes = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut bytes, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.write_header()?.write_image_data(rgb)?;
-    }
-    crate::persist::write_atomic(path, &bytes)
-        .with_context(|| format!("{}: cannot write", path.display()))
+/// An RGB picture, marked with where it came from (the refiner's output or the engine's render).
+fn write_rgb_png(
+    path: &Path,
+    w: u32,
+    h: u32,
+    rgb: &[u8],
+    provenance: crate::images::Provenance,
+) -> Result<()> {
+    crate::images::write_png(
+        path,
+        (w, h),
+        png::ColorType::Rgb,
+        png::BitDepth::Eight,
+        rgb,
+        provenance,
+    )
 }
 
 /// The depth guide as a 16-bit grey PNG: `value × 4096` (0..16).
@@ -613,6 +619,7 @@ fn make_data(out: &Path, shots: usize, held_out_shots: usize, size: u32, seed: u
                 size,
                 size,
                 &cheap,
+                crate::images::Provenance::Rendered,
             )?;
             write_guide_png(
                 &dir.join(format!("{}.depth.png", shot.name)),
@@ -625,6 +632,7 @@ fn make_data(out: &Path, shots: usize, held_out_shots: usize, size: u32, seed: u
                 size,
                 size,
                 &reference,
+                crate::images::Provenance::Rendered,
             )?;
             bar.inc(1);
         }
@@ -941,9 +949,28 @@ fn evaluate(
         }));
         if let Some(d) = dump {
             let (w, h) = (p.w as u32, p.h as u32);
-            write_rgb_png(&d.join(format!("{}.cheap.png", p.name)), w, h, &cheap8)?;
-            write_rgb_png(&d.join(format!("{}.refined.png", p.name)), w, h, &refined)?;
-            write_rgb_png(&d.join(format!("{}.reference.png", p.name)), w, h, &ref8)?;
+            use crate::images::Provenance::{Refined, Rendered};
+            write_rgb_png(
+                &d.join(format!("{}.cheap.png", p.name)),
+                w,
+                h,
+                &cheap8,
+                Rendered,
+            )?;
+            write_rgb_png(
+                &d.join(format!("{}.refined.png", p.name)),
+                w,
+                h,
+                &refined,
+                Refined,
+            )?;
+            write_rgb_png(
+                &d.join(format!("{}.reference.png", p.name)),
+                w,
+                h,
+                &ref8,
+                Rendered,
+            )?;
         }
     }
     let mean = |i: usize| sums[i] / n.max(1.0);

@@ -37,14 +37,16 @@ pub struct Recorder {
     asset_warnings: Vec<String>,
 }
 
+/// A rendered still (the report's stills are not refined), marked as the engine's rendering.
 fn write_png(path: &Path, w: u32, h: u32, rgba: &[u8]) -> Result<()> {
-    let file =
-        fs::File::create(path).with_context(|| format!("{}: cannot write", path.display()))?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.write_header()?.write_image_data(rgba)?;
-    Ok(())
+    crate::images::write_png(
+        path,
+        (w, h),
+        png::ColorType::Rgba,
+        png::BitDepth::Eight,
+        rgba,
+        crate::images::Provenance::Rendered,
+    )
 }
 
 impl Recorder {
@@ -297,6 +299,11 @@ table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:4px
         h,
         "<pre>{}</pre>",
         esc(&serde_json::to_string_pretty(&summary["counts"]).unwrap_or_default())
+    );
+    // What made the pictures, in words (the PNGs say it machine-readably, in XMP).
+    let _ = write!(
+        h,
+        "<p><i>The stills were rendered by Showrunner's engine (no trained model made or altered them; each PNG says so in XMP: IPTC DigitalSourceType <code>algorithmicMedia</code>). The film adapted to the viewer's engagement as logged below.</i></p>"
     );
     if !warnings.is_empty() {
         let _ = write!(h, "<h2>Warnings</h2><ul>");

@@ -219,3 +219,23 @@ pub fn strap_film_scenario(
     );
     (seen, took)
 }
+
+/// The IPTC `DigitalSourceType` an exported PNG declares, read by an independent reader
+/// (Debian's Pillow, `python3-pil`, through Debian's own python3): the `XML:com.adobe.xmp` text
+/// chunk's `Iptc4xmpExt:DigitalSourceType`, or `None` when the file carries no mark.
+pub fn png_digital_source_type(path: &std::path::Path) -> Option<String> {
+    let script = "import re, sys\nfrom PIL import Image\nxmp = Image.open(sys.argv[1]).info.get('XML:com.adobe.xmp', '')\nm = re.search(r'DigitalSourceType=\"([^\"]+)\"', xmp)\nprint(m.group(1) if m else '')\n";
+    let out = Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .expect("Debian's python3 with Pillow (apt-get install python3-pil)");
+    assert!(
+        out.status.success(),
+        "Pillow could not read {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (!t.is_empty()).then_some(t)
+}

@@ -101,6 +101,23 @@ fn shipped_weights_beat_the_cheap_render_on_held_out_scenes() {
             .collect();
         assert!(sizes.iter().all(|s| *s == (128, 128)), "{name}: {sizes:?}");
     }
+    // Marked machine-readably, as an independent reader (Pillow) sees it: the refined frame
+    // as made with a trained model, the others as rendered.
+    let name = report["frames"][0]["name"].as_str().unwrap();
+    let iptc = "http://cv.iptc.org/newscodes/digitalsourcetype/";
+    for (kind, term) in [
+        ("refined", "compositeWithTrainedAlgorithmicMedia"),
+        ("cheap", "algorithmicMedia"),
+        ("reference", "algorithmicMedia"),
+    ] {
+        let got =
+            showrunner_tests::png_digital_source_type(&dump.join(format!("{name}.{kind}.png")));
+        assert_eq!(
+            got.as_deref(),
+            Some(format!("{iptc}{term}").as_str()),
+            "{kind}"
+        );
+    }
     assert!(dump.join("eval.json").exists());
 }
 

@@ -45,6 +45,17 @@ fn screen_render_writes_frames_a_contact_sheet_a_plot_and_a_report() {
     let png = fs::read(out.join("frames/beat-0010.png")).unwrap();
     assert!(png.len() > 2000, "{} bytes", png.len());
     assert!(fs::metadata(out.join("contact-sheet.png")).unwrap().len() > 10_000);
+    // Every picture says, machine-readably, that the engine made it (read by Pillow), and the
+    // report says it in words.
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("rendered by Showrunner's engine") && html.contains("algorithmicMedia"));
+    for f in ["frames/beat-0001.png", "contact-sheet.png"] {
+        assert_eq!(
+            showrunner_tests::png_digital_source_type(&out.join(f)).as_deref(),
+            Some("http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"),
+            "{f}"
+        );
+    }
     // What holds the viewer's engagement is theirs alone.
     #[cfg(unix)]
     for f in [
