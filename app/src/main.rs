@@ -3,6 +3,7 @@
 //! The binary only wires the engine crates together: argument parsing here,
 //! the headless screening loop in [`screen`], simulated viewers in [`viewer`].
 
+mod comfort;
 #[cfg(not(target_os = "android"))]
 mod desktop;
 mod headset;
@@ -201,6 +202,23 @@ enum Command {
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
+    /// Check that the film never flashes: plays the story for every simulated viewer at the
+    /// display rate and counts the flashes its grade makes on screen (ITU-R BT.1702's general
+    /// flash rule: more than three a second is a violation). Prints JSON; exits 1 on a violation.
+    Comfort {
+        /// The story (`.ink` or compiled `.json`); the bundled sample when absent.
+        #[arg(long)]
+        story: Option<PathBuf>,
+        /// The director's policy (JSON).
+        #[arg(long, value_name = "POLICY.json")]
+        director: Option<PathBuf>,
+        /// Seed for the story's and the simulated viewers' randomness.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The display rate, frames per second.
+        #[arg(long, default_value_t = 90.0)]
+        rate: f32,
+    },
     /// Build the sample's models (procedural geometry) as glTF into assets/models, or its
     /// sounds (procedural synthesis) into assets/sounds.
     Assets {
@@ -509,6 +527,25 @@ fn run() -> Result<ExitCode> {
                 let _ = (size, shaders, room, session, watch_path);
                 bail!("play: no OpenXR runtime answered, and there is no desktop window on Android")
             }
+        }
+        Command::Comfort {
+            story,
+            director,
+            seed,
+            rate,
+        } => {
+            if !(rate.is_finite() && (24.0..=240.0).contains(&rate)) {
+                bail!("--rate {rate}: give the display rate in frames per second, 24 to 240");
+            }
+            let story = load_story(story.as_deref())?;
+            let config = load_policy(director.as_deref())?;
+            let (report, flashes) = comfort::comfort(&story, &config, seed, rate)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(if flashes {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::DirectorDefaults => {
             let mut stdout = std::io::stdout().lock();

@@ -334,3 +334,20 @@ fn screen_with_no_arguments_plays_the_bundled_sample() {
     );
     assert!(s["ending"].is_string());
 }
+
+/// Issue 20, item 5: the sample never flashes, for any simulated viewer, frame by frame at 90 Hz.
+#[test]
+fn the_sample_never_flashes_for_any_viewer() {
+    let o = run(&["comfort"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let viewers = report["viewers"].as_array().unwrap();
+    assert_eq!(viewers.len(), 4);
+    for v in viewers {
+        assert_eq!(v["violations"], 0, "{v}");
+        assert!(
+            v["frames"].as_u64().unwrap() > 90 * 600,
+            "the whole film: {v}"
+        );
+    }
+}

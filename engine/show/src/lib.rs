@@ -32,6 +32,7 @@ use showrunner_story::{CompiledStory, RunnerState, Step, StoryRunner};
 use std::collections::VecDeque;
 
 mod beat;
+pub mod comfort;
 pub mod gaze;
 mod log;
 mod source;
