@@ -10,15 +10,11 @@ use std::path::Path;
 /// grey-with-alpha images are converted; 16-bit ones are reduced to 8 bits.
 pub fn read_rgb_png(path: &Path) -> Result<(u32, u32, Vec<u8>)> {
     let file = fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let mut dec = png::Decoder::new(std::io::BufReader::new(file));
-    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = dec
-        .read_info()
-        .with_context(|| format!("{}: not a PNG image", path.display()))?;
-    let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
-    let info = reader
-        .next_frame(&mut buf)
-        .with_context(|| format!("{}: damaged PNG image", path.display()))?;
+    let (info, buf) = decode_png(
+        file,
+        path,
+        png::Transformations::EXPAND | png::Transformations::STRIP_16,
+    )?;
     let px = (info.width * info.height) as usize;
     let rgb = match info.color_type {
         png::ColorType::Rgb => buf[..px * 3].to_vec(),
@@ -37,6 +33,25 @@ pub fn read_rgb_png(path: &Path) -> Result<(u32, u32, Vec<u8>)> {
         ),
     };
     Ok((info.width, info.height, rgb))
+}
+
+/// Decodes the PNG in `file` (read from `path`, named in errors) with `transformations`: its
+/// frame's info and pixels.
+pub fn decode_png(
+    file: fs::File,
+    path: &Path,
+    transformations: png::Transformations,
+) -> Result<(png::OutputInfo, Vec<u8>)> {
+    let mut dec = png::Decoder::new(std::io::BufReader::new(file));
+    dec.set_transformations(transformations);
+    let mut reader = dec
+        .read_info()
+        .with_context(|| format!("{}: not a PNG image", path.display()))?;
+    let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
+    let info = reader
+        .next_frame(&mut buf)
+        .with_context(|| format!("{}: damaged PNG image", path.display()))?;
+    Ok((info, buf))
 }
 
 /// Where a picture came from, in IPTC's Digital Source Type vocabulary (EU AI Act Art. 50(2):

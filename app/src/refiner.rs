@@ -552,14 +552,7 @@ fn read_guide_png(path: &Path) -> Result<(u32, u32, Vec<f32>)> {
             path.display()
         )
     })?;
-    let dec = png::Decoder::new(std::io::BufReader::new(file));
-    let mut reader = dec
-        .read_info()
-        .with_context(|| format!("{}: not a PNG image", path.display()))?;
-    let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
-    let info = reader
-        .next_frame(&mut buf)
-        .with_context(|| format!("{}: damaged PNG image", path.display()))?;
+    let (info, buf) = crate::images::decode_png(file, path, png::Transformations::IDENTITY)?;
     if info.color_type != png::ColorType::Grayscale || info.bit_depth != png::BitDepth::Sixteen {
         bail!(
             "{}: a depth guide is a 16-bit grey PNG, this is {:?} {:?}",

@@ -175,11 +175,7 @@ impl Session {
         let origin = args.save.display().to_string();
         let mut resumed_lines = None;
         let show = if args.resume {
-            let text = fs::read_to_string(&args.save).with_context(|| {
-                format!(
-                    "{origin}: no saved place to resume (play without --resume to start the story)"
-                )
-            })?;
+            let text = fs::read_to_string(&args.save).with_context(|| no_save(&args.save))?;
             let state = ShowState::from_json(&text, &origin)?;
             let show = Show::resume(
                 story,
@@ -306,12 +302,17 @@ impl Session {
 /// Checks `--resume`/`--out` before anything opens: a save to resume must exist.
 pub fn check(args: &SessionArgs) -> Result<()> {
     if args.resume && !args.save.is_file() {
-        bail!(
-            "{}: no saved place to resume (play without --resume to start the story)",
-            args.save.display()
-        );
+        bail!(no_save(&args.save));
     }
     Ok(())
+}
+
+/// What `--resume` says when there is no save to continue.
+fn no_save(save: &Path) -> String {
+    format!(
+        "{}: no saved place to resume (play without --resume to start the story)",
+        save.display()
+    )
 }
 
 #[cfg(test)]

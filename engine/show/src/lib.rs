@@ -270,6 +270,13 @@ struct Core {
 }
 
 impl Core {
+    /// One director tick more: the clock moves on by one tick, counted in ticks so an hour of
+    /// them does not drift from the simulated clock.
+    fn count_tick(&mut self) {
+        self.clock = ((self.clock * TICK_HZ).round() + 1.0) / TICK_HZ;
+        self.ticks += 1;
+    }
+
     fn cue(&mut self, cue: impl FnOnce() -> Cue) {
         if self.cues {
             self.out.cues.push(cue());
@@ -601,8 +608,7 @@ impl<V: EngagementSource> Show<V> {
                     core.out.choices = Some(Vec::new());
                 }
                 Cue::Tick(tick) => {
-                    core.clock = ((core.clock * TICK_HZ).round() + 1.0) / TICK_HZ;
-                    core.ticks += 1;
+                    core.count_tick();
                     r.show_tick(tick);
                     let _ = core.out.ticks.try_push((**tick).clone());
                 }
@@ -668,9 +674,7 @@ impl Lead {
             sample.attention = a;
         }
         let tick = self.director.tick(sample, view);
-        // Counted in ticks, so an hour of them does not drift from the simulated clock.
-        core.clock = ((core.clock * TICK_HZ).round() + 1.0) / TICK_HZ;
-        core.ticks += 1;
+        core.count_tick();
         readout.sample = sample;
         readout.show_tick(&tick);
         core.last_mercy = tick.mercy;

@@ -207,14 +207,9 @@ impl Log {
         });
     }
 
-    /// A choice was taken: its fates count.
-    pub(crate) fn chose(&mut self, directives: &[Directive]) {
-        let fates: Vec<Directive> = directives
-            .iter()
-            .filter(|d| matches!(d, Directive::Fate { .. }))
-            .cloned()
-            .collect();
-        self.state.staging.apply(&fates);
+    /// A choice was taken: its `fate:` directives count.
+    pub(crate) fn chose(&mut self, fates: &[Directive]) {
+        self.state.staging.apply(fates);
     }
 
     /// The events of a tick that ended at show time `t`; `choices` are the texts on offer.
