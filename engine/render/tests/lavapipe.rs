@@ -34,7 +34,12 @@ fn with_renderer<R>(f: impl FnOnce(&Gpu, &mut Renderer) -> R) -> R {
         *g = Some((gpu, r));
     }
     let (gpu, r) = g.as_mut().unwrap();
-    f(gpu, r)
+    let out = f(gpu, r);
+    // The device lives in a static that is never dropped: leave no work in
+    // flight, or the process can exit while lavapipe's threads still run a
+    // submitted frame (a SIGSEGV after the test has passed).
+    let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
+    out
 }
 
 fn world(tags: &[&str]) -> World {
