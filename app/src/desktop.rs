@@ -446,6 +446,7 @@ impl Running {
         let ray = self.pointer_ray();
         let seen = ViewerInput {
             head: self.head.position,
+            facing: self.head.forward(),
             pointer: Some(ray),
             // The window's gaze is where the mouse points (the drag turns the head).
             gaze: self.cursor.map(|_| ray),
@@ -510,6 +511,10 @@ impl Running {
         let scene = self
             .renderer
             .render(&self.film.scene.world, &inputs, &self.target);
+        for w in self.renderer.take_label_warnings() {
+            eprintln!("showrunner: warning: {w}");
+            self.warnings.push(w);
+        }
         if let Some(stage) = &mut self.refine {
             // → refine (GPU work on the same queue, after the scene)
             self.gpu.queue.submit([scene]);
@@ -645,10 +650,10 @@ fn readout_lines(r: &Readout, source: &str, warnings: &[String]) -> Vec<String> 
         lines.push(format!("warning: {w}"));
     }
     lines.push(String::new());
+    // The subtitles are in the world now (the renderer's labels), as in the headset; the
+    // choices are listed with the keys that take them.
     if r.ended {
         lines.push("The End.".into());
-    } else {
-        lines.push(r.text.clone());
     }
     for (i, c) in r.choices.iter().enumerate() {
         match r.dwell {

@@ -332,6 +332,7 @@ fn run_session(
                 .unwrap_or((Vec3::new(0.0, 1.2, 0.0), Quat::IDENTITY));
             let seen = ViewerInput {
                 head: head.0,
+                facing: head.1 * Vec3::NEG_Z,
                 pointer: input.aim.or(input.gaze),
                 gaze: input.gaze,
                 select: input.select,
@@ -373,7 +374,7 @@ fn run_session(
                     xr.features.runtime
                 );
             }
-            // Nothing draws text in the headset yet: staging warnings go to the log.
+            // Staging warnings are the developer's, not the viewer's: they go to the log.
             for w in &frame.warnings {
                 eprintln!("showrunner: warning: {w}");
             }
@@ -392,8 +393,8 @@ fn run_session(
                 last_decision.clone_from(&show.film.readout.decision);
                 println!("xr: decision: {last_decision}");
             }
-            // Nothing draws text in the headset yet: the strap's state goes to the log, at
-            // once when it changes.
+            // The strap's state goes to the log, at once when it changes (the viewer's menu
+            // shows sensing; see issue 20, item 3).
             let q = show.film.readout.sample.quality;
             if let Some(line) = show.film.viewer.strap_change(&mut strap_said, q) {
                 println!("xr: {line}");
@@ -435,6 +436,9 @@ fn run_session(
                     &target,
                 )
             };
+            for w in renderer.take_label_warnings() {
+                eprintln!("showrunner: warning: {w}");
+            }
             let t_enc = Instant::now();
             {
                 let _s = tracing::info_span!("submit").entered();

@@ -11,13 +11,18 @@ use crate::room::RoomLight;
 use anyhow::{Context, Result};
 use serde_json::Value;
 use showrunner_render::{read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer};
+use showrunner_scene::captions::subtitle_system;
 use showrunner_scene::glam::Vec3;
 use showrunner_scene::sets::SetLibrary;
 use showrunner_scene::Scene;
 
-/// Frame size of the rendered stills.
-const W: u32 = 320;
-const H: u32 = 180;
+/// Frame size of the rendered stills: about 6 pixels a degree, enough to read the
+/// subtitle the viewer read (a Quest 3 has 25).
+const W: u32 = 640;
+const H: u32 = 360;
+/// Where the stills' eyes are (a seated viewer), and where they look.
+const HEAD: Vec3 = Vec3::new(0.0, 1.25, 0.6);
+const LOOK_AT: Vec3 = Vec3::new(0.0, 1.0, -3.0);
 /// Animation step while a beat plays, seconds.
 const STEP: f32 = 1.0 / 30.0;
 
@@ -35,6 +40,8 @@ pub struct Recorder {
     /// (beat number, file name relative to the output folder).
     frames: Vec<(u64, String)>,
     asset_warnings: Vec<String>,
+    /// What typesetting the subtitles found (characters the font lacks, lines cut short).
+    label_warnings: Vec<String>,
 }
 
 /// A rendered still (the report's stills are not refined), marked as the engine's rendering.
@@ -76,6 +83,7 @@ impl Recorder {
             clock: 0.0,
             frames: Vec::new(),
             asset_warnings,
+            label_warnings: Vec::new(),
         })
     }
 
@@ -83,16 +91,15 @@ impl Recorder {
         self.scene.advance(seconds, STEP, &mut self.clock);
     }
 
-    fn shoot(&mut self, beat: u64, k: usize, grade: Grade) -> Result<()> {
+    fn shoot(&mut self, beat: u64, k: usize, grade: Grade, text: &str) -> Result<()> {
+        // The words the viewer read, where the headset puts them: settled (two seconds)
+        // clear of the actors where they stand now.
+        for _ in 0..8 {
+            subtitle_system(&mut self.scene.world, text, HEAD, LOOK_AT - HEAD, 0.25);
+        }
         let (light, sun) = self.light;
         let inputs = FrameInputs {
-            eyes: EyeView::stereo(
-                Vec3::new(0.0, 1.25, 0.6),
-                Vec3::new(0.0, 1.0, -3.0),
-                0.064,
-                1.0,
-                W as f32 / H as f32,
-            ),
+            eyes: EyeView::stereo(HEAD, LOOK_AT, 0.064, 1.0, W as f32 / H as f32),
             light,
             sun,
             grade,
@@ -101,6 +108,8 @@ impl Recorder {
             .renderer
             .render(&self.scene.world, &inputs, &self.target);
         self.gpu.queue.submit([cmd]);
+        self.label_warnings
+            .extend(self.renderer.take_label_warnings());
         let px = read_eye(&self.gpu.device, &self.gpu.queue, &self.target, 0)?;
         let name = if k == 0 {
             format!("beat-{beat:04}.png")
@@ -127,19 +136,20 @@ impl Recorder {
             let n = ((duration_s as f32 * self.fps).floor() as usize).min(20);
             for k in 1..=n {
                 self.advance(1.0 / self.fps);
-                self.shoot(beat, k, g)?;
+                self.shoot(beat, k, g, &record.text)?;
             }
             self.advance((play - n as f32 / self.fps).max(0.0));
         } else {
             self.advance(play);
         }
-        self.shoot(beat, 0, g)
+        self.shoot(beat, 0, g, &record.text)
     }
 
     /// Warnings from staging (scenes with no set) and rendering (missing meshes).
     pub fn warnings(&self) -> Vec<String> {
         let mut w = self.asset_warnings.clone();
         w.extend(self.scene.stage.warnings.iter().cloned());
+        w.extend(self.label_warnings.iter().cloned());
         w.extend(
             self.renderer
                 .missing_meshes
@@ -175,7 +185,9 @@ impl Recorder {
 
     fn contact_sheet(&self, path: &Path) -> Result<()> {
         let cols = 6usize;
-        let (tw, th) = ((W / 2) as usize, (H / 2) as usize);
+        // Thumbnails a quarter of a still's size (160 × 90), every fourth pixel.
+        const STEP: usize = 4;
+        let (tw, th) = (W as usize / STEP, H as usize / STEP);
         let rows = self.frames.len().div_ceil(cols).max(1);
         let (sw, sh) = (cols * tw, rows * th);
         let mut sheet = vec![0u8; sw * sh * 4];
@@ -189,7 +201,7 @@ impl Recorder {
             let (ox, oy) = ((i % cols) * tw, (i / cols) * th);
             for y in 0..th {
                 for x in 0..tw {
-                    let s = ((2 * y) * W as usize + 2 * x) * 4;
+                    let s = ((STEP * y) * W as usize + STEP * x) * 4;
                     let d = ((oy + y) * sw + ox + x) * 4;
                     sheet[d..d + 4].copy_from_slice(&buf[s..s + 4]);
                 }
@@ -330,7 +342,7 @@ table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:4px
         let img = frames
             .iter()
             .find(|(b, _)| *b == n)
-            .map(|(_, p)| format!("<img src=\"{}\" width=160>", esc(p)))
+            .map(|(_, p)| format!("<a href=\"{0}\"><img src=\"{0}\" width=320></a>", esc(p)))
             .unwrap_or_default();
         let mut why = String::new();
         for k in ["pacing", "grade", "intensity"] {

@@ -9,12 +9,15 @@
 //! - **Tone map and grade**: exposure, ACES fit, then the director's warmth,
 //!   saturation and contrast ([`Grade`]); sRGB output.
 //! - **Reversed-Z** depth (near = 1, far = 0, compare `Greater`).
+//! - **Words in the world** ([`labels`]): subtitles, choice labels and notices
+//!   typeset with the shipped font and drawn as quads in the same eye passes.
 //!
 //! The renderer never creates or owns a device: [`Renderer::new`] takes the
 //! `wgpu::Device` and `Queue` it is given (the XR runtime's on a headset;
 //! [`Gpu::headless`] makes one for tests and offline renders).
 
 pub mod assets;
+pub mod labels;
 pub mod mesh;
 pub mod present;
 pub mod shaders;
@@ -338,6 +341,7 @@ pub struct Renderer {
     pub missing_meshes: Vec<String>,
     passthrough: bool,
     shadow_softness: f32,
+    labels: labels::Labels,
 }
 
 impl Renderer {
@@ -657,7 +661,14 @@ impl Renderer {
         meshes.insert("crate".to_owned(), upload(&unit));
         meshes.insert("character".to_owned(), upload(&MeshData::character()));
         let capacity = 1024;
+        let labels = labels::Labels::new(
+            device,
+            COLOR_FORMAT,
+            &cameras,
+            multiview.as_ref().map(|m| &m.cameras),
+        );
         Self {
+            labels,
             instances: Self::instance_buffer(device, capacity),
             capacity,
             device: device.clone(),
@@ -882,6 +893,7 @@ impl Renderer {
             self.queue
                 .write_buffer(&mv.cameras, 0, bytemuck::cast_slice(&both));
         }
+        self.labels.prepare(&self.device, &self.queue, world);
 
         let mut enc = self
             .device
@@ -978,8 +990,20 @@ impl Renderer {
                 (None, None) => unreachable!("multiview passes only when the path exists"),
             }
             self.draw_instances(&mut pass);
+            self.labels.draw(&mut pass, layer);
         }
         enc.finish()
+    }
+
+    /// What typesetting the labels found since the last call (words the font lacks, words
+    /// cut short), each once, for the caller to say.
+    pub fn take_label_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.labels.warnings)
+    }
+
+    /// How many labels (subtitles, choice words, notices) the last frame drew.
+    pub fn labels_drawn(&self) -> usize {
+        self.labels.len()
     }
 
     /// Draws the gathered instances, one instanced draw per mesh.

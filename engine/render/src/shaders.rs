@@ -14,6 +14,8 @@ use std::path::Path;
 pub const SCENE_WGSL: &str = include_str!("../../../shaders/scene.wgsl");
 /// The shadow pass's shader.
 pub const SHADOW_WGSL: &str = include_str!("../../../shaders/shadow.wgsl");
+/// The words' shader: labels on quads in the world (`crate::labels`).
+pub const LABEL_WGSL: &str = include_str!("../../../shaders/label.wgsl");
 /// The desktop preview's compositor: one eye of the stereo target plus the
 /// text overlay onto the window.
 pub const PRESENT_WGSL: &str = include_str!("../../../shaders/present.wgsl");
@@ -25,8 +27,9 @@ pub fn multiview_source() -> String {
     multiview_of(SCENE_WGSL)
 }
 
-/// [`multiview_source`] for any scene shader that keeps the built-in's
-/// camera declaration, `VertexIn` and the `(multiview: ...)` marker comment.
+/// [`multiview_source`] for any shader that keeps the built-in's camera
+/// declaration, `VertexIn` and the `(multiview: ...)` marker comment (the
+/// scene's, and the labels').
 pub fn multiview_of(scene: &str) -> String {
     scene
         .replace(
@@ -184,6 +187,8 @@ mod tests {
             (SHADOW_WGSL.to_owned(), "shadow"),
             (PRESENT_WGSL.to_owned(), "present"),
             (multiview_source(), "scene (multiview)"),
+            (LABEL_WGSL.to_owned(), "label"),
+            (multiview_of(LABEL_WGSL), "label (multiview)"),
         ] {
             validate(&src, name).unwrap_or_else(|e| panic!("{e}"));
         }

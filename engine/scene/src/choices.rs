@@ -1,6 +1,7 @@
 //! Choices in the world: when the story offers a choice, one panel per option
-//! floats in an arc in front of the viewer; a controller ray (or the eyes)
-//! picks the panel it points at, and the picked panel glows.
+//! floats in an arc in front of the viewer, its words on its face; a
+//! controller ray (or the eyes) picks the panel it points at, and the picked
+//! panel glows.
 //!
 //! [`choice_panels_system`] keeps the panels in step with the choices on
 //! offer; [`aimed_choice`] says which panel a ray points at.
@@ -8,11 +9,19 @@
 use glam::{Quat, Vec3, Vec4};
 use hecs::{Entity, World};
 
-use crate::components::{Material, Mesh, Transform};
+use crate::components::{Label, LabelLook, Material, Mesh, Transform};
 
 /// A panel standing for choice `index`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChoicePanel {
+    /// Which choice.
+    pub index: usize,
+}
+
+/// The words on panel `index`'s face (an entity of its own, a hair in front of the panel,
+/// so a ray test over panels never meets it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChoiceLabel {
     /// Which choice.
     pub index: usize,
 }
@@ -27,7 +36,8 @@ const PANEL_SPACING: f32 = 0.32;
 /// the panel nearest the ray wins, so a loose aim between two still picks one.
 const PICK_CONE: f32 = 0.3;
 
-const PANEL_SIZE: Vec3 = Vec3::new(0.42, 0.26, 0.02);
+/// A panel's width, height and depth, metres (its label's face is as wide and tall).
+pub const PANEL_SIZE: Vec3 = Vec3::new(0.42, 0.26, 0.02);
 
 /// Where panel `index` of `count` stands for eyes at `eye` (looking along
 /// −z of the stage), facing the eyes, left to right.
@@ -51,17 +61,19 @@ pub struct DwellBead(pub usize);
 pub const DWELL_BEADS: usize = 16;
 const BEAD_SIZE: f32 = 0.028;
 
-/// Makes the panels match `count` choices on offer (none: removes them),
-/// lights the one at `highlighted`, and fills the dwell ring around the panel
-/// the gaze rests on (`dwell`: panel and fill, 0 ..= 1). New panels float in
-/// front of `eye` (the viewer's eyes when the choice appears) and then stay put.
+/// Makes the panels match the choices on offer (`texts`; none: removes them), each
+/// labelled with its words, lights the one at `highlighted`, and fills the dwell ring
+/// around the panel the gaze rests on (`dwell`: panel and fill, 0 ..= 1). New panels
+/// float in front of `eye` (the viewer's eyes when the choice appears) and then stay put.
+/// A frame whose panels and words already match allocates nothing.
 pub fn choice_panels_system(
     world: &mut World,
-    count: usize,
+    texts: &[String],
     highlighted: Option<usize>,
     eye: Vec3,
     dwell: Option<(usize, f32)>,
 ) {
+    let count = texts.len();
     // Counted without collecting: a frame whose panels already match allocates nothing.
     let (mut panels, mut stale) = (0, false);
     for panel in world.query::<&ChoicePanel>().iter() {
@@ -74,6 +86,12 @@ pub fn choice_panels_system(
             .iter()
             .map(|(e, _)| e)
             .chain(world.query::<(Entity, &DwellBead)>().iter().map(|(e, _)| e))
+            .chain(
+                world
+                    .query::<(Entity, &ChoiceLabel)>()
+                    .iter()
+                    .map(|(e, _)| e),
+            )
             .collect();
         for e in existing {
             let _ = world.despawn(e);
@@ -91,7 +109,7 @@ pub fn choice_panels_system(
                 ));
             }
         }
-        for index in 0..count {
+        for (index, text) in texts.iter().enumerate() {
             let (translation, rotation) = panel_position(index, count, eye);
             world.spawn((
                 ChoicePanel { index },
@@ -103,6 +121,24 @@ pub fn choice_panels_system(
                 Mesh("box".into()),
                 panel_material(false),
             ));
+            world.spawn((
+                ChoiceLabel { index },
+                Transform {
+                    translation: translation
+                        + rotation * Vec3::new(0.0, 0.0, PANEL_SIZE.z * 0.5 + 0.004),
+                    rotation,
+                    scale: Vec3::ONE,
+                },
+                Label {
+                    text: text.clone(),
+                    look: LabelLook::Panel,
+                },
+            ));
+        }
+    }
+    for (l, label) in world.query_mut::<(&ChoiceLabel, &mut Label)>() {
+        if let Some(text) = texts.get(l.index).filter(|t| **t != label.text) {
+            label.text.clone_from(text);
         }
     }
     for (panel, material) in world.query_mut::<(&ChoicePanel, &mut Material)>() {
@@ -141,14 +177,14 @@ pub fn choice_panels_system(
 fn panel_material(lit: bool) -> Material {
     Material {
         base_color: if lit {
-            Vec4::new(0.95, 0.85, 0.55, 1.0)
+            Vec4::new(0.6, 0.32, 0.06, 1.0)
         } else {
             Vec4::new(0.35, 0.38, 0.45, 1.0)
         },
         metallic: 0.0,
         roughness: 0.9,
         emissive: if lit {
-            Vec3::new(0.9, 0.7, 0.3)
+            Vec3::new(0.32, 0.16, 0.02)
         } else {
             Vec3::ZERO
         },
@@ -175,11 +211,15 @@ pub fn aimed_choice(world: &World, origin: Vec3, dir: Vec3) -> Option<usize> {
 mod tests {
     use super::*;
 
+    fn texts(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("Choice {i}")).collect()
+    }
+
     #[test]
     fn panels_follow_the_choices_and_light_the_aimed_one() {
         let mut w = World::new();
         let eye = Vec3::new(0.2, 1.25, 0.1);
-        choice_panels_system(&mut w, 3, None, eye, None);
+        choice_panels_system(&mut w, &texts(3), None, eye, None);
         assert_eq!(w.query::<&ChoicePanel>().iter().count(), 3);
         // Straight ahead: the middle panel; to the right: the last one.
         assert_eq!(aimed_choice(&w, eye, -Vec3::Z), Some(1));
@@ -192,12 +232,12 @@ mod tests {
         );
         // Two choices: a ray straight ahead falls between them and picks the nearer.
         let mut two = World::new();
-        choice_panels_system(&mut two, 2, None, eye, None);
+        choice_panels_system(&mut two, &texts(2), None, eye, None);
         assert_eq!(
             aimed_choice(&two, eye, Vec3::new(-0.02, 0.0, -1.0)),
             Some(0)
         );
-        choice_panels_system(&mut w, 3, Some(2), eye, None);
+        choice_panels_system(&mut w, &texts(3), Some(2), eye, None);
         let lit: Vec<usize> = w
             .query::<(&ChoicePanel, &Material)>()
             .iter()
@@ -205,14 +245,58 @@ mod tests {
             .map(|(p, _)| p.index)
             .collect();
         assert_eq!(lit, [2]);
-        choice_panels_system(&mut w, 2, None, eye, None);
+        choice_panels_system(&mut w, &texts(2), None, eye, None);
         assert_eq!(w.query::<&ChoicePanel>().iter().count(), 2);
-        choice_panels_system(&mut w, 0, None, eye, None);
+        choice_panels_system(&mut w, &texts(0), None, eye, None);
         assert_eq!(w.query::<&ChoicePanel>().iter().count(), 0);
         assert_eq!(
             w.query::<&DwellBead>().iter().count(),
             0,
             "the ring goes too"
+        );
+        assert_eq!(w.query::<&ChoiceLabel>().iter().count(), 0, "and the words");
+    }
+
+    #[test]
+    fn each_panel_wears_its_words_on_the_face_that_looks_at_the_viewer() {
+        let mut w = World::new();
+        let eye = Vec3::new(0.0, 1.25, 0.6);
+        let offered = vec![
+            "Go down to the slip".to_owned(),
+            "Stay with the light".to_owned(),
+        ];
+        choice_panels_system(&mut w, &offered, None, eye, None);
+        let panel_at = |w: &World, i: usize| {
+            w.query::<(&ChoicePanel, &Transform)>()
+                .iter()
+                .find(|(p, _)| p.index == i)
+                .map(|(_, t)| *t)
+                .unwrap()
+        };
+        for (l, label, t) in w.query::<(&ChoiceLabel, &Label, &Transform)>().iter() {
+            assert_eq!(label.text, offered[l.index]);
+            assert_eq!(label.look, LabelLook::Panel);
+            let panel = panel_at(&w, l.index);
+            // In front of the panel, on the viewer's side, facing the viewer.
+            let to_eye = (eye - panel.translation).normalize();
+            assert!((t.translation - panel.translation).dot(to_eye) > PANEL_SIZE.z * 0.5);
+            assert!((t.rotation * Vec3::Z).dot(to_eye) > 0.9);
+        }
+        assert_eq!(w.query::<&ChoiceLabel>().iter().count(), 2);
+        // The same number of choices with other words: the words change in place.
+        let next = vec!["Row out".to_owned(), "Signal with the lamp".to_owned()];
+        choice_panels_system(&mut w, &next, None, eye, None);
+        let mut now: Vec<(usize, String)> = w
+            .query::<(&ChoiceLabel, &Label)>()
+            .iter()
+            .map(|(l, t)| (l.index, t.text.clone()))
+            .collect();
+        now.sort();
+        assert_eq!(now, [(0, next[0].clone()), (1, next[1].clone())]);
+        // The picking ray meets panels, never their words.
+        assert_eq!(
+            aimed_choice(&w, eye, panel_at(&w, 1).translation - eye),
+            Some(1)
         );
     }
 
@@ -227,16 +311,16 @@ mod tests {
                 .map(|(_, t)| t.translation)
                 .collect::<Vec<_>>()
         };
-        choice_panels_system(&mut w, 3, None, eye, None);
+        choice_panels_system(&mut w, &texts(3), None, eye, None);
         assert!(shown(&w).is_empty(), "no dwell, no ring");
-        choice_panels_system(&mut w, 3, Some(2), eye, Some((2, 0.5)));
+        choice_panels_system(&mut w, &texts(3), Some(2), eye, Some((2, 0.5)));
         let beads = shown(&w);
         assert_eq!(beads.len(), DWELL_BEADS / 2);
         let (panel, _) = panel_position(2, 3, eye);
         for b in &beads {
             assert!(b.distance(panel) < 0.35, "around panel 3: {b} vs {panel}");
         }
-        choice_panels_system(&mut w, 3, Some(2), eye, Some((2, 1.0)));
+        choice_panels_system(&mut w, &texts(3), Some(2), eye, Some((2, 1.0)));
         assert_eq!(shown(&w).len(), DWELL_BEADS);
     }
 }

@@ -45,6 +45,30 @@ impl Transform {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mesh(pub String);
 
+/// Words in the world: the renderer typesets `text` as `look` says and draws it on a
+/// quad in the entity's plane (facing its +z), sized by the text at the headset's pixel
+/// density, not by the transform's scale. Unlit and ungraded: words never change with
+/// the director's grade, so they never flash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// The words (any UTF-8; `NAME: line` sets the speaker apart).
+    pub text: String,
+    /// How they are set.
+    pub look: LabelLook,
+}
+
+/// The kinds of words the film shows, each with its typography (the renderer's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LabelLook {
+    /// A subtitle: on a dark plate, anchored at its top edge (more lines grow downward,
+    /// away from the action).
+    Subtitle,
+    /// The face of a choice panel, centred on it.
+    Panel,
+    /// A notice, a menu or the credits: flush left on a plate, centred on the entity.
+    Notice,
+}
+
 /// PBR-lite material.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Material {

@@ -11,19 +11,23 @@
 //! - [`animation::locomotion_system`] — characters walk to their marks;
 //! - [`animation::gesture_system`] — procedural idle and gesture animation;
 //! - [`physics::physics_system`] — fixed-step rapier, interpolated poses;
-//! - [`choices::choice_panels_system`] — a panel per choice on offer, picked
-//!   by pointing ([`choices::aimed_choice`]).
+//! - [`choices::choice_panels_system`] — a panel per choice on offer, labelled
+//!   with its words, picked by pointing ([`choices::aimed_choice`]);
+//! - [`captions::subtitle_system`] — the current line below the viewer's gaze,
+//!   following the head softly and kept clear of the action.
 //!
 //! [`Scene`] holds one staged scene (world, stage, physics, set library) and runs the
 //! systems in their one order: [`Scene::stage`] for a beat's directives, [`Scene::step`] per
 //! frame (locomotion, gesture, physics). Front ends and offline renders step scenes through it.
 //!
 //! The renderer reads [`components::Transform`], [`components::Mesh`],
-//! [`components::Material`], [`components::Light`] and [`components::Pose`];
+//! [`components::Material`], [`components::Light`], [`components::Pose`] and
+//! [`components::Label`];
 //! this crate has no graphics dependency. All maths is [`glam`] (the same
 //! version rapier uses, so poses pass between them without conversion).
 
 pub mod animation;
+pub mod captions;
 pub mod choices;
 pub mod components;
 pub mod physics;

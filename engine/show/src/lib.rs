@@ -24,6 +24,7 @@ use showrunner_director::{
     Chooser, Director, DirectorConfig, DirectorState, Event, Grade, InterludeOption, StoryView,
     Tick,
 };
+use showrunner_scene::captions::subtitle_system;
 use showrunner_scene::choices::{aimed_choice, choice_panels_system};
 use showrunner_scene::glam::Vec3;
 use showrunner_scene::sets::SetLibrary;
@@ -111,6 +112,9 @@ pub struct Readout {
 pub struct ViewerInput {
     /// Where the viewer's head is (stage space): the choice panels face it.
     pub head: Vec3,
+    /// Which way the head faces (stage space; zero: straight ahead, −z): the subtitle
+    /// follows it softly ([`showrunner_scene::captions`]).
+    pub facing: Vec3,
     /// The ray a controller (or the window's view) points along (origin, unit direction): the
     /// panel it meets lights up, and `select` takes it. `None` when nothing points.
     pub pointer: Option<(Vec3, Vec3)>,
@@ -477,8 +481,8 @@ impl<V: EngagementSource> Show<V> {
 
     /// One frame of `dt` seconds (capped at 0.25): the viewer's `input` (pause, select, gaze),
     /// the director's ticks that fall in it (engagement from the viewer), the new beats
-    /// staged, the choice panels following the viewer, and the scene stepped with the
-    /// director's intensity. Allocates only when a beat changes or the director decides
+    /// staged, the choice panels (with their words) and the subtitle following the viewer,
+    /// and the scene stepped with the director's intensity. Allocates only when a beat changes or the director decides
     /// something.
     pub fn advance(&mut self, dt: f64, input: &ViewerInput) -> Result<ShowFrame> {
         let dt = dt.clamp(0.0, 0.25);
@@ -528,10 +532,17 @@ impl<V: EngagementSource> Show<V> {
         let lit = aimed.or(self.readout.dwell.map(|(i, _)| i));
         choice_panels_system(
             &mut self.scene.world,
-            self.readout.choices.len(),
+            &self.readout.choices,
             lit,
             input.head,
             self.readout.dwell,
+        );
+        subtitle_system(
+            &mut self.scene.world,
+            &self.readout.text,
+            input.head,
+            input.facing,
+            dt as f32,
         );
         if !self.readout.paused {
             self.scene.step(dt as f32, self.core.clock as f32);

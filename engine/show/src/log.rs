@@ -118,6 +118,8 @@ pub struct BeatRecord {
     pub number: u64,
     /// Its directives.
     pub directives: Vec<Directive>,
+    /// Its words (the subtitle the viewer read).
+    pub text: String,
     /// How long it played, seconds.
     pub duration_s: f64,
     /// The grade at its end.
@@ -257,6 +259,7 @@ impl Log {
         let open = self.open.take()?;
         self.state.counts.beats += 1;
         let g = tick.grade;
+        let text = open.text.clone();
         let line = json!({
             "beat": self.state.counts.beats,
             "t": r1(open.t_start),
@@ -283,6 +286,7 @@ impl Log {
         Some(BeatRecord {
             number: self.state.counts.beats,
             directives: open.directives,
+            text,
             duration_s: t - open.t_start,
             grade: g,
             intensity: tick.intensity,

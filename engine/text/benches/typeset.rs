@@ -51,7 +51,10 @@ fn main() {
         black_box(black_box(&block).rgba.clone());
     });
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!("{n} calls each; subtitle block {} x {} texels", block.width, block.height);
+    println!(
+        "{n} calls each; subtitle block {} x {} texels",
+        block.width, block.height
+    );
     for (name, (m, p)) in [
         ("subtitle change (typeset)", sub),
         ("choice label (typeset)   ", label),
