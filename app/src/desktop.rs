@@ -37,6 +37,8 @@ pub struct PlayArgs {
     /// The heart: a strap (live or simulated) driving the director from the start, or a
     /// recording that `P` plays through the engagement estimator.
     pub heart: Option<HeartSpec>,
+    /// How consent to sensing is taken.
+    pub consent: crate::heart::ConsentArg,
     /// The estimator's calm baseline, seconds (120; shorter for tests).
     pub baseline_s: f64,
     /// A photo of the room whose light the film takes (the studio light without).
@@ -126,6 +128,8 @@ struct Running {
     strap_said: (&'static str, bool),
     refine: Option<crate::refine_stage::RefineStage>,
     sound: Option<crate::sound::SoundStage>,
+    /// What starts when the viewer consents: `--heart`, the seed, the estimator's baseline.
+    sensing: (Option<HeartSpec>, u64, f64),
 }
 
 struct App {
@@ -226,6 +230,8 @@ impl App {
             None => Shaders::builtin(),
         };
         let (mut renderer, err) = Renderer::with_shaders(&gpu.device, &gpu.queue, &shaders);
+        // Real time: a changed line costs the frame thread only its upload.
+        renderer.set_words_in_background(true);
         warnings.extend(err.map(|e| e.to_string()));
         warnings.extend(renderer.load_models(std::path::Path::new(crate::MODELS)));
         for w in &warnings {
@@ -263,9 +269,12 @@ impl App {
         });
         // The refiner reads each frame's depth as its guide.
         target.keep_depth = refine.is_some();
-        let viewer = Viewer::open(a.heart.as_ref(), a.seed, a.baseline_s)?;
-        let (film, session) =
+        // Nothing senses the viewer before they consent (the mouse is not a sensor).
+        let (viewer, consent) =
+            crate::heart::with_consent(a.heart.as_ref(), a.consent, false, a.seed, a.baseline_s)?;
+        let (mut film, session) =
             crate::session::Session::open(&a.session, &a.story, a.seed, a.config.clone(), viewer)?;
+        crate::heart::apply_consent(&mut film, consent);
         let now = Instant::now();
         Ok(Running {
             window,
@@ -310,6 +319,7 @@ impl App {
             ),
             last_status: -1.0,
             strap_said: ("", false),
+            sensing: (a.heart.clone(), a.seed, a.baseline_s),
         })
     }
 }
@@ -459,6 +469,10 @@ impl Running {
         if let Some(i) = frame.dwelt {
             println!("chose {} by looking at it", i + 1);
         }
+        if let Some(answer) = frame.consent {
+            let (heart, seed, baseline_s) = &self.sensing;
+            crate::heart::answered(&mut self.film, answer, heart.as_ref(), *seed, *baseline_s);
+        }
         for w in frame.warnings {
             eprintln!("showrunner: warning: {w}");
             self.warnings.push(w);
@@ -574,6 +588,7 @@ impl Running {
         let strap = match &self.film.viewer {
             Viewer::Strap(s) => format!(" | {} quality {:.2}", s.status(), r.sample.quality),
             Viewer::Simulated(_) => String::new(),
+            Viewer::Unsensed(why) => format!(" | {why}"),
         };
         println!(
             "t {t:.1} beat {} mode {} arousal_z {:+.2} boredom {:.2} pacing {:.2} yaw {:+.2} | {}{strap}",

@@ -35,6 +35,8 @@ pub struct XrArgs {
     pub seed: u64,
     /// The heart: a strap (live or simulated), or a recording played from the start.
     pub heart: Option<HeartSpec>,
+    /// How consent to sensing is taken.
+    pub consent: crate::heart::ConsentArg,
     /// The estimator's calm baseline, seconds (120; shorter for tests).
     pub baseline_s: f64,
     /// Ask the runtime to end the session after this many seconds.
@@ -69,19 +71,28 @@ const GAZE_SILENCE_S: f64 = 10.0;
 /// Plays in the headset until the story ends, `--seconds`, the runtime
 /// exits the session, or the runtime stays away longer than `reconnect_s`.
 pub fn play(args: XrArgs) -> Result<()> {
-    let mut viewer = Viewer::open(args.heart.as_ref(), args.seed, args.baseline_s)?;
+    // Nothing senses the viewer before they consent: the strap waits, and so do the eyes
+    // (asked about once the runtime says it tracks them).
+    let (mut viewer, consent) = crate::heart::with_consent(
+        args.heart.as_ref(),
+        args.consent,
+        false,
+        args.seed,
+        args.baseline_s,
+    )?;
     if let Viewer::Simulated(v) = &mut viewer {
         if v.toggle_recording(0.0) == Some(true) {
             println!("xr: the heart recording drives the director");
         }
     }
-    let (film, session) = crate::session::Session::open(
+    let (mut film, session) = crate::session::Session::open(
         &args.session,
         &args.story,
         args.seed,
         args.config.clone(),
         viewer,
     )?;
+    crate::heart::apply_consent(&mut film, consent);
     let mut show = Seat {
         film,
         session,
@@ -149,6 +160,12 @@ pub fn play(args: XrArgs) -> Result<()> {
                 "xr: no runtime light estimate (XR_ANDROID_light_estimation) and no passthrough camera frames; the room light is the studio default"
             );
         }
+        // The eyes are a sensor too: where the runtime tracks them, consent comes first.
+        if f.eye_gaze && show.film.consent() == showrunner_show::Consent::NotNeeded {
+            let (_, consent) =
+                crate::heart::with_consent(None, args.consent, true, args.seed, args.baseline_s)?;
+            crate::heart::apply_consent(&mut show.film, consent);
+        }
         if connections > 1 {
             println!(
                 "xr: reconnected; the story continues at beat {} ({:.1} s in)",
@@ -157,6 +174,8 @@ pub fn play(args: XrArgs) -> Result<()> {
             );
         }
         let mut renderer = Renderer::new(xr.device(), xr.queue());
+        // Real time: a changed line costs the frame thread only its upload.
+        renderer.set_words_in_background(true);
         renderer.set_passthrough(f.blend == showrunner_xr::Blend::AlphaBlend);
         for w in renderer.load_models(std::path::Path::new(crate::MODELS)) {
             eprintln!("showrunner: warning: {w}");
@@ -330,11 +349,14 @@ fn run_session(
             let head = xr
                 .head(time)
                 .unwrap_or((Vec3::new(0.0, 1.2, 0.0), Quat::IDENTITY));
+            // The eyes are not read before consent (nor after a decline): the controller
+            // points alone then.
+            let eyes = input.gaze.filter(|_| show.film.consent().allows_gaze());
             let seen = ViewerInput {
                 head: head.0,
                 facing: head.1 * Vec3::NEG_Z,
-                pointer: input.aim.or(input.gaze),
-                gaze: input.gaze,
+                pointer: input.aim.or(eyes),
+                gaze: eyes,
                 select: input.select,
                 choose: None,
                 pause: input.pause,
@@ -360,6 +382,15 @@ fn run_session(
             }
             if let Some(i) = frame.dwelt {
                 println!("xr: choice {} taken by gaze", i + 1);
+            }
+            if let Some(answer) = frame.consent {
+                crate::heart::answered(
+                    &mut show.film,
+                    answer,
+                    args.heart.as_ref(),
+                    args.seed,
+                    args.baseline_s,
+                );
             }
             if input.gaze.is_some() {
                 gaze_reported = true;

@@ -3,6 +3,10 @@
 //! through a [`SensorLink`] that its own thread fills and the frame thread drains without ever
 //! waiting; a recording stays what the `P` key plays. [`Viewer`] is the engagement source both
 //! front ends hand to `Show::advance`.
+//!
+//! No sensor starts before consent ([`with_consent`], [`answered`]): until the viewer accepts
+//! on the show's notice (or an installation says it took consent, `--consent given`), the
+//! viewer is [`Viewer::Unsensed`] and no Bluetooth link is opened.
 
 use crate::sensors::{open_link, Source};
 use anyhow::{bail, Context, Result};
@@ -13,7 +17,7 @@ use showrunner_biometrics::{
     replay, Estimator, EstimatorConfig, EventKind, SensorEvent, SensorLink,
 };
 use showrunner_core::EngagementSample;
-use showrunner_show::{EngagementSource, LiveViewer};
+use showrunner_show::{Consent, EngagementSource, LiveViewer, Show};
 use std::path::PathBuf;
 
 /// What `--heart` names.
@@ -27,7 +31,25 @@ pub enum HeartSpec {
     Recording(PathBuf),
 }
 
+/// `--consent`: how consent to sensing is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ConsentArg {
+    /// Ask the viewer on the show's notice before any sensor starts.
+    #[default]
+    Ask,
+    /// The installation took the viewer's consent before the headset went on.
+    Given,
+    /// The viewer declined beforehand: no sensor starts.
+    Declined,
+}
+
 impl HeartSpec {
+    /// Whether it senses a person (a strap, or a simulated one standing in for it), so
+    /// consent comes first; a recording is played, not sensed.
+    pub fn senses(&self) -> bool {
+        matches!(self, Self::Ble(_) | Self::Sim(_))
+    }
+
     /// `ble`, `ble:NAME|ADDR`, `sim:PROFILE` or the path of a recording.
     pub fn parse(s: &str) -> Result<Self> {
         if s == "ble" {
@@ -234,6 +256,73 @@ pub enum Viewer {
     Simulated(Box<LiveViewer>),
     /// A live strap.
     Strap(Box<Strap>),
+    /// No sensing, neutral engagement: waiting for consent, or the viewer declined.
+    Unsensed(&'static str),
+}
+
+/// The viewer `play` starts with, and where consent stands: sensing (`--heart` naming a strap,
+/// or eye tracking where `eyes`) waits for consent unless `consent` says it was taken
+/// (`given`) or refused (`declined`); nothing that senses is opened before. The caller puts the
+/// consent on the show ([`apply_consent`]).
+pub fn with_consent(
+    heart: Option<&HeartSpec>,
+    consent: ConsentArg,
+    eyes: bool,
+    seed: u64,
+    baseline_s: f64,
+) -> Result<(Viewer, Consent)> {
+    let senses = eyes || heart.is_some_and(HeartSpec::senses);
+    Ok(match (senses, consent) {
+        (false, _) => (Viewer::open(heart, seed, baseline_s)?, Consent::NotNeeded),
+        (true, ConsentArg::Given) => (
+            Viewer::open(heart, seed, baseline_s)?,
+            Consent::GivenOffHeadset,
+        ),
+        (true, ConsentArg::Declined) => (Viewer::Unsensed(DECLINED), Consent::Declined),
+        (true, ConsentArg::Ask) => (
+            Viewer::Unsensed("no sensing until the viewer answers"),
+            Consent::Asking,
+        ),
+    })
+}
+
+const DECLINED: &str = "no sensing (the viewer declined)";
+
+/// Puts `consent` (from [`with_consent`]) on the show: the notice when asking, the log's line
+/// otherwise.
+pub fn apply_consent(show: &mut Show<Viewer>, consent: Consent) {
+    match consent {
+        Consent::NotNeeded => {}
+        Consent::Asking => show.ask_consent(),
+        other => show.set_consent(other),
+    }
+}
+
+/// The viewer answered the notice: on acceptance the strap `--heart` names starts now; on a
+/// decline none does, and engagement stays neutral. Says which on stdout; a strap that cannot
+/// start is a warning, and the film goes on without sensing.
+pub fn answered(
+    show: &mut Show<Viewer>,
+    answer: Consent,
+    heart: Option<&HeartSpec>,
+    seed: u64,
+    baseline_s: f64,
+) {
+    if !answer.sensing() {
+        show.viewer = Viewer::Unsensed(DECLINED);
+        println!("consent: declined; no sensor starts, the film plays with neutral engagement");
+        return;
+    }
+    match Viewer::open(heart, seed, baseline_s) {
+        Ok(v) => {
+            show.viewer = v;
+            println!("consent: given; sensing starts ({})", show.viewer.source());
+        }
+        Err(e) => {
+            show.viewer = Viewer::Unsensed("no sensing (the strap could not start)");
+            eprintln!("showrunner: warning: consent given, but {e:#}; the film plays with neutral engagement");
+        }
+    }
 }
 
 impl Viewer {
@@ -256,6 +345,7 @@ impl Viewer {
         match self {
             Self::Simulated(v) => v.source().to_owned(),
             Self::Strap(s) => s.status(),
+            Self::Unsensed(why) => (*why).to_owned(),
         }
     }
 }
@@ -265,6 +355,7 @@ impl EngagementSource for Viewer {
         match self {
             Self::Simulated(v) => v.sample(t, intensity),
             Self::Strap(s) => s.sample(t, intensity),
+            Self::Unsensed(_) => EngagementSample::neutral(t),
         }
     }
 
@@ -297,7 +388,7 @@ impl Viewer {
     pub fn latency_report(&self) -> Option<String> {
         match self {
             Self::Strap(s) => s.latency_report(),
-            Self::Simulated(_) => None,
+            Self::Simulated(_) | Self::Unsensed(_) => None,
         }
     }
 }

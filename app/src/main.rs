@@ -148,6 +148,12 @@ enum Command {
         /// headset plays it from the start). Without it, a simulated viewer.
         #[arg(long, value_name = "ble[:NAME]|sim:PROFILE|REC.csv")]
         heart: Option<String>,
+        /// Consent to sensing (the strap `--heart` names; eye tracking in the headset): `ask`
+        /// puts up a notice (what is sensed, what it changes, that it stays on the device) and
+        /// starts nothing until the viewer accepts; `given` when an installation took consent
+        /// before the headset went on (the log says so); `declined` starts no sensor.
+        #[arg(long, value_enum, default_value_t = heart::ConsentArg::Ask)]
+        consent: heart::ConsentArg,
         /// Seconds of heart data the estimator takes as the viewer's calm baseline before it
         /// reads arousal (120; shorter only for tests and demos).
         #[arg(long, default_value_t = 120.0, value_name = "S")]
@@ -440,6 +446,7 @@ fn run() -> Result<ExitCode> {
             measure_cpu,
             story,
             heart,
+            consent,
             baseline_s,
             room,
             director,
@@ -484,6 +491,7 @@ fn run() -> Result<ExitCode> {
                     config: config.clone(),
                     seed,
                     heart: heart.clone(),
+                    consent,
                     baseline_s,
                     seconds,
                     reconnect_s: reconnect_seconds,
@@ -511,6 +519,7 @@ fn run() -> Result<ExitCode> {
                     seed,
                     size,
                     heart,
+                    consent,
                     baseline_s,
                     room,
                     shaders,

@@ -20,6 +20,7 @@ it, so it can never touch the machine's real system bus). Needs Debian's
 
 The same from a folder (for a test in a chroot, where dbus-send may be missing): a file
 named `drop` or `restore` appearing in FAKE_CONTROL_DIR does the same, and is removed.
+Every Connect call is appended to FAKE_CONTROL_DIR/connections.log (the device's address).
 
 Environment:
   FAKE_HR_INTERVAL_MS   ms between notifications (default 100)
@@ -240,6 +241,9 @@ def main():
                 root.EmitSignal(OM_IFACE, "InterfacesRemoved", "oas", [dbus.ObjectPath(p), ifaces])
 
     def dev_connect(dev):
+        if CONTROL_DIR:  # every connection attempt, for tests that check none is made
+            with open(os.path.join(CONTROL_DIR, "connections.log"), "a") as f:
+                f.write(f"{dev.props[DEVICE_IFACE]['Address']}\n")
         if state["away"]:
             raise dbus.exceptions.DBusException("le-connection-abort-by-local", name="org.bluez.Error.Failed")
         if dev.props[DEVICE_IFACE]["Connected"]:

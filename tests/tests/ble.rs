@@ -282,6 +282,65 @@ fn heart_strap_over_real_btleplug() {
     }
 }
 
+/// Issue 20, item 2: a viewer who declined sensing starts no sensor: `play --heart ble
+/// --consent declined` plays, and the fake BlueZ sees no connection.
+#[test]
+#[ignore = "needs the fake BlueZ: run tests/ble/fake-bluez.sh"]
+fn declining_sensing_leaves_the_strap_unconnected() {
+    let control = std::env::var("FAKE_CONTROL_DIR").expect("run by tests/ble/fake-bluez.sh");
+    let log = std::path::Path::new(&control).join("connections.log");
+    let before = std::fs::read_to_string(&log).unwrap_or_default();
+    let (_x, display) = showrunner_tests::xvfb();
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(showrunner())
+        .args([
+            "play",
+            "--desktop",
+            "--heart",
+            "ble",
+            "--consent",
+            "declined",
+        ])
+        .args(["--size", "320x240", "--seconds", "6", "--out"])
+        .arg(dir.path().join("log"))
+        .arg("--save")
+        .arg(dir.path().join("save.json"))
+        .current_dir(showrunner_tests::repo())
+        .env("DISPLAY", &display)
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("no sensing (the viewer declined)"),
+        "{stdout}"
+    );
+    let after = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(after, before, "a declined strap was never connected");
+    // The same strap with consent is connected (the fake is there to be found).
+    let o = Command::new(showrunner())
+        .args(["play", "--desktop", "--heart", "ble", "--consent", "given"])
+        .args(["--size", "320x240", "--seconds", "6"])
+        .arg("--save")
+        .arg(dir.path().join("save2.json"))
+        .current_dir(showrunner_tests::repo())
+        .env("DISPLAY", &display)
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let after = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        after.len() > before.len(),
+        "with consent, the strap is connected"
+    );
+}
+
 /// Issue 18, item 7, in the window: `play --desktop --heart ble` under Xvfb against the fake
 /// BlueZ (real btleplug), whose heart races a while after the baseline.
 #[test]
@@ -294,6 +353,8 @@ fn play_in_the_window_with_a_live_strap_deescalates_and_outlives_its_loss() {
     let out = dir.path().join("log");
     let mut app = Command::new(showrunner())
         .args(["play", "--desktop", "--heart", "ble", "--baseline-s", "15"])
+        // As an installation that took consent before the headset went on.
+        .args(["--consent", "given"])
         .args(["--size", "320x240", "--seconds", "90", "--out"])
         .arg(&out)
         .arg("--save")

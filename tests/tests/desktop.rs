@@ -379,6 +379,8 @@ fn a_strap_drives_the_window_from_the_start_and_says_how_it_is() {
             "--desktop",
             "--heart",
             "sim:calm",
+            "--consent",
+            "given",
             "--baseline-s",
             "2",
             "--seconds",
@@ -472,4 +474,92 @@ fn watch_reloads_a_saved_story_at_its_knot_and_survives_a_broken_draft() {
     wait_line(&out, 20, &mut seen, |l| {
         t(l).is_some_and(|x| x >= before + 2.0)
     });
+}
+
+/// Issue 20, item 2, in the window: with a strap named and no consent taken, the film waits
+/// behind the consent notice (the clock stands at 0, nothing senses: no strap starts); key 2
+/// declines, and the film plays with neutral engagement and no sensor.
+#[test]
+fn the_window_asks_before_sensing_and_a_decline_starts_no_sensor() {
+    for (tool, pkg) in [
+        ("Xvfb", "xvfb"),
+        ("xwd", "x11-apps"),
+        ("xdotool", "xdotool"),
+    ] {
+        need(tool, pkg);
+    }
+    let (_x, display) = xvfb();
+    let (_app, rx, erx) = play(
+        &display,
+        &[
+            "--heart".as_ref(),
+            "sim:calm".as_ref(),
+            "--baseline-s".as_ref(),
+            "2".as_ref(),
+            "--seconds".as_ref(),
+            "40".as_ref(),
+            "--size".as_ref(),
+            "640x360".as_ref(),
+        ],
+    );
+    let mut seen = Vec::new();
+    wait_line(&rx, 120, &mut seen, |l| l.starts_with("presenting 640x360"));
+    std::thread::sleep(Duration::from_secs(3));
+    // The notice and its two panels are on the screen: bright words on the notice's plate in
+    // the upper half of the window.
+    let dump = Command::new("xwd")
+        .args(["-root", "-silent"])
+        .env("DISPLAY", &display)
+        .output()
+        .unwrap();
+    let (w, _, px) = parse_xwd(&dump.stdout);
+    if let Ok(p) = std::env::var("SHOWRUNNER_CONSENT_SHOT") {
+        // The window as a PPM, to look at.
+        let mut ppm = b"P6\n640 360\n255\n".to_vec();
+        ppm.extend((0..360).flat_map(|y| px[y * w..y * w + 640].iter().flatten().copied()));
+        std::fs::write(p, ppm).unwrap();
+    }
+    let bright = (20..170)
+        .flat_map(|y| px[y * w + 100..y * w + 540].iter())
+        .filter(|p| p.iter().all(|c| *c > 190))
+        .count();
+    assert!(bright > 150, "the notice's words: {bright} bright pixels");
+    while let Ok(l) = rx.try_recv() {
+        seen.push(l);
+    }
+    assert!(
+        seen.iter()
+            .filter(|l| l.starts_with("t "))
+            .all(|l| field(l, "t") == 0.0 && l.contains("no sensing until the viewer answers")),
+        "the film waits, unsensed: {seen:#?}"
+    );
+    xdotool(
+        &display,
+        &[
+            "search",
+            "--sync",
+            "--name",
+            "Showrunner",
+            "windowfocus",
+            "--sync",
+        ],
+    );
+    xdotool(&display, &["key", "2"]);
+    wait_line(&rx, 30, &mut seen, |l| l.starts_with("consent: declined"));
+    let l = wait_line(&rx, 60, &mut seen, |l| {
+        l.starts_with("t ") && field(l, "t") >= 2.0
+    });
+    assert!(l.contains("no sensing (the viewer declined)"), "{l}");
+    assert!(
+        !seen.iter().any(|l| l.contains("strap sim")),
+        "no strap started: {seen:#?}"
+    );
+    let mut errs = Vec::new();
+    while let Ok(l) = erx.try_recv() {
+        errs.push(l);
+    }
+    assert!(
+        !errs.iter().any(|l| l.contains("reads your heart rate")),
+        "no strap was opened: {errs:#?}"
+    );
 }

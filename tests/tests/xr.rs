@@ -87,7 +87,9 @@ impl App {
     fn start(args: &[&str]) -> Self {
         let mut child = Command::new(showrunner())
             .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
-            .args(["play", "--xr"])
+            // As an installation that took consent before the headset went on (Monado's
+            // simulated devices; no one to answer the notice).
+            .args(["play", "--xr", "--consent", "given"])
             .args(args)
             .env("OXR_NO_PRINTING", "1")
             .stdout(Stdio::piped())

@@ -995,6 +995,14 @@ impl Renderer {
         enc.finish()
     }
 
+    /// Real-time front ends: typeset words on a thread of their own, so a changed line costs
+    /// the frame thread only its upload (the old words stay up the frame or two until the new
+    /// ones arrive). Off (the default, for stills and tests): words are typeset in the frame
+    /// that shows them.
+    pub fn set_words_in_background(&mut self, on: bool) {
+        self.labels.set_background(on);
+    }
+
     /// What typesetting the labels found since the last call (words the font lacks, words
     /// cut short), each once, for the caller to say.
     pub fn take_label_warnings(&mut self) -> Vec<String> {

@@ -6,7 +6,8 @@
 //! the characters' bodies when they come close.
 //!
 //! [`subtitle_system`] keeps the one subtitle entity (a [`Label`] with
-//! [`LabelLook::Subtitle`], anchored at its top edge) in step with the current line.
+//! [`LabelLook::Subtitle`], anchored at its top edge) in step with the current line;
+//! [`notice_system`] puts a notice (the consent notice, the menu) above the panels.
 
 use glam::{Quat, Vec3};
 use hecs::{Entity, World};
@@ -163,6 +164,60 @@ pub fn subtitle_system(world: &mut World, text: &str, head: Vec3, facing: Vec3, 
     }
 }
 
+/// A notice on show: where it stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Notice;
+
+/// How far from the eyes a notice stands, metres.
+pub const NOTICE_DISTANCE: f32 = 2.0;
+/// How far above eye level a notice's centre is, radians (11°: above the choice panels).
+pub const NOTICE_RISE: f32 = 11.0 * std::f32::consts::PI / 180.0;
+
+/// Shows `text` as a notice in front of a viewer at `head` looking along `facing`, above the
+/// choice panels (which carry its answers), facing the eyes; it stays where it was put while
+/// it is read. Blank `text` removes it.
+pub fn notice_system(world: &mut World, text: &str, head: Vec3, facing: Vec3) {
+    let existing = world
+        .query_mut::<(Entity, &Notice)>()
+        .into_iter()
+        .map(|(e, _)| e)
+        .next();
+    match existing {
+        Some(e) if text.trim().is_empty() => {
+            let _ = world.despawn(e);
+        }
+        Some(e) => {
+            if let Ok(mut label) = world.get::<&mut Label>(e) {
+                if label.text != text {
+                    label.text.clear();
+                    label.text.push_str(text);
+                }
+            }
+        }
+        None if text.trim().is_empty() => {}
+        None => {
+            let yaw = yaw_of(facing).unwrap_or(0.0);
+            let dir = Vec3::new(
+                yaw.sin() * NOTICE_RISE.cos(),
+                NOTICE_RISE.sin(),
+                -yaw.cos() * NOTICE_RISE.cos(),
+            );
+            world.spawn((
+                Notice,
+                Label {
+                    text: text.to_owned(),
+                    look: LabelLook::Notice,
+                },
+                Transform {
+                    translation: head + dir * NOTICE_DISTANCE,
+                    rotation: Quat::from_rotation_y(-yaw) * Quat::from_rotation_x(NOTICE_RISE),
+                    scale: Vec3::ONE,
+                },
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +361,40 @@ mod tests {
         ));
         subtitle_system(&mut side, "A line.", HEAD, Vec3::NEG_Z, dt);
         assert_eq!(subtitle(&side).unwrap().0.drop, MIN_DROP);
+    }
+
+    #[test]
+    fn a_notice_stands_above_the_panels_facing_the_viewer_until_it_is_blank() {
+        let mut w = World::new();
+        notice_system(&mut w, "Before the film starts", HEAD, facing(30.0));
+        let (t, text) = w
+            .query::<(&Notice, &Transform, &Label)>()
+            .iter()
+            .next()
+            .map(|(_, t, l)| (*t, l.text.clone()))
+            .unwrap();
+        assert_eq!(text, "Before the film starts");
+        let to = t.translation - HEAD;
+        assert!(to.y > 0.0, "above eye level");
+        assert!(
+            (yaw_of(to).unwrap().to_degrees() - 30.0).abs() < 0.5,
+            "where the viewer looked"
+        );
+        assert!(
+            (t.rotation * Vec3::Z).dot(-to.normalize()) > 0.999,
+            "facing the eyes"
+        );
+        // It stays put while read, even when the head turns.
+        notice_system(&mut w, "Before the film starts", HEAD, facing(-60.0));
+        let again = w
+            .query::<(&Notice, &Transform)>()
+            .iter()
+            .next()
+            .map(|(_, t)| *t)
+            .unwrap();
+        assert_eq!(again, t);
+        notice_system(&mut w, "", HEAD, facing(0.0));
+        assert_eq!(w.query::<&Notice>().iter().count(), 0);
     }
 
     #[test]

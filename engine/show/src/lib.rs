@@ -9,6 +9,8 @@
 //! depend on it), each new beat's directives are staged, the choice panels follow the viewer,
 //! the gaze measures attention and can take a choice by dwelling ([`gaze`]), the director's
 //! intensity is what the actors play, and the scene steps (locomotion, gesture, physics).
+//! Before anything senses the viewer the show can hold the film behind a notice and ask
+//! ([`consent`]); until the viewer accepts, the eyes' ray is not read.
 //!
 //! A show can also *follow* ([`Show::follower`]): it plays the [`Cue`]s another show hands
 //! out (beats, the director's ticks, choices) with no story runner or director of its own.
@@ -24,7 +26,7 @@ use showrunner_director::{
     Chooser, Director, DirectorConfig, DirectorState, Event, Grade, InterludeOption, StoryView,
     Tick,
 };
-use showrunner_scene::captions::subtitle_system;
+use showrunner_scene::captions::{notice_system, subtitle_system};
 use showrunner_scene::choices::{aimed_choice, choice_panels_system};
 use showrunner_scene::glam::Vec3;
 use showrunner_scene::sets::SetLibrary;
@@ -34,12 +36,14 @@ use std::collections::VecDeque;
 
 mod beat;
 pub mod comfort;
+pub mod consent;
 pub mod gaze;
 mod log;
 mod source;
 pub mod viewer;
 
 pub use beat::{beat_intensity, beat_seconds, choice_option, interlude_options, story_engagement};
+pub use consent::Consent;
 pub use log::{BeatRecord, Counts, LogState, Staging};
 pub use source::{EngagementSource, LiveViewer};
 
@@ -105,6 +109,9 @@ pub struct Readout {
     pub paused: bool,
     /// The story has ended.
     pub ended: bool,
+    /// A notice the viewer is reading (the consent notice), shown above the panels; empty
+    /// when none.
+    pub notice: String,
 }
 
 /// What the viewer does this frame, as the front end read it.
@@ -158,6 +165,9 @@ pub struct ShowFrame {
     pub dwelt: Option<usize>,
     /// What a follower needs to play this frame (only with [`Show::hand_out_cues`]).
     pub cues: Vec<Cue>,
+    /// The viewer answered the consent notice this frame: the front end starts its sensors
+    /// on [`Consent::Given`] and starts none on [`Consent::Declined`].
+    pub consent: Option<Consent>,
 }
 
 /// What a following show is handed: the leader's story, as it plays.
@@ -270,6 +280,7 @@ struct Core {
     choice: Option<usize>,
     gaze: gaze::Gaze,
     cues: bool,
+    consent: Consent,
     out: ShowFrame,
 }
 
@@ -403,8 +414,41 @@ impl<V: EngagementSource> Show<V> {
                 diverts: 0,
                 paused: false,
                 ended: false,
+                notice: String::new(),
             },
         }
+    }
+
+    /// Holds the film behind the consent notice ([`consent::NOTICE`]) with its two answers
+    /// on the choice panels (keys 1 and 2 in the window): call it before starting any sensor.
+    /// Nothing ticks and the eyes' ray is not read until the viewer answers; the answer comes
+    /// in [`ShowFrame::consent`] and goes in the log.
+    pub fn ask_consent(&mut self) {
+        self.core.consent = Consent::Asking;
+        self.readout.notice = consent::NOTICE.to_owned();
+        self.readout.choices = consent::ANSWERS.map(str::to_owned).to_vec();
+        self.core.choice = None;
+    }
+
+    /// Records consent taken another way (`--consent given` by an installation, `--consent
+    /// declined`), in the log as well.
+    pub fn set_consent(&mut self, consent: Consent) {
+        if self.core.consent == Consent::Asking {
+            self.readout.notice.clear();
+            self.readout.choices.clear();
+        }
+        self.core.consent = consent;
+        if consent != Consent::NotNeeded {
+            let t = self.core.clock;
+            if let Some(lead) = &mut self.lead {
+                lead.log.note("consent", consent.reason(), t);
+            }
+        }
+    }
+
+    /// Where consent to sensing stands.
+    pub fn consent(&self) -> Consent {
+        self.core.consent
     }
 
     /// Plays `story` from here on, in place of the one playing (an author saved an edit): the
@@ -487,7 +531,10 @@ impl<V: EngagementSource> Show<V> {
     pub fn advance(&mut self, dt: f64, input: &ViewerInput) -> Result<ShowFrame> {
         let dt = dt.clamp(0.0, 0.25);
         let world = &self.scene.world;
-        if input.pause {
+        let asking = self.core.consent == Consent::Asking;
+        // The eyes are a sensor: not read before consent, nor after a decline.
+        let gaze_ray = input.gaze.filter(|_| self.core.consent.allows_gaze());
+        if input.pause && !asking {
             self.readout.paused = !self.readout.paused;
         }
         let aimed = input
@@ -502,16 +549,23 @@ impl<V: EngagementSource> Show<V> {
         if let Some(i) = input.choose.filter(|i| *i < self.readout.choices.len()) {
             self.core.choice = Some(i);
         }
-        if !self.readout.paused {
-            let looked = input
-                .gaze
-                .and_then(|(origin, dir)| aimed_choice(world, origin, dir));
+        if asking {
+            if let Some(i) = self.core.choice.take() {
+                let answer = if i == 0 {
+                    Consent::Given
+                } else {
+                    Consent::Declined
+                };
+                self.set_consent(answer);
+                self.core.out.consent = Some(answer);
+            }
+        } else if !self.readout.paused {
+            let world = &self.scene.world;
+            let looked = gaze_ray.and_then(|(origin, dir)| aimed_choice(world, origin, dir));
             let g = &mut self.core.gaze;
             g.observe(
                 dt as f32,
-                input
-                    .gaze
-                    .map(|(origin, dir)| gaze::on_action(world, origin, dir)),
+                gaze_ray.map(|(origin, dir)| gaze::on_action(world, origin, dir)),
             );
             if let Some(i) = g.dwell(dt as f32, looked) {
                 self.core.choice = Some(i);
@@ -543,6 +597,12 @@ impl<V: EngagementSource> Show<V> {
             input.head,
             input.facing,
             dt as f32,
+        );
+        notice_system(
+            &mut self.scene.world,
+            &self.readout.notice,
+            input.head,
+            input.facing,
         );
         if !self.readout.paused {
             self.scene.step(dt as f32, self.core.clock as f32);
@@ -1062,6 +1122,105 @@ mod tests {
         };
         let frame = show.advance(1.0 / 90.0, &ahead).unwrap();
         assert!(matches!(frame.select, Some(Some(_))));
+    }
+
+    #[test]
+    fn consent_holds_the_film_and_its_answer_is_logged_and_handed_to_the_front_end() {
+        use showrunner_scene::captions::Notice;
+        use showrunner_scene::components::{Label, LabelLook};
+        let head = Vec3::new(0.0, 1.25, 0.6);
+        let ahead = (head, Vec3::NEG_Z);
+        // Asked: the notice and its two answers are in the world; nothing ticks; the eyes'
+        // ray is not read (a gaze resting on "with sensing" does not take it).
+        let mut asked = show();
+        asked.ask_consent();
+        let gazing = ViewerInput {
+            head,
+            gaze: Some(ahead),
+            ..Default::default()
+        };
+        for _ in 0..(5 * 90) {
+            let f = asked.advance(1.0 / 90.0, &gazing).unwrap();
+            assert!(f.ticks.is_empty() && f.consent.is_none());
+        }
+        assert_eq!(asked.consent(), Consent::Asking);
+        assert_eq!(asked.clock(), 0.0);
+        assert_eq!(asked.readout.gaze_attention, None, "the eyes were not read");
+        let world = &asked.scene.world;
+        let notice: Vec<String> = world
+            .query::<(&Notice, &Label)>()
+            .iter()
+            .map(|(_, l)| l.text.clone())
+            .collect();
+        assert_eq!(notice, [consent::NOTICE]);
+        let panels = world
+            .query::<&Label>()
+            .iter()
+            .filter(|l| l.look == LabelLook::Panel)
+            .count();
+        assert_eq!(panels, 2);
+        // Declining (key 2): the answer comes out once, the notice goes, the film starts,
+        // and gaze stays unread for the rest of the film.
+        let f = asked
+            .advance(
+                1.0 / 90.0,
+                &ViewerInput {
+                    choose: Some(1),
+                    ..gazing
+                },
+            )
+            .unwrap();
+        assert_eq!(f.consent, Some(Consent::Declined));
+        assert!(asked.readout.notice.is_empty() && asked.readout.choices.is_empty());
+        let mut lines = String::new();
+        for _ in 0..(40 * 90) {
+            let f = asked.advance(1.0 / 90.0, &gazing).unwrap();
+            assert!(f.consent.is_none());
+            lines.extend(f.beats.iter().map(|b| b.line.clone()));
+        }
+        assert!(asked.clock() > 30.0, "the film plays");
+        assert_eq!(asked.readout.gaze_attention, None);
+        assert_eq!(asked.scene.world.query::<&Notice>().iter().count(), 0);
+        let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+        let events = first["decisions"]["events"].as_array().unwrap();
+        assert_eq!(events[0]["kind"], "consent");
+        assert!(events[0]["reason"].as_str().unwrap().contains("declined"));
+        // Accepting (a select on the first panel) starts the film with the eyes read.
+        let mut yes = show();
+        yes.ask_consent();
+        yes.advance(1.0 / 90.0, &gazing).unwrap();
+        let (to_accept, _) = showrunner_scene::choices::panel_position(0, 2, head);
+        let f = yes
+            .advance(
+                1.0 / 90.0,
+                &ViewerInput {
+                    pointer: Some((head, (to_accept - head).normalize())),
+                    select: true,
+                    ..gazing
+                },
+            )
+            .unwrap();
+        assert_eq!(f.consent, Some(Consent::Given));
+        for _ in 0..90 {
+            yes.advance(1.0 / 90.0, &gazing).unwrap();
+        }
+        assert!(
+            yes.readout.gaze_attention.is_some(),
+            "the eyes are read now"
+        );
+        // An installation's consent is logged as such.
+        let mut kiosk = show();
+        kiosk.set_consent(Consent::GivenOffHeadset);
+        let mut line = None;
+        while line.is_none() {
+            line = kiosk
+                .run(0.1)
+                .unwrap()
+                .beats
+                .first()
+                .map(|b| b.line.clone());
+        }
+        assert!(line.unwrap().contains("--consent given"));
     }
 
     #[test]

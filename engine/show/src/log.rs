@@ -254,6 +254,14 @@ impl Log {
         }
     }
 
+    /// Something the viewer did or decided outside the director (consent, the menu), at show
+    /// time `t`: an event in the next beat's line, with its reason.
+    pub(crate) fn note(&mut self, kind: &str, reason: &str, t: f64) {
+        self.state
+            .pending
+            .push(json!({"t": r1(t), "kind": kind, "reason": reason}));
+    }
+
     /// The open beat ended at show time `t` with the director's last `tick`: its line.
     pub(crate) fn end(&mut self, tick: &Tick, t: f64) -> Option<BeatRecord> {
         let open = self.open.take()?;

@@ -64,6 +64,8 @@ pub struct Look {
     pub plate: Rgba,
     /// Lines centred (subtitles, labels) or flush left (notices).
     pub centred: bool,
+    /// The first line (up to the first newline) is a heading, set like a speaker's name.
+    pub heading: bool,
 }
 
 impl Look {
@@ -82,6 +84,7 @@ impl Look {
         accent: [255, 206, 120, 255],
         plate: [12, 14, 20, 245],
         centred: true,
+        heading: false,
     };
     /// A choice panel's label: the face of a 0.42 × 0.26 m panel, on a light veil so the
     /// words read on the panel lit by the pointer as on the plain one.
@@ -97,20 +100,23 @@ impl Look {
         accent: [255, 206, 120, 255],
         plate: [8, 10, 16, 120],
         centred: true,
+        heading: false,
     };
-    /// Notices, menus and credits: flush left on a plate, 0.9 m wide.
+    /// Notices, menus and credits: flush left on a plate, 1.05 m wide, a 42 mm em (as large
+    /// as the subtitles at their distance), the first line a heading.
     pub const NOTICE: Look = Look {
-        font_px: 40.0,
-        min_font_px: 26.0,
+        font_px: 50.0,
+        min_font_px: 30.0,
         line_spacing: 1.3,
-        width_px: 1080,
+        width_px: 1260,
         height_px: None,
         max_lines: 16,
         padding_px: 36,
         ink: [240, 240, 236, 255],
         accent: [255, 206, 120, 255],
-        plate: [16, 18, 26, 225],
+        plate: [16, 18, 26, 235],
         centred: false,
+        heading: true,
     };
 }
 
@@ -200,7 +206,15 @@ impl Typesetter {
         let min = look.min_font_px.clamp(4.0, look.font_px.max(4.0));
         let mut size = look.font_px.max(min);
         let mut buffer = Buffer::new_empty(Metrics::new(size, size * look.line_spacing));
-        let (who, words) = speaker(text);
+        let (who, words) = match text.split_once('\n') {
+            Some((head, rest)) if look.heading => (Some(head), rest),
+            _ => speaker(text),
+        };
+        let gap = if look.heading && who.is_some() {
+            "\n"
+        } else {
+            "  "
+        };
         let fits = |lines: usize, line_h: f32| {
             lines <= look.max_lines.max(1)
                 && max_inner_h.is_none_or(|h| lines as f32 * line_h <= h + 0.5)
@@ -218,7 +232,7 @@ impl Typesetter {
                 look.accent[2],
                 look.accent[3],
             );
-            let name = who.map(|n| format!("{n}  "));
+            let name = who.map(|n| format!("{n}{gap}"));
             let mut spans: Vec<(&str, Attrs)> = Vec::with_capacity(2);
             if let Some(n) = &name {
                 spans.push((n, attrs.clone().weight(Weight::SEMIBOLD).color(accent)));
