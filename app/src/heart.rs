@@ -293,8 +293,14 @@ const DECLINED: &str = "no sensing (the viewer declined)";
 pub fn apply_consent(show: &mut Show<Viewer>, consent: Consent) {
     match consent {
         Consent::NotNeeded => {}
-        Consent::Asking => show.ask_consent(),
-        other => show.set_consent(other),
+        Consent::Asking => {
+            show.ask_consent();
+            println!("consent: asking before sensing; nothing senses the viewer until they answer");
+        }
+        other => {
+            show.set_consent(other);
+            println!("consent: {}", other.reason());
+        }
     }
 }
 
