@@ -275,6 +275,7 @@ impl App {
         let (mut film, session) =
             crate::session::Session::open(&a.session, &a.story, a.seed, a.config.clone(), viewer)?;
         crate::heart::apply_consent(&mut film, consent);
+        film.disclose_refinement(refine.is_some());
         let now = Instant::now();
         Ok(Running {
             window,

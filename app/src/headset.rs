@@ -65,6 +65,9 @@ struct Seat {
     sound: Option<crate::sound::SoundStage>,
 }
 
+/// Seconds the end credits stay up before the session ends.
+const CREDITS_S: f64 = 15.0;
+
 /// Seconds an offered eye-gaze action may stay silent before the log says so.
 const GAZE_SILENCE_S: f64 = 10.0;
 
@@ -213,6 +216,7 @@ pub fn play(args: XrArgs) -> Result<()> {
                 }
             }
         };
+        show.film.disclose_refinement(refine.is_some());
         let result = run_session(
             &mut xr,
             &gpu,
@@ -279,11 +283,16 @@ fn run_session(
     // log when the session starts).
     let (mut light, mut sun) = crate::room::studio();
     let mut light_failed = false;
+    let mut ended_at: Option<Instant> = None;
     loop {
+        // The story's end: the credits stay up a while before the session ends.
+        if show.film.readout.ended && ended_at.is_none() {
+            ended_at = Some(Instant::now());
+        }
         let over = args
             .seconds
             .is_some_and(|s| started.elapsed().as_secs_f64() >= s)
-            || show.film.readout.ended;
+            || ended_at.is_some_and(|t| t.elapsed().as_secs_f64() >= CREDITS_S);
         if over && !exit_requested {
             println!("xr: requesting exit");
             xr.request_exit()?;

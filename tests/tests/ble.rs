@@ -386,7 +386,10 @@ fn play_in_the_window_with_a_live_strap_deescalates_and_outlives_its_loss() {
         std::fs::read_to_string(std::path::Path::new(&control).join("connections.log"))
             .unwrap_or_default();
     assert!(!connections.is_empty(), "the fake saw the connection");
-    assert!(log.contains("\"kind\":\"consent\""), "the consent is in the log");
+    assert!(
+        log.contains("\"kind\":\"consent\""),
+        "the consent is in the log"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -525,9 +525,16 @@ fn the_headset_asks_before_reading_the_eyes_and_the_film_waits() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("eye gaze true"), "{stdout}");
-    assert!(stdout.contains("consent: asking before sensing"), "{stdout}");
+    assert!(
+        stdout.contains("consent: asking before sensing"),
+        "{stdout}"
+    );
     let status: Vec<&str> = stdout.lines().filter(|l| l.starts_with("t ")).collect();
     assert!(!status.is_empty(), "{stdout}");
     assert!(

@@ -281,8 +281,17 @@ struct Core {
     gaze: gaze::Gaze,
     cues: bool,
     consent: Consent,
+    /// The front end refines the pictures with the neural network (for the disclosure).
+    refined: bool,
+    /// The start line is up.
+    start_line: bool,
+    /// The credits went up.
+    credited: bool,
     out: ShowFrame,
 }
+
+/// How long the start line ("this film adapts to you ...") stays up, seconds of show time.
+pub const START_LINE_S: f64 = 8.0;
 
 impl Core {
     /// One director tick more: the clock moves on by one tick, counted in ticks so an hour of
@@ -451,6 +460,107 @@ impl<V: EngagementSource> Show<V> {
         self.core.consent
     }
 
+    /// Says whether the front end refines the pictures with the neural network, for the start
+    /// line and the credits (EU AI Act Art. 50: what the AI did is disclosed).
+    pub fn disclose_refinement(&mut self, on: bool) {
+        self.core.refined = on;
+    }
+
+    /// The line at the start of the film: that it adapts, and to what; that a neural network
+    /// refines its pictures, where one does.
+    pub fn start_line(&self) -> String {
+        let to = if self.core.consent.sensing() {
+            "to you: your heart and, where the headset tracks them, your eyes shape its pace, its colours and its story"
+        } else {
+            "to its viewer: its pace, its colours and its story follow how the film is being watched"
+        };
+        let pictures = if self.core.refined {
+            "\nIts pictures are refined by a neural network as you watch."
+        } else {
+            ""
+        };
+        if self.core.consent == Consent::Declined {
+            return format!(
+                "This film plays as written\nYou chose to watch without sensing: nothing reads you, and the story does not adapt to you.{pictures}"
+            );
+        }
+        format!("This film adapts\nIt adapts {to}.{pictures}")
+    }
+
+    /// The end credits: what adapted (the director's decisions by kind, counted) and whether
+    /// a neural network refined the pictures.
+    pub fn credits(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::from("The End\nWhat adapted to you in this screening:\n");
+        let counted = self.lead.as_ref().map(|l| l.log.state.counts.clone());
+        match counted {
+            Some(c) => {
+                let mut any = false;
+                for (n, one, many) in [
+                    (
+                        c.director_choices,
+                        "choice the director made for you",
+                        "choices the director made for you",
+                    ),
+                    (
+                        c.diverts,
+                        "high-stakes interlude when your attention sagged",
+                        "high-stakes interludes when your attention sagged",
+                    ),
+                    (c.fate_overrides, "life spared", "lives spared"),
+                    (
+                        c.deescalations,
+                        "time the film calmed down for you",
+                        "times the film calmed down for you",
+                    ),
+                ] {
+                    if n > 0 {
+                        any = true;
+                        let _ = writeln!(out, "· {n} {}", if n == 1 { one } else { many });
+                    }
+                }
+                if !any {
+                    out.push_str("· no choices, interludes or fates changed\n");
+                }
+                let _ = writeln!(
+                    out,
+                    "· the pace and the colours followed you throughout ({} choices were yours)",
+                    c.viewer_choices
+                );
+            }
+            None => out.push_str("· the pace and the colours followed the film you watched with\n"),
+        }
+        out.push_str(if self.core.refined {
+            "A neural network refined the pictures."
+        } else {
+            "No neural network refined the pictures."
+        });
+        out
+    }
+
+    /// The start line for its first seconds, the credits at the end.
+    fn disclose(&mut self) {
+        if self.core.consent == Consent::Asking {
+            return;
+        }
+        if self.readout.ended {
+            if !self.core.credited {
+                self.core.credited = true;
+                self.core.start_line = false;
+                self.readout.notice = self.credits();
+            }
+            return;
+        }
+        let early = self.core.clock < START_LINE_S;
+        if early && !self.core.start_line && self.readout.notice.is_empty() && self.core.ticks < 2 {
+            self.core.start_line = true;
+            self.readout.notice = self.start_line();
+        } else if !early && self.core.start_line {
+            self.core.start_line = false;
+            self.readout.notice.clear();
+        }
+    }
+
     /// Plays `story` from here on, in place of the one playing (an author saved an edit): the
     /// director, the clock, the log and the staged scene are kept, and the story goes on at
     /// the start of the knot it was in where the new one still has it, else at the nearest one
@@ -581,6 +691,7 @@ impl<V: EngagementSource> Show<V> {
             let warnings = self.scene.stage.warnings.drain(..);
             self.core.out.warnings.extend(warnings);
         }
+        self.disclose();
         // The actors play the director's intensity, the author's tag being where it starts.
         self.scene.stage.played = Some(self.readout.intensity);
         let lit = aimed.or(self.readout.dwell.map(|(i, _)| i));
@@ -1171,7 +1282,15 @@ mod tests {
             )
             .unwrap();
         assert_eq!(f.consent, Some(Consent::Declined));
-        assert!(asked.readout.notice.is_empty() && asked.readout.choices.is_empty());
+        assert!(asked.readout.choices.is_empty());
+        assert!(
+            asked
+                .readout
+                .notice
+                .starts_with("This film plays as written"),
+            "the consent notice gives way to the start line: {}",
+            asked.readout.notice
+        );
         let mut lines = String::new();
         for _ in 0..(40 * 90) {
             let f = asked.advance(1.0 / 90.0, &gazing).unwrap();
@@ -1221,6 +1340,60 @@ mod tests {
                 .map(|b| b.line.clone());
         }
         assert!(line.unwrap().contains("--consent given"));
+    }
+
+    #[test]
+    fn the_film_says_it_adapts_at_the_start_and_what_adapted_at_the_end() {
+        use showrunner_scene::captions::Notice;
+        use showrunner_scene::components::Label;
+        let notice = |s: &Show<Neutral>| {
+            s.scene
+                .world
+                .query::<(&Notice, &Label)>()
+                .iter()
+                .map(|(_, l)| l.text.clone())
+                .next()
+        };
+        let mut refined = show();
+        refined.disclose_refinement(true);
+        refined
+            .advance(1.0 / 90.0, &ViewerInput::default())
+            .unwrap();
+        let start = notice(&refined).expect("the start line is up");
+        assert!(
+            start.contains("adapts") && start.contains("neural network"),
+            "{start}"
+        );
+        let mut plain = show();
+        plain.advance(1.0 / 90.0, &ViewerInput::default()).unwrap();
+        assert!(!notice(&plain).unwrap().contains("neural network"));
+        // Gone after its seconds; the credits at the end, with what adapted, counted.
+        while plain.clock() < START_LINE_S + 0.5 {
+            plain.advance(0.25, &ViewerInput::default()).unwrap();
+        }
+        assert_eq!(notice(&plain), None);
+        while !plain.readout.ended && plain.clock() < 4.0 * 3600.0 {
+            plain.advance(0.25, &ViewerInput::default()).unwrap();
+        }
+        assert!(plain.readout.ended);
+        plain.advance(0.25, &ViewerInput::default()).unwrap();
+        let credits = notice(&plain).expect("the credits are up");
+        assert!(credits.starts_with("The End\nWhat adapted"), "{credits}");
+        assert!(
+            credits.contains("No neural network refined the pictures."),
+            "{credits}"
+        );
+        let chosen = plain
+            .lead
+            .as_ref()
+            .unwrap()
+            .log
+            .state
+            .counts
+            .director_choices;
+        if chosen > 0 {
+            assert!(credits.contains(&format!("{chosen} choice")), "{credits}");
+        }
     }
 
     #[test]
