@@ -3,7 +3,8 @@
 //! panel (or a number key) chooses, keys push
 //! the simulated viewer's arousal, and an on-screen readout shows engagement
 //! and the director's last decision. The same scene systems and renderer as
-//! the headset; the presenter draws the left eye (Tab: right) into the window.
+//! the headset; the presenter draws the left eye (E: right) into the window; Tab opens the
+//! viewer's menu.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -349,7 +350,7 @@ impl Running {
                     v.nudge = (v.nudge - NUDGE).max(-4.0);
                 }
             }
-            Key::Named(NamedKey::Tab) => self.head.eye ^= 1,
+            Key::Named(NamedKey::Tab) => self.input.menu = true,
             Key::Named(NamedKey::Space) => self.input.pause = true,
             Key::Character(c) => {
                 let c = c.as_str();
@@ -364,6 +365,7 @@ impl Running {
                 let flat = Vec3::new(fwd.x, 0.0, fwd.z).normalize_or_zero();
                 let right = flat.cross(Vec3::Y);
                 match c {
+                    "e" | "E" => self.head.eye ^= 1,
                     "w" | "W" => self.head.position += flat * step,
                     "s" | "S" => self.head.position -= flat * step,
                     "a" | "A" => self.head.position -= right * step,
@@ -469,6 +471,11 @@ impl Running {
         }
         if let Some(i) = frame.dwelt {
             println!("chose {} by looking at it", i + 1);
+        }
+        if frame.recentre {
+            self.head.yaw = 0.0;
+            self.head.pitch = -0.08;
+            println!("recentred");
         }
         if let Some(answer) = frame.consent {
             let (heart, seed, baseline_s) = &self.sensing;
@@ -683,7 +690,7 @@ fn readout_lines(r: &Readout, source: &str, warnings: &[String]) -> Vec<String> 
         lines.push("paused (Space resumes)".into());
     }
     lines.push(
-        "drag: look | rest the pointer on a panel, click it or 1-9: choose | Space: pause | WASD: lean | Up/Down: arousal | P: recording | Tab: eye | Esc: quit"
+        "drag: look | rest the pointer on a panel, click it or 1-9: choose | Space: pause | Tab: menu | WASD: lean | Up/Down: arousal | P: recording | E: eye | Esc: quit"
             .into(),
     );
     lines

@@ -1,7 +1,7 @@
 //! `showrunner play` in a headset: the OpenXR front end.
 //!
 //! The frame loop: `xrWaitFrame` paces it; input (point-and-select a choice
-//! panel, pause, recenter, gaze) and the show update (viewer → director →
+//! panel, menu, recenter, gaze) and the show update (viewer → director →
 //! story → scene); then, as late as possible before encoding, the views are
 //! located for the predicted display time, both eyes are encoded into the
 //! runtime's swapchain image and the frame ends with one projection layer.
@@ -368,9 +368,12 @@ fn run_session(
                 gaze: eyes,
                 select: input.select,
                 choose: None,
-                pause: input.pause,
+                // The menu button opens the viewer's menu (which holds the film).
+                menu: input.pause,
+                ..Default::default()
             };
             let was_paused = show.film.readout.paused;
+            let menu_was = show.film.menu_open();
             let mut frame = match show.film.advance(dt, &seen) {
                 Ok(frame) => frame,
                 Err(e) => {
@@ -380,6 +383,17 @@ fn run_session(
                 }
             };
             show.session.record(&mut frame);
+            if show.film.menu_open() != menu_was {
+                let open = show.film.menu_open();
+                println!(
+                    "xr: menu {}",
+                    if open {
+                        "open (the film holds)"
+                    } else {
+                        "closed"
+                    }
+                );
+            }
             if show.film.readout.paused != was_paused {
                 let paused = show.film.readout.paused;
                 println!("xr: {}", if paused { "paused" } else { "playing" });
@@ -391,6 +405,10 @@ fn run_session(
             }
             if let Some(i) = frame.dwelt {
                 println!("xr: choice {} taken by gaze", i + 1);
+            }
+            if frame.recentre {
+                xr.recenter(time)?;
+                println!("xr: recentred (from the menu)");
             }
             if let Some(answer) = frame.consent {
                 crate::heart::answered(

@@ -304,8 +304,9 @@ pub fn apply_consent(show: &mut Show<Viewer>, consent: Consent) {
     }
 }
 
-/// The viewer answered the notice: on acceptance the strap `--heart` names starts now; on a
-/// decline none does, and engagement stays neutral. Says which on stdout; a strap that cannot
+/// The viewer answered the notice, or switched sensing from the menu: on acceptance (or
+/// turning it on) the strap `--heart` names starts now; on a decline none does, and turning
+/// it off closes it; engagement is neutral without one. Says which on stdout; a strap that cannot
 /// start is a warning, and the film goes on without sensing.
 pub fn answered(
     show: &mut Show<Viewer>,
@@ -314,6 +315,12 @@ pub fn answered(
     seed: u64,
     baseline_s: f64,
 ) {
+    if answer == Consent::TurnedOff {
+        // Dropping the strap closes its link.
+        show.viewer = Viewer::Unsensed("no sensing (turned off from the menu)");
+        println!("sensing: off from the menu; the sensors are closed, engagement is neutral");
+        return;
+    }
     if !answer.sensing() {
         show.viewer = Viewer::Unsensed(DECLINED);
         println!("consent: declined; no sensor starts, the film plays with neutral engagement");
@@ -322,7 +329,12 @@ pub fn answered(
     match Viewer::open(heart, seed, baseline_s) {
         Ok(v) => {
             show.viewer = v;
-            println!("consent: given; sensing starts ({})", show.viewer.source());
+            let how = if answer == Consent::TurnedOn {
+                "sensing: on from the menu"
+            } else {
+                "consent: given"
+            };
+            println!("{how}; sensing starts ({})", show.viewer.source());
         }
         Err(e) => {
             show.viewer = Viewer::Unsensed("no sensing (the strap could not start)");

@@ -246,6 +246,7 @@ fn show_advance_allocates_nothing_in_frames_that_bring_no_new_beat() {
             show.readout.beats,
             show.readout.choices.len(),
             show.readout.decision.len(),
+            show.readout.notice.len(),
         );
         ALLOCS.store(0, Ordering::SeqCst);
         COUNTING.with(|c| c.set(true));
@@ -256,9 +257,10 @@ fn show_advance_allocates_nothing_in_frames_that_bring_no_new_beat() {
             show.readout.beats,
             show.readout.choices.len(),
             show.readout.decision.len(),
+            show.readout.notice.len(),
         );
         // A frame that brings a beat, ends one (its log line and its save: the ink runtime's
-        // state), a choice point or a decision may allocate (the readout's text, new entities),
+        // state), a choice point, a decision or a notice (the start line going) may allocate (the readout's text, new entities),
         // and so may the next one: hecs rebuilds the cache of a query that last ran before an
         // archetype was made. Every other frame must not.
         let this_quiet = frame.staged.is_empty()

@@ -478,7 +478,8 @@ fn watch_reloads_a_saved_story_at_its_knot_and_survives_a_broken_draft() {
 
 /// Issue 20, item 2, in the window: with a strap named and no consent taken, the film waits
 /// behind the consent notice (the clock stands at 0, nothing senses: no strap starts); key 2
-/// declines, and the film plays with neutral engagement and no sensor.
+/// declines, and the film plays with neutral engagement and no sensor. Item 3: the menu (Tab)
+/// turns sensing on, and off again.
 #[test]
 fn the_window_asks_before_sensing_and_a_decline_starts_no_sensor() {
     for (tool, pkg) in [
@@ -562,4 +563,23 @@ fn the_window_asks_before_sensing_and_a_decline_starts_no_sensor() {
         !errs.iter().any(|l| l.contains("reads your heart rate")),
         "no strap was opened: {errs:#?}"
     );
+    // The menu (Tab) turns sensing on (key 2: the strap starts), and off again.
+    xdotool(&display, &["key", "Tab"]);
+    std::thread::sleep(Duration::from_millis(500));
+    xdotool(&display, &["key", "2"]);
+    wait_line(&rx, 30, &mut seen, |l| {
+        l.starts_with("sensing: on from the menu")
+    });
+    wait_line(&rx, 60, &mut seen, |l| {
+        l.starts_with("t ") && l.contains("strap sim")
+    });
+    xdotool(&display, &["key", "Tab"]);
+    std::thread::sleep(Duration::from_millis(500));
+    xdotool(&display, &["key", "2"]);
+    wait_line(&rx, 30, &mut seen, |l| {
+        l.starts_with("sensing: off from the menu")
+    });
+    wait_line(&rx, 60, &mut seen, |l| {
+        l.starts_with("t ") && l.contains("no sensing (turned off from the menu)")
+    });
 }

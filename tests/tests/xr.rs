@@ -219,13 +219,14 @@ fn a_session_renders_takes_a_choice_through_an_action_and_exits_cleanly() {
     });
     eprintln!("{d}");
     press_trigger(false);
-    // B on the left pauses and resumes; B on the right recentres.
+    // B on the left opens the viewer's menu (the film holds) and closes it; B on the right
+    // recentres.
     press_b(LEFT, true);
-    app.wait_for(20, "pause", |l| l == "xr: paused");
+    app.wait_for(20, "menu", |l| l == "xr: menu open (the film holds)");
     press_b(LEFT, false);
     std::thread::sleep(Duration::from_millis(300));
     press_b(LEFT, true);
-    app.wait_for(20, "resume", |l| l == "xr: playing");
+    app.wait_for(20, "menu closed", |l| l == "xr: menu closed");
     press_b(LEFT, false);
     press_b(RIGHT, true);
     app.wait_for(20, "recenter", |l| l == "xr: recentred");

@@ -33,18 +33,22 @@ pub enum Consent {
     GivenOffHeadset,
     /// The viewer declined (or `--consent declined`): neutral engagement, no sensor.
     Declined,
+    /// The viewer turned sensing off from the menu: neutral engagement, the sensors closed.
+    TurnedOff,
+    /// The viewer turned sensing back on from the menu.
+    TurnedOn,
 }
 
 impl Consent {
     /// Whether sensors may run.
     pub fn sensing(self) -> bool {
-        matches!(self, Self::Given | Self::GivenOffHeadset)
+        matches!(self, Self::Given | Self::GivenOffHeadset | Self::TurnedOn)
     }
 
     /// Whether the eyes' ray may be read (for attention and choosing by dwell): not while
     /// asking, not after a decline.
     pub fn allows_gaze(self) -> bool {
-        !matches!(self, Self::Asking | Self::Declined)
+        !matches!(self, Self::Asking | Self::Declined | Self::TurnedOff)
     }
 
     /// The log's reason for it.
@@ -57,6 +61,10 @@ impl Consent {
                 "the installation took the viewer's consent before the headset went on (--consent given)"
             }
             Self::Declined => "the viewer declined sensing: neutral engagement, no sensor started",
+            Self::TurnedOff => {
+                "the viewer turned sensing off from the menu: neutral engagement, the sensors closed"
+            }
+            Self::TurnedOn => "the viewer turned sensing back on from the menu",
         }
     }
 }

@@ -39,6 +39,7 @@ pub mod comfort;
 pub mod consent;
 pub mod gaze;
 mod log;
+pub mod menu;
 mod source;
 pub mod viewer;
 
@@ -134,6 +135,8 @@ pub struct ViewerInput {
     pub choose: Option<usize>,
     /// Pause or resume this frame.
     pub pause: bool,
+    /// Open or close the viewer's menu this frame ([`menu`]).
+    pub menu: bool,
 }
 
 /// What one frame brought, for the front end to present or report: what changed (a beat's
@@ -165,9 +168,12 @@ pub struct ShowFrame {
     pub dwelt: Option<usize>,
     /// What a follower needs to play this frame (only with [`Show::hand_out_cues`]).
     pub cues: Vec<Cue>,
-    /// The viewer answered the consent notice this frame: the front end starts its sensors
-    /// on [`Consent::Given`] and starts none on [`Consent::Declined`].
+    /// The viewer answered the consent notice, or switched sensing from the menu, this
+    /// frame: the front end starts its sensors where [`Consent::sensing`] and closes them
+    /// (or starts none) otherwise.
     pub consent: Option<Consent>,
+    /// The viewer asked from the menu to recentre the view.
+    pub recentre: bool,
 }
 
 /// What a following show is handed: the leader's story, as it plays.
@@ -283,6 +289,8 @@ struct Core {
     consent: Consent,
     /// The front end refines the pictures with the neural network (for the disclosure).
     refined: bool,
+    /// The viewer's menu, while it is open.
+    menu: Option<menu::Menu>,
     /// The start line is up.
     start_line: bool,
     /// The credits went up.
@@ -448,10 +456,7 @@ impl<V: EngagementSource> Show<V> {
         }
         self.core.consent = consent;
         if consent != Consent::NotNeeded {
-            let t = self.core.clock;
-            if let Some(lead) = &mut self.lead {
-                lead.log.note("consent", consent.reason(), t);
-            }
+            self.note("consent", consent.reason());
         }
     }
 
@@ -538,9 +543,74 @@ impl<V: EngagementSource> Show<V> {
         out
     }
 
+    /// Opens the viewer's menu (the film holds; its entries take the panels, its words the
+    /// notice), or closes it (what it covered comes back).
+    pub fn toggle_menu(&mut self) {
+        if let Some(m) = self.core.menu.take() {
+            self.readout.choices = m.covered_choices;
+            self.readout.notice = m.covered_notice;
+            self.note("menu", "the viewer closed the menu; the film goes on");
+            return;
+        }
+        let actions = menu::actions(self.core.consent);
+        let labels = actions.iter().map(|a| a.label().to_owned()).collect();
+        self.core.menu = Some(menu::Menu {
+            actions,
+            covered_choices: std::mem::replace(&mut self.readout.choices, labels),
+            covered_notice: std::mem::replace(
+                &mut self.readout.notice,
+                menu::notice(self.core.consent),
+            ),
+        });
+        self.core.choice = None;
+        self.note("menu", "the viewer opened the menu; the film holds");
+    }
+
+    /// Whether the viewer's menu is open.
+    pub fn menu_open(&self) -> bool {
+        self.core.menu.is_some()
+    }
+
+    /// The menu entry `i` was taken.
+    fn menu_pick(&mut self, i: usize) {
+        let Some(action) = self
+            .core
+            .menu
+            .as_ref()
+            .and_then(|m| m.actions.get(i).copied())
+        else {
+            return;
+        };
+        match action {
+            menu::MenuAction::Back => {}
+            menu::MenuAction::SensingOff | menu::MenuAction::SensingOn => {
+                let to = if action == menu::MenuAction::SensingOff {
+                    Consent::TurnedOff
+                } else {
+                    Consent::TurnedOn
+                };
+                self.set_consent(to);
+                self.core.out.consent = Some(to);
+            }
+            menu::MenuAction::Recentre => {
+                self.core.out.recentre = true;
+                self.note("menu", "the viewer recentred the view");
+            }
+        }
+        self.toggle_menu();
+    }
+
+    /// An event of the viewer's in the log (consent, the menu).
+    fn note(&mut self, kind: &str, reason: &str) {
+        let t = self.core.clock;
+        if let Some(lead) = &mut self.lead {
+            lead.log.note(kind, reason, t);
+        }
+    }
+
     /// The start line for its first seconds, the credits at the end.
     fn disclose(&mut self) {
-        if self.core.consent == Consent::Asking {
+        if self.core.consent == Consent::Asking || self.core.menu.is_some() {
             return;
         }
         if self.readout.ended {
@@ -640,8 +710,12 @@ impl<V: EngagementSource> Show<V> {
     /// something.
     pub fn advance(&mut self, dt: f64, input: &ViewerInput) -> Result<ShowFrame> {
         let dt = dt.clamp(0.0, 0.25);
-        let world = &self.scene.world;
         let asking = self.core.consent == Consent::Asking;
+        if input.menu && !asking {
+            self.toggle_menu();
+        }
+        let world = &self.scene.world;
+        let in_menu = self.core.menu.is_some();
         // The eyes are a sensor: not read before consent, nor after a decline.
         let gaze_ray = input.gaze.filter(|_| self.core.consent.allows_gaze());
         if input.pause && !asking {
@@ -659,7 +733,11 @@ impl<V: EngagementSource> Show<V> {
         if let Some(i) = input.choose.filter(|i| *i < self.readout.choices.len()) {
             self.core.choice = Some(i);
         }
-        if asking {
+        if in_menu {
+            if let Some(i) = self.core.choice.take() {
+                self.menu_pick(i);
+            }
+        } else if asking {
             if let Some(i) = self.core.choice.take() {
                 let answer = if i == 0 {
                     Consent::Given
@@ -1394,6 +1472,88 @@ mod tests {
         if chosen > 0 {
             assert!(credits.contains(&format!("{chosen} choice")), "{credits}");
         }
+    }
+
+    #[test]
+    fn the_menu_holds_the_film_switches_sensing_and_recentres_each_use_logged() {
+        let mut film = show();
+        film.set_consent(Consent::GivenOffHeadset);
+        let none = ViewerInput::default();
+        let mut lines = String::new();
+        fn step(
+            film: &mut Show<Neutral>,
+            dt: f64,
+            input: &ViewerInput,
+            lines: &mut String,
+        ) -> ShowFrame {
+            let f = film.advance(dt, input).unwrap();
+            lines.extend(f.beats.iter().map(|b| b.line.clone()));
+            f
+        }
+        for _ in 0..90 {
+            step(&mut film, 1.0 / 90.0, &none, &mut lines);
+        }
+        let t = film.clock();
+        film.advance(1.0 / 90.0, &ViewerInput { menu: true, ..none })
+            .unwrap();
+        assert!(film.menu_open());
+        assert_eq!(
+            film.readout.choices,
+            ["Back to the film", "Turn sensing off", "Recentre the view"]
+        );
+        assert!(film.readout.notice.starts_with("Menu\n"));
+        for _ in 0..180 {
+            let f = step(&mut film, 1.0 / 90.0, &none, &mut lines);
+            assert!(f.ticks.is_empty(), "the film holds");
+        }
+        assert_eq!(film.clock(), t);
+        // Sensing off (key 2): handed to the front end, logged, the menu closes.
+        let f = film
+            .advance(
+                1.0 / 90.0,
+                &ViewerInput {
+                    choose: Some(1),
+                    ..none
+                },
+            )
+            .unwrap();
+        assert_eq!(f.consent, Some(Consent::TurnedOff));
+        assert!(!film.menu_open());
+        assert!(!film.consent().allows_gaze() && !film.consent().sensing());
+        // Reopened: the switch now turns it back on; recentre is handed out.
+        film.advance(1.0 / 90.0, &ViewerInput { menu: true, ..none })
+            .unwrap();
+        assert_eq!(film.readout.choices[1], "Turn sensing on");
+        let f = film
+            .advance(
+                1.0 / 90.0,
+                &ViewerInput {
+                    choose: Some(2),
+                    ..none
+                },
+            )
+            .unwrap();
+        assert!(f.recentre && f.consent.is_none());
+        // The story's own choices come back when the menu closes over them.
+        while film.readout.choices.is_empty() {
+            step(&mut film, 0.25, &none, &mut lines);
+        }
+        let offered = film.readout.choices.clone();
+        film.advance(1.0 / 90.0, &ViewerInput { menu: true, ..none })
+            .unwrap();
+        assert_ne!(film.readout.choices, offered);
+        film.advance(1.0 / 90.0, &ViewerInput { menu: true, ..none })
+            .unwrap();
+        assert_eq!(film.readout.choices, offered);
+        // Every use is in the log, with its reason.
+        while lines.matches("\"kind\":\"menu\"").count() < 6 && !film.readout.ended {
+            step(&mut film, 0.25, &none, &mut lines);
+        }
+        assert!(
+            lines.contains("turned sensing off from the menu"),
+            "{lines}"
+        );
+        assert!(lines.contains("the viewer recentred the view"), "{lines}");
     }
 
     #[test]
