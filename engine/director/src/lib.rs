@@ -144,6 +144,10 @@ pub struct DirectorState {
     /// Since when gaze attention has been below `attention.away_below`.
     #[serde(default)]
     pub away_since: Option<f64>,
+    /// Characters the viewer asked (from the menu) to save: no choice the director makes
+    /// kills them, whatever the engagement, and the story's `mercy` stays set.
+    #[serde(default)]
+    pub spared_by_viewer: Vec<String>,
 }
 
 fn default_refine_strength() -> f32 {
@@ -160,6 +164,7 @@ impl Default for DirectorState {
             bored: false,
             bored_since: None,
             away_since: None,
+            spared_by_viewer: Vec::new(),
             last_divert_t: None,
             above_ceiling_since: None,
             below_release_since: None,
@@ -262,9 +267,9 @@ impl Director {
         mercy: bool,
     ) -> Option<(usize, f32, Option<usize>)> {
         let kills = |c: &ChoiceOption| {
-            c.fates
-                .iter()
-                .any(|(who, f)| *f == Fate::Dead && self.config.spares(who))
+            c.fates.iter().any(|(who, f)| {
+                *f == Fate::Dead && ((mercy && self.config.spares(who)) || self.viewer_spares(who))
+            })
         };
         let score = |c: &ChoiceOption| {
             let mut s = -(self.choice_intensity(c) - desired).abs();
@@ -288,7 +293,7 @@ impl Director {
                 .map(|(i, _)| i)
         };
         let unrestricted = best_of(&|_| true)?;
-        if mercy && kills(&choices[unrestricted]) {
+        if kills(&choices[unrestricted]) {
             if let Some(spared) = best_of(&|c| !kills(c)) {
                 return Some((
                     spared,
@@ -533,15 +538,20 @@ impl Director {
                     {
                         if let Some(excluded) = spared {
                             for (who, f) in &story.choices[excluded].fates {
+                                let asked = self.viewer_spares(who);
                                 if *f == Fate::Dead
-                                    && cfg.spares(who)
+                                    && (asked || (mercy && cfg.spares(who)))
                                     && events.len() < MAX_EVENTS - 1
                                 {
                                     events.push(Event::Spare {
                                         excluded_choice: excluded,
-                                        reason: Reason::Distressed {
-                                            arousal_z: e.arousal_z,
-                                            mercy_z: cfg.mercy.arousal_z,
+                                        reason: if asked {
+                                            Reason::ViewerAskedToSpare
+                                        } else {
+                                            Reason::Distressed {
+                                                arousal_z: e.arousal_z,
+                                                mercy_z: cfg.mercy.arousal_z,
+                                            }
                                         },
                                     });
                                     break;
@@ -628,9 +638,24 @@ impl Director {
             refine_strength: self.state.refine_strength,
             intensity: self.state.intensity,
             intensity_reason,
-            mercy,
+            // The story's mercy branches open for a distressed viewer, and for the whole
+            // film once the viewer asked to save someone.
+            mercy: mercy || !self.state.spared_by_viewer.is_empty(),
             events,
         }
+    }
+
+    /// The viewer asked (from the menu) to save `who`: from now on no choice the director
+    /// makes kills them, whatever the engagement, and the story's `mercy` is set.
+    pub fn spare_for_viewer(&mut self, who: &str) {
+        if !self.viewer_spares(who) {
+            self.state.spared_by_viewer.push(who.to_owned());
+        }
+    }
+
+    /// Whether the viewer asked to save `who`.
+    pub fn viewer_spares(&self, who: &str) -> bool {
+        self.state.spared_by_viewer.iter().any(|s| s == who)
     }
 }
 

@@ -210,7 +210,9 @@ pub enum Reason {
         /// Bored (by gaze) for how long.
         held_s: f32,
     },
-    /// The viewer is distressed: spare.
+    /// The viewer asked (from the menu) to save the character the excluded choice kills.
+    ViewerAskedToSpare,
+    /// The viewer was distressed: a character on the mercy list was spared.
     Distressed {
         /// Arousal z.
         arousal_z: f32,
@@ -294,6 +296,9 @@ impl fmt::Display for Reason {
             Reason::Distressed { arousal_z, mercy_z } => write!(
                 f,
                 "viewer distressed (arousal z {arousal_z:.2} ≥ {mercy_z:.2} or de-escalating): character spared"
+            ),
+            Reason::ViewerAskedToSpare => f.write_str(
+                "the viewer asked from the menu to save this character: character spared",
             ),
             Reason::AboveCeiling { arousal_z, ceiling_z, held_s } => write!(
                 f,

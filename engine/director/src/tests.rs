@@ -311,6 +311,66 @@ fn distressed_viewer_spares_protected_characters() {
 }
 
 #[test]
+fn a_character_the_viewer_asked_to_save_is_spared_whatever_the_engagement() {
+    // Mara is on no mercy list and the viewer is calm and bored: the deadly choice fits best.
+    let choices = [
+        choice(Some(Stakes::High), Some(0.55), &[("mara", Fate::Dead)]),
+        choice(Some(Stakes::High), Some(0.9), &[("mara", Fate::Alive)]),
+    ];
+    let view = StoryView {
+        choices: &choices,
+        choice_waiting_s: 10.0,
+        ..StoryView::EMPTY
+    };
+    let mut d = Director::new(DirectorConfig::default());
+    d.spare_for_viewer("mara");
+    d.spare_for_viewer("mara");
+    assert_eq!(d.state().spared_by_viewer, ["mara"]);
+    let tick = d.tick(sample(0.0, 0.0, 0.9), &view);
+    assert!(tick.mercy, "the story's mercy branches open too");
+    assert!(
+        matches!(
+            tick.events[0],
+            Event::Spare {
+                excluded_choice: 0,
+                ..
+            }
+        ),
+        "{:?}",
+        tick.events
+    );
+    assert!(tick.events[0]
+        .reason()
+        .to_string()
+        .contains("asked from the menu"));
+    assert!(matches!(
+        tick.events[1],
+        Event::Choose {
+            index: 1,
+            by: Chooser::Director,
+            ..
+        }
+    ));
+    // The viewer's own choice still wins.
+    let mine = StoryView {
+        viewer_choice: Some(0),
+        ..view
+    };
+    let ev = d.tick(sample(0.1, 0.0, 0.9), &mine).events;
+    assert!(
+        matches!(
+            ev[..],
+            [Event::Choose {
+                index: 0,
+                by: Chooser::Viewer,
+                ..
+            }]
+        ),
+        "{ev:?}"
+    );
+}
+
+#[test]
 fn poor_signal_is_neutral() {
     let mut d = Director::new(DirectorConfig::default());
     let interludes = [InterludeOption::default()];

@@ -272,6 +272,8 @@ struct Lead {
     log: log::Log,
     fingerprint: String,
     seed: u64,
+    /// Whose fate the story marks, and whether it branches on `mercy` (the menu's entries).
+    fates: (Vec<showrunner_story::FateMark>, bool),
 }
 
 /// The show's clocks and what a frame gathers.
@@ -356,6 +358,7 @@ impl<V: EngagementSource> Show<V> {
                 log,
                 fingerprint: story.fingerprint(),
                 seed,
+                fates: showrunner_story::fate_marks(story),
             }),
             library,
             viewer,
@@ -552,8 +555,9 @@ impl<V: EngagementSource> Show<V> {
             self.note("menu", "the viewer closed the menu; the film goes on");
             return;
         }
-        let actions = menu::actions(self.core.consent);
-        let labels = actions.iter().map(|a| a.label().to_owned()).collect();
+        let (names, fates) = self.savable();
+        let actions = menu::actions(self.core.consent, &fates);
+        let labels = actions.iter().map(|a| a.label(&names)).collect();
         self.core.menu = Some(menu::Menu {
             actions,
             covered_choices: std::mem::replace(&mut self.readout.choices, labels),
@@ -564,6 +568,30 @@ impl<V: EngagementSource> Show<V> {
         });
         self.core.choice = None;
         self.note("menu", "the viewer opened the menu; the film holds");
+    }
+
+    /// The story's fate-marked characters and whether each can be saved now.
+    fn savable(&self) -> (Vec<String>, Vec<menu::Savable>) {
+        let Some(lead) = &self.lead else {
+            return (Vec::new(), Vec::new());
+        };
+        let (marks, _) = &lead.fates;
+        let names = marks.iter().map(|m| m.who.clone()).collect();
+        let fates = marks
+            .iter()
+            .map(|m| {
+                if lead.director.viewer_spares(&m.who) {
+                    menu::Savable::Asked
+                } else if m.can_be_spared() {
+                    menu::Savable::Yes
+                } else if m.dies_in_lines {
+                    menu::Savable::No
+                } else {
+                    menu::Savable::Never
+                }
+            })
+            .collect();
+        (names, fates)
     }
 
     /// Whether the viewer's menu is open.
@@ -595,6 +623,31 @@ impl<V: EngagementSource> Show<V> {
             menu::MenuAction::Recentre => {
                 self.core.out.recentre = true;
                 self.note("menu", "the viewer recentred the view");
+            }
+            menu::MenuAction::Save(i) => {
+                let who = self
+                    .lead
+                    .as_mut()
+                    .and_then(|lead| {
+                        let who = lead.fates.0.get(i)?.who.clone();
+                        lead.director.spare_for_viewer(&who);
+                        Some(who)
+                    })
+                    .unwrap_or_default();
+                self.note(
+                    "menu",
+                    &format!("the viewer asked to save {who}: the director spares them wherever the story offers a way"),
+                );
+            }
+            greyed => {
+                // Nothing to act on: said in the entry; the menu stays open.
+                let (names, _) = self.savable();
+                let what = greyed.label(&names);
+                self.note(
+                    "menu",
+                    &format!("the viewer took a greyed entry ({what}): nothing to do"),
+                );
+                return;
             }
         }
         self.toggle_menu();
@@ -656,6 +709,7 @@ impl<V: EngagementSource> Show<V> {
         lead.log
             .rename_interludes(runner.interludes().iter().map(|i| i.knot.clone()).collect());
         lead.runner = runner;
+        lead.fates = showrunner_story::fate_marks(story);
         lead.fingerprint = story.fingerprint();
         lead.phase = Phase::Next;
         self.readout.choices.clear();
@@ -1498,8 +1552,13 @@ mod tests {
             .unwrap();
         assert!(film.menu_open());
         assert_eq!(
-            film.readout.choices,
-            ["Back to the film", "Turn sensing off", "Recentre the view"]
+            film.readout.choices[..4],
+            [
+                "Back to the film",
+                "Turn sensing off",
+                "Recentre the view",
+                "Save Mara"
+            ]
         );
         assert!(film.readout.notice.starts_with("Menu\n"));
         for _ in 0..180 {
@@ -1554,6 +1613,75 @@ mod tests {
             "{lines}"
         );
         assert!(lines.contains("the viewer recentred the view"), "{lines}");
+    }
+
+    #[test]
+    fn saving_a_character_from_the_menu_spares_them_and_greys_what_cannot_be_done() {
+        use showrunner_core::Fate;
+        let none = ViewerInput::default();
+        let open = ViewerInput { menu: true, ..none };
+        // The same film to its end, with and without the viewer asking to save Mara; the
+        // director makes every choice (a neutral viewer who never chooses).
+        let ending = |save: bool| {
+            let mut film = show();
+            film.advance(1.0 / 90.0, &open).unwrap();
+            let entries = film.readout.choices.clone();
+            let save_mara = entries
+                .iter()
+                .position(|e| e == "Save Mara")
+                .expect("offered");
+            let tomas = entries
+                .iter()
+                .position(|e| e.starts_with("Tomas: the story's own lines decide"))
+                .expect("greyed, saying why");
+            assert!(
+                !entries.iter().any(|e| e.contains("Calum")),
+                "Calum never dies: {entries:?}"
+            );
+            // A greyed entry does nothing: the menu stays open.
+            film.advance(
+                1.0 / 90.0,
+                &ViewerInput {
+                    choose: Some(tomas),
+                    ..none
+                },
+            )
+            .unwrap();
+            assert!(film.menu_open());
+            let pick = if save { save_mara } else { 0 };
+            film.advance(
+                1.0 / 90.0,
+                &ViewerInput {
+                    choose: Some(pick),
+                    ..none
+                },
+            )
+            .unwrap();
+            assert!(!film.menu_open());
+            let mut log = String::new();
+            while !film.readout.ended && film.clock() < 4.0 * 3600.0 {
+                let f = film.advance(0.25, &none).unwrap();
+                log.extend(f.beats.iter().map(|b| b.line.clone()));
+            }
+            let lead = film.lead.as_ref().unwrap();
+            (lead.log.state.staging.fates.get("mara").copied(), log)
+        };
+        let (saved, log) = ending(true);
+        assert_eq!(saved, Some(Fate::Alive), "Mara lives when the viewer asked");
+        assert!(
+            log.contains("the viewer asked to save mara"),
+            "logged with its reason"
+        );
+        assert!(
+            log.contains("greyed entry"),
+            "the greyed entry's use is logged too"
+        );
+        let (unasked, _) = ending(false);
+        assert_eq!(
+            unasked,
+            Some(Fate::Dead),
+            "the same film, not asked: she falls"
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The viewer's menu (the menu button in the headset, Tab in the window): the film holds
 //! while it is open, its words are a notice above the panels, and its entries are the
 //! panels (point and select, or their number keys). Sensing can be turned off, and back on,
-//! at any time; the view can be recentred. Each use is an event in the log with its reason.
+//! at any time; the view can be recentred; a character whose fate the story marks can be
+//! saved (the director then spares them wherever the story offers a way; where it offers
+//! none, the entry says so and does nothing). Each use is an event in the log with its
+//! reason.
 
 use crate::consent::Consent;
 
@@ -16,18 +19,61 @@ pub enum MenuAction {
     SensingOn,
     /// Puts "forward" where the viewer looks.
     Recentre,
+    /// Asks the director to spare the `n`th fate-marked character.
+    Save(usize),
+    /// Greyed: the `n`th character's death is in the story's lines, with no way around it.
+    CannotSave(usize),
+    /// Greyed: the `n`th character is already to be spared.
+    Saved(usize),
+    /// Greyed: the story marks no one's fate.
+    NoOneToSave,
 }
 
 impl MenuAction {
-    /// The entry's words on its panel.
-    pub fn label(self) -> &'static str {
+    /// The entry's words on its panel; `names` are the fate-marked characters.
+    pub fn label(self, names: &[String]) -> String {
+        let name = |i: usize| -> String {
+            let n = names.get(i).map_or("them", String::as_str);
+            let mut c = n.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        };
         match self {
-            Self::Back => "Back to the film",
-            Self::SensingOff => "Turn sensing off",
-            Self::SensingOn => "Turn sensing on",
-            Self::Recentre => "Recentre the view",
+            Self::Back => "Back to the film".into(),
+            Self::SensingOff => "Turn sensing off".into(),
+            Self::SensingOn => "Turn sensing on".into(),
+            Self::Recentre => "Recentre the view".into(),
+            Self::Save(i) => format!("Save {}", name(i)),
+            Self::CannotSave(i) => format!(
+                "{}: the story's own lines decide; there is no way to spare them",
+                name(i)
+            ),
+            Self::Saved(i) => format!("{} will be spared", name(i)),
+            Self::NoOneToSave => "No one's fate is marked in this story".into(),
         }
     }
+
+    /// Whether taking it does something (greyed entries do nothing).
+    pub fn enabled(self) -> bool {
+        !matches!(
+            self,
+            Self::CannotSave(_) | Self::Saved(_) | Self::NoOneToSave
+        )
+    }
+}
+
+/// A fate-marked character as the menu offers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Savable {
+    /// The director can spare them.
+    Yes,
+    /// Already asked.
+    Asked,
+    /// Their death is in the lines with no way around.
+    No,
+    /// They never die: nothing to offer.
+    Never,
 }
 
 /// The menu while it is open: its entries, and what it covered (the story's choices on
@@ -41,7 +87,7 @@ pub(crate) struct Menu {
 
 /// The entries for where consent stands: sensing's switch only where something senses (or
 /// could, had the viewer not declined).
-pub(crate) fn actions(consent: Consent) -> Vec<MenuAction> {
+pub(crate) fn actions(consent: Consent, fates: &[Savable]) -> Vec<MenuAction> {
     let mut a = vec![MenuAction::Back];
     if consent.sensing() {
         a.push(MenuAction::SensingOff);
@@ -49,6 +95,18 @@ pub(crate) fn actions(consent: Consent) -> Vec<MenuAction> {
         a.push(MenuAction::SensingOn);
     }
     a.push(MenuAction::Recentre);
+    let before = a.len();
+    for (i, f) in fates.iter().enumerate() {
+        match f {
+            Savable::Yes => a.push(MenuAction::Save(i)),
+            Savable::Asked => a.push(MenuAction::Saved(i)),
+            Savable::No => a.push(MenuAction::CannotSave(i)),
+            Savable::Never => {}
+        }
+    }
+    if a.len() == before {
+        a.push(MenuAction::NoOneToSave);
+    }
     a
 }
 
@@ -70,26 +128,43 @@ mod tests {
 
     #[test]
     fn the_switch_offered_is_the_one_that_changes_something() {
+        let none = [Savable::Never];
         assert_eq!(
-            actions(Consent::Given),
+            actions(Consent::Given, &none),
             [
                 MenuAction::Back,
                 MenuAction::SensingOff,
-                MenuAction::Recentre
+                MenuAction::Recentre,
+                MenuAction::NoOneToSave
             ]
         );
         assert_eq!(
-            actions(Consent::TurnedOff),
+            actions(Consent::TurnedOff, &[]),
             [
                 MenuAction::Back,
                 MenuAction::SensingOn,
-                MenuAction::Recentre
+                MenuAction::Recentre,
+                MenuAction::NoOneToSave
             ]
         );
+        let fates = [Savable::Yes, Savable::No, Savable::Never, Savable::Asked];
+        let a = actions(Consent::NotNeeded, &fates);
         assert_eq!(
-            actions(Consent::NotNeeded),
-            [MenuAction::Back, MenuAction::Recentre]
+            a,
+            [
+                MenuAction::Back,
+                MenuAction::Recentre,
+                MenuAction::Save(0),
+                MenuAction::CannotSave(1),
+                MenuAction::Saved(3)
+            ]
         );
+        let names = ["mara", "tomas", "calum", "iain"].map(String::from);
+        let labels: Vec<String> = a.iter().map(|x| x.label(&names)).collect();
+        assert_eq!(labels[2], "Save Mara");
+        assert!(labels[3].starts_with("Tomas: the story's own lines decide"));
+        assert_eq!(labels[4], "Iain will be spared");
+        assert!(!a[3].enabled() && !a[4].enabled() && a[2].enabled());
         assert!(notice(Consent::TurnedOn).contains("Sensing is on"));
         assert!(notice(Consent::Declined).contains("Sensing is off"));
     }

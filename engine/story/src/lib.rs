@@ -16,6 +16,7 @@
 mod check;
 mod choice_tags;
 mod error;
+mod fates;
 mod graph;
 mod load;
 mod runner;
@@ -23,6 +24,7 @@ pub mod transcript;
 
 pub use check::{check, Diagnostic, Place, Report, Severity, Summary};
 pub use error::StoryError;
+pub use fates::{fate_marks, FateMark};
 pub use graph::{EdgeKind, KnotInfo, StoryGraph};
 pub use load::{compile_source, load, CompiledStory};
 pub use runner::{
