@@ -88,7 +88,7 @@ fn main() {
         "Go down to the slip".to_owned(),
         "Stay with the light".to_owned(),
     ];
-    choice_panels_system(&mut scene.world, &offered, None, HEAD, None);
+    choice_panels_system(&mut scene.world, &offered, &[], None, HEAD, None);
     subtitle_system(&mut scene.world, LINES[0], HEAD, Vec3::NEG_Z, 0.0);
     let worded = percentiles(|| frame(&mut r, &scene), n);
     // The frame thread's encode (`render`, where typesetting and the upload happen) with the

@@ -28,6 +28,10 @@ pub fn look_of(look: LabelLook) -> Look {
     match look {
         LabelLook::Subtitle => Look::SUBTITLE,
         LabelLook::Panel => Look::PANEL,
+        LabelLook::PanelGreyed => Look {
+            ink: [150, 150, 150, 255],
+            ..Look::PANEL
+        },
         LabelLook::Notice => Look::NOTICE,
     }
 }
@@ -301,7 +305,7 @@ impl Labels {
         if block.clipped {
             let what = match look {
                 LabelLook::Subtitle => "subtitle",
-                LabelLook::Panel => "choice panel",
+                LabelLook::Panel | LabelLook::PanelGreyed => "choice panel",
                 LabelLook::Notice => "notice",
             };
             self.warnings.push(format!(
@@ -396,7 +400,7 @@ impl Labels {
             // Subtitles hang from their top edge; the rest are centred.
             let anchor = match label.look {
                 LabelLook::Subtitle => Vec3::new(0.0, -0.5 * h, 0.0),
-                LabelLook::Panel | LabelLook::Notice => Vec3::ZERO,
+                LabelLook::Panel | LabelLook::PanelGreyed | LabelLook::Notice => Vec3::ZERO,
             };
             let model = Mat4::from_rotation_translation(t.rotation, t.translation)
                 * Mat4::from_translation(anchor)

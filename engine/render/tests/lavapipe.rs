@@ -511,6 +511,7 @@ fn words_world(cast: bool) -> (World, Vec3) {
             "Go down to the slip".to_owned(),
             "Stay with the light, whatever comes".to_owned(),
         ],
+        &[],
         Some(0),
         head,
         None,

@@ -62,13 +62,15 @@ pub const DWELL_BEADS: usize = 16;
 const BEAD_SIZE: f32 = 0.028;
 
 /// Makes the panels match the choices on offer (`texts`; none: removes them), each
-/// labelled with its words, lights the one at `highlighted`, and fills the dwell ring
+/// labelled with its words (dimmed, and the panel too, where `greyed` says it does nothing:
+/// a menu entry with nothing to act on), lights the one at `highlighted`, and fills the dwell ring
 /// around the panel the gaze rests on (`dwell`: panel and fill, 0 ..= 1). New panels
 /// float in front of `eye` (the viewer's eyes when the choice appears) and then stay put.
 /// A frame whose panels and words already match allocates nothing.
 pub fn choice_panels_system(
     world: &mut World,
     texts: &[String],
+    greyed: &[bool],
     highlighted: Option<usize>,
     eye: Vec3,
     dwell: Option<(usize, f32)>,
@@ -136,13 +138,23 @@ pub fn choice_panels_system(
             ));
         }
     }
+    let grey = |i: usize| greyed.get(i).copied().unwrap_or(false);
     for (l, label) in world.query_mut::<(&ChoiceLabel, &mut Label)>() {
         if let Some(text) = texts.get(l.index).filter(|t| **t != label.text) {
             label.text.clone_from(text);
         }
+        label.look = if grey(l.index) {
+            LabelLook::PanelGreyed
+        } else {
+            LabelLook::Panel
+        };
     }
     for (panel, material) in world.query_mut::<(&ChoicePanel, &mut Material)>() {
-        *material = panel_material(highlighted == Some(panel.index));
+        *material = if grey(panel.index) {
+            greyed_material()
+        } else {
+            panel_material(highlighted == Some(panel.index))
+        };
     }
     let ring = dwell.and_then(|(index, fill)| {
         world
@@ -171,6 +183,15 @@ pub fn choice_panels_system(
         } else {
             Vec3::ZERO
         };
+    }
+}
+
+fn greyed_material() -> Material {
+    Material {
+        base_color: Vec4::new(0.16, 0.17, 0.19, 1.0),
+        metallic: 0.0,
+        roughness: 0.95,
+        emissive: Vec3::ZERO,
     }
 }
 
@@ -219,7 +240,7 @@ mod tests {
     fn panels_follow_the_choices_and_light_the_aimed_one() {
         let mut w = World::new();
         let eye = Vec3::new(0.2, 1.25, 0.1);
-        choice_panels_system(&mut w, &texts(3), None, eye, None);
+        choice_panels_system(&mut w, &texts(3), &[], None, eye, None);
         assert_eq!(w.query::<&ChoicePanel>().iter().count(), 3);
         // Straight ahead: the middle panel; to the right: the last one.
         assert_eq!(aimed_choice(&w, eye, -Vec3::Z), Some(1));
@@ -232,12 +253,12 @@ mod tests {
         );
         // Two choices: a ray straight ahead falls between them and picks the nearer.
         let mut two = World::new();
-        choice_panels_system(&mut two, &texts(2), None, eye, None);
+        choice_panels_system(&mut two, &texts(2), &[], None, eye, None);
         assert_eq!(
             aimed_choice(&two, eye, Vec3::new(-0.02, 0.0, -1.0)),
             Some(0)
         );
-        choice_panels_system(&mut w, &texts(3), Some(2), eye, None);
+        choice_panels_system(&mut w, &texts(3), &[], Some(2), eye, None);
         let lit: Vec<usize> = w
             .query::<(&ChoicePanel, &Material)>()
             .iter()
@@ -245,9 +266,9 @@ mod tests {
             .map(|(p, _)| p.index)
             .collect();
         assert_eq!(lit, [2]);
-        choice_panels_system(&mut w, &texts(2), None, eye, None);
+        choice_panels_system(&mut w, &texts(2), &[], None, eye, None);
         assert_eq!(w.query::<&ChoicePanel>().iter().count(), 2);
-        choice_panels_system(&mut w, &texts(0), None, eye, None);
+        choice_panels_system(&mut w, &texts(0), &[], None, eye, None);
         assert_eq!(w.query::<&ChoicePanel>().iter().count(), 0);
         assert_eq!(
             w.query::<&DwellBead>().iter().count(),
@@ -265,7 +286,7 @@ mod tests {
             "Go down to the slip".to_owned(),
             "Stay with the light".to_owned(),
         ];
-        choice_panels_system(&mut w, &offered, None, eye, None);
+        choice_panels_system(&mut w, &offered, &[], None, eye, None);
         let panel_at = |w: &World, i: usize| {
             w.query::<(&ChoicePanel, &Transform)>()
                 .iter()
@@ -285,7 +306,7 @@ mod tests {
         assert_eq!(w.query::<&ChoiceLabel>().iter().count(), 2);
         // The same number of choices with other words: the words change in place.
         let next = vec!["Row out".to_owned(), "Signal with the lamp".to_owned()];
-        choice_panels_system(&mut w, &next, None, eye, None);
+        choice_panels_system(&mut w, &next, &[false, true], None, eye, None);
         let mut now: Vec<(usize, String)> = w
             .query::<(&ChoiceLabel, &Label)>()
             .iter()
@@ -293,6 +314,17 @@ mod tests {
             .collect();
         now.sort();
         assert_eq!(now, [(0, next[0].clone()), (1, next[1].clone())]);
+        // A greyed entry's words and panel are dimmed.
+        let looks: Vec<(usize, LabelLook)> = {
+            let mut v: Vec<_> = w
+                .query::<(&ChoiceLabel, &Label)>()
+                .iter()
+                .map(|(l, t)| (l.index, t.look))
+                .collect();
+            v.sort_by_key(|(i, _)| *i);
+            v
+        };
+        assert_eq!(looks, [(0, LabelLook::Panel), (1, LabelLook::PanelGreyed)]);
         // The picking ray meets panels, never their words.
         assert_eq!(
             aimed_choice(&w, eye, panel_at(&w, 1).translation - eye),
@@ -311,16 +343,16 @@ mod tests {
                 .map(|(_, t)| t.translation)
                 .collect::<Vec<_>>()
         };
-        choice_panels_system(&mut w, &texts(3), None, eye, None);
+        choice_panels_system(&mut w, &texts(3), &[], None, eye, None);
         assert!(shown(&w).is_empty(), "no dwell, no ring");
-        choice_panels_system(&mut w, &texts(3), Some(2), eye, Some((2, 0.5)));
+        choice_panels_system(&mut w, &texts(3), &[], Some(2), eye, Some((2, 0.5)));
         let beads = shown(&w);
         assert_eq!(beads.len(), DWELL_BEADS / 2);
         let (panel, _) = panel_position(2, 3, eye);
         for b in &beads {
             assert!(b.distance(panel) < 0.35, "around panel 3: {b} vs {panel}");
         }
-        choice_panels_system(&mut w, &texts(3), Some(2), eye, Some((2, 1.0)));
+        choice_panels_system(&mut w, &texts(3), &[], Some(2), eye, Some((2, 1.0)));
         assert_eq!(shown(&w).len(), DWELL_BEADS);
     }
 }

@@ -65,6 +65,8 @@ pub enum LabelLook {
     Subtitle,
     /// The face of a choice panel, centred on it.
     Panel,
+    /// A panel whose entry does nothing (a menu entry with nothing to act on): dimmed.
+    PanelGreyed,
     /// A notice, a menu or the credits: flush left on a plate, centred on the entity.
     Notice,
 }

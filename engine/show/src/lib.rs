@@ -558,7 +558,9 @@ impl<V: EngagementSource> Show<V> {
         let (names, fates) = self.savable();
         let actions = menu::actions(self.core.consent, &fates);
         let labels = actions.iter().map(|a| a.label(&names)).collect();
+        let greyed = actions.iter().map(|a| !a.enabled()).collect();
         self.core.menu = Some(menu::Menu {
+            greyed,
             actions,
             covered_choices: std::mem::replace(&mut self.readout.choices, labels),
             covered_notice: std::mem::replace(
@@ -830,6 +832,7 @@ impl<V: EngagementSource> Show<V> {
         choice_panels_system(
             &mut self.scene.world,
             &self.readout.choices,
+            self.core.menu.as_ref().map_or(&[][..], |m| &m.greyed),
             lit,
             input.head,
             self.readout.dwell,

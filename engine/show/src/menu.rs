@@ -81,6 +81,8 @@ pub(crate) enum Savable {
 #[derive(Debug, Clone)]
 pub(crate) struct Menu {
     pub(crate) actions: Vec<MenuAction>,
+    /// Per entry: it does nothing (drawn dimmed).
+    pub(crate) greyed: Vec<bool>,
     pub(crate) covered_choices: Vec<String>,
     pub(crate) covered_notice: String,
 }
