@@ -32,6 +32,32 @@ fn xdotool(display: &str, args: &[&str]) {
 
 /// Starts `showrunner play --desktop ARGS` on `display`; its stdout and
 /// stderr lines come on the two channels.
+/// Xvfb, xwd and xdotool: the window, its screenshots and its keys.
+fn need_window_tools() {
+    for (tool, pkg) in [
+        ("Xvfb", "xvfb"),
+        ("xwd", "x11-apps"),
+        ("xdotool", "xdotool"),
+    ] {
+        need(tool, pkg);
+    }
+}
+
+/// Gives the film's window the keyboard.
+fn focus(display: &str) {
+    xdotool(
+        display,
+        &[
+            "search",
+            "--sync",
+            "--name",
+            "Showrunner",
+            "windowfocus",
+            "--sync",
+        ],
+    );
+}
+
 fn play(
     display: &str,
     args: &[&std::ffi::OsStr],
@@ -115,13 +141,7 @@ fn parse_xwd(d: &[u8]) -> (usize, usize, Vec<[u8; 3]>) {
 
 #[test]
 fn the_desktop_preview_draws_answers_keys_and_mouse_and_closes() {
-    for (tool, pkg) in [
-        ("Xvfb", "xvfb"),
-        ("xwd", "x11-apps"),
-        ("xdotool", "xdotool"),
-    ] {
-        need(tool, pkg);
-    }
+    need_window_tools();
     let (_x, display) = xvfb();
     // A developer's shader edit with a typo: reported, and the built-in draws.
     let shaders = tempfile::tempdir().unwrap();
@@ -175,17 +195,7 @@ fn the_desktop_preview_draws_answers_keys_and_mouse_and_closes() {
     );
 
     // Keys reach the simulated viewer: six Ups add +3 z of arousal.
-    xdotool(
-        &display,
-        &[
-            "search",
-            "--sync",
-            "--name",
-            "Showrunner",
-            "windowfocus",
-            "--sync",
-        ],
-    );
+    focus(&display);
     xdotool(
         &display,
         &["key", "--delay", "40", "Up", "Up", "Up", "Up", "Up", "Up"],
@@ -482,13 +492,7 @@ fn watch_reloads_a_saved_story_at_its_knot_and_survives_a_broken_draft() {
 /// turns sensing on, and off again.
 #[test]
 fn the_window_asks_before_sensing_and_a_decline_starts_no_sensor() {
-    for (tool, pkg) in [
-        ("Xvfb", "xvfb"),
-        ("xwd", "x11-apps"),
-        ("xdotool", "xdotool"),
-    ] {
-        need(tool, pkg);
-    }
+    need_window_tools();
     let (_x, display) = xvfb();
     let (_app, rx, erx) = play(
         &display,
@@ -534,17 +538,7 @@ fn the_window_asks_before_sensing_and_a_decline_starts_no_sensor() {
             .all(|l| field(l, "t") == 0.0 && l.contains("no sensing until the viewer answers")),
         "the film waits, unsensed: {seen:#?}"
     );
-    xdotool(
-        &display,
-        &[
-            "search",
-            "--sync",
-            "--name",
-            "Showrunner",
-            "windowfocus",
-            "--sync",
-        ],
-    );
+    focus(&display);
     xdotool(&display, &["key", "2"]);
     wait_line(&rx, 30, &mut seen, |l| l.starts_with("consent: declined"));
     let l = wait_line(&rx, 60, &mut seen, |l| {

@@ -240,17 +240,22 @@ fn golden_image_within_40_db() {
         "cast: skipper=tomas",
     ]);
     let [l, _] = render(&w, &inputs(room_light(1.0), Grade::default()));
-    let path = golden_path();
+    assert_golden(&l, (W, W), &golden_path());
+}
+
+/// `px` (RGBA, `size`) within 40 dB PSNR of the picture at `path`; `SHOWRUNNER_BLESS=1` writes
+/// it there first (then look at it).
+fn assert_golden(px: &[u8], size: (u32, u32), path: &std::path::Path) {
     if std::env::var_os("SHOWRUNNER_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let mut enc = png::Encoder::new(std::fs::File::create(&path).unwrap(), W, W);
+        let mut enc = png::Encoder::new(std::fs::File::create(path).unwrap(), size.0, size.1);
         enc.set_color(png::ColorType::Rgba);
         enc.set_depth(png::BitDepth::Eight);
-        enc.write_header().unwrap().write_image_data(&l).unwrap();
+        enc.write_header().unwrap().write_image_data(px).unwrap();
         eprintln!("blessed {}", path.display());
     }
     let dec = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&path).unwrap_or_else(|e| {
+        std::fs::File::open(path).unwrap_or_else(|e| {
             panic!(
                 "{}: {e}; create it with SHOWRUNNER_BLESS=1 and check the picture",
                 path.display()
@@ -261,7 +266,7 @@ fn golden_image_within_40_db() {
     let mut golden = vec![0; rd.output_buffer_size().unwrap()];
     let info = rd.next_frame(&mut golden).unwrap();
     golden.truncate(info.buffer_size());
-    let p = psnr(&l, &golden);
+    let p = psnr(px, &golden);
     assert!(p >= 40.0, "PSNR {p:.1} dB against {}", path.display());
 }
 
@@ -558,29 +563,7 @@ fn a_subtitle_and_labelled_panels_match_the_golden_image() {
     let (w, head) = words_world(true);
     let px = render_words(&w, head);
     let (ww, wh) = WORDS;
-    let path = words_golden_path();
-    if std::env::var_os("SHOWRUNNER_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let mut enc = png::Encoder::new(std::fs::File::create(&path).unwrap(), ww, wh);
-        enc.set_color(png::ColorType::Rgba);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.write_header().unwrap().write_image_data(&px).unwrap();
-        eprintln!("blessed {}", path.display());
-    }
-    let dec = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; create it with SHOWRUNNER_BLESS=1 and check the picture",
-                path.display()
-            )
-        }),
-    ));
-    let mut rd = dec.read_info().unwrap();
-    let mut golden = vec![0; rd.output_buffer_size().unwrap()];
-    let info = rd.next_frame(&mut golden).unwrap();
-    golden.truncate(info.buffer_size());
-    let p = psnr(&px, &golden);
-    assert!(p >= 40.0, "PSNR {p:.1} dB against {}", path.display());
+    assert_golden(&px, WORDS, &words_golden_path());
     // The words are there (a blessed picture of an empty frame would not pass): the
     // subtitle's dark plate below the panels, with light strokes of text on it.
     let at = |x: u32, y: u32| &px[((y * ww + x) * 4) as usize..((y * ww + x) * 4 + 3) as usize];
