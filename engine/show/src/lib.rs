@@ -37,6 +37,7 @@ use std::collections::VecDeque;
 mod beat;
 pub mod comfort;
 pub mod consent;
+mod endings;
 pub mod gaze;
 mod log;
 pub mod menu;
@@ -274,6 +275,12 @@ struct Lead {
     seed: u64,
     /// Whose fate the story marks, and whether it branches on `mercy` (the menu's entries).
     fates: (Vec<showrunner_story::FateMark>, bool),
+    /// The story, for looking ahead from a choice point (another ending).
+    story: CompiledStory,
+    /// The main flow's choice points so far.
+    checkpoints: Vec<endings::Checkpoint>,
+    /// The endings this viewer has seen in this session.
+    seen_endings: Vec<String>,
 }
 
 /// The show's clocks and what a frame gathers.
@@ -359,6 +366,9 @@ impl<V: EngagementSource> Show<V> {
                 fingerprint: story.fingerprint(),
                 seed,
                 fates: showrunner_story::fate_marks(story),
+                story: story.clone(),
+                checkpoints: Vec::new(),
+                seen_endings: Vec::new(),
             }),
             library,
             viewer,
@@ -556,10 +566,21 @@ impl<V: EngagementSource> Show<V> {
             return;
         }
         let (names, fates) = self.savable();
-        let actions = menu::actions(self.core.consent, &fates);
+        let another = match &self.lead {
+            Some(lead) if self.readout.ended => endings::find(
+                &lead.story,
+                lead.seed,
+                &lead.checkpoints,
+                &lead.seen_endings,
+            ),
+            _ => None,
+        };
+        let after_end = self.readout.ended.then_some(another.is_some());
+        let actions = menu::actions(self.core.consent, &fates, after_end);
         let labels = actions.iter().map(|a| a.label(&names)).collect();
         let greyed = actions.iter().map(|a| !a.enabled()).collect();
         self.core.menu = Some(menu::Menu {
+            another,
             greyed,
             actions,
             covered_choices: std::mem::replace(&mut self.readout.choices, labels),
@@ -641,6 +662,14 @@ impl<V: EngagementSource> Show<V> {
                     &format!("the viewer asked to save {who}: the director spares them wherever the story offers a way"),
                 );
             }
+            menu::MenuAction::AnotherEnding => {
+                let another = self.core.menu.as_ref().and_then(|m| m.another);
+                self.toggle_menu();
+                if let Some(a) = another {
+                    self.rewind(a);
+                }
+                return;
+            }
             greyed => {
                 // Nothing to act on: said in the entry; the menu stays open.
                 let (names, _) = self.savable();
@@ -653,6 +682,43 @@ impl<V: EngagementSource> Show<V> {
             }
         }
         self.toggle_menu();
+    }
+
+    /// Goes back to the choice point `a.at` and takes option `a.option` there, toward an
+    /// ending not seen: the film plays on from there (the director, the clock and the log go
+    /// on; the credits come down).
+    fn rewind(&mut self, a: endings::Another) {
+        let Some(lead) = &mut self.lead else { return };
+        let Some(cp) = lead.checkpoints.get(a.at).cloned() else {
+            return;
+        };
+        if let Err(e) = lead
+            .runner
+            .restore(&cp.state, "another ending")
+            .and_then(|()| lead.runner.choose(a.option))
+        {
+            self.core
+                .out
+                .warnings
+                .push(format!("another ending could not be played: {e}"));
+            return;
+        }
+        lead.checkpoints.truncate(a.at + 1);
+        lead.checkpoints[a.at].taken = Some(a.option);
+        lead.phase = Phase::Next;
+        self.readout.ended = false;
+        self.readout.choices.clear();
+        self.readout.notice.clear();
+        self.core.credited = false;
+        let taken = cp
+            .taken
+            .and_then(|t| cp.texts.get(t))
+            .map_or("", String::as_str);
+        let other = cp.texts.get(a.option).map_or("", String::as_str);
+        self.note(
+            "menu",
+            &format!("another ending: back to the choice where \"{taken}\" was taken, taking \"{other}\" toward an ending not yet seen"),
+        );
     }
 
     /// An event of the viewer's in the log (consent, the menu).
@@ -712,6 +778,9 @@ impl<V: EngagementSource> Show<V> {
             .rename_interludes(runner.interludes().iter().map(|i| i.knot.clone()).collect());
         lead.runner = runner;
         lead.fates = showrunner_story::fate_marks(story);
+        // Choice points of the old draft cannot be restored into the new one.
+        lead.story = story.clone();
+        lead.checkpoints.clear();
         lead.fingerprint = story.fingerprint();
         lead.phase = Phase::Next;
         self.readout.choices.clear();
@@ -1045,6 +1114,16 @@ impl Lead {
                     };
                 }
                 Step::Choices(c) => {
+                    if self.runner.in_interlude().is_none() {
+                        if self.checkpoints.len() >= endings::KEPT {
+                            self.checkpoints.remove(0);
+                        }
+                        self.checkpoints.push(endings::Checkpoint {
+                            state: self.runner.save()?,
+                            texts: c.iter().map(|c| c.text.clone()).collect(),
+                            taken: None,
+                        });
+                    }
                     readout.choices = c.iter().map(|c| c.text.clone()).collect();
                     core.out.choices = Some(readout.choices.clone());
                     core.cue(|| Cue::Choices(readout.choices.clone()));
@@ -1057,6 +1136,16 @@ impl Lead {
                 }
                 Step::InterludeOver(_) => {}
                 Step::End => {
+                    let ending = self
+                        .log
+                        .state
+                        .staging
+                        .ending
+                        .clone()
+                        .unwrap_or_else(|| self.runner.knot().to_owned());
+                    if !self.seen_endings.contains(&ending) {
+                        self.seen_endings.push(ending);
+                    }
                     readout.ended = true;
                     readout.choices.clear();
                     core.cue(|| Cue::End);
@@ -1163,6 +1252,12 @@ impl Lead {
                         fates: fated,
                     });
                     self.runner.choose(index)?;
+                    if self.runner.in_interlude().is_none() {
+                        if let Some(cp) = self.checkpoints.last_mut().filter(|c| c.taken.is_none())
+                        {
+                            cp.taken = Some(index);
+                        }
+                    }
                     readout.choices.clear();
                     core.out.choices = Some(Vec::new());
                 } else {
@@ -1684,6 +1779,86 @@ mod tests {
             unasked,
             Some(Fate::Dead),
             "the same film, not asked: she falls"
+        );
+    }
+
+    #[test]
+    fn another_ending_rewinds_to_a_choice_that_leads_to_an_ending_not_seen() {
+        let none = ViewerInput::default();
+        let mut film = show();
+        let play_out = |film: &mut Show<Neutral>, log: &mut String| {
+            while !film.readout.ended && film.clock() < 4.0 * 3600.0 {
+                let f = film.advance(0.25, &none).unwrap();
+                log.extend(f.beats.iter().map(|b| b.line.clone()));
+            }
+            film.lead.as_ref().unwrap().log.state.staging.ending.clone()
+        };
+        let mut log = String::new();
+        let first = play_out(&mut film, &mut log).expect("the sample tags its endings");
+        // Menus during the film offer no ending; after it, another one.
+        let t = film.clock();
+        film.advance(0.25, &ViewerInput { menu: true, ..none })
+            .unwrap();
+        let entries = film.readout.choices.clone();
+        let k = entries
+            .iter()
+            .position(|e| e == "Another ending")
+            .unwrap_or_else(|| panic!("{entries:?}"));
+        film.advance(
+            0.25,
+            &ViewerInput {
+                choose: Some(k),
+                ..none
+            },
+        )
+        .unwrap();
+        assert!(!film.readout.ended && !film.menu_open());
+        let second = play_out(&mut film, &mut log).expect("an ending");
+        assert_ne!(second, first, "a different ending");
+        assert!(film.clock() > t, "the clock went on");
+        assert!(log.contains("another ending: back to the choice"), "logged");
+        let seen = &film.lead.as_ref().unwrap().seen_endings;
+        assert_eq!(seen[..], [first, second]);
+        // Again and again: each time a new ending, until none is left to see from these
+        // choices, and the entry greys out.
+        for _ in 0..8 {
+            film.advance(0.25, &ViewerInput { menu: true, ..none })
+                .unwrap();
+            let entries = film.readout.choices.clone();
+            if entries
+                .iter()
+                .any(|e| e.starts_with("You have seen every ending"))
+            {
+                break;
+            }
+            let k = entries.iter().position(|e| e == "Another ending").unwrap();
+            film.advance(
+                0.25,
+                &ViewerInput {
+                    choose: Some(k),
+                    ..none
+                },
+            )
+            .unwrap();
+            play_out(&mut film, &mut log);
+        }
+        let seen = film.lead.as_ref().unwrap().seen_endings.clone();
+        assert!(seen.len() >= 3, "{seen:?}");
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            seen.len(),
+            "never the same ending twice: {seen:?}"
+        );
+        assert!(
+            film.readout
+                .choices
+                .iter()
+                .any(|e| e.starts_with("You have seen every ending")),
+            "{:?} after {seen:?}",
+            film.readout.choices
         );
     }
 

@@ -27,6 +27,10 @@ pub enum MenuAction {
     Saved(usize),
     /// Greyed: the story marks no one's fate.
     NoOneToSave,
+    /// After the end: back to the last choice point that leads to an ending not seen.
+    AnotherEnding,
+    /// Greyed, after the end: no choice point left leads to an ending not seen.
+    NoOtherEnding,
 }
 
 impl MenuAction {
@@ -51,6 +55,8 @@ impl MenuAction {
             ),
             Self::Saved(i) => format!("{} will be spared", name(i)),
             Self::NoOneToSave => "No one's fate is marked in this story".into(),
+            Self::AnotherEnding => "Another ending".into(),
+            Self::NoOtherEnding => "You have seen every ending these choices lead to".into(),
         }
     }
 
@@ -58,7 +64,7 @@ impl MenuAction {
     pub fn enabled(self) -> bool {
         !matches!(
             self,
-            Self::CannotSave(_) | Self::Saved(_) | Self::NoOneToSave
+            Self::CannotSave(_) | Self::Saved(_) | Self::NoOneToSave | Self::NoOtherEnding
         )
     }
 }
@@ -83,14 +89,27 @@ pub(crate) struct Menu {
     pub(crate) actions: Vec<MenuAction>,
     /// Per entry: it does nothing (drawn dimmed).
     pub(crate) greyed: Vec<bool>,
+    /// After the end: where another ending lies.
+    pub(crate) another: Option<crate::endings::Another>,
     pub(crate) covered_choices: Vec<String>,
     pub(crate) covered_notice: String,
 }
 
 /// The entries for where consent stands: sensing's switch only where something senses (or
 /// could, had the viewer not declined).
-pub(crate) fn actions(consent: Consent, fates: &[Savable]) -> Vec<MenuAction> {
+/// The entries: `after_end` is `Some(found)` once the story ended (whether another ending
+/// was found).
+pub(crate) fn actions(
+    consent: Consent,
+    fates: &[Savable],
+    after_end: Option<bool>,
+) -> Vec<MenuAction> {
     let mut a = vec![MenuAction::Back];
+    match after_end {
+        Some(true) => a.push(MenuAction::AnotherEnding),
+        Some(false) => a.push(MenuAction::NoOtherEnding),
+        None => {}
+    }
     if consent.sensing() {
         a.push(MenuAction::SensingOff);
     } else if matches!(consent, Consent::Declined | Consent::TurnedOff) {
@@ -132,7 +151,7 @@ mod tests {
     fn the_switch_offered_is_the_one_that_changes_something() {
         let none = [Savable::Never];
         assert_eq!(
-            actions(Consent::Given, &none),
+            actions(Consent::Given, &none, None),
             [
                 MenuAction::Back,
                 MenuAction::SensingOff,
@@ -141,7 +160,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            actions(Consent::TurnedOff, &[]),
+            actions(Consent::TurnedOff, &[], None),
             [
                 MenuAction::Back,
                 MenuAction::SensingOn,
@@ -150,7 +169,7 @@ mod tests {
             ]
         );
         let fates = [Savable::Yes, Savable::No, Savable::Never, Savable::Asked];
-        let a = actions(Consent::NotNeeded, &fates);
+        let a = actions(Consent::NotNeeded, &fates, None);
         assert_eq!(
             a,
             [
@@ -167,6 +186,11 @@ mod tests {
         assert!(labels[3].starts_with("Tomas: the story's own lines decide"));
         assert_eq!(labels[4], "Iain will be spared");
         assert!(!a[3].enabled() && !a[4].enabled() && a[2].enabled());
+        assert_eq!(
+            actions(Consent::NotNeeded, &[], Some(true))[..2],
+            [MenuAction::Back, MenuAction::AnotherEnding]
+        );
+        assert!(!MenuAction::NoOtherEnding.enabled());
         assert!(notice(Consent::TurnedOn).contains("Sensing is on"));
         assert!(notice(Consent::Declined).contains("Sensing is off"));
     }
