@@ -534,6 +534,10 @@ fn words_world(cast: bool) -> (World, Vec3) {
 const WORDS: (u32, u32) = (384, 256);
 
 fn render_words(world: &World, head: Vec3) -> Vec<u8> {
+    render_words_graded(world, head, Grade::default())
+}
+
+fn render_words_graded(world: &World, head: Vec3, grade: Grade) -> Vec<u8> {
     let (ww, wh) = WORDS;
     let eyes = EyeView::stereo(
         head,
@@ -544,7 +548,7 @@ fn render_words(world: &World, head: Vec3) -> Vec<u8> {
     );
     let i = FrameInputs {
         eyes,
-        ..inputs(room_light(1.0), Grade::default())
+        ..inputs(room_light(1.0), grade)
     };
     with_renderer(|gpu, r| {
         let target = RenderTarget::new(&gpu.device, ww, wh);
@@ -597,4 +601,40 @@ fn the_words_are_the_same_in_the_multiview_pass_and_in_two_passes() {
     with_renderer(|_, r| r.set_multiview(true));
     let p = psnr(&single, &double);
     assert!(p >= 40.0, "PSNR {p:.1} dB between multiview and two passes");
+}
+
+/// Issue 20, item 5: the words never flash with the director's grade. A hard grade (two stops
+/// down, cold, desaturated, flat) changes the frame a great deal and the subtitle (an opaque
+/// plate, unlit words) not at all.
+#[test]
+fn the_words_do_not_change_with_the_grade() {
+    let (w, head) = words_world(true);
+    let plain = render_words(&w, head);
+    let hard = Grade {
+        exposure_ev: -2.0,
+        warmth: -1.0,
+        saturation: 0.2,
+        contrast: 0.6,
+    };
+    let graded = render_words_graded(&w, head, hard);
+    let (ww, wh) = WORDS;
+    let mean = |px: &[u8], y0: u32, y1: u32, x0: u32, x1: u32| {
+        let mut sum = 0.0;
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let i = ((y * ww + x) * 4) as usize;
+                sum += (f64::from(px[i]) + f64::from(px[i + 1]) + f64::from(px[i + 2])) / 3.0;
+            }
+        }
+        sum / f64::from((y1 - y0) * (x1 - x0))
+    };
+    let whole = (mean(&plain, 0, wh, 0, ww) - mean(&graded, 0, wh, 0, ww)).abs();
+    // The middle of the subtitle's plate (its words included): rows and columns inside it.
+    let (y0, y1, x0, x1) = (wh * 13 / 20, wh * 14 / 20, ww / 3, ww * 2 / 3);
+    let words = (mean(&plain, y0, y1, x0, x1) - mean(&graded, y0, y1, x0, x1)).abs();
+    assert!(whole > 20.0, "the grade changes the frame: {whole:.1}");
+    assert!(
+        words < 3.0,
+        "the subtitle stays as it was: {words:.1} against {whole:.1}"
+    );
 }

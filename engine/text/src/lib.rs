@@ -70,7 +70,8 @@ pub struct Look {
 
 impl Look {
     /// Subtitles: 42 mm em (≈ 1.3° at 1.8 m, a cap height near 1°, within XR captioning
-    /// guidance), white on a dark translucent plate so they read over any set, 1.05 m wide
+    /// guidance), white on an opaque dark plate so they read over any set and never change
+    /// with the grade behind them, 1.05 m wide
     /// (≈ 33°: the eyes read a line without turning the head), at most four lines.
     pub const SUBTITLE: Look = Look {
         font_px: 50.0,
@@ -82,7 +83,7 @@ impl Look {
         padding_px: 22,
         ink: [245, 245, 240, 255],
         accent: [255, 206, 120, 255],
-        plate: [12, 14, 20, 245],
+        plate: [12, 14, 20, 255],
         centred: true,
         heading: false,
     };
