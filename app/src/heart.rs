@@ -316,7 +316,10 @@ pub fn answered(
     baseline_s: f64,
 ) {
     if answer == Consent::TurnedOff {
-        // Dropping the strap closes its link.
+        // The strap's account before it goes (as at exit); dropping it closes its link.
+        if let Some(report) = show.viewer.latency_report() {
+            println!("{report}");
+        }
         show.viewer = Viewer::Unsensed("no sensing (turned off from the menu)");
         println!("sensing: off from the menu; the sensors are closed, engagement is neutral");
         return;

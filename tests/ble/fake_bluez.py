@@ -20,7 +20,8 @@ it, so it can never touch the machine's real system bus). Needs Debian's
 
 The same from a folder (for a test in a chroot, where dbus-send may be missing): a file
 named `drop` or `restore` appearing in FAKE_CONTROL_DIR does the same, and is removed.
-Every Connect call is appended to FAKE_CONTROL_DIR/connections.log (the device's address).
+Every Connect call is appended to FAKE_CONTROL_DIR/connections.log (the device's address),
+and every Disconnect call (`disconnect ADDRESS`).
 
 Environment:
   FAKE_HR_INTERVAL_MS   ms between notifications (default 100)
@@ -259,6 +260,9 @@ def main():
         GLib.timeout_add(150, resolve)
 
     def dev_disconnect(dev):
+        if CONTROL_DIR:
+            with open(os.path.join(CONTROL_DIR, "connections.log"), "a") as f:
+                f.write(f"disconnect {dev.props[DEVICE_IFACE]['Address']}\n")
         stop_timer()
         dev.UpdateProperties(DEVICE_IFACE, {
             "ServicesResolved": dbus.Boolean(False, variant_level=1),

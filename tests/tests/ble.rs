@@ -367,6 +367,59 @@ fn play_in_the_window_with_a_live_strap_deescalates_and_outlives_its_loss() {
         took <= Duration::from_secs(1),
         "quality 0 within a second of the drop, not {took:?}"
     );
+    // Item 3 of issue 20: sensing off from the menu (Tab, then 2) closes the strap's link.
+    let connections = std::path::Path::new(&control).join("connections.log");
+    let disconnects = || {
+        std::fs::read_to_string(&connections)
+            .unwrap_or_default()
+            .matches("disconnect ")
+            .count()
+    };
+    let before = disconnects();
+    for keys in [
+        &[
+            "search",
+            "--sync",
+            "--name",
+            "Showrunner",
+            "windowfocus",
+            "--sync",
+        ][..],
+        &["key", "Tab"],
+        &["key", "2"],
+    ] {
+        let st = Command::new("xdotool")
+            .args(keys)
+            .env("DISPLAY", &display)
+            .status()
+            .unwrap();
+        assert!(st.success(), "xdotool {keys:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let mut seen_off = Vec::new();
+    while let Ok(l) = rx.recv_timeout(Duration::from_secs(20)) {
+        println!("  | {l}");
+        let off = l.starts_with("sensing: off from the menu");
+        seen_off.push(l);
+        if off {
+            break;
+        }
+    }
+    assert!(
+        seen_off
+            .iter()
+            .any(|l| l.starts_with("sensing: off from the menu")),
+        "the menu turned sensing off"
+    );
+    let waited = std::time::Instant::now();
+    while disconnects() == before && waited.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(disconnects() > before, "the strap was disconnected");
+    eprintln!(
+        "the fake saw the Disconnect within {:?} of the menu's line",
+        waited.elapsed()
+    );
     // The rest of the run, then the log: the de-escalation is there with its reason.
     let mut rest = Vec::new();
     while let Ok(l) = rx.recv_timeout(Duration::from_secs(120)) {
@@ -376,8 +429,9 @@ fn play_in_the_window_with_a_live_strap_deescalates_and_outlives_its_loss() {
     assert!(
         rest.iter()
             .chain(&seen)
+            .chain(&seen_off)
             .any(|l| l.starts_with("strap: ") && l.contains("readings;")),
-        "the latency report at the end"
+        "the latency report when the strap closed"
     );
     let log = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
     assert!(log.contains("\"kind\":\"deescalate_start\""), "{log}");
