@@ -16,6 +16,31 @@ impl Drop for Reap {
     }
 }
 
+/// Runs `xdotool ARGS` on `display` (keys, focus); fails the test, naming them, if it fails.
+pub fn xdotool(display: &str, args: &[&str]) {
+    let st = std::process::Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .status()
+        .unwrap();
+    assert!(st.success(), "xdotool {args:?}");
+}
+
+/// Gives the film's window (titled `Showrunner`) the keyboard.
+pub fn focus_film(display: &str) {
+    xdotool(
+        display,
+        &[
+            "search",
+            "--sync",
+            "--name",
+            "Showrunner",
+            "windowfocus",
+            "--sync",
+        ],
+    );
+}
+
 /// Starts Xvfb (800×600) on a free display; returns it and the display name (`:N`).
 pub fn xvfb() -> (Reap, String) {
     let mut x = Command::new("Xvfb")

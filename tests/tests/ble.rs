@@ -376,25 +376,10 @@ fn play_in_the_window_with_a_live_strap_deescalates_and_outlives_its_loss() {
             .count()
     };
     let before = disconnects();
-    for keys in [
-        &[
-            "search",
-            "--sync",
-            "--name",
-            "Showrunner",
-            "windowfocus",
-            "--sync",
-        ][..],
-        &["key", "Tab"],
-        &["key", "2"],
-    ] {
-        let st = Command::new("xdotool")
-            .args(keys)
-            .env("DISPLAY", &display)
-            .status()
-            .unwrap();
-        assert!(st.success(), "xdotool {keys:?}");
+    showrunner_tests::focus_film(&display);
+    for key in ["Tab", "2"] {
         std::thread::sleep(Duration::from_millis(300));
+        showrunner_tests::xdotool(&display, &["key", key]);
     }
     let mut seen_off = Vec::new();
     while let Ok(l) = rx.recv_timeout(Duration::from_secs(20)) {

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use showrunner_tests::{repo, rx_lines_of, showrunner, xvfb, Reap};
+use showrunner_tests::{focus_film as focus, repo, rx_lines_of, showrunner, xdotool, xvfb, Reap};
 
 fn need(tool: &str, package: &str) {
     let found = std::env::var_os("PATH")
@@ -19,15 +19,6 @@ fn need(tool: &str, package: &str) {
         found,
         "`{tool}` is missing: install the Debian package `{package}` (apt-get install xvfb x11-apps xdotool)"
     );
-}
-
-fn xdotool(display: &str, args: &[&str]) {
-    let st = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .status()
-        .unwrap();
-    assert!(st.success(), "xdotool {args:?}");
 }
 
 /// Starts `showrunner play --desktop ARGS` on `display`; its stdout and
@@ -41,21 +32,6 @@ fn need_window_tools() {
     ] {
         need(tool, pkg);
     }
-}
-
-/// Gives the film's window the keyboard.
-fn focus(display: &str) {
-    xdotool(
-        display,
-        &[
-            "search",
-            "--sync",
-            "--name",
-            "Showrunner",
-            "windowfocus",
-            "--sync",
-        ],
-    );
 }
 
 fn play(

@@ -261,14 +261,19 @@ fn arousal_above_the_ceiling_deescalates_and_releases() {
     assert!(matches!(ev[..], [Event::DeescalateEnd(_)]), "{ev:?}");
 }
 
+/// A choice that kills Mara (and fits a pushed-up target best) and one that spares her.
+fn mara_falls_or_lives() -> [ChoiceOption; 2] {
+    [
+        choice(Some(Stakes::High), Some(0.55), &[("mara", Fate::Dead)]),
+        choice(Some(Stakes::High), Some(0.9), &[("mara", Fate::Alive)]),
+    ]
+}
+
 #[test]
 fn distressed_viewer_spares_protected_characters() {
     let mut cfg = DirectorConfig::default();
     cfg.mercy.spare = vec!["mara".into()];
-    let choices = [
-        choice(Some(Stakes::High), Some(0.55), &[("mara", Fate::Dead)]),
-        choice(Some(Stakes::High), Some(0.9), &[("mara", Fate::Alive)]),
-    ];
+    let choices = mara_falls_or_lives();
     let view = StoryView {
         choices: &choices,
         choice_waiting_s: 10.0,
@@ -313,10 +318,7 @@ fn distressed_viewer_spares_protected_characters() {
 #[test]
 fn a_character_the_viewer_asked_to_save_is_spared_whatever_the_engagement() {
     // Mara is on no mercy list and the viewer is calm and bored: the deadly choice fits best.
-    let choices = [
-        choice(Some(Stakes::High), Some(0.55), &[("mara", Fate::Dead)]),
-        choice(Some(Stakes::High), Some(0.9), &[("mara", Fate::Alive)]),
-    ];
+    let choices = mara_falls_or_lives();
     let view = StoryView {
         choices: &choices,
         choice_waiting_s: 10.0,

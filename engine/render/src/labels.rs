@@ -121,9 +121,10 @@ pub(crate) struct Labels {
     entries: HashMap<Entity, Entry>,
     instances: wgpu::Buffer,
     capacity: usize,
-    /// This frame's labels, in draw order: (entity, model matrix).
-    frame: Vec<(Entity, [[f32; 4]; 4])>,
-    data: Vec<[[f32; 4]; 4]>,
+    /// This frame's labels, in draw order.
+    frame: Vec<Entity>,
+    /// Their quads' matrices, as the instance buffer takes them (by `frame`'s order).
+    quads: Vec<[[f32; 4]; 4]>,
     count: u64,
     /// Words the font could not fully set (for the caller to say once).
     pub warnings: Vec<String>,
@@ -260,7 +261,7 @@ impl Labels {
             instances: Self::instance_buffer(device, capacity),
             capacity,
             frame: Vec::with_capacity(capacity),
-            data: Vec::with_capacity(capacity),
+            quads: Vec::with_capacity(capacity),
             count: 0,
             warnings: Vec::new(),
         }
@@ -345,6 +346,7 @@ impl Labels {
     pub(crate) fn prepare(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, world: &World) {
         self.count += 1;
         self.frame.clear();
+        self.quads.clear();
         // Words the background typesetter finished.
         loop {
             let got = match &self.setter {
@@ -353,7 +355,9 @@ impl Labels {
             };
             match got {
                 Ok(t) => {
-                    if self.in_flight.get(&t.entity) == Some(&(t.text.clone(), t.look)) {
+                    let this =
+                        |(text, look): &(String, LabelLook)| *text == t.text && *look == t.look;
+                    if self.in_flight.get(&t.entity).is_some_and(this) {
                         self.in_flight.remove(&t.entity);
                     }
                     if world.contains(t.entity) {
@@ -405,7 +409,8 @@ impl Labels {
             let model = Mat4::from_rotation_translation(t.rotation, t.translation)
                 * Mat4::from_translation(anchor)
                 * Mat4::from_scale(Vec3::new(w, h, 1.0));
-            self.frame.push((e, model.to_cols_array_2d()));
+            self.frame.push(e);
+            self.quads.push(model.to_cols_array_2d());
         }
         let now = self.count;
         self.entries.retain(|_, x| x.seen == now);
@@ -417,9 +422,7 @@ impl Labels {
             self.capacity = self.frame.len().next_power_of_two();
             self.instances = Self::instance_buffer(device, self.capacity);
         }
-        self.data.clear();
-        self.data.extend(self.frame.iter().map(|(_, m)| *m));
-        queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&self.data));
+        queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&self.quads));
     }
 
     /// A block and its mip chain as a new texture, bound for drawing.
@@ -480,7 +483,7 @@ impl Labels {
             _ => return,
         }
         pass.set_vertex_buffer(0, self.instances.slice(..));
-        for (k, (e, _)) in self.frame.iter().enumerate() {
+        for (k, e) in self.frame.iter().enumerate() {
             if let Some(entry) = self.entries.get(e) {
                 pass.set_bind_group(1, &entry.bind_group, &[]);
                 pass.draw(0..4, k as u32..k as u32 + 1);

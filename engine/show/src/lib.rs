@@ -273,9 +273,8 @@ struct Lead {
     log: log::Log,
     fingerprint: String,
     seed: u64,
-    /// Whose fate the story marks, and whether it branches on `mercy` (the menu's entries).
-    fates: (Vec<showrunner_story::FateMark>, bool),
-    /// The story, for looking ahead from a choice point (another ending).
+    /// The story: its fate marks (the menu's entries) and looking ahead from a choice point
+    /// (another ending).
     story: CompiledStory,
     /// The main flow's choice points so far.
     checkpoints: Vec<endings::Checkpoint>,
@@ -365,7 +364,6 @@ impl<V: EngagementSource> Show<V> {
                 log,
                 fingerprint: story.fingerprint(),
                 seed,
-                fates: showrunner_story::fate_marks(story),
                 story: story.clone(),
                 checkpoints: Vec::new(),
                 seen_endings: Vec::new(),
@@ -487,11 +485,6 @@ impl<V: EngagementSource> Show<V> {
     /// The line at the start of the film: that it adapts, and to what; that a neural network
     /// refines its pictures, where one does.
     pub fn start_line(&self) -> String {
-        let to = if self.core.consent.sensing() {
-            "to you: your heart and, where the headset tracks them, your eyes shape its pace, its colours and its story"
-        } else {
-            "to its viewer: its pace, its colours and its story follow how the film is being watched"
-        };
         let pictures = if self.core.refined {
             "\nIts pictures are refined by a neural network as you watch."
         } else {
@@ -502,6 +495,11 @@ impl<V: EngagementSource> Show<V> {
                 "This film plays as written\nYou chose to watch without sensing: nothing reads you, and the story does not adapt to you.{pictures}"
             );
         }
+        let to = if self.core.consent.sensing() {
+            "to you: your heart and, where the headset tracks them, your eyes shape its pace, its colours and its story"
+        } else {
+            "to its viewer: its pace, its colours and its story follow how the film is being watched"
+        };
         format!("This film adapts\nIt adapts {to}.{pictures}")
     }
 
@@ -580,6 +578,7 @@ impl<V: EngagementSource> Show<V> {
         let labels = actions.iter().map(|a| a.label(&names)).collect();
         let greyed = actions.iter().map(|a| !a.enabled()).collect();
         self.core.menu = Some(menu::Menu {
+            names,
             another,
             greyed,
             actions,
@@ -598,7 +597,7 @@ impl<V: EngagementSource> Show<V> {
         let Some(lead) = &self.lead else {
             return (Vec::new(), Vec::new());
         };
-        let (marks, _) = &lead.fates;
+        let marks = showrunner_story::fate_marks(&lead.story);
         let names = marks.iter().map(|m| m.who.clone()).collect();
         let fates = marks
             .iter()
@@ -649,14 +648,14 @@ impl<V: EngagementSource> Show<V> {
             }
             menu::MenuAction::Save(i) => {
                 let who = self
-                    .lead
-                    .as_mut()
-                    .and_then(|lead| {
-                        let who = lead.fates.0.get(i)?.who.clone();
-                        lead.director.spare_for_viewer(&who);
-                        Some(who)
-                    })
+                    .core
+                    .menu
+                    .as_ref()
+                    .and_then(|m| m.names.get(i).cloned())
                     .unwrap_or_default();
+                if let Some(lead) = &mut self.lead {
+                    lead.director.spare_for_viewer(&who);
+                }
                 self.note(
                     "menu",
                     &format!("the viewer asked to save {who}: the director spares them wherever the story offers a way"),
@@ -672,8 +671,7 @@ impl<V: EngagementSource> Show<V> {
             }
             greyed => {
                 // Nothing to act on: said in the entry; the menu stays open.
-                let (names, _) = self.savable();
-                let what = greyed.label(&names);
+                let what = greyed.label(self.core.menu.as_ref().map_or(&[][..], |m| &m.names));
                 self.note(
                     "menu",
                     &format!("the viewer took a greyed entry ({what}): nothing to do"),
@@ -777,7 +775,6 @@ impl<V: EngagementSource> Show<V> {
         lead.log
             .rename_interludes(runner.interludes().iter().map(|i| i.knot.clone()).collect());
         lead.runner = runner;
-        lead.fates = showrunner_story::fate_marks(story);
         // Choice points of the old draft cannot be restored into the new one.
         lead.story = story.clone();
         lead.checkpoints.clear();
@@ -831,8 +828,8 @@ impl<V: EngagementSource> Show<V> {
     /// One frame of `dt` seconds (capped at 0.25): the viewer's `input` (pause, select, gaze),
     /// the director's ticks that fall in it (engagement from the viewer), the new beats
     /// staged, the choice panels (with their words) and the subtitle following the viewer,
-    /// and the scene stepped with the director's intensity. Allocates only when a beat changes or the director decides
-    /// something.
+    /// and the scene stepped with the director's intensity. Allocates only when a beat
+    /// changes, the director decides something or a notice comes or goes.
     pub fn advance(&mut self, dt: f64, input: &ViewerInput) -> Result<ShowFrame> {
         let dt = dt.clamp(0.0, 0.25);
         let asking = self.core.consent == Consent::Asking;
@@ -1114,22 +1111,22 @@ impl Lead {
                     };
                 }
                 Step::Choices(c) => {
+                    readout.choices = c.iter().map(|c| c.text.clone()).collect();
                     if self.runner.in_interlude().is_none() {
                         if self.checkpoints.len() >= endings::KEPT {
                             self.checkpoints.remove(0);
                         }
                         self.checkpoints.push(endings::Checkpoint {
                             state: self.runner.save()?,
-                            texts: c.iter().map(|c| c.text.clone()).collect(),
+                            texts: readout.choices.clone(),
                             taken: None,
                         });
                     }
-                    readout.choices = c.iter().map(|c| c.text.clone()).collect();
                     core.out.choices = Some(readout.choices.clone());
                     core.cue(|| Cue::Choices(readout.choices.clone()));
                     self.phase = Phase::Choosing {
                         options: c.iter().map(|c| choice_option(&c.directives)).collect(),
-                        texts: c.iter().map(|c| c.text.clone()).collect(),
+                        texts: readout.choices.clone(),
                         fates: c.iter().map(|c| c.directives.clone()).collect(),
                         started: core.clock,
                     };
@@ -1795,23 +1792,34 @@ mod tests {
         };
         let mut log = String::new();
         let first = play_out(&mut film, &mut log).expect("the sample tags its endings");
-        // Menus during the film offer no ending; after it, another one.
-        let t = film.clock();
-        film.advance(0.25, &ViewerInput { menu: true, ..none })
+        // After the end the menu offers another ending (taken: true), or says none is left
+        // (false); the menu panics on neither.
+        let take_another = |film: &mut Show<Neutral>| {
+            film.advance(0.25, &ViewerInput { menu: true, ..none })
+                .unwrap();
+            let entries = film.readout.choices.clone();
+            if entries
+                .iter()
+                .any(|e| e.starts_with("You have seen every ending"))
+            {
+                return false;
+            }
+            let k = entries
+                .iter()
+                .position(|e| e == "Another ending")
+                .unwrap_or_else(|| panic!("{entries:?}"));
+            film.advance(
+                0.25,
+                &ViewerInput {
+                    choose: Some(k),
+                    ..none
+                },
+            )
             .unwrap();
-        let entries = film.readout.choices.clone();
-        let k = entries
-            .iter()
-            .position(|e| e == "Another ending")
-            .unwrap_or_else(|| panic!("{entries:?}"));
-        film.advance(
-            0.25,
-            &ViewerInput {
-                choose: Some(k),
-                ..none
-            },
-        )
-        .unwrap();
+            true
+        };
+        let t = film.clock();
+        assert!(take_another(&mut film), "another ending is offered");
         assert!(!film.readout.ended && !film.menu_open());
         let second = play_out(&mut film, &mut log).expect("an ending");
         assert_ne!(second, first, "a different ending");
@@ -1822,24 +1830,9 @@ mod tests {
         // Again and again: each time a new ending, until none is left to see from these
         // choices, and the entry greys out.
         for _ in 0..8 {
-            film.advance(0.25, &ViewerInput { menu: true, ..none })
-                .unwrap();
-            let entries = film.readout.choices.clone();
-            if entries
-                .iter()
-                .any(|e| e.starts_with("You have seen every ending"))
-            {
+            if !take_another(&mut film) {
                 break;
             }
-            let k = entries.iter().position(|e| e == "Another ending").unwrap();
-            film.advance(
-                0.25,
-                &ViewerInput {
-                    choose: Some(k),
-                    ..none
-                },
-            )
-            .unwrap();
             play_out(&mut film, &mut log);
         }
         let seen = film.lead.as_ref().unwrap().seen_endings.clone();

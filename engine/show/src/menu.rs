@@ -87,6 +87,8 @@ pub(crate) enum Savable {
 #[derive(Debug, Clone)]
 pub(crate) struct Menu {
     pub(crate) actions: Vec<MenuAction>,
+    /// The fate-marked characters the entries name (by index).
+    pub(crate) names: Vec<String>,
     /// Per entry: it does nothing (drawn dimmed).
     pub(crate) greyed: Vec<bool>,
     /// After the end: where another ending lies.

@@ -40,8 +40,8 @@ fn section(line: &str) -> Option<&str> {
     (end > 0).then(|| &name[..end])
 }
 
-/// The story's fate marks, by first appearance, and whether it branches on `mercy`.
-pub fn fate_marks(story: &CompiledStory) -> (Vec<FateMark>, bool) {
+/// The story's fate marks, by first appearance.
+pub fn fate_marks(story: &CompiledStory) -> Vec<FateMark> {
     // The knots and stitches a mercy conditional diverts to.
     let mut merciful: Vec<&str> = Vec::new();
     for source in story.sources.values() {
@@ -60,7 +60,6 @@ pub fn fate_marks(story: &CompiledStory) -> (Vec<FateMark>, bool) {
             }
         }
     }
-    let mercy = !merciful.is_empty();
     let mut marks: Vec<FateMark> = Vec::new();
     for source in story.sources.values() {
         let mut here = "";
@@ -101,7 +100,7 @@ pub fn fate_marks(story: &CompiledStory) -> (Vec<FateMark>, bool) {
             }
         }
     }
-    (marks, mercy)
+    marks
 }
 
 #[cfg(test)]
@@ -114,8 +113,7 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/stories");
         let src = std::fs::read_to_string(root.join("lighthouse.ink")).unwrap();
         let story = crate::compile_source(&src, "lighthouse.ink", &root).unwrap();
-        let (marks, mercy) = fate_marks(&story);
-        assert!(mercy, "the sample branches on mercy");
+        let marks = fate_marks(&story);
         let get = |who: &str| marks.iter().find(|m| m.who == who).unwrap().clone();
         let mara = get("mara");
         assert!(mara.dies_by_choice && mara.dies_in_mercy_branch && mara.can_be_spared());
@@ -137,8 +135,11 @@ mod tests {
     fn a_death_only_in_lines_with_no_mercy_branch_cannot_be_spared() {
         let src = "Start.\n* [Go] -> a\n* [Stay # fate: ann=alive] -> a\n=== a ===\nShe falls. # fate: bo=dead\n-> END\n";
         let story = crate::compile_source(src, "t.ink", Path::new(".")).unwrap();
-        let (marks, mercy) = fate_marks(&story);
-        assert!(!mercy);
+        let marks = fate_marks(&story);
+        assert!(
+            marks.iter().all(|m| !m.dies_in_mercy_branch),
+            "no mercy branch"
+        );
         assert_eq!(marks.len(), 2);
         assert!(!marks[1].can_be_spared(), "{marks:?}");
         assert_eq!(section("=== the_wave ==="), Some("the_wave"));
