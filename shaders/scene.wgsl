@@ -1,5 +1,9 @@
-// The scene shader: PBR-lite (GGX specular + Lambert diffuse), lit by the
-// room's L2 spherical-harmonic irradiance plus one directional light, then
+// The scene shader: PBR-lite (GGX specular + Lambert diffuse) over the model's
+// textures (base colour, tangent-space normal map through a cotangent frame
+// from screen derivatives, metallic-roughness), lit by the room's L2
+// spherical-harmonic irradiance, one directional light (the set's sun, tinted
+// by the room's key light) with a shadow map and up to four lamps; unlit
+// materials (skies) are drawn as their colour. Then
 // exposure, tone mapping (ACES fit) and the director's grade. Output goes to
 // an sRGB target (the hardware encodes). Depth is reversed-Z.
 //
@@ -24,12 +28,30 @@ struct Lighting {
     grade: vec4<f32>,
     // World → the shadow map's clip space (orthographic, from the key light).
     light_view_proj: mat4x4<f32>,
+    // Lamps: (position, range), (linear colour, _) each.
+    lamps: array<vec4<f32>, 8>,
+    // x: lamps in use.
+    lamp_count: vec4<f32>,
+    // The set's height fog: linear colour (xyz), density per metre at y = 0 (w).
+    fog: vec4<f32>,
+    // x: metres the fog thins by e over.
+    fog_height: vec4<f32>,
+};
+
+struct MaterialParams {
+    // x: 1 with a normal map; y: 1 when unlit.
+    flags: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> camera: Camera;
 @group(0) @binding(1) var<uniform> lighting: Lighting;
 @group(0) @binding(2) var shadow_map: texture_depth_2d;
 @group(0) @binding(3) var shadow_sampler: sampler_comparison;
+@group(1) @binding(0) var base_color_tex: texture_2d<f32>;
+@group(1) @binding(1) var normal_tex: texture_2d<f32>;
+@group(1) @binding(2) var metallic_roughness_tex: texture_2d<f32>;
+@group(1) @binding(3) var material_sampler: sampler;
+@group(1) @binding(4) var<uniform> material: MaterialParams;
 
 // 0 = fully in the key light's shadow, 1 = lit; 3×3 PCF in real time, 7×7
 // spread over the penumbra for offline reference renders.
@@ -70,6 +92,9 @@ struct VertexIn {
     @location(5) m3: vec4<f32>,
     @location(6) base_color: vec4<f32>,
     @location(7) params: vec4<f32>,
+    @location(8) uv: vec2<f32>,
+    // Instance: linear emitted radiance.
+    @location(9) emissive: vec4<f32>,
 };
 
 struct VertexOut {
@@ -79,6 +104,8 @@ struct VertexOut {
     @location(2) base_color: vec4<f32>,
     @location(3) params: vec4<f32>,
     @location(4) eye: vec3<f32>,
+    @location(5) uv: vec2<f32>,
+    @location(6) emissive: vec3<f32>,
 };
 
 @vertex
@@ -99,6 +126,8 @@ fn vs_main(v: VertexIn) -> VertexOut {
     out.base_color = v.base_color;
     out.params = v.params;
     out.eye = camera.eye.xyz;
+    out.uv = v.uv;
+    out.emissive = v.emissive.xyz;
     return out;
 }
 
@@ -139,21 +168,74 @@ fn aces(x: vec3<f32>) -> vec3<f32> {
     return clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), vec3<f32>(0.0), vec3<f32>(1.0));
 }
 
+// The normal map's normal in world space, through the cotangent frame of the
+// surface's screen-space derivatives (no stored tangents; Schüler 2013). glTF's
+// +y of a normal map points up the image, against v.
+fn mapped_normal(n: vec3<f32>, dp1: vec3<f32>, dp2: vec3<f32>, duv1: vec2<f32>, duv2: vec2<f32>, tn: vec3<f32>) -> vec3<f32> {
+    let dp2perp = cross(dp2, n);
+    let dp1perp = cross(n, dp1);
+    let t = dp2perp * duv1.x + dp1perp * duv2.x;
+    let b = -(dp2perp * duv1.y + dp1perp * duv2.y);
+    let scale = inverseSqrt(max(max(dot(t, t), dot(b, b)), 1e-20));
+    return normalize(mat3x3<f32>(t * scale, b * scale, n) * tn);
+}
+
 @fragment
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
-    let n = normalize(in.normal);
-    let v = normalize(in.eye - in.world_pos);
-    let l = normalize(-lighting.sun_dir.xyz);
-    let metallic = in.params.x;
-    let roughness = clamp(in.params.y, 0.04, 1.0);
-    let albedo = in.base_color.rgb;
-    let f0 = mix(vec3<f32>(0.04), albedo, metallic);
-    let diffuse_color = albedo * (1.0 - metallic);
-    let nl = max(dot(n, l), 0.0);
-    var radiance = diffuse_color * sh_irradiance(n);
-    let visible = key_light_visibility(in.world_pos, n, l);
-    radiance += (diffuse_color / PI + ggx_specular(n, v, l, roughness, f0)) * lighting.sun_color.rgb * nl * visible;
-    radiance += albedo * in.params.z;
+    let texel = textureSample(base_color_tex, material_sampler, in.uv);
+    let tn = textureSample(normal_tex, material_sampler, in.uv).xyz * 2.0 - vec3<f32>(1.0);
+    let mr = textureSample(metallic_roughness_tex, material_sampler, in.uv);
+    let dp1 = dpdx(in.world_pos);
+    let dp2 = dpdy(in.world_pos);
+    let duv1 = dpdx(in.uv);
+    let duv2 = dpdy(in.uv);
+    let albedo = in.base_color.rgb * texel.rgb;
+    var radiance = albedo;
+    if (material.flags.y < 0.5) {
+        var n = normalize(in.normal);
+        if (material.flags.x > 0.5) {
+            n = mapped_normal(n, dp1, dp2, duv1, duv2, tn);
+        }
+        let v = normalize(in.eye - in.world_pos);
+        let l = normalize(-lighting.sun_dir.xyz);
+        let metallic = in.params.x * mr.b;
+        let roughness = clamp(in.params.y * mr.g, 0.04, 1.0);
+        let f0 = mix(vec3<f32>(0.04), albedo, metallic);
+        let diffuse_color = albedo * (1.0 - metallic);
+        let nl = max(dot(n, l), 0.0);
+        radiance = diffuse_color * sh_irradiance(n);
+        // Ambient specular: the room's light in the mirror direction, by a Fresnel term
+        // that fades with roughness (Karis's fit), so metals are not black.
+        let nv = max(dot(n, v), 1e-4);
+        let fr = f0 + (max(vec3<f32>(1.0 - roughness), f0) - f0) * pow(1.0 - nv, 5.0);
+        radiance += fr * sh_irradiance(reflect(-v, n)) * (1.0 - 0.7 * roughness);
+        let visible = key_light_visibility(in.world_pos, n, l);
+        radiance += (diffuse_color / PI + ggx_specular(n, v, l, roughness, f0)) * lighting.sun_color.rgb * nl * visible;
+        // Lamps: inverse-square with a smooth cutoff at their range.
+        let count = i32(lighting.lamp_count.x);
+        for (var k = 0; k < count; k++) {
+            let pr = lighting.lamps[2 * k];
+            let to = pr.xyz - in.world_pos;
+            let d2 = max(dot(to, to), 1e-4);
+            let ll = to * inverseSqrt(d2);
+            let fade = clamp(1.0 - pow(d2 / (pr.w * pr.w), 2.0), 0.0, 1.0);
+            let c = lighting.lamps[2 * k + 1].rgb * (fade * fade / d2);
+            let nll = max(dot(n, ll), 0.0);
+            radiance += (diffuse_color / PI + ggx_specular(n, v, ll, roughness, f0)) * c * nll;
+        }
+        radiance += in.emissive;
+    }
+
+    // Height fog: denser toward the sea, thinning with height; the distance to the eye
+    // through fog at the mean height of the two ends (the sky far and high stays clear, its
+    // horizon hazes).
+    if (lighting.fog.w > 0.0) {
+        let d = distance(in.eye, in.world_pos);
+        let h = lighting.fog_height.x;
+        let y = clamp(0.5 * (in.world_pos.y + in.eye.y), -h, 50.0 * h);
+        let amount = 1.0 - exp(-lighting.fog.w * exp(-y / h) * d);
+        radiance = mix(radiance, lighting.fog.xyz, amount);
+    }
 
     // Exposure, tone map, grade.
     var c = aces(radiance * lighting.grade.x);

@@ -5,7 +5,6 @@
 use anyhow::Result;
 use serde_json::{json, Value};
 use showrunner_director::DirectorConfig;
-use showrunner_scene::sets::SetLibrary;
 use showrunner_show::comfort::{flashes, luminance, PATCHES};
 use showrunner_show::viewer::{Profile, SimViewer};
 use showrunner_show::Show;
@@ -33,7 +32,13 @@ pub fn comfort(
             tick += 1;
             sim.step(tick, t, 0.1, intensity)
         };
-        let mut show = Show::new(story, seed, config.clone(), SetLibrary::builtin(), viewer)?;
+        let mut show = Show::new(
+            story,
+            seed,
+            config.clone(),
+            crate::sets::library(&story.path, &[])?,
+            viewer,
+        )?;
         let mut series: Vec<Vec<f32>> = vec![Vec::new(); PATCHES.len()];
         let dt = 1.0 / f64::from(rate);
         while !show.readout.ended && show.clock() < 6.0 * 3600.0 {

@@ -235,6 +235,8 @@ impl App {
         renderer.set_words_in_background(true);
         warnings.extend(err.map(|e| e.to_string()));
         warnings.extend(renderer.load_models(std::path::Path::new(crate::MODELS)));
+        // The show staged its sets from the same files; the renderer draws them.
+        warnings.extend(crate::sets::for_renderer(&mut renderer, &a.story.path, &[])?.1);
         for w in &warnings {
             eprintln!("showrunner: warning: {w}");
         }
@@ -517,6 +519,9 @@ impl Running {
         };
         let (light, sun) = self.light;
         let h = &self.head;
+        // The head is in the viewer's tracking space; the vantage (`view:`) places it in the
+        // set, through a fade.
+        let vantage = &self.film.scene.vantage;
         let inputs = FrameInputs {
             eyes: EyeView::stereo(
                 h.position,
@@ -524,10 +529,11 @@ impl Running {
                 0.064,
                 FOV_Y,
                 self.config.width as f32 / self.config.height as f32,
-            ),
+            )
+            .map(|e| e.placed(vantage.matrix())),
             light,
             sun,
-            grade: self.film.readout.grade,
+            grade: self.film.readout.grade.faded(vantage.fade()),
         };
         self.update_overlay();
         let scene = self

@@ -180,7 +180,10 @@ pub fn play(args: XrArgs) -> Result<()> {
         // Real time: a changed line costs the frame thread only its upload.
         renderer.set_words_in_background(true);
         renderer.set_passthrough(f.blend == showrunner_xr::Blend::AlphaBlend);
-        for w in renderer.load_models(std::path::Path::new(crate::MODELS)) {
+        let mut warnings = renderer.load_models(std::path::Path::new(crate::MODELS));
+        // The show staged its sets from the same files; the renderer draws them.
+        warnings.extend(crate::sets::for_renderer(&mut renderer, &args.story.path, &[])?.1);
+        for w in warnings {
             eprintln!("showrunner: warning: {w}");
         }
         let (instance, raw_adapter, info) = xr.wgpu_parts();
@@ -483,13 +486,16 @@ fn run_session(
             let target = xr.acquire()?;
             let cmd = {
                 let _s = tracing::info_span!("encode").entered();
+                // The runtime's views are in tracking space; the vantage (`view:`) places
+                // them in the set, through a fade.
+                let vantage = &show.film.scene.vantage;
                 renderer.render(
                     &show.film.scene.world,
                     &showrunner_render::FrameInputs {
-                        eyes,
+                        eyes: eyes.map(|e| e.placed(vantage.matrix())),
                         light,
                         sun,
-                        grade: show.film.readout.grade,
+                        grade: show.film.readout.grade.faded(vantage.fade()),
                     },
                     &target,
                 )

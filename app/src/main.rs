@@ -19,6 +19,7 @@ mod room;
 mod screen;
 mod sensors;
 mod session;
+mod sets;
 mod sound;
 mod soundtrack;
 #[cfg(not(target_os = "android"))]
@@ -35,6 +36,8 @@ use std::process::ExitCode;
 
 /// Where the creators' models are (glTF); every renderer the app makes loads them.
 const MODELS: &str = "assets/models";
+/// Where the built sets are written and authors' sets are looked for.
+const SETS: &str = "assets/sets";
 
 /// The bundled sample story, so `showrunner screen` works from anywhere.
 const SAMPLE_NAME: &str = "assets/stories/lighthouse.ink";
@@ -108,6 +111,9 @@ enum Command {
         /// estimator's ambient, key light and exposure) instead of the studio light.
         #[arg(long, value_name = "PHOTO.png", requires = "render")]
         room: Option<PathBuf>,
+        /// With --render: the stills' size (the left eye, 57° across the height).
+        #[arg(long, default_value = "960x540", value_parser = parse_size, requires = "render")]
+        still_size: (u32, u32),
         /// Also render the soundtrack the viewer heard (head facing forward) into
         /// DIR/soundtrack.wav, 48 kHz stereo, offline (no sound card needed).
         #[arg(long)]
@@ -115,6 +121,10 @@ enum Command {
         /// The sound library (score stems, stingers, sfx).
         #[arg(long, default_value = "assets/sounds", value_name = "DIR")]
         sounds: PathBuf,
+        /// Stage a scene in another set ("change the setting"): `--set kitchen=radio_room`.
+        /// Repeatable.
+        #[arg(long, value_name = "SCENE=SET", value_parser = sets::parse_move)]
+        set: Vec<(String, String)>,
     },
     /// Watch a story in real time: `--desktop` opens a window with the mouse as the head,
     /// keys to choose and to push the simulated viewer's arousal, and a readout of
@@ -205,6 +215,10 @@ enum Command {
         /// mode 0600. Nothing heart-derived is written without it.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Stage a scene in another set ("change the setting"): `--set kitchen=radio_room`.
+        /// Repeatable.
+        #[arg(long, value_name = "SCENE=SET", value_parser = sets::parse_move)]
+        set: Vec<(String, String)>,
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
@@ -225,8 +239,8 @@ enum Command {
         #[arg(long, default_value_t = 90.0)]
         rate: f32,
     },
-    /// Build the sample's models (procedural geometry) as glTF into assets/models, or its
-    /// sounds (procedural synthesis) into assets/sounds.
+    /// Build the sample's models and sets (procedural geometry and textures) as glTF into
+    /// assets/models and assets/sets, or its sounds (procedural synthesis) into assets/sounds.
     Assets {
         #[command(subcommand)]
         command: AssetsCommand,
@@ -245,11 +259,15 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AssetsCommand {
-    /// Write the sample's box, crate and character models to DIR/sample.glb.
+    /// Write the sample's box, crate and character models to OUT/sample.glb, and its sets
+    /// (one per scene, procedural geometry and textures) to SETS/NAME.glb.
     Build {
-        /// Output folder.
+        /// Output folder for the models.
         #[arg(long, default_value = "assets/models")]
         out: PathBuf,
+        /// Output folder for the sets (where the player also looks for them).
+        #[arg(long, default_value = "assets/sets")]
+        sets: PathBuf,
     },
     /// Synthesize the sample's score stems, stingers and sound effects (no
     /// recordings, no downloads) as WAV files into DIR.
@@ -300,6 +318,7 @@ fn run_check(files: &[PathBuf], graph: Option<&Path>, strict: bool, as_json: boo
         let mut r = check(f);
         r.diagnostics
             .extend(sound::sfx_diagnostics(f, Path::new(sound::SOUNDS)));
+        r.diagnostics.extend(sets::diagnostics(f));
         let errors = r.errors() + if strict { r.warnings() } else { 0 };
         ok &= errors == 0;
         if as_json {
@@ -386,8 +405,10 @@ fn run() -> Result<ExitCode> {
             render,
             render_fps,
             room,
+            still_size,
             audio,
             sounds,
+            set,
         } => {
             let story = load_story(story.as_deref())?;
             let config = load_policy(director.as_deref())?;
@@ -410,6 +431,8 @@ fn run() -> Result<ExitCode> {
                 render: render.then_some(render_fps),
                 audio: audio.then_some(sounds),
                 room,
+                still_size,
+                sets: set,
             })?;
             let c = &summary["counts"];
             println!(
@@ -460,6 +483,7 @@ fn run() -> Result<ExitCode> {
             resume,
             save,
             out,
+            set,
         } => {
             let refine = parse_refine(refine.as_deref())?;
             let heart = heart.as_deref().map(heart::HeartSpec::parse).transpose()?;
@@ -470,6 +494,7 @@ fn run() -> Result<ExitCode> {
                 save: save.unwrap_or_else(|| session::default_save(&story)),
                 resume,
                 out,
+                sets: set,
             };
             session::check(&session)?;
             // The headset when a runtime answers (or --xr), the window otherwise.
@@ -568,13 +593,17 @@ fn run() -> Result<ExitCode> {
         Command::Sensors { command } => sensors::run(command),
         Command::Refiner { command } => refiner::run(command).map(|()| ExitCode::SUCCESS),
         Command::Assets {
-            command: AssetsCommand::Build { out },
+            command: AssetsCommand::Build { out, sets },
         } => {
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("{}: cannot create", out.display()))?;
             let path = out.join("sample.glb");
-            let models = showrunner_render::assets::builtin_models();
-            showrunner_render::assets::write_glb(&path, &models)?;
+            let models = showrunner_render::assets::gltf_io::builtin_models();
+            showrunner_render::assets::gltf_io::write_glb(
+                &path,
+                &models,
+                &showrunner_render::assets::gltf_io::nodes_for(&models),
+            )?;
             println!(
                 "{}: {} models ({})",
                 path.display(),
@@ -585,6 +614,9 @@ fn run() -> Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            for (path, triangles) in showrunner_render::assets::sets::write_sets(&sets)? {
+                println!("{}: {triangles} triangles", path.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Assets {

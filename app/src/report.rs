@@ -13,13 +13,8 @@ use serde_json::Value;
 use showrunner_render::{read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer};
 use showrunner_scene::captions::subtitle_system;
 use showrunner_scene::glam::Vec3;
-use showrunner_scene::sets::SetLibrary;
 use showrunner_scene::Scene;
 
-/// Frame size of the rendered stills: about 6 pixels a degree, enough to read the
-/// subtitle the viewer read (a Quest 3 has 25).
-const W: u32 = 640;
-const H: u32 = 360;
 /// Where the stills' eyes are (a seated viewer), and where they look.
 const HEAD: Vec3 = Vec3::new(0.0, 1.25, 0.6);
 const LOOK_AT: Vec3 = Vec3::new(0.0, 1.0, -3.0);
@@ -34,6 +29,9 @@ pub struct Recorder {
     scene: Scene,
     /// The room's light (`--room`) or the studio's.
     light: RoomLight,
+    /// The stills' size (`--still-size`; 960 × 540, about 17 pixels a degree, by default).
+    w: u32,
+    h: u32,
     dir: PathBuf,
     fps: f32,
     clock: f32,
@@ -59,14 +57,23 @@ fn write_png(path: &Path, w: u32, h: u32, rgba: &[u8]) -> Result<()> {
 impl Recorder {
     /// Opens a GPU (lavapipe without one) and prepares `out/frames/`.
     /// `fps` > 0 also renders that many frames per second of each beat.
-    pub fn new(out: &Path, fps: f32, light: RoomLight) -> Result<Self> {
+    pub fn new(
+        out: &Path,
+        fps: f32,
+        light: RoomLight,
+        story: &str,
+        (w, h): (u32, u32),
+        moves: &[(String, String)],
+    ) -> Result<Self> {
         let gpu = Gpu::headless().context("--render needs a GPU or Mesa's lavapipe")?;
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
-        let asset_warnings = renderer.load_models(Path::new(crate::MODELS));
+        let mut asset_warnings = renderer.load_models(Path::new(crate::MODELS));
+        let (library, set_warnings) = crate::sets::for_renderer(&mut renderer, story, moves)?;
+        asset_warnings.extend(set_warnings);
         for w in &asset_warnings {
             eprintln!("showrunner: warning: {w}");
         }
-        let target = RenderTarget::new(&gpu.device, W, H);
+        let target = RenderTarget::new(&gpu.device, w, h);
         let dir = out.join("frames");
         if dir.exists() {
             fs::remove_dir_all(&dir).with_context(|| format!("{}: cannot clear", dir.display()))?;
@@ -76,8 +83,10 @@ impl Recorder {
             gpu,
             renderer,
             target,
-            scene: Scene::new(SetLibrary::builtin()),
+            scene: Scene::new(library),
             light,
+            w,
+            h,
             dir,
             fps: fps.clamp(0.0, 10.0),
             clock: 0.0,
@@ -94,15 +103,18 @@ impl Recorder {
     fn shoot(&mut self, beat: u64, k: usize, grade: Grade, text: &str) -> Result<()> {
         // The words the viewer read, where the headset puts them: settled (two seconds)
         // clear of the actors where they stand now.
+        // Where the viewer watches from (`view:`): the stills see what their eyes saw.
+        let vantage = self.scene.vantage;
+        let (head, look_at) = (vantage.point(HEAD), vantage.point(LOOK_AT));
         for _ in 0..8 {
-            subtitle_system(&mut self.scene.world, text, HEAD, LOOK_AT - HEAD, 0.25);
+            subtitle_system(&mut self.scene.world, text, head, look_at - head, 0.25);
         }
         let (light, sun) = self.light;
         let inputs = FrameInputs {
-            eyes: EyeView::stereo(HEAD, LOOK_AT, 0.064, 1.0, W as f32 / H as f32),
+            eyes: EyeView::stereo(head, look_at, 0.064, 1.0, self.w as f32 / self.h as f32),
             light,
             sun,
-            grade,
+            grade: grade.faded(vantage.fade()),
         };
         let cmd = self
             .renderer
@@ -116,7 +128,7 @@ impl Recorder {
         } else {
             format!("beat-{beat:04}-{k:02}.png")
         };
-        write_png(&self.dir.join(&name), W, H, &px)?;
+        write_png(&self.dir.join(&name), self.w, self.h, &px)?;
         if k == 0 {
             self.frames.push((beat, format!("frames/{name}")));
         }
@@ -185,9 +197,9 @@ impl Recorder {
 
     fn contact_sheet(&self, path: &Path) -> Result<()> {
         let cols = 6usize;
-        // Thumbnails a quarter of a still's size (160 × 90), every fourth pixel.
-        const STEP: usize = 4;
-        let (tw, th) = (W as usize / STEP, H as usize / STEP);
+        // Thumbnails a sixth of a still's size (160 × 90 by default), every sixth pixel.
+        const STEP: usize = 6;
+        let (tw, th) = (self.w as usize / STEP, self.h as usize / STEP);
         let rows = self.frames.len().div_ceil(cols).max(1);
         let (sw, sh) = (cols * tw, rows * th);
         let mut sheet = vec![0u8; sw * sh * 4];
@@ -201,7 +213,7 @@ impl Recorder {
             let (ox, oy) = ((i % cols) * tw, (i / cols) * th);
             for y in 0..th {
                 for x in 0..tw {
-                    let s = ((STEP * y) * W as usize + STEP * x) * 4;
+                    let s = ((STEP * y) * self.w as usize + STEP * x) * 4;
                     let d = ((oy + y) * sw + ox + x) * 4;
                     sheet[d..d + 4].copy_from_slice(&buf[s..s + 4]);
                 }

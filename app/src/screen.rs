@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 use showrunner_biometrics::{replay, Estimator, EstimatorConfig, SensorEvent};
 use showrunner_core::EngagementSample;
 use showrunner_director::{Chooser, DirectorConfig, Event};
-use showrunner_scene::sets::SetLibrary;
 use showrunner_show::viewer::{Profile, Recording, SimState, SimViewer};
 use showrunner_show::{EngagementSource, Show, ShowState};
 use showrunner_story::CompiledStory;
@@ -137,6 +136,10 @@ pub struct ScreenArgs {
     pub audio: Option<PathBuf>,
     /// With `render`: a photo of the room whose light the stills take.
     pub room: Option<PathBuf>,
+    /// With `render`: the stills' width and height.
+    pub still_size: (u32, u32),
+    /// `--set SCENE=OTHER`: scenes staged in other sets.
+    pub sets: Vec<(String, String)>,
 }
 
 /// Everything a resumed screening needs, saved after every beat.
@@ -365,7 +368,7 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         Some(state) => Show::resume(
             &args.story,
             session.config.clone(),
-            SetLibrary::builtin(),
+            crate::sets::library(&args.story.path, &args.sets)?,
             state,
             &origin,
             viewer,
@@ -374,7 +377,7 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
             &args.story,
             session.seed,
             session.config.clone(),
-            SetLibrary::builtin(),
+            crate::sets::library(&args.story.path, &args.sets)?,
             viewer,
         )?,
     };
@@ -397,6 +400,9 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
                 &out,
                 fps,
                 crate::room::choose(args.room.as_deref())?,
+                &args.story.path,
+                args.still_size,
+                &args.sets,
             )?),
             None => None,
         },

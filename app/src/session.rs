@@ -11,7 +11,6 @@
 use crate::persist::{private_file, write_private};
 use anyhow::{bail, Context, Result};
 use showrunner_director::DirectorConfig;
-use showrunner_scene::sets::SetLibrary;
 use showrunner_show::{EngagementSource, Show, ShowFrame, ShowState};
 use showrunner_story::CompiledStory;
 use std::collections::VecDeque;
@@ -33,6 +32,8 @@ pub struct SessionArgs {
     pub resume: bool,
     /// Keep the screening's log in this folder (`--out`).
     pub out: Option<PathBuf>,
+    /// `--set SCENE=OTHER`: scenes staged in other sets.
+    pub sets: Vec<(String, String)>,
 }
 
 /// Where the progress save of `story` goes by default: `$SHOWRUNNER_STATE_DIR`, else
@@ -180,7 +181,7 @@ impl Session {
             let show = Show::resume(
                 story,
                 config,
-                SetLibrary::builtin(),
+                crate::sets::library(&story.path, &args.sets)?,
                 &state,
                 &origin,
                 viewer,
@@ -204,7 +205,13 @@ impl Session {
                     "play: starting from the beginning; the place saved in {origin} is replaced when the first beat ends (play --resume continues it instead)"
                 );
             }
-            Show::new(story, seed, config, SetLibrary::builtin(), viewer)?
+            Show::new(
+                story,
+                seed,
+                config,
+                crate::sets::library(&story.path, &args.sets)?,
+                viewer,
+            )?
         };
         if let Some(dir) = args.save.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).with_context(|| {
@@ -331,6 +338,7 @@ mod tests {
             save: dir.path().join("state/lighthouse.save.json"),
             resume: false,
             out: Some(dir.path().join("log")),
+            sets: Vec::new(),
         };
         let story = story();
         let neutral = |t: f64, _: f32| EngagementSample::neutral(t);
@@ -406,6 +414,7 @@ mod tests {
             save: save.clone(),
             resume: true,
             out: None,
+            sets: Vec::new(),
         };
         let neutral = |t: f64, _: f32| EngagementSample::neutral(t);
         let e = Session::open(&args, &story(), 1, DirectorConfig::default(), neutral)

@@ -100,33 +100,28 @@ pub fn sfx_diagnostics(path: &Path, sounds: &Path) -> Vec<showrunner_story::Diag
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        // Tags follow `#`; a `//` comment ends the line.
-        let line = line.split("//").next().unwrap_or("");
-        for tag in line.split('#').skip(1) {
-            let tag = tag.trim().trim_end_matches(']').trim();
-            let Ok(Some(Directive::Sfx { name, .. })) = Directive::parse(tag) else {
-                continue;
-            };
-            let base = sounds.join("sfx").join(&name);
-            if showrunner_audio::library::EXTENSIONS
-                .iter()
-                .any(|e| base.with_extension(e).is_file())
-            {
-                continue;
-            }
-            out.push(Diagnostic {
-                severity: Severity::Warning,
-                place: Place::Line {
-                    file: path.display().to_string(),
-                    line: i + 1,
-                },
-                message: format!(
-                    "sfx `{name}`: no {}.wav (.ogg, .flac); the cue would play silent",
-                    base.display()
-                ),
-            });
+    for (line, d) in showrunner_story::source_directives(&text) {
+        let Directive::Sfx { name, .. } = d else {
+            continue;
+        };
+        let base = sounds.join("sfx").join(&name);
+        if showrunner_audio::library::EXTENSIONS
+            .iter()
+            .any(|e| base.with_extension(e).is_file())
+        {
+            continue;
         }
+        out.push(Diagnostic {
+            severity: Severity::Warning,
+            place: Place::Line {
+                file: path.display().to_string(),
+                line,
+            },
+            message: format!(
+                "sfx `{name}`: no {}.wav (.ogg, .flac); the cue would play silent",
+                base.display()
+            ),
+        });
     }
     out
 }

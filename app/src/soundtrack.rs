@@ -19,7 +19,6 @@ use serde_json::Value;
 use showrunner_audio::{audio_system, AudioContext, AudioFrame, Output, SoundLibrary, SAMPLE_RATE};
 use showrunner_core::{Directive, EngagementSample};
 use showrunner_scene::glam::{Quat, Vec3};
-use showrunner_scene::sets::SetLibrary;
 use showrunner_scene::Scene;
 
 /// Frames per second of the replay.
@@ -120,7 +119,7 @@ pub fn render(out: &Path, sounds: &Path, story: &str) -> Result<Soundtrack> {
     let (library, errors) = SoundLibrary::load(sounds);
     warnings.extend(errors.iter().map(ToString::to_string));
     let (mut audio, _) = AudioContext::new(library, Output::Capture)?;
-    let mut scene = Scene::new(SetLibrary::builtin());
+    let mut scene = Scene::new(crate::sets::library(story, &[])?);
     let intensity: Vec<(f64, f32)> = beats.iter().map(|b| (b.end, b.intensity)).collect();
     let boredom: Vec<(f64, f32)> = beats.iter().map(|b| (b.t, b.engagement.boredom)).collect();
     let arousal: Vec<(f64, f32)> = beats

@@ -77,7 +77,7 @@ She stops on the step above you, breathing hard. She pretends to examine the pai
 === lamp_room ===
 The lantern. A glass room at the top of the world. # scene: lamp_room # stakes: low # intensity: 0.3 # shot: 10
 In the centre, the lens: a beehive of glass prisms taller than a man, floating in a bath of mercury. # shot: 9.5
-The last of the sun goes through it and breaks into a hundred small suns on the walls. # shot: 9
+The last of the sun goes through it and breaks into a hundred small suns on the walls. # view: by_the_glass # shot: 9
 MARA: First order Fresnel. Built in Paris. Six tonnes, and you can turn her with one finger.
 She shows you. One finger against the brass frame, and the whole mountain of glass moves. # shot: 8
 MARA: That's the mercury. Everything heavy floats, if you give it the right thing to lie on.
@@ -112,7 +112,7 @@ The kitchen is round, like every room here. Nothing to hide in a corner. # scene
 Mara cuts bread against her chest, towards herself, the way nobody is taught anymore. # shot: 7.5
 On the wall, a barometer. She taps it. The needle drops, as if it had been waiting to be asked. # shot: 9.5
 MARA: Nine-seventy. And falling.
-Above the range, one photograph in a tin frame. A man in a keeper's cap, squinting, laughing at whoever held the camera. # shot: 10.5
+Above the range, one photograph in a tin frame. A man in a keeper's cap, squinting, laughing at whoever held the camera. # view: by_the_range # shot: 10.5
 * [Ask about the man in the photograph # stakes: low # intensity: 0.4]
     ~ knows_iain = true
     MARA: Iain. My husband. Keeper here before me.
@@ -378,7 +378,7 @@ MARA: There isn't one. You'll bring us fish, when you've a boat again.
 
 === the_log ===
 The lamp room in daylight. Curtains drawn round the lens, so the sun can't set the place on fire. # scene: lamp_room_day # stakes: low # intensity: 0.3 # shot: 9.5
-Mara opens the log on the desk and holds out the pen. # shot: 6.5
+Mara opens the log on the desk and holds out the pen. # view: at_the_desk # shot: 6.5
 MARA: Your watch. Your entry.
 You write the wind, the weather, the parted cable. Vessel in distress, Kittiwake. Two souls. # shot: 7.5
 MARA: Light kept. Vessel safe. That's all it needs to say. It's all it ever needs to say.
@@ -392,7 +392,7 @@ Her bag is by the hatch. It has been by the hatch for a week. # shot: 7.5
 
 === morning_light ===
 You carry her bag down the hundred and fourteen steps. She lets you. # scene: dawn_slip # stakes: low # intensity: 0.5 # shot: 7
-At the slip she stops by the iron ring. She puts her hand on it, the way you'd touch a horse. # shot: 10
+At the slip she stops by the iron ring. She puts her hand on it, the way you'd touch a horse. # view: down_the_slip # shot: 10
 MARA: Mind you oil the clockwork. Mind you write it in ink.
 MARA: And come down here sometimes, in daylight, and look at it. So it's only a ring.
 She gets into Shiel's boat without taking his hand. # shot: 5.5
@@ -435,7 +435,7 @@ Before they leave, the lifeboat men splice the cable. Nobody asks them to. # sho
 
 === ember_log ===
 The lamp room. Dusk again. You have not slept. # scene: lamp_room_ember # stakes: high # intensity: 0.6 # shot: 7
-The log lies open on the desk where she left it. Her last entry, in her square black hand. # shot: 9.5
+The log lies open on the desk where she left it. Her last entry, in her square black hand. # view: at_the_desk # shot: 9.5
 Barometer 970, falling. Vessel reported in distress. New keeper shaping well. # shot: 8.5
 {wound_it:
     Under it, smaller, an afterthought: Winds it in forty. Will do it in thirty by spring. # shot: 8

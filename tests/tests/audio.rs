@@ -138,7 +138,16 @@ fn screen_audio_writes_the_soundtrack_and_names_an_unknown_cue() {
 fn the_report_links_the_soundtrack() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
-    let o = screen(dir.path(), &["--render", "--out", out.to_str().unwrap()]);
+    let o = screen(
+        dir.path(),
+        &[
+            "--render",
+            "--still-size",
+            "320x180",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = fs::read_to_string(out.join("report.html")).unwrap();
     assert!(

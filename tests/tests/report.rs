@@ -17,7 +17,11 @@ fn screen_render_writes_frames_a_contact_sheet_a_plot_and_a_report() {
             "7",
             "--render",
             "--render-fps",
-            "1",
+            "0.5",
+            // Small frames, and few: on lavapipe a set's frame costs about 0.1 s whatever its
+            // size, so the ~1,200 frames of 1 fps took 200 s (BENCHMARKS.md, issue 21).
+            "--still-size",
+            "320x180",
             "--out",
         ])
         .arg(&out)
@@ -39,7 +43,7 @@ fn screen_render_writes_frames_a_contact_sheet_a_plot_and_a_report() {
     let extra = fs::read_dir(out.join("frames")).unwrap().count() - stills;
     assert!(
         extra > beats,
-        "--render-fps 1 adds frames within beats: {extra}"
+        "--render-fps 0.5 adds frames within beats: {extra}"
     );
     // Stills are real pictures, not blank.
     let png = fs::read(out.join("frames/beat-0010.png")).unwrap();
@@ -105,6 +109,8 @@ fn the_sample_models_are_made_by_the_project_command() {
     let o = Command::new(showrunner())
         .args(["assets", "build", "--out"])
         .arg(dir.path())
+        .arg("--sets")
+        .arg(dir.path().join("sets"))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -113,6 +119,19 @@ fn the_sample_models_are_made_by_the_project_command() {
         fs::read(repo().join("assets/models/sample.glb")).unwrap(),
         "assets/models/sample.glb is what `showrunner assets build` makes; rebuild and commit it"
     );
+    // One set per scene of the sample, each a glTF file that loads with its textures.
+    let sets: Vec<_> = fs::read_dir(dir.path().join("sets"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(sets.len(), 18, "{sets:?}");
+    let kitchen = showrunner_assets::load(&dir.path().join("sets/kitchen.glb")).unwrap();
+    assert!(kitchen.warnings.is_empty(), "{:?}", kitchen.warnings);
+    assert!(kitchen
+        .models
+        .iter()
+        .any(|m| m.material.base_color.is_some()));
+    assert!(kitchen.nodes.iter().any(|n| n.name.starts_with("mark:")));
 }
 
 #[test]
@@ -121,7 +140,16 @@ fn a_broken_model_is_reported_and_the_film_goes_on() {
     fs::create_dir_all(dir.path().join("assets/models")).unwrap();
     fs::write(dir.path().join("assets/models/broken.glb"), b"not a model").unwrap();
     let o = Command::new(showrunner())
-        .args(["screen", "--viewer", "calm", "--render", "--out", "s"])
+        .args([
+            "screen",
+            "--viewer",
+            "calm",
+            "--render",
+            "--still-size",
+            "320x180",
+            "--out",
+            "s",
+        ])
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -133,4 +161,147 @@ fn a_broken_model_is_reported_and_the_film_goes_on() {
     );
     let html = fs::read_to_string(dir.path().join("s/report.html")).unwrap();
     assert!(html.contains("broken.glb"), "the report shows the warning");
+}
+
+/// `view:` moves where the viewer watches from, and the stills see it from there.
+#[test]
+fn a_view_moves_the_stills_vantage() {
+    let dir = tempfile::tempdir().unwrap();
+    let story = dir.path().join("kitchen.ink");
+    fs::write(
+        &story,
+        "In the kitchen. # scene: kitchen # shot: 2\n\
+         From the range now. # view: by_the_range # shot: 2\n\
+         And a view the kitchen does not have. # view: up_the_chimney # shot: 2\n\
+         -> END\n",
+    )
+    .unwrap();
+    let out = dir.path().join("s");
+    let o = Command::new(showrunner())
+        .args(["screen", "--render", "--still-size", "160x90", "--story"])
+        .arg(&story)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |n: u32| still(&out, n);
+    let (seat, range, stayed) = (read(1), read(2), read(3));
+    assert!(
+        diff(&seat, &range) > 10.0,
+        "the vantage moved: {}",
+        diff(&seat, &range)
+    );
+    assert!(
+        diff(&range, &stayed) < diff(&seat, &range) / 2.0,
+        "an unknown view stays put"
+    );
+    let lines = fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    assert!(
+        lines.contains("up_the_chimney") && lines.contains("by_the_range"),
+        "{lines}"
+    );
+    let report = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains("up_the_chimney") && report.contains("no such view"),
+        "the report names the unknown view"
+    );
+}
+
+/// The RGBA of still `n` of the screening in `out`.
+fn still(out: &std::path::Path, n: u32) -> Vec<u8> {
+    let dec = png::Decoder::new(std::io::BufReader::new(
+        fs::File::open(out.join(format!("frames/beat-{n:04}.png"))).unwrap(),
+    ));
+    let mut r = dec.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size().unwrap()];
+    r.next_frame(&mut buf).unwrap();
+    buf
+}
+
+/// Mean absolute difference per channel, 0..255.
+fn diff(a: &[u8], b: &[u8]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(x.abs_diff(*y)))
+        .sum::<f64>()
+        / a.len() as f64
+}
+
+/// `--set SCENE=OTHER` stages a scene in another set; a set that is not there is named with
+/// the ones that are.
+#[test]
+fn set_moves_a_scene_to_another_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let shoot = |name: &str, scene: &str, extra: &[&str]| {
+        let story = dir.path().join(format!("{name}.ink"));
+        fs::write(
+            &story,
+            format!("In a room. # scene: {scene} # shot: 2\n-> END\n"),
+        )
+        .unwrap();
+        let out = dir.path().join(name);
+        let o = Command::new(showrunner())
+            .args(["screen", "--render", "--still-size", "160x90", "--story"])
+            .arg(&story)
+            .args(extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        (o, out)
+    };
+    let (o, moved) = shoot("moved", "kitchen", &["--set", "kitchen=radio_room"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, radio) = shoot("radio", "radio_room", &[]);
+    let (_, kitchen) = shoot("kitchen", "kitchen", &[]);
+    let (m, r, k) = (still(&moved, 1), still(&radio, 1), still(&kitchen, 1));
+    assert!(
+        diff(&m, &r) < 1.0,
+        "staged in the radio room: {}",
+        diff(&m, &r)
+    );
+    assert!(diff(&m, &k) > 10.0, "not the kitchen: {}", diff(&m, &k));
+    let (o, _) = shoot("bad", "kitchen", &["--set", "kitchen=moonbase"]);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--set kitchen=moonbase") && e.contains("moonbase") && e.contains("radio_room"),
+        "{e}"
+    );
+}
+
+/// `check` warns, at the line, of a scene with no set of its own and a view no set names.
+#[test]
+fn check_names_scenes_and_views_the_sets_lack() {
+    let dir = tempfile::tempdir().unwrap();
+    let story = dir.path().join("places.ink");
+    fs::write(
+        &story,
+        "A. # scene: kitchen # view: by_the_range\n\
+         B. # view: up_the_chimney\n\
+         C. # scene: moon_base\n\
+         -> END\n",
+    )
+    .unwrap();
+    let o = Command::new(showrunner())
+        .args(["check", "--strict"])
+        .arg(&story)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "--strict fails on the warnings");
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("places.ink:2: warning: view `up_the_chimney`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("places.ink:3: warning: scene `moon_base`"),
+        "{e}"
+    );
+    assert_eq!(
+        e.matches("warning").count(),
+        2,
+        "kitchen and by_the_range exist: {e}"
+    );
 }

@@ -8,8 +8,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Every directive key the grammar knows, in documentation order.
-pub const DIRECTIVE_KEYS: [&str; 10] = [
+pub const DIRECTIVE_KEYS: [&str; 11] = [
     "scene",
+    "view",
     "shot",
     "palette",
     "palette_def",
@@ -27,6 +28,9 @@ pub const DIRECTIVE_KEYS: [&str; 10] = [
 pub enum Directive {
     /// `scene: NAME` — the set the following beats play in.
     Scene(String),
+    /// `view: NAME` — where the viewer watches from: a vantage the set names (a `view:NAME`
+    /// node), reached through a fade, never by moving the viewer's eyes.
+    View(String),
     /// `shot: SECONDS` — how long this beat stays on screen before pacing.
     Shot(f32),
     /// `palette: NAME` — the colour palette the grade moves toward.
@@ -328,6 +332,7 @@ impl Directive {
         let (key, value) = (key.trim(), value.trim());
         let d = match key {
             "scene" => Directive::Scene(ident("scene", value)?),
+            "view" => Directive::View(ident("view", value)?),
             "shot" => Directive::Shot(number("shot", value, 0.5, 120.0)?),
             "palette" => Directive::Palette(match value.parse() {
                 Ok(p) => p,
@@ -417,6 +422,7 @@ impl fmt::Display for Directive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Directive::Scene(s) => write!(f, "scene: {s}"),
+            Directive::View(v) => write!(f, "view: {v}"),
             Directive::Shot(s) => write!(f, "shot: {s}"),
             Directive::Palette(p) => write!(f, "palette: {}", p.name()),
             Directive::PaletteDef(d) => write!(
@@ -446,6 +452,7 @@ mod tests {
         let cases = [
             ("scene: lamp_room", Directive::Scene("lamp_room".into())),
             ("shot: 6.5", Directive::Shot(6.5)),
+            ("view: by_the_lens", Directive::View("by_the_lens".into())),
             ("palette: storm", Directive::Palette(Palette::Storm)),
             ("intensity:0.8", Directive::Intensity(0.8)),
             ("stakes: low", Directive::Stakes(Stakes::Low)),

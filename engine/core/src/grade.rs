@@ -19,6 +19,22 @@ pub struct Grade {
 }
 
 impl Grade {
+    /// This grade with the frame faded toward black by `fade` (0 clear ..= 1 black, down to
+    /// −16 EV): the comfort fade around a change of the viewer's vantage. One dip down and
+    /// back, so at most one luminance flash per change.
+    pub fn faded(self, fade: f32) -> Grade {
+        let fade = if fade.is_finite() {
+            fade.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let keep = (1.0 - fade).max(1.0 / 65536.0);
+        Grade {
+            exposure_ev: self.exposure_ev + keep.log2(),
+            ..self
+        }
+    }
+
     /// The identity grade.
     pub const NEUTRAL: Grade = Grade {
         exposure_ev: 0.0,

@@ -16,9 +16,10 @@
 //! `wgpu::Device` and `Queue` it is given (the XR runtime's on a headset;
 //! [`Gpu::headless`] makes one for tests and offline renders).
 
-pub mod assets;
+pub use showrunner_assets as assets;
+pub use showrunner_assets::mesh;
 pub mod labels;
-pub mod mesh;
+mod materials;
 pub mod present;
 pub mod shaders;
 
@@ -28,7 +29,7 @@ use std::collections::HashMap;
 
 use glam::{Mat4, Vec3, Vec4};
 use showrunner_light::LightEstimate;
-use showrunner_scene::components::{Material, Mesh, Pose, Transform};
+use showrunner_scene::components::{Light, Material, Mesh, Pose, Transform};
 use showrunner_scene::hecs::World;
 use wgpu::util::DeviceExt;
 
@@ -174,6 +175,16 @@ impl EyeView {
         }
     }
 
+    /// This eye moved from the viewer's tracking space into the set by `vantage` (tracking
+    /// space to the set's, e.g. `Vantage::matrix`).
+    pub fn placed(&self, vantage: Mat4) -> Self {
+        Self {
+            position: vantage.transform_point3(self.position),
+            view: self.view * vantage.inverse(),
+            projection: self.projection,
+        }
+    }
+
     /// Two eyes `ipd` apart around a head at `head` looking at `target`.
     pub fn stereo(head: Vec3, target: Vec3, ipd: f32, fov_y: f32, aspect: f32) -> [Self; 2] {
         let fwd = (target - head).normalize();
@@ -293,7 +304,18 @@ struct LightingUniform {
     sun_color: [f32; 4],
     grade: [f32; 4],
     light_view_proj: [[f32; 4]; 4],
+    /// Up to [`MAX_LAMPS`] lamps: (position, range), (linear colour, _).
+    lamps: [[f32; 4]; 2 * MAX_LAMPS],
+    /// x: how many lamps are in use.
+    lamp_count: [f32; 4],
+    /// The set's height fog: linear colour, density per metre at y = 0.
+    fog: [f32; 4],
+    /// x: metres the fog thins by e over.
+    fog_height: [f32; 4],
 }
+
+/// Lamps (the set's point lights nearest the viewer) lighting a frame.
+pub const MAX_LAMPS: usize = 4;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -301,6 +323,7 @@ struct Instance {
     model: [[f32; 4]; 4],
     base_color: [f32; 4],
     params: [f32; 4],
+    emissive: [f32; 4],
 }
 
 /// The single-pass stereo path.
@@ -314,6 +337,42 @@ struct GpuMesh {
     vertices: wgpu::Buffer,
     indices: wgpu::Buffer,
     count: u32,
+    triangles: usize,
+    material: materials::GpuMaterial,
+}
+
+fn upload_mesh(
+    device: &wgpu::Device,
+    name: &str,
+    m: &MeshData,
+    material: materials::GpuMaterial,
+) -> GpuMesh {
+    GpuMesh {
+        vertices: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(name),
+            contents: bytemuck::cast_slice(&m.vertices),
+            usage: wgpu::BufferUsages::VERTEX,
+        }),
+        indices: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(name),
+            contents: bytemuck::cast_slice(&m.indices),
+            usage: wgpu::BufferUsages::INDEX,
+        }),
+        count: m.indices.len() as u32,
+        triangles: m.triangles(),
+        material,
+    }
+}
+
+/// What the last frame drew (for the budget tables in BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrameStats {
+    /// Instanced draws per eye (one per mesh in view of the frame's world).
+    pub draws: usize,
+    /// Triangles per eye.
+    pub triangles: usize,
+    /// Bytes of material textures on the GPU (every model uploaded so far, mips included).
+    pub texture_bytes: usize,
 }
 
 /// The renderer. See the crate docs.
@@ -342,6 +401,8 @@ pub struct Renderer {
     passthrough: bool,
     shadow_softness: f32,
     labels: labels::Labels,
+    materials: materials::Materials,
+    stats: FrameStats,
 }
 
 impl Renderer {
@@ -503,14 +564,16 @@ impl Renderer {
                 resource: shadow_camera.as_entire_binding(),
             }],
         });
+        let mut materials = materials::Materials::new(device);
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("scene"),
-            bind_group_layouts: &[Some(&layout)],
+            bind_group_layouts: &[Some(&layout), Some(&materials.layout)],
             immediate_size: 0,
         });
-        let vertex_attrs = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3];
+        let vertex_attrs = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 8 => Float32x2];
         let instance_attrs = wgpu::vertex_attr_array![
-            2 => Float32x4, 3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4, 7 => Float32x4
+            2 => Float32x4, 3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4, 7 => Float32x4,
+            9 => Float32x4
         ];
         let vertex_buffers = [
             Some(wgpu::VertexBufferLayout {
@@ -643,23 +706,16 @@ impl Renderer {
             cache: None,
         });
         let mut meshes = HashMap::new();
-        let upload = |m: &MeshData| GpuMesh {
-            vertices: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("vertices"),
-                contents: bytemuck::cast_slice(&m.vertices),
-                usage: wgpu::BufferUsages::VERTEX,
-            }),
-            indices: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("indices"),
-                contents: bytemuck::cast_slice(&m.indices),
-                usage: wgpu::BufferUsages::INDEX,
-            }),
-            count: m.indices.len() as u32,
-        };
+        let plain = showrunner_assets::ModelMaterial::default();
         let unit = MeshData::unit_box();
-        meshes.insert("box".to_owned(), upload(&unit));
-        meshes.insert("crate".to_owned(), upload(&unit));
-        meshes.insert("character".to_owned(), upload(&MeshData::character()));
+        for (name, mesh) in [
+            ("box", &unit),
+            ("crate", &unit),
+            ("character", &MeshData::character()),
+        ] {
+            let material = materials.bind(device, queue, &plain);
+            meshes.insert(name.to_owned(), upload_mesh(device, name, mesh, material));
+        }
         let capacity = 1024;
         let labels = labels::Labels::new(
             device,
@@ -690,6 +746,8 @@ impl Renderer {
             missing_meshes: Vec::new(),
             passthrough: false,
             shadow_softness: 0.0,
+            materials,
+            stats: FrameStats::default(),
         }
     }
 
@@ -723,37 +781,51 @@ impl Renderer {
     /// Adds (or replaces) a mesh entities can name, e.g. one loaded by
     /// [`assets::load`].
     pub fn add_mesh(&mut self, name: &str, mesh: &MeshData) {
-        let gpu = GpuMesh {
-            vertices: self
-                .device
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some(name),
-                    contents: bytemuck::cast_slice(&mesh.vertices),
-                    usage: wgpu::BufferUsages::VERTEX,
-                }),
-            indices: self
-                .device
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some(name),
-                    contents: bytemuck::cast_slice(&mesh.indices),
-                    usage: wgpu::BufferUsages::INDEX,
-                }),
-            count: mesh.indices.len() as u32,
-        };
-        if !self.mesh_names.iter().any(|n| n == name) {
-            self.mesh_names.push(name.to_owned());
-            self.mesh_tints.push(Vec4::ONE);
+        let material = self.materials.bind(
+            &self.device,
+            &self.queue,
+            &showrunner_assets::ModelMaterial::default(),
+        );
+        self.insert_mesh(
+            name,
+            upload_mesh(&self.device, name, mesh, material),
+            Vec4::ONE,
+        );
+    }
+
+    fn insert_mesh(&mut self, name: &str, gpu: GpuMesh, tint: Vec4) {
+        match self.mesh_names.iter().position(|n| n == name) {
+            Some(i) => self.mesh_tints[i] = tint,
+            None => {
+                self.mesh_names.push(name.to_owned());
+                self.mesh_tints.push(tint);
+            }
         }
         self.meshes.insert(name.to_owned(), gpu);
     }
 
-    /// Adds (or replaces) a loaded model: its mesh, and its texture tint,
-    /// which multiplies the base colour of every entity drawing it (so a
-    /// missing texture shows as magenta; see [`assets::MISSING_TEXTURE`]).
+    /// Adds (or replaces) a loaded model: its mesh and its material's textures (uploaded once
+    /// per image, shared by every model using it). An entity drawing it brings the factors
+    /// (its `Material`); a model whose base colour texture is missing tints every entity
+    /// drawing it magenta ([`assets::MISSING_TEXTURE`]), so the gap is seen.
     pub fn add_model(&mut self, model: &assets::Model) {
-        self.add_mesh(&model.name, &model.mesh);
-        if let Some(i) = self.mesh_names.iter().position(|n| *n == model.name) {
-            self.mesh_tints[i] = model.texture_tint;
+        let material = self
+            .materials
+            .bind(&self.device, &self.queue, &model.material);
+        let tint = if model.material.factors.base_color == assets::MISSING_TEXTURE {
+            assets::MISSING_TEXTURE
+        } else {
+            Vec4::ONE
+        };
+        let gpu = upload_mesh(&self.device, &model.name, &model.mesh, material);
+        self.insert_mesh(&model.name, gpu, tint);
+    }
+
+    /// What the last frame drew, and the textures uploaded so far.
+    pub fn stats(&self) -> FrameStats {
+        FrameStats {
+            texture_bytes: self.materials.texture_bytes(),
+            ..self.stats
         }
     }
 
@@ -826,12 +898,8 @@ impl Renderer {
                 Instance {
                     model: m.to_cols_array_2d(),
                     base_color: (material.base_color * self.mesh_tints[idx]).into(),
-                    params: [
-                        material.metallic,
-                        material.roughness,
-                        material.emissive.length(),
-                        0.0,
-                    ],
+                    params: [material.metallic, material.roughness, 0.0, 0.0],
+                    emissive: material.emissive.extend(0.0).into(),
                 },
             ));
         }
@@ -840,18 +908,55 @@ impl Renderer {
             self.capacity = self.scratch.len().next_power_of_two();
             self.instances = Self::instance_buffer(&self.device, self.capacity);
         }
+        self.stats = self.count_draws();
         let data: Vec<Instance> = self.scratch.iter().map(|(_, i)| *i).collect();
         self.queue
             .write_buffer(&self.instances, 0, bytemuck::cast_slice(&data));
 
         // Uniforms.
+        let g = inputs.grade;
+        // The set's own light, mixed with the room's: its sun (or moon) sets the key light's
+        // direction, tinted by the room's key light; its lamps nearest the viewer light the
+        // frame as they are.
+        let head = inputs.eyes[0].position;
+        let mut sun = inputs.sun;
+        let mut ambient = Vec3::ONE;
+        let air = world
+            .query::<&showrunner_scene::atmosphere::Atmosphere>()
+            .iter()
+            .next()
+            .copied()
+            .unwrap_or_default();
+        // The nearest lamps, kept sorted in place (no allocation on the frame thread): an
+        // unused slot is infinitely far.
+        let mut lamps = [(f32::INFINITY, Vec3::ZERO, 0.0f32, Vec3::ZERO); MAX_LAMPS];
+        for (t, light) in world.query::<(&Transform, &Light)>().iter() {
+            match *light {
+                Light::Directional { direction, color } => {
+                    sun = (direction, color * inputs.sun.1);
+                }
+                Light::Point { color, range } => {
+                    let d = t.translation.distance(head);
+                    if d < lamps[MAX_LAMPS - 1].0 {
+                        lamps[MAX_LAMPS - 1] = (d, t.translation, range, color);
+                        lamps.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    }
+                }
+                Light::Ambient { color } => ambient = color,
+            }
+        }
+        let lamp_count = lamps.iter().filter(|l| l.0.is_finite()).count();
+        let mut lamp_data = [[0.0f32; 4]; 2 * MAX_LAMPS];
+        for (k, (_, p, range, color)) in lamps.iter().take(lamp_count).enumerate() {
+            lamp_data[2 * k] = p.extend(*range).into();
+            lamp_data[2 * k + 1] = color.extend(0.0).into();
+        }
         let irr = inputs.light.sh.irradiance();
         let mut sh = [[0.0; 4]; 9];
         for (k, c) in irr.0.iter().enumerate() {
-            sh[k] = (*c / std::f32::consts::PI).extend(0.0).into();
+            sh[k] = (*c * ambient / std::f32::consts::PI).extend(0.0).into();
         }
-        let g = inputs.grade;
-        let light_view_proj = key_light_view_proj(inputs.sun.0);
+        let light_view_proj = key_light_view_proj(sun.0);
         self.queue.write_buffer(
             &self.shadow_camera,
             0,
@@ -859,13 +964,12 @@ impl Renderer {
         );
         let lighting = LightingUniform {
             sh,
-            sun_dir: inputs
-                .sun
+            sun_dir: sun
                 .0
                 .normalize_or(Vec3::NEG_Y)
                 .extend(self.shadow_softness)
                 .into(),
-            sun_color: inputs.sun.1.extend(0.0).into(),
+            sun_color: sun.1.extend(0.0).into(),
             grade: Vec4::new(
                 (g.exposure_ev + inputs.light.exposure_ev).exp2(),
                 g.warmth,
@@ -874,6 +978,10 @@ impl Renderer {
             )
             .into(),
             light_view_proj: light_view_proj.to_cols_array_2d(),
+            lamps: lamp_data,
+            lamp_count: [lamp_count as f32, 0.0, 0.0, 0.0],
+            fog: air.fog_color.extend(air.fog_density.max(0.0)).into(),
+            fog_height: [air.fog_height.max(0.1), 0.0, 0.0, 0.0],
         };
         self.queue
             .write_buffer(&self.lighting, 0, bytemuck::bytes_of(&lighting));
@@ -918,7 +1026,7 @@ impl Renderer {
             });
             pass.set_pipeline(&self.shadow_pipeline);
             pass.set_bind_group(0, &self.shadow_bind_group, &[]);
-            self.draw_instances(&mut pass);
+            self.draw_instances(&mut pass, true);
         }
         let clear = if self.passthrough {
             wgpu::Color::TRANSPARENT
@@ -989,7 +1097,7 @@ impl Renderer {
                 }
                 (None, None) => unreachable!("multiview passes only when the path exists"),
             }
-            self.draw_instances(&mut pass);
+            self.draw_instances(&mut pass, false);
             self.labels.draw(&mut pass, layer);
         }
         enc.finish()
@@ -1014,8 +1122,9 @@ impl Renderer {
         self.labels.len()
     }
 
-    /// Draws the gathered instances, one instanced draw per mesh.
-    fn draw_instances(&self, pass: &mut wgpu::RenderPass<'_>) {
+    /// Draws the gathered instances, one instanced draw per mesh; the shadow pass leaves out
+    /// unlit meshes (skies cast no shadow) and binds no materials.
+    fn draw_instances(&self, pass: &mut wgpu::RenderPass<'_>, shadow: bool) {
         pass.set_vertex_buffer(1, self.instances.slice(..));
         let mut start = 0;
         while start < self.scratch.len() {
@@ -1026,11 +1135,32 @@ impl Renderer {
                     .take_while(|(i, _)| *i == mesh_idx)
                     .count();
             let mesh = &self.meshes[&self.mesh_names[mesh_idx]];
-            pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-            pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-            pass.draw_indexed(0..mesh.count, 0, start as u32..end as u32);
+            if !(shadow && mesh.material.unlit) {
+                if !shadow {
+                    pass.set_bind_group(1, &mesh.material.bind_group, &[]);
+                }
+                pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+                pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+                pass.draw_indexed(0..mesh.count, 0, start as u32..end as u32);
+            }
             start = end;
         }
+    }
+
+    /// Draw calls and triangles per eye of the gathered instances (the textures' bytes are
+    /// added by [`Renderer::stats`], when asked).
+    fn count_draws(&self) -> FrameStats {
+        let mut stats = FrameStats::default();
+        let mut last = usize::MAX;
+        for (i, _) in &self.scratch {
+            let mesh = &self.meshes[&self.mesh_names[*i]];
+            if *i != last {
+                stats.draws += 1;
+                last = *i;
+            }
+            stats.triangles += mesh.triangles;
+        }
+        stats
     }
 }
 

@@ -402,7 +402,7 @@ fn a_shader_the_pipeline_rejects_is_named_and_the_built_in_draws() {
 
 #[test]
 fn a_model_whose_texture_is_missing_shows_magenta() {
-    use showrunner_render::assets::{builtin_models, MISSING_TEXTURE};
+    use showrunner_render::assets::{gltf_io::builtin_models, MISSING_TEXTURE};
     let w = world(&[
         "scene: lamp_room",
         "cast: keeper=mara",
@@ -416,7 +416,7 @@ fn a_model_whose_texture_is_missing_shows_magenta() {
             .into_iter()
             .find(|m| m.name == "character")
             .unwrap();
-        character.texture_tint = MISSING_TEXTURE;
+        character.material.factors.base_color = MISSING_TEXTURE;
         r.add_model(&character);
         let target = RenderTarget::new(&gpu.device, W, W);
         let cmd = r.render(&w, &inputs, &target);
@@ -637,4 +637,155 @@ fn the_words_do_not_change_with_the_grade() {
         words < 3.0,
         "the subtitle stays as it was: {words:.1} against {whole:.1}"
     );
+}
+
+/// The stills' framing (`screen --render`): a seated viewer looking ahead and a little down.
+fn still_inputs(size: (u32, u32)) -> FrameInputs {
+    FrameInputs {
+        eyes: EyeView::stereo(
+            Vec3::new(0.0, 1.25, 0.6),
+            Vec3::new(0.0, 1.0, -3.0),
+            0.064,
+            1.0,
+            size.0 as f32 / size.1 as f32,
+        ),
+        light: room_light(1.0),
+        sun: (Vec3::new(-0.4, -1.0, -0.3), Vec3::ONE),
+        grade: Grade::default(),
+    }
+}
+
+/// The sample's sets, every one staged empty and rendered as the stills frame it: each matches
+/// its golden image (tests/golden/sets/, blessed after looking at them with
+/// `SHOWRUNNER_BLESS=1`), and no two look alike.
+#[test]
+fn every_set_matches_its_golden_and_no_two_look_alike() {
+    use showrunner_assets::sets::{load_sets, SAMPLE_SCENES};
+    const SIZE: (u32, u32) = (192, 108);
+    let sets = load_sets(&[], true);
+    assert!(sets.warnings.is_empty(), "{:?}", sets.warnings);
+    let stills: Vec<Vec<u8>> = with_renderer(|gpu, r| {
+        for m in &sets.models {
+            r.add_model(m);
+        }
+        let target = RenderTarget::new(&gpu.device, SIZE.0, SIZE.1);
+        SAMPLE_SCENES
+            .iter()
+            .map(|scene| {
+                let mut world = World::new();
+                let mut stage = Stage::default();
+                let mut physics = PhysicsContext::new();
+                staging_system(
+                    &mut world,
+                    &mut stage,
+                    &mut physics,
+                    &sets.library,
+                    &[Directive::Scene((*scene).into())],
+                );
+                assert_eq!(stage.set.as_deref(), Some(*scene));
+                gpu.queue
+                    .submit([r.render(&world, &still_inputs(SIZE), &target)]);
+                assert!(r.missing_meshes.is_empty(), "{:?}", r.missing_meshes);
+                read_eye(&gpu.device, &gpu.queue, &target, 0).unwrap()
+            })
+            .collect()
+    });
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/sets");
+    for (scene, px) in SAMPLE_SCENES.iter().zip(&stills) {
+        assert_golden(px, SIZE, &dir.join(format!("{scene}.png")));
+    }
+    // Pairwise: the mean absolute difference per channel (0..255) of every two sets' stills.
+    let mut least = (f64::MAX, "", "");
+    for i in 0..stills.len() {
+        for j in i + 1..stills.len() {
+            let d = stills[i]
+                .iter()
+                .zip(&stills[j])
+                .map(|(a, b)| f64::from(a.abs_diff(*b)))
+                .sum::<f64>()
+                / stills[i].len() as f64;
+            if d < least.0 {
+                least = (d, SAMPLE_SCENES[i], SAMPLE_SCENES[j]);
+            }
+        }
+    }
+    eprintln!(
+        "the two most alike: {} and {}, {:.1} apart",
+        least.1, least.2, least.0
+    );
+    assert!(
+        least.0 >= 8.0,
+        "{} and {} look alike: {:.1} levels apart on average",
+        least.1,
+        least.2,
+        least.0
+    );
+}
+
+/// A model's base colour texture is sampled (not folded to its mean): a checkerboard on a
+/// panel facing the eye comes out as dark and light squares.
+#[test]
+fn a_textured_model_shows_its_texture() {
+    use showrunner_assets::{Image, MeshData, Model};
+    use showrunner_scene::components::{Material, Mesh};
+    use std::sync::Arc;
+    let mut rgba = Vec::new();
+    for y in 0..8 {
+        for x in 0..8 {
+            let v = if (x + y) % 2 == 0 { 255 } else { 20 };
+            rgba.extend([v, v, v, 255]);
+        }
+    }
+    let checker = Arc::new(Image {
+        width: 8,
+        height: 8,
+        rgba,
+        color: true,
+    });
+    let mut panel = MeshData::default();
+    panel.add_cuboid(Vec3::new(-1.0, 0.0, -0.01), Vec3::new(1.0, 2.0, 0.0));
+    let mut textured = Model::plain("checker panel", panel.clone(), Material::default());
+    textured.material.base_color = Some(checker);
+    let plain = Model::plain("plain panel", panel, Material::default());
+    let shoot = |name: &str| {
+        let mut w = World::new();
+        w.spawn((
+            Transform::at(Vec3::new(0.0, 0.0, -1.5)),
+            Mesh(name.into()),
+            Material::default(),
+        ));
+        let inputs = FrameInputs {
+            eyes: EyeView::stereo(
+                Vec3::new(0.0, 1.0, 0.5),
+                Vec3::new(0.0, 1.0, -1.5),
+                0.0,
+                0.6,
+                1.0,
+            ),
+            ..still_inputs((W, W))
+        };
+        with_renderer(|gpu, r| {
+            r.add_model(&textured);
+            r.add_model(&plain);
+            let target = RenderTarget::new(&gpu.device, W, W);
+            gpu.queue.submit([r.render(&w, &inputs, &target)]);
+            read_eye(&gpu.device, &gpu.queue, &target, 0).unwrap()
+        })
+    };
+    let spread = |px: &[u8]| {
+        // The middle third of the frame is all panel.
+        let (mut lo, mut hi) = (255u8, 0u8);
+        for y in W / 3..2 * W / 3 {
+            for x in W / 3..2 * W / 3 {
+                let g = px[((y * W + x) * 4 + 1) as usize];
+                lo = lo.min(g);
+                hi = hi.max(g);
+            }
+        }
+        (lo, hi)
+    };
+    let (lo, hi) = spread(&shoot("checker panel"));
+    assert!(hi - lo > 100, "the squares show: {lo}..{hi}");
+    let (lo, hi) = spread(&shoot("plain panel"));
+    assert!(hi - lo < 30, "untextured is even: {lo}..{hi}");
 }

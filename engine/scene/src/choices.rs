@@ -205,7 +205,7 @@ fn panel_material(lit: bool) -> Material {
         metallic: 0.0,
         roughness: 0.9,
         emissive: if lit {
-            Vec3::new(0.32, 0.16, 0.02)
+            Vec3::new(0.21, 0.11, 0.02)
         } else {
             Vec3::ZERO
         },

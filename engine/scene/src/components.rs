@@ -133,6 +133,12 @@ pub enum Light {
         /// Linear RGB × intensity.
         color: Vec3,
     },
+    /// The set's sky light: multiplies the room's ambient light (per channel), so a night
+    /// scene is dark and a dusk one warm in any room.
+    Ambient {
+        /// Linear RGB factor (1 leaves the room's ambient as it is).
+        color: Vec3,
+    },
     /// A lamp at the entity's position.
     Point {
         /// Linear RGB × intensity.

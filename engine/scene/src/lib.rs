@@ -14,7 +14,11 @@
 //! - [`choices::choice_panels_system`] — a panel per choice on offer, labelled
 //!   with its words, picked by pointing ([`choices::aimed_choice`]);
 //! - [`captions::subtitle_system`] — the current line below the viewer's gaze,
-//!   following the head softly and kept clear of the action.
+//!   following the head softly and kept clear of the action;
+//! - [`atmosphere::rain_system`] — rain falling round the viewer (the set's
+//!   [`atmosphere::Atmosphere`] also sets the renderer's height fog);
+//! - [`vantage::Vantage`] — where the viewer watches from (`view:`), changed only at the
+//!   bottom of a comfort fade.
 //!
 //! [`Scene`] holds one staged scene (world, stage, physics, set library) and runs the
 //! systems in their one order: [`Scene::stage`] for a beat's directives, [`Scene::step`] per
@@ -27,6 +31,7 @@
 //! version rapier uses, so poses pass between them without conversion).
 
 pub mod animation;
+pub mod atmosphere;
 pub mod captions;
 pub mod choices;
 pub mod components;
@@ -34,6 +39,7 @@ pub mod physics;
 mod scene;
 pub mod sets;
 pub mod staging;
+pub mod vantage;
 
 pub use glam;
 pub use hecs;

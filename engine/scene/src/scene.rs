@@ -7,6 +7,8 @@ use crate::animation::{gesture_system, locomotion_system};
 use crate::physics::{physics_system, PhysicsContext};
 use crate::sets::SetLibrary;
 use crate::staging::{staging_system, Stage};
+use crate::vantage::Vantage;
+use glam::Vec3;
 use hecs::World;
 use showrunner_core::Directive;
 
@@ -20,6 +22,8 @@ pub struct Scene {
     pub physics: PhysicsContext,
     /// The sets that `scene:` directives name.
     pub library: SetLibrary,
+    /// Where the viewer watches from, and the comfort fade around a change of it.
+    pub vantage: Vantage,
 }
 
 impl Scene {
@@ -30,6 +34,7 @@ impl Scene {
             stage: Stage::default(),
             physics: PhysicsContext::new(),
             library,
+            vantage: Vantage::default(),
         }
     }
 
@@ -46,10 +51,15 @@ impl Scene {
     }
 
     /// Moves the scene on by one frame of `dt` seconds, the show's clock reading `clock`
-    /// seconds at the frame's end: characters walk to their marks, gesture with the staged
+    /// seconds at the frame's end: the viewer's vantage fades towards the staged one,
+    /// characters walk to their marks, gesture with the staged
     /// intensity (the director's when it directs, [`Stage::playing_intensity`]), and physics takes
     /// its fixed steps. Returns the physics steps taken.
     pub fn step(&mut self, dt: f32, clock: f32) -> u32 {
+        self.vantage.go_to(self.stage.vantage);
+        self.vantage.step(dt);
+        let head = self.vantage.point(Vec3::Y * 1.2);
+        crate::atmosphere::rain_system(&mut self.world, head, dt);
         locomotion_system(&mut self.world, dt);
         gesture_system(&mut self.world, clock, self.stage.playing_intensity());
         physics_system(&mut self.world, &mut self.physics, dt)

@@ -3,19 +3,36 @@
 
 use glam::{Vec3, Vec4};
 
-use crate::components::{Light, Material};
+use crate::components::{Light, Material, Transform};
 
-/// A static piece of set dressing (walls, floor, furniture): a box mesh with a collider.
+/// A static piece of set dressing (walls, floor, furniture, the sky): a mesh placed in the
+/// set, and the box that stops falling things, where it has one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dressing {
-    /// Mesh name.
+    /// Mesh name (the renderer's: a set's meshes are `SET/NAME`).
     pub mesh: String,
-    /// Centre, metres.
-    pub center: Vec3,
-    /// Half extents, metres.
-    pub half_extents: Vec3,
-    /// Look.
+    /// Where the mesh is drawn.
+    pub transform: Transform,
+    /// Look (multiplies the mesh's own textures).
     pub material: Material,
+    /// A static box collider, `(centre, half extents)` in set space, axis-aligned.
+    pub collider: Option<(Vec3, Vec3)>,
+}
+
+impl Dressing {
+    /// The unit box scaled to `half_extents` at `center`, solid: the stand-in rooms' pieces.
+    pub fn solid_box(center: Vec3, half_extents: Vec3, material: Material) -> Self {
+        Self {
+            mesh: "box".into(),
+            transform: Transform {
+                translation: center,
+                scale: half_extents * 2.0,
+                ..Transform::default()
+            },
+            material,
+            collider: Some((center, half_extents)),
+        }
+    }
 }
 
 /// A set.
@@ -31,6 +48,11 @@ pub struct SetDesc {
     pub dressing: Vec<Dressing>,
     /// Lights (position, light).
     pub lights: Vec<(Vec3, Light)>,
+    /// Vantages the viewer can watch from (`view:` directives name them; `seat`, where a
+    /// set has one, is where each scene starts; without it, the origin facing −z).
+    pub views: Vec<(String, Transform)>,
+    /// The set's air: fog and rain.
+    pub atmosphere: crate::atmosphere::Atmosphere,
 }
 
 /// How a scene name was resolved.
@@ -60,12 +82,7 @@ fn mat(r: f32, g: f32, b: f32, roughness: f32) -> Material {
 
 fn room(name: &str, w: f32, d: f32, h: f32, wall: Material, lamp: Vec3) -> SetDesc {
     let (hw, hd, hh) = (w / 2.0, d / 2.0, h / 2.0);
-    let wall_box = |c: Vec3, e: Vec3| Dressing {
-        mesh: "box".into(),
-        center: c,
-        half_extents: e,
-        material: wall,
-    };
+    let wall_box = |c: Vec3, e: Vec3| Dressing::solid_box(c, e, wall);
     SetDesc {
         name: name.into(),
         // In front of the viewer's seat (the origin), spread across the room.
@@ -91,22 +108,22 @@ fn room(name: &str, w: f32, d: f32, h: f32, wall: Material, lamp: Vec3) -> SetDe
         ],
         entrance: Vec3::new(hw - 0.5, 0.0, -hd + 0.5),
         dressing: vec![
-            Dressing {
-                mesh: "box".into(),
-                center: Vec3::new(0.0, -0.05, 0.0),
-                half_extents: Vec3::new(hw, 0.05, hd),
-                material: mat(0.32, 0.24, 0.17, 0.7),
-            },
+            Dressing::solid_box(
+                Vec3::new(0.0, -0.05, 0.0),
+                Vec3::new(hw, 0.05, hd),
+                mat(0.32, 0.24, 0.17, 0.7),
+            ),
             wall_box(Vec3::new(0.0, hh, -hd), Vec3::new(hw, hh, 0.05)),
             wall_box(Vec3::new(-hw, hh, 0.0), Vec3::new(0.05, hh, hd)),
             wall_box(Vec3::new(hw, hh, 0.0), Vec3::new(0.05, hh, hd)),
-            Dressing {
-                mesh: "box".into(),
-                center: Vec3::new(0.0, 0.4, -3.6),
-                half_extents: Vec3::new(0.6, 0.4, 0.35),
-                material: mat(0.35, 0.22, 0.12, 0.8),
-            },
+            Dressing::solid_box(
+                Vec3::new(0.0, 0.4, -3.6),
+                Vec3::new(0.6, 0.4, 0.35),
+                mat(0.35, 0.22, 0.12, 0.8),
+            ),
         ],
+        views: Vec::new(),
+        atmosphere: Default::default(),
         lights: vec![
             (
                 Vec3::new(0.0, h - 0.3, -2.0),
@@ -139,19 +156,19 @@ fn outdoors(name: &str, ground: Material, sun: Vec3) -> SetDesc {
         ],
         entrance: Vec3::new(-6.0, 0.0, -6.0),
         dressing: vec![
-            Dressing {
-                mesh: "box".into(),
-                center: Vec3::new(0.0, -0.05, -6.0),
-                half_extents: Vec3::new(20.0, 0.05, 20.0),
-                material: ground,
-            },
-            Dressing {
-                mesh: "box".into(),
-                center: Vec3::new(0.0, 0.3, -5.0),
-                half_extents: Vec3::new(3.0, 0.3, 1.0),
-                material: mat(0.4, 0.38, 0.35, 0.9),
-            },
+            Dressing::solid_box(
+                Vec3::new(0.0, -0.05, -6.0),
+                Vec3::new(20.0, 0.05, 20.0),
+                ground,
+            ),
+            Dressing::solid_box(
+                Vec3::new(0.0, 0.3, -5.0),
+                Vec3::new(3.0, 0.3, 1.0),
+                mat(0.4, 0.38, 0.35, 0.9),
+            ),
         ],
+        views: Vec::new(),
+        atmosphere: Default::default(),
         lights: vec![(
             Vec3::ZERO,
             Light::Directional {
@@ -211,6 +228,35 @@ impl SetLibrary {
                 ),
             ],
         }
+    }
+
+    /// Stages `scene` in the set `other` (the viewer's "change the setting"): its marks,
+    /// dressing and lights under the scene's name. `Err` names the sets there are when
+    /// `other` is not one of them.
+    pub fn move_scene(&mut self, scene: &str, other: &str) -> Result<(), String> {
+        match self.sets.iter().find(|s| s.name == other) {
+            Some(set) => {
+                let mut set = set.clone();
+                set.name = scene.into();
+                self.insert(set);
+                Ok(())
+            }
+            None => {
+                let mut names: Vec<&str> = self.sets.iter().map(|s| s.name.as_str()).collect();
+                names.sort_unstable();
+                Err(format!(
+                    "no set named `{other}` to stage `{scene}` in; the sets are {}",
+                    names.join(", ")
+                ))
+            }
+        }
+    }
+
+    /// Whether any set names the vantage `view`.
+    pub fn has_view(&self, view: &str) -> bool {
+        self.sets
+            .iter()
+            .any(|s| s.views.iter().any(|(n, _)| n == view))
     }
 
     /// Adds or replaces a set (a creator's glTF set, once loaded).

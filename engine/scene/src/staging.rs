@@ -39,6 +39,12 @@ pub struct Stage {
     pub cast: Vec<String>,
     /// Problems staged around (a scene with no set), for the log.
     pub warnings: Vec<String>,
+    /// The last `view:` in this scene (`None`: the set's seat).
+    pub view: Option<String>,
+    /// Where the viewer is to watch from ([`crate::vantage::Vantage`] gets there through a
+    /// fade): the set's vantage the `view:` names, else its seat.
+    pub vantage: Transform,
+    views: Vec<(String, Transform)>,
     marks: Vec<Vec3>,
     entrance: Vec3,
     set_colliders: Vec<ColliderHandle>,
@@ -59,6 +65,9 @@ impl Default for Stage {
             fates: BTreeMap::new(),
             cast: Vec::new(),
             warnings: Vec::new(),
+            view: None,
+            vantage: Transform::default(),
+            views: Vec::new(),
             marks: vec![Vec3::new(0.0, 0.0, -2.5)],
             entrance: Vec3::new(2.0, 0.0, -4.0),
             set_colliders: Vec::new(),
@@ -140,19 +149,14 @@ fn build_set(
         ));
     }
     for d in &set.dressing {
-        world.spawn((
-            Transform {
-                translation: d.center,
-                scale: d.half_extents * 2.0,
-                ..Transform::default()
-            },
-            Mesh(d.mesh.clone()),
-            d.material,
-            SetPiece,
-        ));
-        stage
-            .set_colliders
-            .push(physics.add_static_box(d.center, d.half_extents));
+        if !d.mesh.is_empty() {
+            world.spawn((d.transform, Mesh(d.mesh.clone()), d.material, SetPiece));
+        }
+        if let Some((center, half)) = d.collider {
+            stage
+                .set_colliders
+                .push(physics.add_static_box(center, half));
+        }
     }
     for (pos, light) in &set.lights {
         world.spawn((Transform::at(*pos), *light, SetPiece));
@@ -160,11 +164,26 @@ fn build_set(
     for (name, pos) in &set.marks {
         world.spawn((Transform::at(*pos), Mark(name.clone()), SetPiece));
     }
+    world.spawn((set.atmosphere, SetPiece));
+    // Drops start round the set's seat; the rain system keeps them round the viewer.
+    let seat_head = seat(&set.views).translation + Vec3::Y * 1.2;
+    crate::atmosphere::spawn_rain(world, set.atmosphere.rain, seat_head);
     stage.marks = set.marks.iter().map(|(_, p)| *p).collect();
+    stage.views = set.views.clone();
+    stage.view = None;
+    stage.vantage = seat(&stage.views);
     stage.entrance = set.entrance;
     stage.set = Some(set.name);
     stage.scene = Some(scene.into());
     assign_marks(world, stage);
+}
+
+/// A set's seat: its `seat` view, else the origin facing −z.
+fn seat(views: &[(String, Transform)]) -> Transform {
+    views
+        .iter()
+        .find(|(n, _)| n == "seat")
+        .map_or_else(Transform::default, |(_, t)| *t)
 }
 
 /// Applies one beat's directives to the world, in order.
@@ -181,6 +200,24 @@ pub fn staging_system(
                 build_set(world, stage, physics, library, s)
             }
             Directive::Scene(_) => {}
+            Directive::View(v) => match stage.views.iter().find(|(n, _)| n == v) {
+                Some((_, t)) => {
+                    stage.vantage = *t;
+                    stage.view = Some(v.clone());
+                }
+                None => {
+                    let named: Vec<&str> = stage.views.iter().map(|(n, _)| n.as_str()).collect();
+                    stage.warnings.push(format!(
+                        "view `{v}`: the set `{}` has no such view ({}); the viewer stays where they are",
+                        stage.set.as_deref().unwrap_or("(none yet)"),
+                        if named.is_empty() {
+                            "it names none: add `view:NAME` nodes to its glTF".to_owned()
+                        } else {
+                            format!("it has {}", named.join(", "))
+                        }
+                    ));
+                }
+            },
             Directive::Shot(s) => stage.shot_s = Some(*s),
             Directive::Palette(p) => stage.palette = *p,
             Directive::Intensity(i) => stage.intensity = *i,
@@ -450,5 +487,57 @@ mod tests {
         g.stage(&["stakes: high"]);
         assert_eq!(g.count::<Prop>(), 4, "full intensity drops four");
         assert_eq!(g.stage.playing_intensity(), 1.0);
+    }
+
+    #[test]
+    fn a_view_moves_the_vantage_and_an_unknown_one_says_what_the_set_has() {
+        use crate::sets::SetDesc;
+        let mut library = SetLibrary::builtin();
+        let (mut room, _) = library.resolve("kitchen");
+        room.name = "kitchen".into();
+        let by_the_range = crate::vantage::Vantage::facing(Vec3::new(-1.0, 0.0, -0.5), 0.6);
+        room.views = vec![
+            (
+                "seat".into(),
+                crate::vantage::Vantage::facing(Vec3::new(0.0, 0.0, 0.3), 0.0),
+            ),
+            ("by_the_range".into(), by_the_range),
+        ];
+        library.insert(SetDesc { ..room });
+        let (mut world, mut stage, mut physics) =
+            (World::new(), Stage::default(), PhysicsContext::new());
+        let mut go = |tags: &[&str], stage: &mut Stage| {
+            let ds: Vec<Directive> = tags
+                .iter()
+                .filter_map(|t| Directive::parse(t).unwrap())
+                .collect();
+            staging_system(&mut world, stage, &mut physics, &library, &ds);
+        };
+        go(&["scene: kitchen"], &mut stage);
+        assert_eq!(
+            stage.vantage.translation,
+            Vec3::new(0.0, 0.0, 0.3),
+            "each scene starts at its seat"
+        );
+        go(&["view: by_the_range"], &mut stage);
+        assert_eq!(stage.vantage, by_the_range);
+        assert_eq!(stage.view.as_deref(), Some("by_the_range"));
+        go(&["view: up_the_chimney"], &mut stage);
+        assert_eq!(
+            stage.vantage, by_the_range,
+            "an unknown view leaves the viewer be"
+        );
+        let w = stage.warnings.last().unwrap();
+        assert!(
+            w.contains("up_the_chimney") && w.contains("seat, by_the_range"),
+            "{w}"
+        );
+        go(&["scene: lamp_room"], &mut stage);
+        assert_eq!(
+            stage.vantage,
+            Transform::default(),
+            "a set without a seat: the origin"
+        );
+        assert_eq!(stage.view, None);
     }
 }

@@ -140,6 +140,28 @@ pub struct ViewerInput {
     pub menu: bool,
 }
 
+impl ViewerInput {
+    /// The input moved from the viewer's tracking space into the set, where `vantage` stands
+    /// them.
+    pub fn placed(&self, vantage: &showrunner_scene::vantage::Vantage) -> ViewerInput {
+        let ray =
+            |r: Option<(Vec3, Vec3)>| r.map(|(o, d)| (vantage.point(o), vantage.direction(d)));
+        // No facing means straight ahead: the vantage's ahead.
+        let facing = if self.facing == Vec3::ZERO {
+            Vec3::NEG_Z
+        } else {
+            self.facing
+        };
+        ViewerInput {
+            head: vantage.point(self.head),
+            facing: vantage.direction(facing),
+            pointer: ray(self.pointer),
+            gaze: ray(self.gaze),
+            ..*self
+        }
+    }
+}
+
 /// What one frame brought, for the front end to present or report: what changed (a beat's
 /// directives and subtitles, the choices on offer, the director's ticks with their grade,
 /// intensity, refine strength and events, the log's lines, the save). The standing state is in
@@ -832,6 +854,9 @@ impl<V: EngagementSource> Show<V> {
     /// changes, the director decides something or a notice comes or goes.
     pub fn advance(&mut self, dt: f64, input: &ViewerInput) -> Result<ShowFrame> {
         let dt = dt.clamp(0.0, 0.25);
+        // The viewer's input is in their tracking space; the film is in the set's, where the
+        // vantage (`view:`) puts the viewer.
+        let input = &input.placed(&self.scene.vantage);
         let asking = self.core.consent == Consent::Asking;
         if input.menu && !asking {
             self.toggle_menu();
@@ -2127,5 +2152,30 @@ mod tests {
         assert_eq!(follower.scene.stage.scene, leader.scene.stage.scene);
         assert_eq!(follower.scene.stage.cast, leader.scene.stage.cast);
         assert!(follower.summary("x").is_none());
+    }
+
+    #[test]
+    fn the_viewers_input_is_placed_where_the_vantage_stands_them() {
+        use showrunner_scene::vantage::Vantage;
+        let mut v = Vantage::default();
+        v.go_to(Vantage::facing(
+            Vec3::new(2.0, 0.0, -1.0),
+            std::f32::consts::FRAC_PI_2,
+        ));
+        for _ in 0..90 {
+            v.step(1.0 / 90.0);
+        }
+        let input = ViewerInput {
+            head: Vec3::new(0.0, 1.25, 0.0),
+            pointer: Some((Vec3::new(0.0, 1.25, 0.0), Vec3::NEG_Z)),
+            select: true,
+            ..ViewerInput::default()
+        };
+        let placed = input.placed(&v);
+        assert!((placed.head - Vec3::new(2.0, 1.25, -1.0)).length() < 1e-5);
+        // Straight ahead, a quarter turn left: −x in the set.
+        assert!((placed.facing - Vec3::NEG_X).length() < 1e-5);
+        assert!((placed.pointer.unwrap().1 - Vec3::NEG_X).length() < 1e-5);
+        assert!(placed.select, "presses pass through");
     }
 }

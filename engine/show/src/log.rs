@@ -27,6 +27,9 @@ pub struct Staging {
     pub cast: BTreeMap<String, String>,
     /// The `ending:` reached.
     pub ending: Option<String>,
+    /// The current `view:` (cleared by a new `scene:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
 }
 
 impl Staging {
@@ -34,7 +37,13 @@ impl Staging {
     pub fn apply(&mut self, directives: &[Directive]) {
         for d in directives {
             match d {
-                Directive::Scene(s) => self.scene = Some(s.clone()),
+                Directive::Scene(s) => {
+                    if self.scene.as_ref() != Some(s) {
+                        self.view = None;
+                    }
+                    self.scene = Some(s.clone());
+                }
+                Directive::View(v) => self.view = Some(v.clone()),
                 Directive::Palette(p) => self.palette = *p,
                 Directive::Fate { character, fate } => {
                     self.fates.insert(character.clone(), *fate);
@@ -55,6 +64,7 @@ impl Staging {
     /// The directives that put this staging back on an empty stage (a resumed show).
     pub fn directives(&self) -> Vec<Directive> {
         let mut out: Vec<Directive> = self.scene.iter().cloned().map(Directive::Scene).collect();
+        out.extend(self.view.iter().cloned().map(Directive::View));
         out.push(Directive::Palette(self.palette));
         out.extend(self.cast.iter().map(|(role, actor)| Directive::Cast {
             role: role.clone(),
