@@ -47,6 +47,9 @@ struct MaterialParams {
 @group(0) @binding(1) var<uniform> lighting: Lighting;
 @group(0) @binding(2) var shadow_map: texture_depth_2d;
 @group(0) @binding(3) var shadow_sampler: sampler_comparison;
+// Skinned actors' joint palettes (model space → posed model space), one run per actor;
+// entry 0 is the identity.
+@group(0) @binding(4) var<storage, read> joints: array<mat4x4<f32>>;
 @group(1) @binding(0) var base_color_tex: texture_2d<f32>;
 @group(1) @binding(1) var normal_tex: texture_2d<f32>;
 @group(1) @binding(2) var metallic_roughness_tex: texture_2d<f32>;
@@ -85,7 +88,7 @@ fn key_light_visibility(world_pos: vec3<f32>, n: vec3<f32>, l: vec3<f32>) -> f32
 struct VertexIn {
     @location(0) position: vec3<f32>,
     @location(1) normal: vec3<f32>,
-    // Instance: model matrix columns, base colour, (metallic, roughness, emissive strength, _).
+    // Instance: model matrix columns, base colour, (metallic, roughness, speaker key, _).
     @location(2) m0: vec4<f32>,
     @location(3) m1: vec4<f32>,
     @location(4) m2: vec4<f32>,
@@ -108,17 +111,42 @@ struct VertexOut {
     @location(6) emissive: vec3<f32>,
 };
 
+// A skinned vertex: up to four joints of its actor's palette and their weights; the
+// instance says where the actor's palette starts.
+struct SkinIn {
+    @location(10) joints: vec4<u32>,
+    @location(11) weights: vec4<f32>,
+    @location(12) first_joint: vec4<u32>,
+};
+
 @vertex
 fn vs_main(v: VertexIn) -> VertexOut {
     // (multiview: camera for this view)
+    return place(v, camera, v.position, v.normal);
+}
+
+// Skinning in the vertex shader: the weighted blend of the vertex's joint matrices moves
+// it (and its normal) into the pose before the model matrix places it.
+@vertex
+fn vs_skinned(v: VertexIn, s: SkinIn) -> VertexOut {
+    // (multiview: camera for this view)
+    let b = s.first_joint.x;
+    let m = joints[b + s.joints.x] * s.weights.x + joints[b + s.joints.y] * s.weights.y
+        + joints[b + s.joints.z] * s.weights.z + joints[b + s.joints.w] * s.weights.w;
+    let p = (m * vec4<f32>(v.position, 1.0)).xyz;
+    let n = (m * vec4<f32>(v.normal, 0.0)).xyz;
+    return place(v, camera, p, n);
+}
+
+fn place(v: VertexIn, camera: Camera, position: vec3<f32>, normal: vec3<f32>) -> VertexOut {
     let model = mat4x4<f32>(v.m0, v.m1, v.m2, v.m3);
-    let world = model * vec4<f32>(v.position, 1.0);
+    let world = model * vec4<f32>(position, 1.0);
     // Normals through the inverse transpose; the models are rotation × scale,
     // so dividing by the squared scale per axis is enough.
     let sx = dot(v.m0.xyz, v.m0.xyz);
     let sy = dot(v.m1.xyz, v.m1.xyz);
     let sz = dot(v.m2.xyz, v.m2.xyz);
-    let n = (model * vec4<f32>(v.normal.x / sx, v.normal.y / sy, v.normal.z / sz, 0.0)).xyz;
+    let n = (model * vec4<f32>(normal.x / sx, normal.y / sy, normal.z / sz, 0.0)).xyz;
     var out: VertexOut;
     out.clip = camera.view_proj * world;
     out.world_pos = world.xyz;
@@ -224,6 +252,16 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
             radiance += (diffuse_color / PI + ggx_specular(n, v, ll, roughness, f0)) * c * nll;
         }
         radiance += in.emissive;
+        // The speaker's key (params.z, eased 0..1 by the scene): a soft light from the
+        // viewer's side and a rim on their edges, relative to the light already on them,
+        // so whoever speaks reads in any set without a change a viewer would see as a flash.
+        let key = in.params.z;
+        if (key > 0.0) {
+            let rim = pow(1.0 - nv, 3.0);
+            let front = max(dot(n, v), 0.0);
+            let level = max(dot(sh_irradiance(vec3<f32>(0.0, 1.0, 0.0)), vec3<f32>(0.333)), 0.05);
+            radiance += key * level * albedo * (0.35 * front + 1.2 * rim);
+        }
     }
 
     // Height fog: denser toward the sea, thinning with height; the distance to the eye

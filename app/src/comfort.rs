@@ -36,7 +36,7 @@ pub fn comfort(
             story,
             seed,
             config.clone(),
-            crate::sets::library(&story.path, &[])?,
+            crate::sets::library(&story.path, &Default::default())?,
             viewer,
         )?;
         let mut series: Vec<Vec<f32>> = vec![Vec::new(); PATCHES.len()];

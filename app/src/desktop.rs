@@ -236,7 +236,8 @@ impl App {
         warnings.extend(err.map(|e| e.to_string()));
         warnings.extend(renderer.load_models(std::path::Path::new(crate::MODELS)));
         // The show staged its sets from the same files; the renderer draws them.
-        warnings.extend(crate::sets::for_renderer(&mut renderer, &a.story.path, &[])?.1);
+        warnings
+            .extend(crate::sets::for_renderer(&mut renderer, &a.story.path, &a.session.staging)?.1);
         for w in &warnings {
             eprintln!("showrunner: warning: {w}");
         }

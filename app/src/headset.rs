@@ -182,7 +182,9 @@ pub fn play(args: XrArgs) -> Result<()> {
         renderer.set_passthrough(f.blend == showrunner_xr::Blend::AlphaBlend);
         let mut warnings = renderer.load_models(std::path::Path::new(crate::MODELS));
         // The show staged its sets from the same files; the renderer draws them.
-        warnings.extend(crate::sets::for_renderer(&mut renderer, &args.story.path, &[])?.1);
+        warnings.extend(
+            crate::sets::for_renderer(&mut renderer, &args.story.path, &args.session.staging)?.1,
+        );
         for w in warnings {
             eprintln!("showrunner: warning: {w}");
         }

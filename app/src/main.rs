@@ -125,6 +125,11 @@ enum Command {
         /// Repeatable.
         #[arg(long, value_name = "SCENE=SET", value_parser = sets::parse_move)]
         set: Vec<(String, String)>,
+        /// Recast a role: `--cast keeper=me.vrm` (a glTF, GLB or VRM file; a role or an
+        /// actor's name). A skinned model acts with the clips it has; one without stands,
+        /// walks rigidly and is lit. Repeatable.
+        #[arg(long, value_name = "ROLE=MODEL", value_parser = sets::parse_cast)]
+        cast: Vec<(String, PathBuf)>,
     },
     /// Watch a story in real time: `--desktop` opens a window with the mouse as the head,
     /// keys to choose and to push the simulated viewer's arousal, and a readout of
@@ -219,6 +224,11 @@ enum Command {
         /// Repeatable.
         #[arg(long, value_name = "SCENE=SET", value_parser = sets::parse_move)]
         set: Vec<(String, String)>,
+        /// Recast a role: `--cast keeper=me.vrm` (a glTF, GLB or VRM file; a role or an
+        /// actor's name). A skinned model acts with the clips it has; one without stands,
+        /// walks rigidly and is lit. Repeatable.
+        #[arg(long, value_name = "ROLE=MODEL", value_parser = sets::parse_cast)]
+        cast: Vec<(String, PathBuf)>,
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
@@ -259,8 +269,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AssetsCommand {
-    /// Write the sample's box, crate and character models to OUT/sample.glb, and its sets
-    /// (one per scene, procedural geometry and textures) to SETS/NAME.glb.
+    /// Write the sample's box, crate and character models to OUT/sample.glb, its actors
+    /// (skinned, with their clips) to OUT/ACTOR.glb, and its sets (one per scene, procedural
+    /// geometry and textures) to SETS/NAME.glb.
     Build {
         /// Output folder for the models.
         #[arg(long, default_value = "assets/models")]
@@ -409,6 +420,7 @@ fn run() -> Result<ExitCode> {
             audio,
             sounds,
             set,
+            cast,
         } => {
             let story = load_story(story.as_deref())?;
             let config = load_policy(director.as_deref())?;
@@ -432,7 +444,7 @@ fn run() -> Result<ExitCode> {
                 audio: audio.then_some(sounds),
                 room,
                 still_size,
-                sets: set,
+                staging: sets::Staging { sets: set, cast },
             })?;
             let c = &summary["counts"];
             println!(
@@ -484,6 +496,7 @@ fn run() -> Result<ExitCode> {
             save,
             out,
             set,
+            cast,
         } => {
             let refine = parse_refine(refine.as_deref())?;
             let heart = heart.as_deref().map(heart::HeartSpec::parse).transpose()?;
@@ -494,7 +507,7 @@ fn run() -> Result<ExitCode> {
                 save: save.unwrap_or_else(|| session::default_save(&story)),
                 resume,
                 out,
-                sets: set,
+                staging: sets::Staging { sets: set, cast },
             };
             session::check(&session)?;
             // The headset when a runtime answers (or --xr), the window otherwise.
@@ -616,6 +629,12 @@ fn run() -> Result<ExitCode> {
             );
             for (path, triangles) in showrunner_render::assets::sets::write_sets(&sets)? {
                 println!("{}: {triangles} triangles", path.display());
+            }
+            for path in showrunner_render::assets::actors::write_actors(&out)? {
+                println!(
+                    "{}: a skinned actor (19 joints; idle, walk, talk, kneel, fall)",
+                    path.display()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

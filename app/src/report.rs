@@ -63,12 +63,12 @@ impl Recorder {
         light: RoomLight,
         story: &str,
         (w, h): (u32, u32),
-        moves: &[(String, String)],
+        staging: &crate::sets::Staging,
     ) -> Result<Self> {
         let gpu = Gpu::headless().context("--render needs a GPU or Mesa's lavapipe")?;
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
         let mut asset_warnings = renderer.load_models(Path::new(crate::MODELS));
-        let (library, set_warnings) = crate::sets::for_renderer(&mut renderer, story, moves)?;
+        let (library, set_warnings) = crate::sets::for_renderer(&mut renderer, story, staging)?;
         asset_warnings.extend(set_warnings);
         for w in &asset_warnings {
             eprintln!("showrunner: warning: {w}");
@@ -142,6 +142,7 @@ impl Recorder {
         // The actors (and what falls) play the director's intensity, as in the headset.
         self.scene.stage.played = Some(record.intensity);
         self.scene.stage(&record.directives);
+        self.scene.speak(&record.text);
         // Let the staging settle (walks to marks) before the still.
         let play = (duration_s as f32).min(4.0);
         if self.fps > 0.0 {

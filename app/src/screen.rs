@@ -138,8 +138,8 @@ pub struct ScreenArgs {
     pub room: Option<PathBuf>,
     /// With `render`: the stills' width and height.
     pub still_size: (u32, u32),
-    /// `--set SCENE=OTHER`: scenes staged in other sets.
-    pub sets: Vec<(String, String)>,
+    /// `--set` and `--cast`.
+    pub staging: crate::sets::Staging,
 }
 
 /// Everything a resumed screening needs, saved after every beat.
@@ -368,7 +368,7 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         Some(state) => Show::resume(
             &args.story,
             session.config.clone(),
-            crate::sets::library(&args.story.path, &args.sets)?,
+            crate::sets::library(&args.story.path, &args.staging)?,
             state,
             &origin,
             viewer,
@@ -377,7 +377,7 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
             &args.story,
             session.seed,
             session.config.clone(),
-            crate::sets::library(&args.story.path, &args.sets)?,
+            crate::sets::library(&args.story.path, &args.staging)?,
             viewer,
         )?,
     };
@@ -402,7 +402,7 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
                 crate::room::choose(args.room.as_deref())?,
                 &args.story.path,
                 args.still_size,
-                &args.sets,
+                &args.staging,
             )?),
             None => None,
         },

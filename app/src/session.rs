@@ -32,8 +32,8 @@ pub struct SessionArgs {
     pub resume: bool,
     /// Keep the screening's log in this folder (`--out`).
     pub out: Option<PathBuf>,
-    /// `--set SCENE=OTHER`: scenes staged in other sets.
-    pub sets: Vec<(String, String)>,
+    /// `--set` and `--cast`.
+    pub staging: crate::sets::Staging,
 }
 
 /// Where the progress save of `story` goes by default: `$SHOWRUNNER_STATE_DIR`, else
@@ -181,7 +181,7 @@ impl Session {
             let show = Show::resume(
                 story,
                 config,
-                crate::sets::library(&story.path, &args.sets)?,
+                crate::sets::library(&story.path, &args.staging)?,
                 &state,
                 &origin,
                 viewer,
@@ -209,7 +209,7 @@ impl Session {
                 story,
                 seed,
                 config,
-                crate::sets::library(&story.path, &args.sets)?,
+                crate::sets::library(&story.path, &args.staging)?,
                 viewer,
             )?
         };
@@ -338,7 +338,7 @@ mod tests {
             save: dir.path().join("state/lighthouse.save.json"),
             resume: false,
             out: Some(dir.path().join("log")),
-            sets: Vec::new(),
+            staging: Default::default(),
         };
         let story = story();
         let neutral = |t: f64, _: f32| EngagementSample::neutral(t);
@@ -414,7 +414,7 @@ mod tests {
             save: save.clone(),
             resume: true,
             out: None,
-            sets: Vec::new(),
+            staging: Default::default(),
         };
         let neutral = |t: f64, _: f32| EngagementSample::neutral(t);
         let e = Session::open(&args, &story(), 1, DirectorConfig::default(), neutral)

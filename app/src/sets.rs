@@ -1,10 +1,13 @@
 //! The film's sets as the app finds them: the story's own `sets/` folder (beside the story
 //! file), then `assets/sets`, then the sets the project builds (`showrunner_assets::sets`).
 //! A screening that draws nothing loads them without their textures; a front end that
-//! draws hands their models to the renderer.
+//! draws hands their models to the renderer. The actors the story casts are found the same
+//! way: `models/ACTOR.glb` beside the story, then `assets/models`, then the project's
+//! figures (`showrunner_assets::actors`).
 
 use std::path::{Path, PathBuf};
 
+use showrunner_assets::actors::{load_cast, CastAssets};
 use showrunner_assets::sets::{load_sets, SetAssets};
 use showrunner_render::Renderer;
 use showrunner_scene::sets::SetLibrary;
@@ -26,6 +29,92 @@ fn say(warnings: &[String]) {
     }
 }
 
+/// Where actors' models are looked for, in order: the story's `models/` folder, then
+/// `assets/models`.
+pub fn actor_dirs(story: &str) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(parent) = Path::new(story).parent() {
+        dirs.push(parent.join("models"));
+    }
+    dirs.push(PathBuf::from(crate::MODELS));
+    dirs.dedup();
+    dirs
+}
+
+/// The story's casting (`cast: ROLE=ACTOR`, the viewer left out), in order, as
+/// (role, actor).
+fn story_cast(story: &str) -> Vec<(String, String)> {
+    use showrunner_core::Directive;
+    let Ok(text) = std::fs::read_to_string(story) else {
+        return Vec::new();
+    };
+    let mut cast: Vec<(String, String)> = Vec::new();
+    for (_, d) in showrunner_story::source_directives(&text) {
+        if let Directive::Cast { role, actor } = d {
+            if actor != "viewer" && !cast.iter().any(|(_, a)| *a == actor) {
+                cast.push((role, actor));
+            }
+        }
+    }
+    cast
+}
+
+/// `--cast` by role or actor, as actor → file; a name the story does not cast is an error
+/// naming the roles it does.
+fn recast(
+    cast: &[(String, String)],
+    wanted: &[(String, PathBuf)],
+) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    wanted
+        .iter()
+        .map(|(who, file)| {
+            let actor = cast
+                .iter()
+                .find(|(role, actor)| role == who || actor == who)
+                .map(|(_, a)| a.clone());
+            match actor {
+                Some(a) => Ok((a, file.clone())),
+                None => {
+                    let roles: Vec<String> =
+                        cast.iter().map(|(r, a)| format!("{r} ({a})")).collect();
+                    anyhow::bail!(
+                        "--cast {who}={}: the story casts no role or actor `{who}`; its roles are {}",
+                        file.display(),
+                        roles.join(", ")
+                    )
+                }
+            }
+        })
+        .collect()
+}
+
+/// Casts the story's actors into `library` (their models from the story's or the project's
+/// folders, else the project's figures); returns the models to draw and the problems.
+fn cast(
+    library: &mut SetLibrary,
+    story: &str,
+    wanted: &[(String, PathBuf)],
+    textured: bool,
+) -> anyhow::Result<(Vec<showrunner_assets::Model>, Vec<String>)> {
+    let cast = story_cast(story);
+    let actors: Vec<String> = cast.iter().map(|(_, a)| a.clone()).collect();
+    let CastAssets {
+        performers,
+        models,
+        warnings,
+    } = load_cast(
+        &actors,
+        &actor_dirs(story),
+        &recast(&cast, wanted)?,
+        textured,
+    )
+    .map_err(|e| anyhow::anyhow!("--cast: {e}"))?;
+    for (actor, p) in performers {
+        library.cast(&actor, p);
+    }
+    Ok((models, warnings))
+}
+
 /// `--set SCENE=OTHER`: stage a scene in another set.
 pub fn parse_move(s: &str) -> Result<(String, String), String> {
     let bad = || format!("`{s}`: expected SCENE=OTHER_SET, e.g. kitchen=radio_room");
@@ -35,6 +124,27 @@ pub fn parse_move(s: &str) -> Result<(String, String), String> {
         return Err(bad());
     }
     Ok((scene.to_owned(), other.to_owned()))
+}
+
+/// `--cast ROLE=MODEL`: a model (`.glb`, `.gltf` or `.vrm`) plays a role (or an actor).
+pub fn parse_cast(s: &str) -> Result<(String, PathBuf), String> {
+    let bad = || format!("`{s}`: expected ROLE=MODEL.glb, e.g. keeper=me.vrm");
+    let (role, file) = s.split_once('=').ok_or_else(bad)?;
+    let (role, file) = (role.trim(), file.trim());
+    if role.is_empty() || file.is_empty() {
+        return Err(bad());
+    }
+    Ok((role.to_owned(), PathBuf::from(file)))
+}
+
+/// What the viewer changed about how the film is staged: scenes moved to other sets
+/// (`--set`) and roles recast (`--cast`).
+#[derive(Debug, Clone, Default)]
+pub struct Staging {
+    /// `--set SCENE=OTHER`.
+    pub sets: Vec<(String, String)>,
+    /// `--cast ROLE=MODEL` (a role, or an actor's name).
+    pub cast: Vec<(String, PathBuf)>,
 }
 
 /// Applies `--set` moves; an unknown set is an error naming the sets there are.
@@ -47,17 +157,19 @@ fn apply_moves(library: &mut SetLibrary, moves: &[(String, String)]) -> anyhow::
     Ok(())
 }
 
-/// The sets' marks, dressing, lights and colliders, for a show that draws nothing (no
-/// textures are made or read), with `moves` (`--set`) applied. Problems are said once, on
+/// The sets' marks, dressing, lights and colliders and who plays whom, for a show that
+/// draws nothing (no textures are made or read), with `--set` and `--cast` applied. Problems are said once, on
 /// stderr.
-pub fn library(story: &str, moves: &[(String, String)]) -> anyhow::Result<SetLibrary> {
+pub fn library(story: &str, staging: &Staging) -> anyhow::Result<SetLibrary> {
     let SetAssets {
         mut library,
         warnings,
         ..
     } = load_sets(&dirs(story), false);
     say(&warnings);
-    apply_moves(&mut library, moves)?;
+    let (_, warnings) = cast(&mut library, story, &staging.cast, false)?;
+    say(&warnings);
+    apply_moves(&mut library, &staging.sets)?;
     Ok(library)
 }
 
@@ -66,17 +178,22 @@ pub fn library(story: &str, moves: &[(String, String)]) -> anyhow::Result<SetLib
 pub fn for_renderer(
     renderer: &mut Renderer,
     story: &str,
-    moves: &[(String, String)],
+    staging: &Staging,
 ) -> anyhow::Result<(SetLibrary, Vec<String>)> {
     let SetAssets {
         mut library,
         models,
-        warnings,
+        mut warnings,
     } = load_sets(&dirs(story), true);
     for m in &models {
         renderer.add_model(m);
     }
-    apply_moves(&mut library, moves)?;
+    let (actors, cast_warnings) = cast(&mut library, story, &staging.cast, true)?;
+    for m in &actors {
+        renderer.add_model(m);
+    }
+    warnings.extend(cast_warnings);
+    apply_moves(&mut library, &staging.sets)?;
     Ok((library, warnings))
 }
 

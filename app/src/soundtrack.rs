@@ -119,7 +119,7 @@ pub fn render(out: &Path, sounds: &Path, story: &str) -> Result<Soundtrack> {
     let (library, errors) = SoundLibrary::load(sounds);
     warnings.extend(errors.iter().map(ToString::to_string));
     let (mut audio, _) = AudioContext::new(library, Output::Capture)?;
-    let mut scene = Scene::new(crate::sets::library(story, &[])?);
+    let mut scene = Scene::new(crate::sets::library(story, &Default::default())?);
     let intensity: Vec<(f64, f32)> = beats.iter().map(|b| (b.end, b.intensity)).collect();
     let boredom: Vec<(f64, f32)> = beats.iter().map(|b| (b.t, b.engagement.boredom)).collect();
     let arousal: Vec<(f64, f32)> = beats

@@ -72,7 +72,7 @@ fn scene() -> Scene {
 }
 
 fn frame(s: &mut Scene, t: f32) -> u32 {
-    locomotion_system(&mut s.world, DT);
+    locomotion_system(&mut s.world, DT, Vec3::ZERO);
     gesture_system(&mut s.world, t, s.stage.intensity);
     physics_system(&mut s.world, &mut s.physics, DT)
 }

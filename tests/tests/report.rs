@@ -132,6 +132,84 @@ fn the_sample_models_are_made_by_the_project_command() {
         .iter()
         .any(|m| m.material.base_color.is_some()));
     assert!(kitchen.nodes.iter().any(|n| n.name.starts_with("mark:")));
+    // The five actors, each a skinned model with every clip actors act with.
+    for actor in ["mara", "tomas", "calum", "shiel", "coastguard"] {
+        let m = showrunner_assets::load(&dir.path().join(format!("{actor}.glb"))).unwrap();
+        assert!(m.warnings.is_empty(), "{actor}: {:?}", m.warnings);
+        let rig = m.models[0].rig.as_ref().unwrap();
+        assert!(rig.joints.len() >= 15, "{actor}");
+        let mut clips: Vec<&str> = rig.clips.iter().map(|c| c.name.as_str()).collect();
+        clips.sort_unstable();
+        assert_eq!(clips, ["fall", "idle", "kneel", "talk", "walk"], "{actor}");
+    }
+}
+
+/// `--cast ROLE=MODEL` recasts a role (by role or by actor); a role the story does not cast
+/// is named with the ones it does.
+#[test]
+fn cast_recasts_a_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let o = Command::new(showrunner())
+        .args(["assets", "build", "--out"])
+        .arg(&models)
+        .arg("--sets")
+        .arg(dir.path().join("sets"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let shoot = |name: &str, actor: &str, extra: &[&str]| {
+        let story = dir.path().join(format!("{name}.ink"));
+        fs::write(
+            &story,
+            format!("In the kitchen. # scene: kitchen # cast: keeper={actor} # shot: 3\n-> END\n"),
+        )
+        .unwrap();
+        let out = dir.path().join(name);
+        let o = Command::new(showrunner())
+            .args(["screen", "--render", "--still-size", "320x180", "--story"])
+            .arg(&story)
+            .args(extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        (o, out)
+    };
+    let tomas = models.join("tomas.glb");
+    let tomas = tomas.to_str().unwrap();
+    let (o, by_role) = shoot("by_role", "mara", &["--cast", &format!("keeper={tomas}")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, by_actor) = shoot("by_actor", "mara", &["--cast", &format!("mara={tomas}")]);
+    let (_, mara) = shoot("mara", "mara", &[]);
+    let (_, written) = shoot("written", "tomas", &[]);
+    let (r, a, m, w) = (
+        still(&by_role, 1),
+        still(&by_actor, 1),
+        still(&mara, 1),
+        still(&written, 1),
+    );
+    assert!(diff(&r, &a) < 0.01, "by role or by actor: {}", diff(&r, &a));
+    assert!(
+        diff(&r, &w) < 0.5,
+        "Tomas's model as if the story cast him: {}",
+        diff(&r, &w)
+    );
+    assert!(diff(&r, &m) > 0.5, "not Mara: {}", diff(&r, &m));
+    let (o, _) = shoot("bad", "mara", &["--cast", &format!("captain={tomas}")]);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--cast captain=") && e.contains("keeper (mara)"),
+        "{e}"
+    );
+    let (o, _) = shoot("missing", "mara", &["--cast", "keeper=/nowhere/me.vrm"]);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("/nowhere/me.vrm") && e.contains("cannot read"),
+        "{e}"
+    );
 }
 
 #[test]

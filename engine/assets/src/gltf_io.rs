@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 use glam::{Mat4, Quat, Vec3, Vec4};
 use showrunner_scene::components::{Light, Material};
+use showrunner_scene::rig::{Channel, Clip, Joint, Rig, Track, Trs};
 
-use crate::mesh::{MeshData, Vertex};
+use crate::mesh::{MeshData, Vertex, VertexSkin};
 use crate::texture::Image;
 
 /// A mesh with its material: what the renderer uploads and entities name.
@@ -26,6 +27,8 @@ pub struct Model {
     pub mesh: MeshData,
     /// Look.
     pub material: ModelMaterial,
+    /// A skinned model's skeleton and clips (its mesh's `skin` weights index the joints).
+    pub rig: Option<Arc<Rig>>,
 }
 
 /// A glTF metallic-roughness material: factors, and the textures they multiply.
@@ -56,6 +59,7 @@ impl Model {
                 factors,
                 ..ModelMaterial::default()
             },
+            rig: None,
         }
     }
 }
@@ -121,6 +125,10 @@ pub struct Loaded {
     pub nodes: Vec<Node>,
     /// Problems worth telling the creator, each naming the file and the place.
     pub warnings: Vec<AssetError>,
+    /// Which way the file's figures face along z: +1 as glTF says a model's front does, −1
+    /// for this project's own files (its figures face −z, toward a viewer at the origin from
+    /// their marks) and VRM 0.x avatars.
+    pub front_z: f32,
 }
 
 /// The base colour a model gets when its texture is missing: loud magenta, the convention
@@ -315,6 +323,30 @@ pub fn load_slice(bytes: &[u8], path: &Path) -> Result<Loaded, AssetError> {
                 ));
             }
             let mut data = MeshData::default();
+            if let (Some(joints), Some(weights)) = (reader.read_joints(0), reader.read_weights(0)) {
+                let joints: Vec<[u16; 4]> = joints.into_u16().collect();
+                let weights: Vec<[f32; 4]> = weights.into_f32().collect();
+                if joints.len() != positions.len() || weights.len() != positions.len() {
+                    return Err(err(
+                        path,
+                        format!(
+                            "{here}: {} JOINTS_0 and {} WEIGHTS_0 for {} positions",
+                            joints.len(),
+                            weights.len(),
+                            positions.len()
+                        ),
+                    ));
+                }
+                data.skin = joints
+                    .iter()
+                    .zip(&weights)
+                    .map(|(j, w)| {
+                        let inf: Vec<(usize, f32)> =
+                            (0..4).map(|k| (usize::from(j[k]), w[k])).collect();
+                        VertexSkin::from_influences(&inf)
+                    })
+                    .collect();
+            }
             data.vertices.extend(
                 positions
                     .iter()
@@ -396,6 +428,7 @@ pub fn load_slice(bytes: &[u8], path: &Path) -> Result<Loaded, AssetError> {
                 },
                 mesh: data,
                 material,
+                rig: None,
             });
         }
         mesh_models.push(these);
@@ -459,11 +492,227 @@ pub fn load_slice(bytes: &[u8], path: &Path) -> Result<Loaded, AssetError> {
     if models.is_empty() {
         return Err(err(path, "has no meshes; export the scene with its meshes"));
     }
+    attach_rigs(
+        &gltf,
+        &buffers,
+        &mesh_models,
+        &mut models,
+        &mut warnings,
+        path,
+    )?;
+    let ours = gltf
+        .as_json()
+        .asset
+        .generator
+        .as_deref()
+        .is_some_and(|g| g.starts_with("showrunner"));
+    let vrm0 = gltf.extensions_used().any(|e| e == "VRM");
     Ok(Loaded {
         models,
         nodes,
         warnings,
+        front_z: if ours || vrm0 { -1.0 } else { 1.0 },
     })
+}
+
+/// Skinned meshes: each node that draws a mesh with a skin gives that mesh's models the
+/// skin's [`Rig`]: its joints (parents found up the node tree), inverse bind matrices, where
+/// the skeleton sits (its root joints' ancestors), and the animations that move its joints.
+fn attach_rigs(
+    gltf: &gltf::Gltf,
+    buffers: &[Vec<u8>],
+    mesh_models: &[Vec<usize>],
+    models: &mut [Model],
+    warnings: &mut Vec<AssetError>,
+    path: &Path,
+) -> Result<(), AssetError> {
+    let count = gltf.nodes().count();
+    let mut parent = vec![None; count];
+    for n in gltf.nodes() {
+        for c in n.children() {
+            parent[c.index()] = Some(n.index());
+        }
+    }
+    let local: Vec<Mat4> = gltf
+        .nodes()
+        .map(|n| Mat4::from_cols_array_2d(&n.transform().matrix()))
+        .collect();
+    let mut rigs: HashMap<usize, Arc<Rig>> = HashMap::new();
+    for node in gltf.nodes() {
+        let (Some(mesh), Some(skin)) = (node.mesh(), node.skin()) else {
+            continue;
+        };
+        let rig = match rigs.get(&skin.index()) {
+            Some(r) => Arc::clone(r),
+            None => {
+                let r = Arc::new(rig_of(
+                    gltf, &skin, buffers, &parent, &local, warnings, path,
+                )?);
+                rigs.insert(skin.index(), Arc::clone(&r));
+                r
+            }
+        };
+        for &m in &mesh_models[mesh.index()] {
+            let model = &mut models[m];
+            if let Some(bad) = model
+                .mesh
+                .skin
+                .iter()
+                .flat_map(|s| s.joints.iter().zip(s.weights))
+                .find(|(j, w)| *w > 0.0 && usize::from(**j) >= rig.joints.len())
+            {
+                return Err(err(
+                    path,
+                    format!(
+                        "mesh `{}`: a vertex is weighted to joint {}, but its skin has {} joints",
+                        model.name,
+                        bad.0,
+                        rig.joints.len()
+                    ),
+                ));
+            }
+            if model.mesh.skin.is_empty() {
+                // A rigid mesh on a skinned node moves with the skin's first joint.
+                model.mesh.skin = vec![VertexSkin::default(); model.mesh.vertices.len()];
+            }
+            model.rig.get_or_insert_with(|| Arc::clone(&rig));
+        }
+    }
+    Ok(())
+}
+
+fn rig_of(
+    gltf: &gltf::Gltf,
+    skin: &gltf::Skin<'_>,
+    buffers: &[Vec<u8>],
+    parent: &[Option<usize>],
+    local: &[Mat4],
+    warnings: &mut Vec<AssetError>,
+    path: &Path,
+) -> Result<Rig, AssetError> {
+    let name = skin.name().map_or_else(
+        || format!("skin {}", skin.index()),
+        |n| format!("skin `{n}`"),
+    );
+    let nodes: Vec<usize> = skin.joints().map(|n| n.index()).collect();
+    let index: HashMap<usize, usize> = nodes.iter().enumerate().map(|(k, n)| (*n, k)).collect();
+    let mut root = Mat4::IDENTITY;
+    let mut joints = Vec::with_capacity(nodes.len());
+    for (k, &n) in nodes.iter().enumerate() {
+        // Up to the nearest ancestor that is a joint, folding in any node between.
+        let mut rest = local[n];
+        let mut up = parent[n];
+        let mut hops = 0;
+        while let Some(p) = up {
+            if index.contains_key(&p) || hops > 64 {
+                break;
+            }
+            rest = local[p] * rest;
+            up = parent[p];
+            hops += 1;
+        }
+        let joint_parent = up.and_then(|p| index.get(&p).copied());
+        let rest = if joint_parent.is_none() {
+            // A root joint: what lay above it places the whole skeleton.
+            let mut above = Mat4::IDENTITY;
+            let mut up = parent[n];
+            while let Some(p) = up {
+                above = local[p] * above;
+                up = parent[p];
+            }
+            if k == 0 || root == Mat4::IDENTITY {
+                root = above;
+            }
+            local[n]
+        } else {
+            rest
+        };
+        let (scale, rotation, translation) = rest.to_scale_rotation_translation();
+        joints.push(Joint {
+            name: gltf
+                .nodes()
+                .nth(n)
+                .and_then(|x| x.name().map(str::to_owned))
+                .unwrap_or_else(|| format!("joint {k}")),
+            parent: joint_parent,
+            rest: Trs {
+                translation,
+                rotation,
+                scale,
+            },
+        });
+    }
+    let reader = skin.reader(|b| buffers.get(b.index()).map(Vec::as_slice));
+    let inverse_bind: Vec<Mat4> = match reader.read_inverse_bind_matrices() {
+        Some(m) => m.map(|m| Mat4::from_cols_array_2d(&m)).collect(),
+        None => vec![Mat4::IDENTITY; nodes.len()],
+    };
+    let mut clips = Vec::new();
+    let mut cubic = false;
+    for (a, anim) in gltf.animations().enumerate() {
+        let mut tracks = Vec::new();
+        for ch in anim.channels() {
+            let Some(&joint) = index.get(&ch.target().node().index()) else {
+                continue;
+            };
+            let reader = ch.reader(|b| buffers.get(b.index()).map(Vec::as_slice));
+            let (Some(times), Some(outputs)) = (reader.read_inputs(), reader.read_outputs()) else {
+                continue;
+            };
+            let times: Vec<f32> = times.collect();
+            use gltf::animation::util::ReadOutputs;
+            let (channel, values): (Channel, Vec<Vec4>) = match outputs {
+                ReadOutputs::Translations(t) => (
+                    Channel::Translation,
+                    t.map(|v| Vec3::from(v).extend(0.0)).collect(),
+                ),
+                ReadOutputs::Rotations(r) => {
+                    (Channel::Rotation, r.into_f32().map(Vec4::from).collect())
+                }
+                ReadOutputs::Scales(s) => (
+                    Channel::Scale,
+                    s.map(|v| Vec3::from(v).extend(0.0)).collect(),
+                ),
+                ReadOutputs::MorphTargetWeights(_) => continue,
+            };
+            let interpolation = ch.sampler().interpolation();
+            let values = if interpolation == gltf::animation::Interpolation::CubicSpline {
+                // In-tangent, value, out-tangent per key: the values, joined linearly.
+                cubic = true;
+                values.chunks(3).filter_map(|c| c.get(1).copied()).collect()
+            } else {
+                values
+            };
+            tracks.push(Track {
+                joint,
+                channel,
+                times,
+                values,
+                step: interpolation == gltf::animation::Interpolation::Step,
+            });
+        }
+        if tracks.is_empty() {
+            continue;
+        }
+        let duration = tracks
+            .iter()
+            .filter_map(|t| t.times.last().copied())
+            .fold(0.0, f32::max);
+        clips.push(Clip {
+            name: anim
+                .name()
+                .map_or_else(|| format!("animation {a}"), str::to_owned),
+            duration,
+            tracks,
+        });
+    }
+    if cubic {
+        warnings.push(err(
+            path,
+            format!("{name}: cubic-spline animation keys are played linearly between their values"),
+        ));
+    }
+    Rig::new(joints, inverse_bind, root, clips).map_err(|e| err(path, format!("{name}: {e}")))
 }
 
 /// glTF bytes of `models` placed by `nodes` (each node draws at most one model); images are
@@ -557,9 +806,36 @@ pub fn glb_bytes(models: &[Model], nodes: &[Node]) -> Result<Vec<u8>, String> {
             mat["extensions"] = json!({"KHR_materials_unlit": {}});
         }
         materials.push(mat);
+        let mut attributes = json!({"POSITION": a0, "NORMAL": a0 + 1, "TEXCOORD_0": a0 + 2});
+        if !m.mesh.skin.is_empty() {
+            let joints: Vec<u8> = m
+                .mesh
+                .skin
+                .iter()
+                .flat_map(|s| s.joints)
+                .flat_map(u16::to_le_bytes)
+                .collect();
+            let weights: Vec<u8> = m
+                .mesh
+                .skin
+                .iter()
+                .flat_map(|s| s.weights)
+                .flat_map(f32::to_le_bytes)
+                .collect();
+            let vj = buf_view(&joints, 34962, &mut bin, &mut views);
+            attributes["JOINTS_0"] = json!(accessors.len());
+            accessors.push(
+                json!({"bufferView": vj, "componentType": 5123, "count": v.len(), "type": "VEC4"}),
+            );
+            let vw = buf_view(&weights, 34962, &mut bin, &mut views);
+            attributes["WEIGHTS_0"] = json!(accessors.len());
+            accessors.push(
+                json!({"bufferView": vw, "componentType": 5126, "count": v.len(), "type": "VEC4"}),
+            );
+        }
         meshes.push(json!({
             "name": m.name,
-            "primitives": [{"attributes": {"POSITION": a0, "NORMAL": a0 + 1, "TEXCOORD_0": a0 + 2}, "indices": a0 + 3, "material": materials.len() - 1, "mode": 4}],
+            "primitives": [{"attributes": attributes, "indices": a0 + 3, "material": materials.len() - 1, "mode": 4}],
         }));
     }
     let mut lights = vec![];
@@ -607,6 +883,105 @@ pub fn glb_bytes(models: &[Model], nodes: &[Node]) -> Result<Vec<u8>, String> {
         }
         out_nodes.push(node);
     }
+    // Skins: each skinned model's skeleton as joint nodes under the scene, its inverse bind
+    // matrices, and its clips as animations of those nodes.
+    let mut roots: Vec<usize> = (0..nodes.len()).collect();
+    let (mut skins, mut animations) = (vec![], vec![]);
+    for (k, n) in nodes.iter().enumerate() {
+        let Some(rig) = n.models.first().and_then(|&m| models[m].rig.as_ref()) else {
+            continue;
+        };
+        let base = out_nodes.len();
+        for j in &rig.joints {
+            let mut node = json!({"name": j.name});
+            node["translation"] = json!(j.rest.translation.to_array());
+            if j.rest.rotation != Quat::IDENTITY {
+                node["rotation"] = json!(j.rest.rotation.to_array());
+            }
+            if j.rest.scale != Vec3::ONE {
+                node["scale"] = json!(j.rest.scale.to_array());
+            }
+            out_nodes.push(node);
+        }
+        let mut top = vec![];
+        for (i, j) in rig.joints.iter().enumerate() {
+            match j.parent {
+                Some(p) => {
+                    let children = &mut out_nodes[base + p]["children"];
+                    if children.is_null() {
+                        *children = json!([]);
+                    }
+                    if let Some(c) = children.as_array_mut() {
+                        c.push(json!(base + i));
+                    }
+                }
+                None => top.push(base + i),
+            }
+        }
+        if rig.root == Mat4::IDENTITY {
+            roots.extend(top);
+        } else {
+            let (s, r, t) = rig.root.to_scale_rotation_translation();
+            out_nodes.push(json!({"name": "armature", "translation": t.to_array(),
+                "rotation": r.to_array(), "scale": s.to_array(), "children": top}));
+            roots.push(out_nodes.len() - 1);
+        }
+        let ibm: Vec<u8> = rig
+            .inverse_bind
+            .iter()
+            .flat_map(|m| m.to_cols_array())
+            .flat_map(f32::to_le_bytes)
+            .collect();
+        align(&mut bin);
+        views.push(json!({"buffer": 0, "byteOffset": bin.len(), "byteLength": ibm.len()}));
+        bin.extend(&ibm);
+        accessors.push(json!({"bufferView": views.len() - 1, "componentType": 5126, "count": rig.joints.len(), "type": "MAT4"}));
+        skins.push(json!({"joints": (base..base + rig.joints.len()).collect::<Vec<_>>(), "inverseBindMatrices": accessors.len() - 1}));
+        out_nodes[k]["skin"] = json!(skins.len() - 1);
+        for clip in &rig.clips {
+            let (mut samplers, mut channels) = (vec![], vec![]);
+            for t in &clip.tracks {
+                let (kind, path, width) = match t.channel {
+                    Channel::Translation => ("VEC3", "translation", 3),
+                    Channel::Rotation => ("VEC4", "rotation", 4),
+                    Channel::Scale => ("VEC3", "scale", 3),
+                };
+                let times: Vec<u8> = t.times.iter().flat_map(|x| x.to_le_bytes()).collect();
+                let values: Vec<u8> = t
+                    .values
+                    .iter()
+                    .flat_map(|v| v.to_array().into_iter().take(width))
+                    .flat_map(f32::to_le_bytes)
+                    .collect();
+                for (bytes, acc) in [
+                    (
+                        times,
+                        json!({"componentType": 5126, "count": t.times.len(), "type": "SCALAR",
+                        "min": [t.times.first().copied().unwrap_or(0.0)], "max": [t.times.last().copied().unwrap_or(0.0)]}),
+                    ),
+                    (
+                        values,
+                        json!({"componentType": 5126, "count": t.values.len(), "type": kind}),
+                    ),
+                ] {
+                    align(&mut bin);
+                    views.push(
+                        json!({"buffer": 0, "byteOffset": bin.len(), "byteLength": bytes.len()}),
+                    );
+                    bin.extend(&bytes);
+                    let mut acc = acc;
+                    acc["bufferView"] = json!(views.len() - 1);
+                    accessors.push(acc);
+                }
+                samplers.push(
+                    json!({"input": accessors.len() - 2, "output": accessors.len() - 1,
+                    "interpolation": if t.step { "STEP" } else { "LINEAR" }}),
+                );
+                channels.push(json!({"sampler": samplers.len() - 1, "target": {"node": base + t.joint, "path": path}}));
+            }
+            animations.push(json!({"name": clip.name, "samplers": samplers, "channels": channels}));
+        }
+    }
     let mut used = vec![];
     if !lights.is_empty() {
         used.push("KHR_lights_punctual");
@@ -617,7 +992,7 @@ pub fn glb_bytes(models: &[Model], nodes: &[Node]) -> Result<Vec<u8>, String> {
     let mut root = json!({
         "asset": {"version": "2.0", "generator": "showrunner assets build"},
         "scene": 0,
-        "scenes": [{"nodes": (0..nodes.len()).collect::<Vec<_>>()}],
+        "scenes": [{"nodes": roots}],
         "nodes": out_nodes,
         "meshes": meshes,
         "materials": materials,
@@ -625,6 +1000,10 @@ pub fn glb_bytes(models: &[Model], nodes: &[Node]) -> Result<Vec<u8>, String> {
         "bufferViews": views,
         "buffers": [{"byteLength": bin.len()}],
     });
+    if !skins.is_empty() {
+        root["skins"] = json!(skins);
+        root["animations"] = json!(animations);
+    }
     if !images.is_empty() {
         root["images"] = json!(images);
         root["textures"] = json!(textures);
@@ -739,6 +1118,7 @@ mod tests {
                 metallic_roughness: Some(Arc::new(maps.metallic_roughness)),
                 unlit: false,
             },
+            rig: None,
         };
         let mut sky = Model::plain("sky", MeshData::unit_box(), Material::default());
         sky.material.unlit = true;

@@ -5,11 +5,12 @@
 //! stages them (`sets`). The renderer uploads what this crate loads; the scene stages what
 //! it describes.
 
+pub mod actors;
 pub mod gltf_io;
 pub mod mesh;
 pub mod sets;
 pub mod texture;
 
 pub use gltf_io::{load, AssetError, Loaded, Model, ModelMaterial, Node, MISSING_TEXTURE};
-pub use mesh::{MeshData, Vertex};
+pub use mesh::{MeshData, Vertex, VertexSkin};
 pub use texture::{Image, Sky, Surface};

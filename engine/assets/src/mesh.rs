@@ -17,6 +17,52 @@ pub struct Vertex {
     pub uv: [f32; 2],
 }
 
+/// A skinned vertex's joints and their weights (glTF's `JOINTS_0`, `WEIGHTS_0`): up to four
+/// joints of the model's skin, weights summing to 1.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct VertexSkin {
+    /// Indices into the skin's joints.
+    pub joints: [u16; 4],
+    /// Their weights.
+    pub weights: [f32; 4],
+}
+
+impl Default for VertexSkin {
+    fn default() -> Self {
+        Self {
+            joints: [0; 4],
+            weights: [1.0, 0.0, 0.0, 0.0],
+        }
+    }
+}
+
+impl VertexSkin {
+    /// The strongest four of `influences` (joint, weight), normalised to sum to 1.
+    pub fn from_influences(influences: &[(usize, f32)]) -> Self {
+        let mut top = [(0usize, 0.0f32); 4];
+        for &(j, w) in influences {
+            if w <= 0.0 || !w.is_finite() {
+                continue;
+            }
+            if let Some(slot) = top.iter_mut().find(|(k, v)| *k == j && *v > 0.0) {
+                slot.1 += w;
+            } else if w > top[3].1 {
+                top[3] = (j, w);
+            }
+            top.sort_by(|a, b| b.1.total_cmp(&a.1));
+        }
+        let sum: f32 = top.iter().map(|t| t.1).sum();
+        if sum <= 0.0 {
+            return Self::default();
+        }
+        Self {
+            joints: top.map(|t| t.0 as u16),
+            weights: top.map(|t| t.1 / sum),
+        }
+    }
+}
+
 /// An indexed triangle mesh on the CPU.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MeshData {
@@ -24,6 +70,8 @@ pub struct MeshData {
     pub vertices: Vec<Vertex>,
     /// Triangles, counter-clockwise from outside.
     pub indices: Vec<u32>,
+    /// Skinned meshes: one per vertex. Empty for a rigid mesh.
+    pub skin: Vec<VertexSkin>,
 }
 
 impl MeshData {
@@ -64,6 +112,15 @@ impl MeshData {
     /// Appends another mesh moved by `at` (normals follow the rotation and scale).
     pub fn append(&mut self, other: &MeshData, at: Affine3A) {
         let base = self.vertices.len() as u32;
+        if !self.skin.is_empty() || !other.skin.is_empty() {
+            // A rigid part joins a skinned mesh on the first joint.
+            self.skin.resize(self.vertices.len(), VertexSkin::default());
+            self.skin.extend(other.skin.iter().copied());
+            self.skin.resize(
+                self.vertices.len() + other.vertices.len(),
+                VertexSkin::default(),
+            );
+        }
         let normal_m = at.matrix3.inverse().transpose();
         for v in &other.vertices {
             self.vertices.push(Vertex {

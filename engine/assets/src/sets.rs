@@ -265,6 +265,7 @@ impl Builder {
                 name,
                 mesh,
                 material,
+                rig: None,
             });
         }
         nodes.extend(self.nodes);
@@ -1540,6 +1541,7 @@ mod tests {
                 models,
                 nodes,
                 warnings: vec![],
+                front_z: -1.0,
             };
             let (set, w) = describe(scene, Path::new("x.glb"), &l);
             assert!(w.is_empty());

@@ -29,8 +29,9 @@ use std::collections::HashMap;
 
 use glam::{Mat4, Vec3, Vec4};
 use showrunner_light::LightEstimate;
-use showrunner_scene::components::{Light, Material, Mesh, Pose, Transform};
+use showrunner_scene::components::{Light, Material, Mesh, Parts, Pose, Stance, Transform};
 use showrunner_scene::hecs::World;
+use showrunner_scene::rig::Skin;
 use wgpu::util::DeviceExt;
 
 use mesh::{MeshData, Vertex};
@@ -324,11 +325,18 @@ struct Instance {
     base_color: [f32; 4],
     params: [f32; 4],
     emissive: [f32; 4],
+    /// x: where the actor's joint palette starts in the palette buffer (0: the identity).
+    first_joint: [u32; 4],
 }
+
+/// Joint matrices the palette buffer holds for all actors of a frame (entry 0 is the
+/// identity); actors past it are drawn in their bind pose, with a warning.
+pub const MAX_JOINTS: usize = 4096;
 
 /// The single-pass stereo path.
 struct Multiview {
     pipeline: wgpu::RenderPipeline,
+    skinned: wgpu::RenderPipeline,
     bind_group: wgpu::BindGroup,
     cameras: wgpu::Buffer,
 }
@@ -339,6 +347,22 @@ struct GpuMesh {
     count: u32,
     triangles: usize,
     material: materials::GpuMaterial,
+    /// A skinned mesh's joints and weights (drawn by the skinned pipelines).
+    skin: Option<wgpu::Buffer>,
+}
+
+/// The joint palettes' binding: read-only storage, seen by the vertex stage.
+fn joints_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::VERTEX,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only: true },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
 }
 
 fn upload_mesh(
@@ -361,6 +385,13 @@ fn upload_mesh(
         count: m.indices.len() as u32,
         triangles: m.triangles(),
         material,
+        skin: (!m.skin.is_empty() && m.skin.len() == m.vertices.len()).then(|| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(name),
+                contents: bytemuck::cast_slice(&m.skin),
+                usage: wgpu::BufferUsages::VERTEX,
+            })
+        }),
     }
 }
 
@@ -380,6 +411,13 @@ pub struct Renderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
     pipeline: wgpu::RenderPipeline,
+    skinned_pipeline: wgpu::RenderPipeline,
+    shadow_skinned: wgpu::RenderPipeline,
+    /// Every actor's joint palette this frame, one run each after the identity.
+    joints: wgpu::Buffer,
+    palette: Vec<[[f32; 4]; 4]>,
+    /// Actors drawn in their bind pose because the palette was full (said once).
+    pub palette_overflow: bool,
     multiview: Option<Multiview>,
     use_multiview: bool,
     shadow_pipeline: wgpu::RenderPipeline,
@@ -482,6 +520,7 @@ impl Renderer {
                     ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Comparison),
                     count: None,
                 },
+                joints_entry(4),
             ],
         });
         let shadow_tex = device.create_texture(&wgpu::TextureDescriptor {
@@ -519,6 +558,17 @@ impl Renderer {
             buffer("right camera", size_of::<CameraUniform>()),
         ];
         let lighting = buffer("lighting", size_of::<LightingUniform>());
+        let joints = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("joint palettes"),
+            size: (MAX_JOINTS * size_of::<[[f32; 4]; 4]>()) as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        queue.write_buffer(
+            &joints,
+            0,
+            bytemuck::bytes_of(&Mat4::IDENTITY.to_cols_array_2d()),
+        );
         let bind_groups = [0, 1].map(|i| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("frame"),
@@ -540,6 +590,10 @@ impl Renderer {
                         binding: 3,
                         resource: wgpu::BindingResource::Sampler(&shadow_sampler),
                     },
+                    wgpu::BindGroupEntry {
+                        binding: 4,
+                        resource: joints.as_entire_binding(),
+                    },
                 ],
             })
         });
@@ -550,19 +604,28 @@ impl Renderer {
         });
         let shadow_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("shadow"),
-            entries: &[wgpu::BindGroupLayoutEntry {
-                visibility: wgpu::ShaderStages::VERTEX,
-                ..uniform(0)
-            }],
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    visibility: wgpu::ShaderStages::VERTEX,
+                    ..uniform(0)
+                },
+                joints_entry(1),
+            ],
         });
         let shadow_camera = buffer("shadow camera", 64);
         let shadow_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("shadow"),
             layout: &shadow_layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: shadow_camera.as_entire_binding(),
-            }],
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: shadow_camera.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: joints.as_entire_binding(),
+                },
+            ],
         });
         let mut materials = materials::Materials::new(device);
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -573,8 +636,9 @@ impl Renderer {
         let vertex_attrs = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 8 => Float32x2];
         let instance_attrs = wgpu::vertex_attr_array![
             2 => Float32x4, 3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4, 7 => Float32x4,
-            9 => Float32x4
+            9 => Float32x4, 12 => Uint32x4
         ];
+        let skin_attrs = wgpu::vertex_attr_array![10 => Uint16x4, 11 => Float32x4];
         let vertex_buffers = [
             Some(wgpu::VertexBufferLayout {
                 array_stride: size_of::<Vertex>() as u64,
@@ -586,44 +650,57 @@ impl Renderer {
                 step_mode: wgpu::VertexStepMode::Instance,
                 attributes: &instance_attrs,
             }),
+            Some(wgpu::VertexBufferLayout {
+                array_stride: size_of::<assets::VertexSkin>() as u64,
+                step_mode: wgpu::VertexStepMode::Vertex,
+                attributes: &skin_attrs,
+            }),
         ];
-        let scene_pipeline = |module: &wgpu::ShaderModule, mask: Option<std::num::NonZeroU32>| {
-            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                label: Some(if mask.is_some() {
-                    "scene (multiview)"
-                } else {
-                    "scene"
-                }),
-                layout: Some(&pipeline_layout),
-                vertex: wgpu::VertexState {
-                    module,
-                    entry_point: Some("vs_main"),
-                    compilation_options: Default::default(),
-                    buffers: &vertex_buffers,
-                },
-                primitive: wgpu::PrimitiveState {
-                    cull_mode: Some(wgpu::Face::Back),
-                    ..Default::default()
-                },
-                depth_stencil: Some(wgpu::DepthStencilState {
-                    format: DEPTH_FORMAT,
-                    depth_write_enabled: Some(true),
-                    depth_compare: Some(wgpu::CompareFunction::Greater),
-                    stencil: Default::default(),
-                    bias: Default::default(),
-                }),
-                multisample: Default::default(),
-                fragment: Some(wgpu::FragmentState {
-                    module,
-                    entry_point: Some("fs_main"),
-                    compilation_options: Default::default(),
-                    targets: &[Some(COLOR_FORMAT.into())],
-                }),
-                multiview_mask: mask,
-                cache: None,
-            })
-        };
-        let pipeline = scene_pipeline(&module, None);
+        // Rigid meshes read the first two buffers; skinned ones (`vs_skinned`) all three.
+        let scene_pipeline =
+            |module: &wgpu::ShaderModule, mask: Option<std::num::NonZeroU32>, skinned: bool| {
+                device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                    label: Some(match (mask.is_some(), skinned) {
+                        (false, false) => "scene",
+                        (true, false) => "scene (multiview)",
+                        (false, true) => "scene (skinned)",
+                        (true, true) => "scene (multiview, skinned)",
+                    }),
+                    layout: Some(&pipeline_layout),
+                    vertex: wgpu::VertexState {
+                        module,
+                        entry_point: Some(if skinned { "vs_skinned" } else { "vs_main" }),
+                        compilation_options: Default::default(),
+                        buffers: if skinned {
+                            &vertex_buffers
+                        } else {
+                            &vertex_buffers[..2]
+                        },
+                    },
+                    primitive: wgpu::PrimitiveState {
+                        cull_mode: Some(wgpu::Face::Back),
+                        ..Default::default()
+                    },
+                    depth_stencil: Some(wgpu::DepthStencilState {
+                        format: DEPTH_FORMAT,
+                        depth_write_enabled: Some(true),
+                        depth_compare: Some(wgpu::CompareFunction::Greater),
+                        stencil: Default::default(),
+                        bias: Default::default(),
+                    }),
+                    multisample: Default::default(),
+                    fragment: Some(wgpu::FragmentState {
+                        module,
+                        entry_point: Some("fs_main"),
+                        compilation_options: Default::default(),
+                        targets: &[Some(COLOR_FORMAT.into())],
+                    }),
+                    multiview_mask: mask,
+                    cache: None,
+                })
+            };
+        let pipeline = scene_pipeline(&module, None, false);
+        let skinned_pipeline = scene_pipeline(&module, None, true);
         // Single-pass stereo where the adapter has multiview.
         let multiview = device
             .features()
@@ -654,10 +731,15 @@ impl Renderer {
                             binding: 3,
                             resource: wgpu::BindingResource::Sampler(&shadow_sampler),
                         },
+                        wgpu::BindGroupEntry {
+                            binding: 4,
+                            resource: joints.as_entire_binding(),
+                        },
                     ],
                 });
                 Multiview {
-                    pipeline: scene_pipeline(&module, std::num::NonZeroU32::new(0b11)),
+                    pipeline: scene_pipeline(&module, std::num::NonZeroU32::new(0b11), false),
+                    skinned: scene_pipeline(&module, std::num::NonZeroU32::new(0b11), true),
                     bind_group,
                     cameras: both,
                 }
@@ -668,43 +750,48 @@ impl Renderer {
                 bind_group_layouts: &[Some(&shadow_layout)],
                 immediate_size: 0,
             });
-        let shadow_pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("shadow"),
-            layout: Some(&shadow_pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &shadow_module,
-                entry_point: Some("vs_shadow"),
-                compilation_options: Default::default(),
-                buffers: &[
-                    Some(wgpu::VertexBufferLayout {
-                        array_stride: size_of::<Vertex>() as u64,
-                        step_mode: wgpu::VertexStepMode::Vertex,
-                        attributes: &vertex_attrs,
+        let shadow_pipeline_for = |skinned: bool| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(if skinned {
+                    "shadow (skinned)"
+                } else {
+                    "shadow"
+                }),
+                layout: Some(&shadow_pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &shadow_module,
+                    entry_point: Some(if skinned {
+                        "vs_shadow_skinned"
+                    } else {
+                        "vs_shadow"
                     }),
-                    Some(wgpu::VertexBufferLayout {
-                        array_stride: size_of::<Instance>() as u64,
-                        step_mode: wgpu::VertexStepMode::Instance,
-                        attributes: &instance_attrs,
-                    }),
-                ],
-            },
-            primitive: Default::default(),
-            depth_stencil: Some(wgpu::DepthStencilState {
-                format: DEPTH_FORMAT,
-                depth_write_enabled: Some(true),
-                depth_compare: Some(wgpu::CompareFunction::Less),
-                stencil: Default::default(),
-                bias: wgpu::DepthBiasState {
-                    constant: 2,
-                    slope_scale: 2.0,
-                    clamp: 0.0,
+                    compilation_options: Default::default(),
+                    buffers: if skinned {
+                        &vertex_buffers
+                    } else {
+                        &vertex_buffers[..2]
+                    },
                 },
-            }),
-            multisample: Default::default(),
-            fragment: None,
-            multiview_mask: None,
-            cache: None,
-        });
+                primitive: Default::default(),
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: DEPTH_FORMAT,
+                    depth_write_enabled: Some(true),
+                    depth_compare: Some(wgpu::CompareFunction::Less),
+                    stencil: Default::default(),
+                    bias: wgpu::DepthBiasState {
+                        constant: 2,
+                        slope_scale: 2.0,
+                        clamp: 0.0,
+                    },
+                }),
+                multisample: Default::default(),
+                fragment: None,
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let shadow_pipeline = shadow_pipeline_for(false);
+        let shadow_skinned = shadow_pipeline_for(true);
         let mut meshes = HashMap::new();
         let plain = showrunner_assets::ModelMaterial::default();
         let unit = MeshData::unit_box();
@@ -730,6 +817,11 @@ impl Renderer {
             device: device.clone(),
             queue: queue.clone(),
             pipeline,
+            skinned_pipeline,
+            shadow_skinned,
+            joints,
+            palette: Vec::with_capacity(256),
+            palette_overflow: false,
             use_multiview: multiview.is_some(),
             multiview,
             shadow_pipeline,
@@ -877,8 +969,17 @@ impl Renderer {
     ) -> wgpu::CommandBuffer {
         // Instances, grouped by mesh.
         self.scratch.clear();
-        for (t, mesh, material, pose) in world
-            .query::<(&Transform, &Mesh, &Material, Option<&Pose>)>()
+        self.palette.clear();
+        self.palette.push(Mat4::IDENTITY.to_cols_array_2d());
+        for (t, mesh, material, pose, skin, parts) in world
+            .query::<(
+                &Transform,
+                &Mesh,
+                &Material,
+                Option<&Pose>,
+                Option<&Skin>,
+                Option<&Parts>,
+            )>()
             .iter()
         {
             let idx = match self.mesh_names.iter().position(|n| *n == mesh.0) {
@@ -890,18 +991,44 @@ impl Renderer {
                     self.mesh_names.iter().position(|n| n == "box").unwrap_or(0)
                 }
             };
-            let bob = pose.map_or(0.0, |p| p.bob);
+            // A skinned mesh poses by its actor's palette (the bind pose without one); a
+            // rigid figure only breathes.
+            let skinned = self.meshes[&self.mesh_names[idx]].skin.is_some();
+            let mut first_joint = 0;
+            if let (true, Some(skin)) = (skinned, skin) {
+                if self.palette.len() + skin.palette.len() <= MAX_JOINTS {
+                    first_joint = self.palette.len() as u32;
+                    self.palette
+                        .extend(skin.palette.iter().map(Mat4::to_cols_array_2d));
+                } else {
+                    self.palette_overflow = true;
+                }
+            }
             let mut m = t.matrix();
-            m.w_axis.y += bob;
-            self.scratch.push((
-                idx,
-                Instance {
-                    model: m.to_cols_array_2d(),
-                    base_color: (material.base_color * self.mesh_tints[idx]).into(),
-                    params: [material.metallic, material.roughness, 0.0, 0.0],
-                    emissive: material.emissive.extend(0.0).into(),
-                },
-            ));
+            if !skinned {
+                m.w_axis.y += pose.map_or(0.0, |p| p.bob);
+                if pose.is_some_and(|p| p.stance == Stance::Fallen) {
+                    // A figure with no skeleton to fall with lies down whole, on its back.
+                    m = m
+                        * Mat4::from_translation(Vec3::new(0.0, 0.12, 0.0))
+                        * Mat4::from_rotation_x(std::f32::consts::FRAC_PI_2);
+                }
+            }
+            let key = pose.map_or(0.0, |p| p.key);
+            let instance = |idx: usize| Instance {
+                model: m.to_cols_array_2d(),
+                base_color: (material.base_color * self.mesh_tints[idx]).into(),
+                params: [material.metallic, material.roughness, key, 0.0],
+                emissive: material.emissive.extend(0.0).into(),
+                first_joint: [first_joint, 0, 0, 0],
+            };
+            self.scratch.push((idx, instance(idx)));
+            // The model's other parts, posed by the same palette.
+            for part in parts.map_or(&[][..], |p| p.0.as_slice()) {
+                if let Some(i) = self.mesh_names.iter().position(|n| n == part) {
+                    self.scratch.push((i, instance(i)));
+                }
+            }
         }
         self.scratch.sort_by_key(|(i, _)| *i);
         if self.scratch.len() > self.capacity {
@@ -912,6 +1039,8 @@ impl Renderer {
         let data: Vec<Instance> = self.scratch.iter().map(|(_, i)| *i).collect();
         self.queue
             .write_buffer(&self.instances, 0, bytemuck::cast_slice(&data));
+        self.queue
+            .write_buffer(&self.joints, 0, bytemuck::cast_slice(&self.palette));
 
         // Uniforms.
         let g = inputs.grade;
@@ -1026,7 +1155,7 @@ impl Renderer {
             });
             pass.set_pipeline(&self.shadow_pipeline);
             pass.set_bind_group(0, &self.shadow_bind_group, &[]);
-            self.draw_instances(&mut pass, true);
+            self.draw_instances(&mut pass, true, &self.shadow_skinned);
         }
         let clear = if self.passthrough {
             wgpu::Color::TRANSPARENT
@@ -1086,18 +1215,20 @@ impl Renderer {
                     None
                 },
             });
-            match (layer, &self.multiview) {
+            let skinned = match (layer, &self.multiview) {
                 (Some(l), _) => {
                     pass.set_pipeline(&self.pipeline);
                     pass.set_bind_group(0, &self.bind_groups[l as usize], &[]);
+                    &self.skinned_pipeline
                 }
                 (None, Some(mv)) => {
                     pass.set_pipeline(&mv.pipeline);
                     pass.set_bind_group(0, &mv.bind_group, &[]);
+                    &mv.skinned
                 }
                 (None, None) => unreachable!("multiview passes only when the path exists"),
-            }
-            self.draw_instances(&mut pass, false);
+            };
+            self.draw_instances(&mut pass, false, skinned);
             self.labels.draw(&mut pass, layer);
         }
         enc.finish()
@@ -1122,28 +1253,45 @@ impl Renderer {
         self.labels.len()
     }
 
-    /// Draws the gathered instances, one instanced draw per mesh; the shadow pass leaves out
-    /// unlit meshes (skies cast no shadow) and binds no materials.
-    fn draw_instances(&self, pass: &mut wgpu::RenderPass<'_>, shadow: bool) {
+    /// Draws the gathered instances, one instanced draw per mesh: the rigid meshes with the
+    /// pipeline the pass has, then the skinned ones with `skinned` (the same bind groups; the
+    /// joints and weights as a third vertex buffer). The shadow pass leaves out unlit meshes
+    /// (skies cast no shadow) and binds no materials.
+    fn draw_instances(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        shadow: bool,
+        skinned: &wgpu::RenderPipeline,
+    ) {
         pass.set_vertex_buffer(1, self.instances.slice(..));
-        let mut start = 0;
-        while start < self.scratch.len() {
-            let mesh_idx = self.scratch[start].0;
-            let end = start
-                + self.scratch[start..]
-                    .iter()
-                    .take_while(|(i, _)| *i == mesh_idx)
-                    .count();
-            let mesh = &self.meshes[&self.mesh_names[mesh_idx]];
-            if !(shadow && mesh.material.unlit) {
-                if !shadow {
-                    pass.set_bind_group(1, &mesh.material.bind_group, &[]);
+        for skinned_pass in [false, true] {
+            let mut switched = false;
+            let mut start = 0;
+            while start < self.scratch.len() {
+                let mesh_idx = self.scratch[start].0;
+                let end = start
+                    + self.scratch[start..]
+                        .iter()
+                        .take_while(|(i, _)| *i == mesh_idx)
+                        .count();
+                let mesh = &self.meshes[&self.mesh_names[mesh_idx]];
+                if !(shadow && mesh.material.unlit) && mesh.skin.is_some() == skinned_pass {
+                    if let Some(skin) = &mesh.skin {
+                        if !switched {
+                            pass.set_pipeline(skinned);
+                            switched = true;
+                        }
+                        pass.set_vertex_buffer(2, skin.slice(..));
+                    }
+                    if !shadow {
+                        pass.set_bind_group(1, &mesh.material.bind_group, &[]);
+                    }
+                    pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+                    pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+                    pass.draw_indexed(0..mesh.count, 0, start as u32..end as u32);
                 }
-                pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-                pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-                pass.draw_indexed(0..mesh.count, 0, start as u32..end as u32);
+                start = end;
             }
-            start = end;
         }
     }
 

@@ -3,18 +3,18 @@
 use glam::{Quat, Vec3};
 use hecs::World;
 
-use crate::components::{Character, Pose, Transform, Viewer};
+use crate::components::{Character, Pose, Stance, Transform};
 
 /// Walks every character towards their mark: accelerates out of a stand,
 /// slows into the mark, never overshoots, and turns to face where they go
-/// (and, once there, the viewer).
-pub fn locomotion_system(world: &mut World, dt: f32) {
-    let viewer = world
-        .query::<&Viewer>()
-        .iter()
-        .next()
-        .map_or(Vec3::ZERO, |v| v.head.translation);
+/// (and, once there, whom they attend to, else the viewer's head at `viewer`, stage
+/// space). The fallen stay where they fell.
+pub fn locomotion_system(world: &mut World, dt: f32, viewer: Vec3) {
     for (t, c, pose) in world.query_mut::<(&mut Transform, &Character, &mut Pose)>() {
+        if pose.stance == Stance::Fallen {
+            pose.speed = 0.0;
+            continue;
+        }
         let to = c.target - t.translation;
         let flat = Vec3::new(to.x, 0.0, to.z);
         let dist = flat.length();
@@ -23,10 +23,12 @@ pub fn locomotion_system(world: &mut World, dt: f32) {
             let speed = c.walk_speed * (dist / 0.6).clamp(0.15, 1.0);
             let step = (speed * dt).min(dist);
             t.translation += flat / dist * step;
+            pose.speed = if dt > 0.0 { step / dt } else { 0.0 };
             pose.stride_phase = (pose.stride_phase + step * 4.0) % std::f32::consts::TAU;
             flat
         } else {
-            let v = viewer - t.translation;
+            pose.speed = 0.0;
+            let v = pose.attend.unwrap_or(viewer) - t.translation;
             Vec3::new(v.x, 0.0, v.z)
         };
         if facing.length_squared() > 1e-6 {
@@ -37,6 +39,60 @@ pub fn locomotion_system(world: &mut World, dt: f32) {
             t.rotation = t.rotation.slerp(want, k);
         }
     }
+}
+
+/// Who is speaking the current line: they talk (their talk clip, a soft key light eased on)
+/// and turn to whom they address (`to`: a character's id, `None` the viewer); everyone else
+/// on their feet turns to the speaker. With no speaker on stage, all face the viewer again.
+pub fn conversation_system(world: &mut World, speaker: Option<&str>, to: Option<&str>, dt: f32) {
+    let mut at_speaker = None;
+    let mut at_addressee = None;
+    for (c, t) in world.query::<(&Character, &Transform)>().iter() {
+        if Some(c.id.as_str()) == speaker {
+            at_speaker = Some(t.translation);
+        }
+        if Some(c.id.as_str()) == to {
+            at_addressee = Some(t.translation);
+        }
+    }
+    let k = 1.0 - (-dt / 0.3).exp();
+    for (c, pose) in world.query_mut::<(&Character, &mut Pose)>() {
+        let speaking = at_speaker.is_some() && Some(c.id.as_str()) == speaker;
+        pose.talking = speaking && pose.stance == Stance::Standing;
+        pose.key += ((if speaking { 1.0 } else { 0.0 }) - pose.key) * k;
+        if pose.stance != Stance::Standing {
+            continue;
+        }
+        pose.attend = if speaking { at_addressee } else { at_speaker };
+    }
+}
+
+/// The speaker of a line written `NAME: words` (a name in capitals, as the sample writes
+/// dialogue), as a character id (`mara`), and whom it addresses: a cast member named at
+/// the start of the words (`MARA: Tomas, the rope.`), else `None` (the viewer).
+pub fn speaker_of<'a>(line: &str, cast: &'a [String]) -> Option<(String, Option<&'a str>)> {
+    let (name, words) = line.split_once(':')?;
+    let name = name.trim();
+    if name.is_empty()
+        || name.len() > 24
+        || !name
+            .chars()
+            .all(|c| c.is_uppercase() || c == ' ' || c == '-' || c == '\'')
+    {
+        return None;
+    }
+    let id = name.to_lowercase().replace(' ', "_");
+    let first = words
+        .trim_start()
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    let to = cast
+        .iter()
+        .find(|c| **c == first && **c != id)
+        .map(String::as_str);
+    Some((id, to))
 }
 
 /// Breathing, idle sway and gestures; bigger and quicker with `intensity`.
@@ -50,7 +106,9 @@ pub fn gesture_system(world: &mut World, t: f32, intensity: f32) {
         pose.bob = 0.008 * (1.0 + i) * (std::f32::consts::TAU * breath_hz * t + phase).sin();
         pose.head_yaw =
             0.25 * (0.5 + i) * (0.31 * t + phase).sin() * (0.17 * t + 2.0 * phase).cos();
-        pose.arm_raise = (i * 0.6 * (0.5 + 0.5 * (0.9 * t + phase).sin())).clamp(0.0, 1.0);
+        // Whoever speaks gestures; those listening only shift a hand.
+        let reach = if pose.talking { 0.6 } else { 0.25 };
+        pose.arm_raise = (i * reach * (0.5 + 0.5 * (0.9 * t + phase).sin())).clamp(0.0, 1.0);
     }
 }
 
@@ -80,7 +138,7 @@ mod tests {
         let e = walker(&mut world, Vec3::new(3.0, 0.0, -4.0), target);
         let mut closest = f32::MAX;
         for _ in 0..(90 * 8) {
-            locomotion_system(&mut world, 1.0 / 90.0);
+            locomotion_system(&mut world, 1.0 / 90.0, Vec3::ZERO);
             let d = world
                 .get::<&Transform>(e)
                 .unwrap()

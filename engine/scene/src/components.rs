@@ -45,6 +45,11 @@ impl Transform {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mesh(pub String);
 
+/// Further meshes an entity draws with its own transform, material and skin: the other
+/// parts of a model made of several (a VRM avatar's body, face and hair).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts(pub Vec<String>);
+
 /// Words in the world: the renderer typesets `text` as `look` says and draws it on a
 /// quad in the entity's plane (facing its +z), sized by the text at the headset's pixel
 /// density, not by the transform's scale. Unlit and ungraded: words never change with
@@ -121,6 +126,29 @@ pub struct Pose {
     pub arm_raise: f32,
     /// Walk cycle phase, radians.
     pub stride_phase: f32,
+    /// Walking speed this frame, m/s (0 standing on the mark).
+    pub speed: f32,
+    /// Speaking the current line.
+    pub talking: bool,
+    /// Standing, kneeling or fallen.
+    pub stance: Stance,
+    /// The speaker's key light on them, 0..=1 (eased in and out as lines change hands).
+    pub key: f32,
+    /// Whom they turn to once on their mark (stage space): whoever they speak to or listen
+    /// to, or someone fallen; `None` faces the viewer.
+    pub attend: Option<Vec3>,
+}
+
+/// How a character holds themselves: what the kneel and fall clips play.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Stance {
+    /// On their feet (idle, walk, talk).
+    #[default]
+    Standing,
+    /// Down on one knee (beside someone who has fallen).
+    Kneeling,
+    /// On the ground: the story killed them; they lie there until the scene changes.
+    Fallen,
 }
 
 /// A light.

@@ -10,6 +10,8 @@
 //!   `stakes`, `palette`, `intensity`, `shot`) → entities and [`staging::Stage`];
 //! - [`animation::locomotion_system`] — characters walk to their marks;
 //! - [`animation::gesture_system`] — procedural idle and gesture animation;
+//! - [`rig::skinning_system`] — actors with a skeleton act: their clips (idle, walk, talk,
+//!   kneel, fall) blended by locomotion, speech and stance, the gesture pose on top;
 //! - [`physics::physics_system`] — fixed-step rapier, interpolated poses;
 //! - [`choices::choice_panels_system`] — a panel per choice on offer, labelled
 //!   with its words, picked by pointing ([`choices::aimed_choice`]);
@@ -36,6 +38,7 @@ pub mod captions;
 pub mod choices;
 pub mod components;
 pub mod physics;
+pub mod rig;
 mod scene;
 pub mod sets;
 pub mod staging;

@@ -3,7 +3,7 @@
 //! offline render (the report's stills, the soundtrack, the refiner's training pairs) steps
 //! scenes through it, so the systems always run in the same order.
 
-use crate::animation::{gesture_system, locomotion_system};
+use crate::animation::{conversation_system, gesture_system, locomotion_system, speaker_of};
 use crate::physics::{physics_system, PhysicsContext};
 use crate::sets::SetLibrary;
 use crate::staging::{staging_system, Stage};
@@ -50,9 +50,18 @@ impl Scene {
         );
     }
 
+    /// The line now spoken (a beat's text): when it is dialogue (`NAME: words`), that
+    /// character talks and turns to whom they address, the others to them; otherwise no one
+    /// talks.
+    pub fn speak(&mut self, line: &str) {
+        self.stage.speaker =
+            speaker_of(line, &self.stage.cast).map(|(id, to)| (id, to.map(str::to_owned)));
+    }
+
     /// Moves the scene on by one frame of `dt` seconds, the show's clock reading `clock`
     /// seconds at the frame's end: the viewer's vantage fades towards the staged one,
-    /// characters walk to their marks, gesture with the staged
+    /// the speaker talks and turns to whom they address, characters walk to their marks,
+    /// actors with a skeleton act (their clips blended), gesture with the staged
     /// intensity (the director's when it directs, [`Stage::playing_intensity`]), and physics takes
     /// its fixed steps. Returns the physics steps taken.
     pub fn step(&mut self, dt: f32, clock: f32) -> u32 {
@@ -60,8 +69,15 @@ impl Scene {
         self.vantage.step(dt);
         let head = self.vantage.point(Vec3::Y * 1.2);
         crate::atmosphere::rain_system(&mut self.world, head, dt);
-        locomotion_system(&mut self.world, dt);
-        gesture_system(&mut self.world, clock, self.stage.playing_intensity());
+        let (speaker, to) = match &self.stage.speaker {
+            Some((s, to)) => (Some(s.as_str()), to.as_deref()),
+            None => (None, None),
+        };
+        conversation_system(&mut self.world, speaker, to, dt);
+        locomotion_system(&mut self.world, dt, head);
+        let intensity = self.stage.playing_intensity();
+        gesture_system(&mut self.world, clock, intensity);
+        crate::rig::skinning_system(&mut self.world, intensity, dt);
         physics_system(&mut self.world, &mut self.physics, dt)
     }
 

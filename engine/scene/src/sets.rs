@@ -66,10 +66,23 @@ pub enum Resolved {
     Placeholder,
 }
 
-/// The sets a screening can use.
+/// The sets a screening can use, and who plays whom.
 #[derive(Debug, Clone, Default)]
 pub struct SetLibrary {
     sets: Vec<SetDesc>,
+    performers: std::collections::BTreeMap<String, Performer>,
+}
+
+/// The model that plays an actor: what the renderer draws and, for a skinned model, the
+/// skeleton and clips the actor acts with.
+#[derive(Debug, Clone)]
+pub struct Performer {
+    /// The model's parts (the renderer's meshes; most models have one).
+    pub models: Vec<String>,
+    /// The model's own material factors (its textures carry the rest).
+    pub material: Material,
+    /// The skeleton, for a skinned model; `None` stands, walks rigidly and is lit.
+    pub rig: Option<std::sync::Arc<crate::rig::Rig>>,
 }
 
 fn mat(r: f32, g: f32, b: f32, roughness: f32) -> Material {
@@ -187,6 +200,7 @@ impl SetLibrary {
         let plaster = mat(0.75, 0.72, 0.66, 0.8);
         let warm = Vec3::new(4.0, 3.2, 2.2);
         Self {
+            performers: Default::default(),
             sets: vec![
                 room("lamp_room", 5.0, 5.0, 3.2, stone, Vec3::new(6.0, 5.5, 4.0)),
                 room("gallery", 6.0, 4.0, 3.0, stone, Vec3::new(2.0, 2.0, 2.2)),
@@ -257,6 +271,16 @@ impl SetLibrary {
         self.sets
             .iter()
             .any(|s| s.views.iter().any(|(n, _)| n == view))
+    }
+
+    /// Has `performer` play `actor` (replacing whoever did).
+    pub fn cast(&mut self, actor: &str, performer: Performer) {
+        self.performers.insert(actor.into(), performer);
+    }
+
+    /// Who plays `actor`, when a model was cast; else the stand-in figure plays them.
+    pub fn performer(&self, actor: &str) -> Option<&Performer> {
+        self.performers.get(actor)
     }
 
     /// Adds or replaces a set (a creator's glTF set, once loaded).

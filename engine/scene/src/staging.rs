@@ -7,8 +7,11 @@ use hecs::{Entity, World};
 use rapier3d::prelude::ColliderHandle;
 use showrunner_core::{Directive, Fate, Palette, Stakes};
 
-use crate::components::{Character, Mark, Material, Mesh, Pose, Prop, SetPiece, Transform};
+use crate::components::{
+    Character, Mark, Material, Mesh, Parts, Pose, Prop, SetPiece, Stance, Transform,
+};
 use crate::physics::{remove_prop, spawn_prop, PhysicsContext};
+use crate::rig::Skin;
 use crate::sets::{Resolved, SetLibrary};
 
 /// What the author's directives have set so far: read by the renderer
@@ -39,6 +42,9 @@ pub struct Stage {
     pub cast: Vec<String>,
     /// Problems staged around (a scene with no set), for the log.
     pub warnings: Vec<String>,
+    /// Who speaks the current line (a character id), and whom they address (`None`: the
+    /// viewer); see [`crate::Scene::speak`].
+    pub speaker: Option<(String, Option<String>)>,
     /// The last `view:` in this scene (`None`: the set's seat).
     pub view: Option<String>,
     /// Where the viewer is to watch from ([`crate::vantage::Vantage`] gets there through a
@@ -65,6 +71,7 @@ impl Default for Stage {
             fates: BTreeMap::new(),
             cast: Vec::new(),
             warnings: Vec::new(),
+            speaker: None,
             view: None,
             vantage: Transform::default(),
             views: Vec::new(),
@@ -93,15 +100,30 @@ fn find_character(world: &World, id: &str) -> Option<Entity> {
         .map(|(e, _)| e)
 }
 
-fn spawn_character(world: &mut World, stage: &Stage, id: &str, role: &str) -> Entity {
-    world.spawn((
+fn spawn_character(
+    world: &mut World,
+    stage: &Stage,
+    library: &SetLibrary,
+    id: &str,
+    role: &str,
+) -> Entity {
+    // The model cast for them; else the stand-in figure in a colour of their own.
+    let performer = library.performer(id);
+    let (mesh, material) = match performer.filter(|p| !p.models.is_empty()) {
+        Some(p) => (p.models[0].clone(), p.material),
+        None => (
+            "character".to_owned(),
+            Material {
+                base_color: character_color(id),
+                roughness: 0.7,
+                ..Material::default()
+            },
+        ),
+    };
+    let e = world.spawn((
         Transform::at(stage.entrance),
-        Mesh("character".into()),
-        Material {
-            base_color: character_color(id),
-            roughness: 0.7,
-            ..Material::default()
-        },
+        Mesh(mesh),
+        material,
         Character {
             id: id.into(),
             role: role.into(),
@@ -110,11 +132,21 @@ fn spawn_character(world: &mut World, stage: &Stage, id: &str, role: &str) -> En
             walk_speed: 1.1,
         },
         Pose::default(),
-    ))
+    ));
+    if let Some(rig) = performer.and_then(|p| p.rig.clone()) {
+        let _ = world.insert_one(e, Skin::new(rig));
+    }
+    if let Some(more) = performer.map(|p| &p.models).filter(|m| m.len() > 1) {
+        let _ = world.insert_one(e, Parts(more[1..].to_vec()));
+    }
+    e
 }
 
 fn assign_marks(world: &mut World, stage: &Stage) {
-    for c in world.query_mut::<&mut Character>() {
+    for (c, pose) in world.query_mut::<(&mut Character, &mut Pose)>() {
+        if pose.stance != Stance::Standing {
+            continue; // kneeling by the fallen, or fallen
+        }
         let i = stage.cast.iter().position(|x| *x == c.id).unwrap_or(0);
         c.target = stage.marks[i % stage.marks.len()];
     }
@@ -133,11 +165,25 @@ fn build_set(
         .iter()
         .map(|(e, _)| e)
         .collect();
-    for e in old {
+    // The fallen are left behind with the set they fell in.
+    let fallen: Vec<Entity> = world
+        .query::<(Entity, &Pose)>()
+        .iter()
+        .filter(|(_, p)| p.stance == Stance::Fallen)
+        .map(|(e, _)| e)
+        .collect();
+    for e in old.into_iter().chain(fallen) {
         if let Ok(p) = world.get::<&Prop>(e).map(|p| *p) {
             remove_prop(physics, &p);
         }
         let _ = world.despawn(e);
+    }
+    // Those who knelt get up for the new scene.
+    for (_, pose) in world.query_mut::<(&Character, &mut Pose)>() {
+        if pose.stance == Stance::Kneeling {
+            pose.stance = Stance::Standing;
+            pose.attend = None;
+        }
     }
     for h in stage.set_colliders.drain(..) {
         physics.world.remove_collider(h);
@@ -241,7 +287,7 @@ pub fn staging_system(
                         }
                     }
                     None => {
-                        spawn_character(world, stage, actor, role);
+                        spawn_character(world, stage, library, actor, role);
                     }
                 }
                 assign_marks(world, stage);
@@ -250,11 +296,9 @@ pub fn staging_system(
                 stage.fates.insert(character.clone(), *fate);
                 let found = find_character(world, character);
                 match (fate, found) {
-                    (Fate::Dead, Some(e)) => {
-                        let _ = world.despawn(e);
-                    }
+                    (Fate::Dead, Some(e)) => fall(world, e),
                     (Fate::Alive, None) if stage.cast.contains(character) => {
-                        spawn_character(world, stage, character, character);
+                        spawn_character(world, stage, library, character, character);
                         assign_marks(world, stage);
                     }
                     (_, Some(e)) => {
@@ -271,6 +315,39 @@ pub fn staging_system(
                     spawn_debris(world, stage, physics);
                 }
             }
+        }
+    }
+}
+
+/// The story kills `e`: they fall where they stand and lie there until the scene changes;
+/// the nearest one still standing goes to kneel beside them.
+fn fall(world: &mut World, e: Entity) {
+    let Ok(at) = world.get::<&Transform>(e).map(|t| t.translation) else {
+        return;
+    };
+    if let Ok(mut c) = world.get::<&mut Character>(e) {
+        c.fate = Fate::Dead;
+    }
+    if let Ok(mut p) = world.get::<&mut Pose>(e) {
+        p.stance = Stance::Fallen;
+        p.talking = false;
+    }
+    let nearest = world
+        .query::<(Entity, &Transform, &Pose)>()
+        .with::<&Character>()
+        .iter()
+        .filter(|(o, _, p)| *o != e && p.stance == Stance::Standing)
+        .map(|(o, t, _)| (o, t.translation))
+        .min_by(|a, b| a.1.distance(at).total_cmp(&b.1.distance(at)));
+    if let Some((o, from)) = nearest {
+        // Beside the body, on the side they come from.
+        let side = Vec3::new(from.x - at.x, 0.0, from.z - at.z).normalize_or(Vec3::X);
+        if let Ok(mut c) = world.get::<&mut Character>(o) {
+            c.target = at + side * 0.7;
+        }
+        if let Ok(mut p) = world.get::<&mut Pose>(o) {
+            p.stance = Stance::Kneeling;
+            p.attend = Some(at);
         }
     }
 }
@@ -424,9 +501,36 @@ mod tests {
         ]);
         f.stage(&["fate: mara=alive"]);
         assert!(f.character("mara").is_some());
+        let stance = |f: &Fixture, id: &str| {
+            f.world
+                .query::<(&Character, &Pose)>()
+                .iter()
+                .find(|(c, _)| c.id == id)
+                .map(|(_, p)| p.stance)
+        };
         f.stage(&["fate: tomas=dead"]);
-        assert!(f.character("tomas").is_none(), "the dead leave the frame");
-        f.stage(&["cast: skipper=tomas", "scene: kitchen"]);
+        assert_eq!(
+            stance(&f, "tomas"),
+            Some(Stance::Fallen),
+            "the dead fall where they stand"
+        );
+        assert_eq!(
+            stance(&f, "mara"),
+            Some(Stance::Kneeling),
+            "and the nearest kneels by them"
+        );
+        f.stage(&["cast: skipper=tomas"]);
+        assert_eq!(
+            stance(&f, "tomas"),
+            Some(Stance::Fallen),
+            "and do not get up"
+        );
+        f.stage(&["scene: kitchen"]);
+        assert_eq!(
+            stance(&f, "mara"),
+            Some(Stance::Standing),
+            "a new scene, on their feet"
+        );
         assert!(f.character("tomas").is_none(), "and stay out of it");
         assert!(
             f.character("mara").is_some(),

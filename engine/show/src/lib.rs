@@ -916,6 +916,10 @@ impl<V: EngagementSource> Show<V> {
             let warnings = self.scene.stage.warnings.drain(..);
             self.core.out.warnings.extend(warnings);
         }
+        if let Some(line) = &self.core.out.subtitles {
+            // Whoever speaks the new line acts it.
+            self.scene.speak(line);
+        }
         self.disclose();
         // The actors play the director's intensity, the author's tag being where it starts.
         self.scene.stage.played = Some(self.readout.intensity);
