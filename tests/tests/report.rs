@@ -196,6 +196,19 @@ fn cast_recasts_a_role() {
         diff(&r, &w)
     );
     assert!(diff(&r, &m) > 0.5, "not Mara: {}", diff(&r, &m));
+    // Only where the actor stands (with her shadow) changed: a band of the frame.
+    let (mut lo, mut hi, mut changed) = (u32::MAX, 0, 0);
+    for (k, (a, b)) in r.chunks(4).zip(m.chunks(4)).enumerate() {
+        if a.iter().zip(b).any(|(x, y)| x.abs_diff(*y) > 12) {
+            let x = k as u32 % 320;
+            (lo, hi, changed) = (lo.min(x), hi.max(x), changed + 1);
+        }
+    }
+    assert!(changed > 200, "{changed} pixels changed");
+    assert!(
+        hi - lo < 120,
+        "changes span x {lo}..{hi} of 320: more than where she stands"
+    );
     let (o, _) = shoot("bad", "mara", &["--cast", &format!("captain={tomas}")]);
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);

@@ -1333,6 +1333,10 @@ pub struct CastAssets {
     pub warnings: Vec<String>,
 }
 
+/// The most joints one actor's skin may have (a VRoid avatar has about 150 with its hair and
+/// skirt bones). A model with more stands in its bind pose, with a warning.
+pub const MAX_SKIN_JOINTS: usize = 256;
+
 /// The file that plays `actor` in `dirs`: `ACTOR.glb`, `.gltf` or `.vrm`, first folder first.
 pub fn find_actor(actor: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
     dirs.iter()
@@ -1438,7 +1442,18 @@ pub fn load_cast(
         };
         out.warnings
             .extend(loaded.warnings.iter().map(ToString::to_string));
-        let (performer, models) = performer_from(actor, loaded);
+        let (mut performer, models) = performer_from(actor, loaded);
+        if let Some(n) = performer
+            .rig
+            .as_ref()
+            .map(|r| r.joints.len())
+            .filter(|&n| n > MAX_SKIN_JOINTS)
+        {
+            out.warnings.push(format!(
+                "{actor}: the model's skin has {n} joints, more than the {MAX_SKIN_JOINTS} an actor may have; it stands in its bind pose (merge or remove bones in your modelling tool)"
+            ));
+            performer.rig = None;
+        }
         out.performers.push((actor.clone(), performer));
         out.models.extend(models);
     }
@@ -1544,6 +1559,37 @@ mod tests {
         let err =
             load_cast(&cast, &[], &[("tomas".into(), dir.join("mara.glb"))], false).unwrap_err();
         assert!(err.file.ends_with("mara.glb"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_skin_with_too_many_joints_stands_with_a_warning() {
+        let joints: Vec<Joint> = (0..MAX_SKIN_JOINTS + 4)
+            .map(|k| Joint {
+                name: format!("bone{k}"),
+                parent: (k > 0).then_some(0),
+                rest: Trs::at(Vec3::Y * 0.01),
+            })
+            .collect();
+        let n = joints.len();
+        let rig = Rig::new(joints, vec![Mat4::IDENTITY; n], Mat4::IDENTITY, vec![]).unwrap();
+        let mut m = Model::plain("tall", MeshData::unit_box(), Material::default());
+        m.mesh.skin = vec![VertexSkin::default(); m.mesh.vertices.len()];
+        m.rig = Some(Arc::new(rig));
+        let dir = std::env::temp_dir().join(format!("showrunner-tall-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut node = crate::gltf_io::Node::empty("tall", Mat4::IDENTITY);
+        node.models = vec![0];
+        crate::gltf_io::write_glb(&dir.join("tall.glb"), &[m], &[node]).unwrap();
+        let got = load_cast(&["tall".to_owned()], std::slice::from_ref(&dir), &[], false).unwrap();
+        assert!(got.performers[0].1.rig.is_none(), "it stands");
+        assert!(
+            got.warnings
+                .iter()
+                .any(|w| w.contains("260 joints") && w.contains("bind pose")),
+            "{:?}",
+            got.warnings
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
