@@ -159,22 +159,8 @@ fn cast_recasts_a_role() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let shoot = |name: &str, actor: &str, extra: &[&str]| {
-        let story = dir.path().join(format!("{name}.ink"));
-        fs::write(
-            &story,
-            format!("In the kitchen. # scene: kitchen # cast: keeper={actor} # shot: 3\n-> END\n"),
-        )
-        .unwrap();
-        let out = dir.path().join(name);
-        let o = Command::new(showrunner())
-            .args(["screen", "--render", "--still-size", "320x180", "--story"])
-            .arg(&story)
-            .args(extra)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        (o, out)
+        let line = format!("In the kitchen. # scene: kitchen # cast: keeper={actor} # shot: 3");
+        screen_one_line(dir.path(), name, &line, "320x180", extra)
     };
     let tomas = models.join("tomas.glb");
     let tomas = tomas.to_str().unwrap();
@@ -299,6 +285,29 @@ fn a_view_moves_the_stills_vantage() {
     );
 }
 
+/// Screens a one-line story (`line`, then the end) rendered at `size` into `dir/name`, with
+/// `extra` arguments: what the command said, and where its stills are.
+fn screen_one_line(
+    dir: &std::path::Path,
+    name: &str,
+    line: &str,
+    size: &str,
+    extra: &[&str],
+) -> (std::process::Output, std::path::PathBuf) {
+    let story = dir.join(format!("{name}.ink"));
+    fs::write(&story, format!("{line}\n-> END\n")).unwrap();
+    let out = dir.join(name);
+    let o = Command::new(showrunner())
+        .args(["screen", "--render", "--still-size", size, "--story"])
+        .arg(&story)
+        .args(extra)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    (o, out)
+}
+
 /// The RGBA of still `n` of the screening in `out`.
 fn still(out: &std::path::Path, n: u32) -> Vec<u8> {
     let dec = png::Decoder::new(std::io::BufReader::new(
@@ -325,22 +334,8 @@ fn diff(a: &[u8], b: &[u8]) -> f64 {
 fn set_moves_a_scene_to_another_set() {
     let dir = tempfile::tempdir().unwrap();
     let shoot = |name: &str, scene: &str, extra: &[&str]| {
-        let story = dir.path().join(format!("{name}.ink"));
-        fs::write(
-            &story,
-            format!("In a room. # scene: {scene} # shot: 2\n-> END\n"),
-        )
-        .unwrap();
-        let out = dir.path().join(name);
-        let o = Command::new(showrunner())
-            .args(["screen", "--render", "--still-size", "160x90", "--story"])
-            .arg(&story)
-            .args(extra)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        (o, out)
+        let line = format!("In a room. # scene: {scene} # shot: 2");
+        screen_one_line(dir.path(), name, &line, "160x90", extra)
     };
     let (o, moved) = shoot("moved", "kitchen", &["--set", "kitchen=radio_room"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

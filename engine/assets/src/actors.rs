@@ -24,7 +24,7 @@ use showrunner_scene::sets::Performer;
 
 use crate::gltf_io::{AssetError, Loaded, Model, ModelMaterial, MISSING_TEXTURE};
 use crate::mesh::{MeshData, VertexSkin};
-use crate::texture::{fbm, Image};
+use crate::texture::{fbm, linear_to_srgb, Image};
 
 /// The people the sample story casts (`viewer` is the camera).
 pub const SAMPLE_CAST: [&str; 5] = ["mara", "tomas", "calum", "shiel", "coastguard"];
@@ -330,16 +330,6 @@ impl Cell {
     }
 }
 
-fn srgb8(v: f32) -> u8 {
-    let v = v.clamp(0.0, 1.0);
-    let s = if v <= 0.003_130_8 {
-        v * 12.92
-    } else {
-        1.055 * v.powf(1.0 / 2.4) - 0.055
-    };
-    (s * 255.0 + 0.5) as u8
-}
-
 /// The figure's atlas: base colour (sRGB) and metallic-roughness (G roughness).
 fn atlas(f: &Figure) -> (Image, Image) {
     let mut color = vec![0u8; (ATLAS * ATLAS * 4) as usize];
@@ -354,7 +344,12 @@ fn atlas(f: &Figure) -> (Image, Image) {
             };
             let uv = Vec2::new(x as f32, y as f32) / ATLAS as f32;
             let v = c.color(f) * c.grain(f, uv);
-            color[i..i + 4].copy_from_slice(&[srgb8(v.x), srgb8(v.y), srgb8(v.z), 255]);
+            color[i..i + 4].copy_from_slice(&[
+                linear_to_srgb(v.x),
+                linear_to_srgb(v.y),
+                linear_to_srgb(v.z),
+                255,
+            ]);
             let r = (c.roughness(f) * (0.9 + 0.2 * fbm(uv, 16, 2, 9))).clamp(0.05, 1.0);
             mr[i..i + 4].copy_from_slice(&[255, (r * 255.0) as u8, 0, 255]);
         }

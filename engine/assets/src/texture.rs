@@ -41,7 +41,8 @@ fn srgb_to_linear(c: u8) -> f32 {
     }
 }
 
-fn linear_to_srgb(v: f32) -> u8 {
+/// A linear value (0..1) as an sRGB-encoded byte.
+pub(crate) fn linear_to_srgb(v: f32) -> u8 {
     let v = v.clamp(0.0, 1.0);
     let s = if v <= 0.003_130_8 {
         v * 12.92
