@@ -34,7 +34,7 @@ struct Lighting {
     lamp_count: vec4<f32>,
     // The set's height fog: linear colour (xyz), density per metre at y = 0 (w).
     fog: vec4<f32>,
-    // x: metres the fog thins by e over.
+    // x: metres the fog thins by e over; y: the set's clock, seconds (the sea's waves).
     fog_height: vec4<f32>,
 };
 
@@ -138,15 +138,37 @@ fn vs_skinned(v: VertexIn, s: SkinIn) -> VertexOut {
     return place(v, camera, p, n);
 }
 
+// The sea's swell at a point (stage metres) and time: three long waves travelling their own
+// ways at deep water's speed (ω² = g k); returns (height, ∂h/∂x, ∂h/∂z) for a swell of `a`.
+fn swell_at(p: vec2<f32>, t: f32, a: f32) -> vec3<f32> {
+    var h = vec3<f32>(0.0);
+    let dirs = array<vec2<f32>, 3>(vec2<f32>(0.8, 0.6), vec2<f32>(-0.3, 0.95), vec2<f32>(0.95, -0.3));
+    let ks = array<f32, 3>(0.08, 0.15, 0.05);
+    let amps = array<f32, 3>(0.5, 0.3, 0.2);
+    for (var i = 0; i < 3; i++) {
+        let k = ks[i];
+        let phase = k * dot(dirs[i], p) - sqrt(9.81 * k) * t;
+        let ai = a * amps[i];
+        h += vec3<f32>(ai * sin(phase), ai * k * dirs[i].x * cos(phase), ai * k * dirs[i].y * cos(phase));
+    }
+    return h;
+}
+
 fn place(v: VertexIn, camera: Camera, position: vec3<f32>, normal: vec3<f32>) -> VertexOut {
     let model = mat4x4<f32>(v.m0, v.m1, v.m2, v.m3);
-    let world = model * vec4<f32>(position, 1.0);
+    var world = model * vec4<f32>(position, 1.0);
     // Normals through the inverse transpose; the models are rotation × scale,
     // so dividing by the squared scale per axis is enough.
     let sx = dot(v.m0.xyz, v.m0.xyz);
     let sy = dot(v.m1.xyz, v.m1.xyz);
     let sz = dot(v.m2.xyz, v.m2.xyz);
-    let n = (model * vec4<f32>(normal.x / sx, normal.y / sy, normal.z / sz, 0.0)).xyz;
+    var n = (model * vec4<f32>(normal.x / sx, normal.y / sy, normal.z / sz, 0.0)).xyz;
+    // The sea (params.w: the set's swell) heaves.
+    if (v.params.w > 0.0) {
+        let w = swell_at(world.xz, lighting.fog_height.y, v.params.w);
+        world.y += w.x;
+        n = vec3<f32>(-w.y, 1.0, -w.z);
+    }
     var out: VertexOut;
     out.clip = camera.view_proj * world;
     out.world_pos = world.xyz;

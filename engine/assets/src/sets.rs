@@ -12,7 +12,7 @@
 //! - lights (`KHR_lights_punctual`): the sun or moon (directional) and lamps (point);
 //! - `atmosphere` — extras `{"fog": [r, g, b], "fog_density": D, "fog_height": H, "rain": R}`:
 //!   height fog (linear colour, density per metre at y = 0, metres it thins by e over) and
-//!   rain (0 ..= 1).
+//!   rain (0 ..= 1); `"swell": S` (metres) sets how the sea heaves (by default, with the rain).
 //!
 //! The viewer's seat is the origin, facing −z; y is up; metres.
 
@@ -1326,7 +1326,11 @@ pub fn describe(scene: &str, file: &Path, loaded: &Loaded) -> (SetDesc, Vec<Asse
                     fog_density: num("fog_density", 0.0, 1.0, 0.0),
                     fog_height: num("fog_height", 0.1, 1000.0, 20.0),
                     rain: num("rain", 0.0, 1.0, 0.0),
+                    swell: 0.0,
+                    clock: 0.0,
                 };
+                // A storm's sea runs higher, unless the set says how high.
+                set.atmosphere.swell = num("swell", 0.0, 10.0, 0.15 + 0.6 * set.atmosphere.rain);
             }
         } else if n.name == "entrance" {
             set.entrance = translation;

@@ -311,7 +311,7 @@ struct LightingUniform {
     lamp_count: [f32; 4],
     /// The set's height fog: linear colour, density per metre at y = 0.
     fog: [f32; 4],
-    /// x: metres the fog thins by e over.
+    /// x: metres the fog thins by e over; y: the set's clock, seconds (the waves').
     fog_height: [f32; 4],
 }
 
@@ -349,6 +349,8 @@ struct GpuMesh {
     material: materials::GpuMaterial,
     /// A skinned mesh's joints and weights (drawn by the skinned pipelines).
     skin: Option<wgpu::Buffer>,
+    /// The sea: the vertex shader heaves it by the set's swell.
+    waves: bool,
 }
 
 /// The joint palettes' binding: read-only storage, seen by the vertex stage.
@@ -385,6 +387,7 @@ fn upload_mesh(
         count: m.indices.len() as u32,
         triangles: m.triangles(),
         material,
+        waves: name == "sea" || name.ends_with("/sea"),
         skin: (!m.skin.is_empty() && m.skin.len() == m.vertices.len()).then(|| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(name),
@@ -968,6 +971,12 @@ impl Renderer {
         target: &RenderTarget,
     ) -> wgpu::CommandBuffer {
         // Instances, grouped by mesh.
+        let air = world
+            .query::<&showrunner_scene::atmosphere::Atmosphere>()
+            .iter()
+            .next()
+            .copied()
+            .unwrap_or_default();
         self.scratch.clear();
         self.palette.clear();
         self.palette.push(Mat4::IDENTITY.to_cols_array_2d());
@@ -993,7 +1002,13 @@ impl Renderer {
             };
             // A skinned mesh poses by its actor's palette (the bind pose without one); a
             // rigid figure only breathes.
-            let skinned = self.meshes[&self.mesh_names[idx]].skin.is_some();
+            let gpu_mesh = &self.meshes[&self.mesh_names[idx]];
+            let skinned = gpu_mesh.skin.is_some();
+            let swell = if gpu_mesh.waves {
+                air.swell.max(0.0)
+            } else {
+                0.0
+            };
             let mut first_joint = 0;
             if let (true, Some(skin)) = (skinned, skin) {
                 if self.palette.len() + skin.palette.len() <= MAX_JOINTS {
@@ -1018,7 +1033,7 @@ impl Renderer {
             let instance = |idx: usize| Instance {
                 model: m.to_cols_array_2d(),
                 base_color: (material.base_color * self.mesh_tints[idx]).into(),
-                params: [material.metallic, material.roughness, key, 0.0],
+                params: [material.metallic, material.roughness, key, swell],
                 emissive: material.emissive.extend(0.0).into(),
                 first_joint: [first_joint, 0, 0, 0],
             };
@@ -1050,12 +1065,6 @@ impl Renderer {
         let head = inputs.eyes[0].position;
         let mut sun = inputs.sun;
         let mut ambient = Vec3::ONE;
-        let air = world
-            .query::<&showrunner_scene::atmosphere::Atmosphere>()
-            .iter()
-            .next()
-            .copied()
-            .unwrap_or_default();
         // The nearest lamps, kept sorted in place (no allocation on the frame thread): an
         // unused slot is infinitely far.
         let mut lamps = [(f32::INFINITY, Vec3::ZERO, 0.0f32, Vec3::ZERO); MAX_LAMPS];
@@ -1110,7 +1119,7 @@ impl Renderer {
             lamps: lamp_data,
             lamp_count: [lamp_count as f32, 0.0, 0.0, 0.0],
             fog: air.fog_color.extend(air.fog_density.max(0.0)).into(),
-            fog_height: [air.fog_height.max(0.1), 0.0, 0.0, 0.0],
+            fog_height: [air.fog_height.max(0.1), air.clock, 0.0, 0.0],
         };
         self.queue
             .write_buffer(&self.lighting, 0, bytemuck::bytes_of(&lighting));

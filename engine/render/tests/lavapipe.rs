@@ -903,3 +903,46 @@ fn a_skinned_actor_bends_its_arm_when_the_pose_says_so() {
         eprintln!("adapter has no multiview; two passes only");
     }
 }
+
+/// The sea heaves with the set's clock; the rest of a set stands still.
+#[test]
+fn the_sea_heaves_and_the_rest_stands_still() {
+    use showrunner_assets::sets::load_sets;
+    use showrunner_scene::atmosphere::Atmosphere;
+    const SIZE: (u32, u32) = (192, 108);
+    let sets = load_sets(&[], true);
+    let shoot = |scene: &str, clock: f32| {
+        with_renderer(|gpu, r| {
+            for m in &sets.models {
+                r.add_model(m);
+            }
+            let mut world = World::new();
+            let mut stage = Stage::default();
+            let mut physics = PhysicsContext::new();
+            staging_system(
+                &mut world,
+                &mut stage,
+                &mut physics,
+                &sets.library,
+                &[Directive::Scene(scene.into())],
+            );
+            for air in world.query_mut::<&mut Atmosphere>() {
+                air.clock = clock;
+            }
+            let target = RenderTarget::new(&gpu.device, SIZE.0, SIZE.1);
+            gpu.queue
+                .submit([r.render(&world, &still_inputs(SIZE), &target)]);
+            read_eye(&gpu.device, &gpu.queue, &target, 0).unwrap()
+        })
+    };
+    let moved = |scene: &str| {
+        let (a, b) = (shoot(scene, 0.0), shoot(scene, 3.0));
+        a.chunks(4).zip(b.chunks(4)).filter(|(x, y)| x != y).count()
+    };
+    let (slip, kitchen) = (moved("dawn_slip"), moved("kitchen"));
+    assert!(
+        slip > 100,
+        "the sea off the slip moved {slip} pixels in 3 s"
+    );
+    assert_eq!(kitchen, 0, "a room with no sea is still");
+}

@@ -19,6 +19,10 @@ pub struct Atmosphere {
     pub fog_height: f32,
     /// Rain, 0 (none) ..= 1 (a storm): how many drops fall.
     pub rain: f32,
+    /// The sea's swell, metres from trough to mean (the renderer moves a set's `sea` by it).
+    pub swell: f32,
+    /// Seconds the set has been up: the waves' clock ([`rain_system`] runs it).
+    pub clock: f32,
 }
 
 impl Default for Atmosphere {
@@ -28,6 +32,8 @@ impl Default for Atmosphere {
             fog_density: 0.0,
             fog_height: 20.0,
             rain: 0.0,
+            swell: 0.15,
+            clock: 0.0,
         }
     }
 }
@@ -88,6 +94,9 @@ pub fn spawn_rain(world: &mut World, rain: f32, head: Vec3) {
 /// Moves the rain on by `dt`: each drop falls, and one that has fallen past the viewer starts
 /// again above them (where the viewer is now, so the rain follows a change of vantage).
 pub fn rain_system(world: &mut World, head: Vec3, dt: f32) {
+    for air in world.query_mut::<&mut Atmosphere>() {
+        air.clock += dt;
+    }
     for (t, d) in world.query_mut::<(&mut Transform, &Raindrop)>() {
         t.translation += d.fall * d.speed * dt;
         let below = t.translation.y - head.y;
