@@ -1537,6 +1537,50 @@ mod tests {
         }
     }
 
+    /// A VRM avatar's joints have names of the author's; its humanoid map names the bones.
+    #[test]
+    fn a_vrm_avatars_bones_are_found_by_its_humanoid_map() {
+        let m = actor_model("shiel");
+        let r = m.rig.clone().unwrap();
+        let mut joints = r.joints.clone();
+        for (k, j) in joints.iter_mut().enumerate() {
+            j.name = format!("Bone.{k:03}");
+        }
+        let renamed = Rig::new(joints, r.inverse_bind.clone(), r.root, r.clips.clone()).unwrap();
+        assert_eq!(renamed.bones.head, None, "no name says which is the head");
+        let m = Model {
+            rig: Some(Arc::new(renamed)),
+            ..m
+        };
+        let mut node = crate::gltf_io::Node::empty("avatar", Mat4::IDENTITY);
+        node.models = vec![0];
+        let bytes = crate::gltf_io::glb_bytes(&[m], &[node]).unwrap();
+        // The joints are nodes 1.. (after the avatar's); map three as VRM 0.x does.
+        let glb = gltf::binary::Glb::from_slice(&bytes).unwrap();
+        let mut json: serde_json::Value = serde_json::from_slice(&glb.json).unwrap();
+        json["extensionsUsed"] = serde_json::json!(["VRM"]);
+        json["extensions"] = serde_json::json!({"VRM": {"humanoid": {"humanBones": [
+            {"bone": "head", "node": 1 + HEAD},
+            {"bone": "rightUpperArm", "node": 1 + ARM[1][1]},
+            {"bone": "rightLowerArm", "node": 1 + ARM[1][2]},
+        ]}}});
+        let json = serde_json::to_vec(&json).unwrap();
+        let vrm = gltf::binary::Glb {
+            header: glb.header,
+            json: json.into(),
+            bin: glb.bin,
+        }
+        .to_vec()
+        .unwrap();
+        let back = crate::gltf_io::load_slice(&vrm, Path::new("avatar.vrm")).unwrap();
+        let b = back.models[0].rig.as_ref().unwrap().bones;
+        assert_eq!(
+            (b.head, b.upper_arm_r, b.forearm_r),
+            (Some(HEAD), Some(ARM[1][1]), Some(ARM[1][2]))
+        );
+        assert_eq!(back.front_z, -1.0, "VRM 0.x avatars face −z");
+    }
+
     #[test]
     fn a_broken_actor_file_is_named_and_the_figure_plays() {
         let dir = std::env::temp_dir().join(format!("showrunner-cast-{}", std::process::id()));

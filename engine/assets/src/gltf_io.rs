@@ -492,12 +492,13 @@ pub fn load_slice(bytes: &[u8], path: &Path) -> Result<Loaded, AssetError> {
     if models.is_empty() {
         return Err(err(path, "has no meshes; export the scene with its meshes"));
     }
+    let humanoid = vrm_humanoid(bytes);
     attach_rigs(
         &gltf,
         &buffers,
         &mesh_models,
         &mut models,
-        &mut warnings,
+        (&humanoid, &mut warnings),
         path,
     )?;
     let ours = gltf
@@ -515,6 +516,46 @@ pub fn load_slice(bytes: &[u8], path: &Path) -> Result<Loaded, AssetError> {
     })
 }
 
+/// A VRM avatar's humanoid bones by node index (`head`, `rightUpperArm`, …): VRM 0.x's
+/// `extensions.VRM.humanoid.humanBones` list or VRM 1.0's `extensions.VRMC_vrm.humanoid.
+/// humanBones` map. Empty for any other file (or one whose JSON this cannot read).
+fn vrm_humanoid(bytes: &[u8]) -> HashMap<usize, String> {
+    let json: std::borrow::Cow<'_, [u8]> = if bytes.starts_with(b"glTF") {
+        match gltf::binary::Glb::from_slice(bytes) {
+            Ok(glb) => glb.json,
+            Err(_) => return HashMap::new(),
+        }
+    } else {
+        bytes.into()
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&json) else {
+        return HashMap::new();
+    };
+    let node = |b: &serde_json::Value| b.get("node").and_then(serde_json::Value::as_u64);
+    let mut out = HashMap::new();
+    if let Some(list) = v
+        .pointer("/extensions/VRM/humanoid/humanBones")
+        .and_then(|b| b.as_array())
+    {
+        for b in list {
+            if let (Some(name), Some(n)) = (b.get("bone").and_then(|x| x.as_str()), node(b)) {
+                out.insert(n as usize, name.to_owned());
+            }
+        }
+    }
+    if let Some(map) = v
+        .pointer("/extensions/VRMC_vrm/humanoid/humanBones")
+        .and_then(|b| b.as_object())
+    {
+        for (name, b) in map {
+            if let Some(n) = node(b) {
+                out.insert(n as usize, name.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Skinned meshes: each node that draws a mesh with a skin gives that mesh's models the
 /// skin's [`Rig`]: its joints (parents found up the node tree), inverse bind matrices, where
 /// the skeleton sits (its root joints' ancestors), and the animations that move its joints.
@@ -523,7 +564,7 @@ fn attach_rigs(
     buffers: &[Vec<u8>],
     mesh_models: &[Vec<usize>],
     models: &mut [Model],
-    warnings: &mut Vec<AssetError>,
+    (humanoid, warnings): (&HashMap<usize, String>, &mut Vec<AssetError>),
     path: &Path,
 ) -> Result<(), AssetError> {
     let count = gltf.nodes().count();
@@ -546,7 +587,12 @@ fn attach_rigs(
             Some(r) => Arc::clone(r),
             None => {
                 let r = Arc::new(rig_of(
-                    gltf, &skin, buffers, &parent, &local, warnings, path,
+                    gltf,
+                    &skin,
+                    buffers,
+                    (&parent, &local, humanoid),
+                    warnings,
+                    path,
                 )?);
                 rigs.insert(skin.index(), Arc::clone(&r));
                 r
@@ -585,8 +631,7 @@ fn rig_of(
     gltf: &gltf::Gltf,
     skin: &gltf::Skin<'_>,
     buffers: &[Vec<u8>],
-    parent: &[Option<usize>],
-    local: &[Mat4],
+    (parent, local, humanoid): (&[Option<usize>], &[Mat4], &HashMap<usize, String>),
     warnings: &mut Vec<AssetError>,
     path: &Path,
 ) -> Result<Rig, AssetError> {
@@ -629,11 +674,13 @@ fn rig_of(
         };
         let (scale, rotation, translation) = rest.to_scale_rotation_translation();
         joints.push(Joint {
-            name: gltf
-                .nodes()
-                .nth(n)
-                .and_then(|x| x.name().map(str::to_owned))
-                .unwrap_or_else(|| format!("joint {k}")),
+            // A VRM's humanoid bone name where it gives one (its node names are free).
+            name: humanoid.get(&n).cloned().unwrap_or_else(|| {
+                gltf.nodes()
+                    .nth(n)
+                    .and_then(|x| x.name().map(str::to_owned))
+                    .unwrap_or_else(|| format!("joint {k}"))
+            }),
             parent: joint_parent,
             rest: Trs {
                 translation,
