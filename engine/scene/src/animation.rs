@@ -67,20 +67,13 @@ pub fn conversation_system(world: &mut World, speaker: Option<&str>, to: Option<
     }
 }
 
-/// The speaker of a line written `NAME: words` (a name in capitals, as the sample writes
-/// dialogue), as a character id (`mara`), and whom it addresses: a cast member named at
-/// the start of the words (`MARA: Tomas, the rope.`), else `None` (the viewer).
+/// The speaker of a line (as the subtitle names them: [`showrunner_core::speaker`]) as a
+/// character id (`MARA` → `mara`), and whom it addresses: a cast member named at the start
+/// of the words (`MARA: Tomas, the rope.`), else `None` (the viewer).
 pub fn speaker_of<'a>(line: &str, cast: &'a [String]) -> Option<(String, Option<&'a str>)> {
-    let (name, words) = line.split_once(':')?;
-    let name = name.trim();
-    if name.is_empty()
-        || name.len() > 24
-        || !name
-            .chars()
-            .all(|c| c.is_uppercase() || c == ' ' || c == '-' || c == '\'')
-    {
+    let (Some(name), words) = showrunner_core::speaker(line) else {
         return None;
-    }
+    };
     let id = name.to_lowercase().replace(' ', "_");
     let first = words
         .trim_start()
@@ -129,6 +122,65 @@ mod tests {
             },
             Pose::default(),
         ))
+    }
+
+    #[test]
+    fn the_speaker_acts_and_turns_to_whom_they_address() {
+        let mut world = World::new();
+        let mara = walker(
+            &mut world,
+            Vec3::new(-1.0, 0.0, -3.0),
+            Vec3::new(-1.0, 0.0, -3.0),
+        );
+        let tomas = world.spawn((
+            Transform::at(Vec3::new(1.0, 0.0, -3.0)),
+            Character {
+                id: "tomas".into(),
+                role: "skipper".into(),
+                fate: Fate::Alive,
+                target: Vec3::new(1.0, 0.0, -3.0),
+                walk_speed: 1.0,
+            },
+            Pose::default(),
+        ));
+        let cast = ["mara".to_owned(), "tomas".to_owned()];
+        let facing = |world: &World, e| world.get::<&Transform>(e).unwrap().rotation * Vec3::NEG_Z;
+        let play = |world: &mut World, line: &str| {
+            let said = speaker_of(line, &cast);
+            let (who, to) = (
+                said.as_ref().map(|s| s.0.as_str()),
+                said.as_ref().and_then(|s| s.1),
+            );
+            for _ in 0..90 {
+                conversation_system(world, who, to, 1.0 / 30.0);
+                locomotion_system(world, 1.0 / 30.0, Vec3::new(0.0, 1.2, 0.0));
+            }
+        };
+        play(&mut world, "MARA: Tomas, the rope.");
+        let (m, t) = (
+            *world.get::<&Pose>(mara).unwrap(),
+            *world.get::<&Pose>(tomas).unwrap(),
+        );
+        assert!(
+            m.talking && m.key > 0.9,
+            "Mara speaks, in her key light: {m:?}"
+        );
+        assert!(!t.talking && t.key < 0.1, "Tomas listens: {t:?}");
+        assert!(facing(&world, mara).x > 0.9, "she turns to him");
+        assert!(facing(&world, tomas).x < -0.9, "he turns to her");
+        play(&mut world, "MARA: You'll be the new one.");
+        assert!(
+            facing(&world, mara).z > 0.9,
+            "to the viewer, when no one is named"
+        );
+        play(&mut world, "The boat backs away.");
+        let m = *world.get::<&Pose>(mara).unwrap();
+        assert!(!m.talking && m.key < 0.1, "narration: no one speaks");
+        assert!(facing(&world, tomas).z > 0.9, "all face the viewer again");
+        assert_eq!(
+            speaker_of("SHIEL: This is you, then.", &cast),
+            Some(("shiel".into(), None))
+        );
     }
 
     #[test]
