@@ -667,6 +667,22 @@ fn still_inputs(size: (u32, u32)) -> FrameInputs {
     }
 }
 
+/// `scene` staged empty from `library` (its set, lights and air; no one cast).
+fn staged_set(library: &SetLibrary, scene: &str) -> World {
+    let mut world = World::new();
+    let mut stage = Stage::default();
+    let mut physics = PhysicsContext::new();
+    staging_system(
+        &mut world,
+        &mut stage,
+        &mut physics,
+        library,
+        &[Directive::Scene(scene.into())],
+    );
+    assert_eq!(stage.set.as_deref(), Some(scene), "the set of its name");
+    world
+}
+
 /// The sample's sets, every one staged empty and rendered as the stills frame it: each matches
 /// its golden image (tests/golden/sets/, blessed after looking at them with
 /// `SHOWRUNNER_BLESS=1`), and no two look alike.
@@ -684,17 +700,7 @@ fn every_set_matches_its_golden_and_no_two_look_alike() {
         SAMPLE_SCENES
             .iter()
             .map(|scene| {
-                let mut world = World::new();
-                let mut stage = Stage::default();
-                let mut physics = PhysicsContext::new();
-                staging_system(
-                    &mut world,
-                    &mut stage,
-                    &mut physics,
-                    &sets.library,
-                    &[Directive::Scene((*scene).into())],
-                );
-                assert_eq!(stage.set.as_deref(), Some(*scene));
+                let world = staged_set(&sets.library, scene);
                 gpu.queue
                     .submit([r.render(&world, &still_inputs(SIZE), &target)]);
                 assert!(r.missing_meshes.is_empty(), "{:?}", r.missing_meshes);
@@ -776,13 +782,12 @@ fn a_textured_model_shows_its_texture() {
             ),
             ..still_inputs((W, W))
         };
-        with_renderer(|gpu, r| {
+        with_renderer(|_, r| {
             r.add_model(&textured);
             r.add_model(&plain);
-            let target = RenderTarget::new(&gpu.device, W, W);
-            gpu.queue.submit([r.render(&w, &inputs, &target)]);
-            read_eye(&gpu.device, &gpu.queue, &target, 0).unwrap()
-        })
+        });
+        let [left, _] = render(&w, &inputs);
+        left
     };
     let spread = |px: &[u8]| {
         // The middle third of the frame is all panel.
@@ -802,13 +807,18 @@ fn a_textured_model_shows_its_texture() {
     assert!(hi - lo < 30, "untextured is even: {lo}..{hi}");
 }
 
+/// Mara's skinned model, made once for the file.
+fn mara() -> &'static showrunner_assets::Model {
+    static MARA: std::sync::OnceLock<showrunner_assets::Model> = std::sync::OnceLock::new();
+    MARA.get_or_init(|| showrunner_assets::actors::actor_model("mara"))
+}
+
 /// Mara, skinned, two metres in front of the camera and facing it, posed by `pose` (played
 /// for a second so the clips' blend settles).
 fn actor_world(pose: showrunner_scene::components::Pose) -> World {
     use showrunner_scene::components::{Material, Mesh};
     use showrunner_scene::rig::Skin;
-    let model = showrunner_assets::actors::actor_model("mara");
-    let mut skin = Skin::new(model.rig.clone().unwrap());
+    let mut skin = Skin::new(mara().rig.clone().unwrap());
     for _ in 0..30 {
         skin.animate(&pose, 1.1, 0.5, 1.0 / 30.0);
     }
@@ -842,12 +852,8 @@ fn render_actor(w: &World) -> [Vec<u8>; 2] {
         ),
         ..still_inputs((W, W))
     };
-    with_renderer(|gpu, r| {
-        r.add_model(&showrunner_assets::actors::actor_model("mara"));
-        let target = RenderTarget::new(&gpu.device, W, W);
-        gpu.queue.submit([r.render(w, &inputs, &target)]);
-        [0, 1].map(|eye| read_eye(&gpu.device, &gpu.queue, &target, eye).unwrap())
-    })
+    with_renderer(|_, r| r.add_model(mara()));
+    render(w, &inputs)
 }
 
 #[test]
@@ -911,21 +917,14 @@ fn the_sea_heaves_and_the_rest_stands_still() {
     use showrunner_scene::atmosphere::Atmosphere;
     const SIZE: (u32, u32) = (192, 108);
     let sets = load_sets(&[], true);
+    with_renderer(|_, r| {
+        for m in &sets.models {
+            r.add_model(m);
+        }
+    });
     let shoot = |scene: &str, clock: f32| {
         with_renderer(|gpu, r| {
-            for m in &sets.models {
-                r.add_model(m);
-            }
-            let mut world = World::new();
-            let mut stage = Stage::default();
-            let mut physics = PhysicsContext::new();
-            staging_system(
-                &mut world,
-                &mut stage,
-                &mut physics,
-                &sets.library,
-                &[Directive::Scene(scene.into())],
-            );
+            let mut world = staged_set(&sets.library, scene);
             for air in world.query_mut::<&mut Atmosphere>() {
                 air.clock = clock;
             }
