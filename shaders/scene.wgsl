@@ -34,7 +34,8 @@ struct Lighting {
     lamp_count: vec4<f32>,
     // The set's height fog: linear colour (xyz), density per metre at y = 0 (w).
     fog: vec4<f32>,
-    // x: metres the fog thins by e over; y: the set's clock, seconds (the sea's waves).
+    // x: metres the fog thins by e over; y: the set's clock, seconds (the sea's waves);
+    // z: the lightning's light now (irradiance from the sky on an upturned white surface).
     fog_height: vec4<f32>,
 };
 
@@ -55,6 +56,9 @@ struct MaterialParams {
 @group(1) @binding(2) var metallic_roughness_tex: texture_2d<f32>;
 @group(1) @binding(3) var material_sampler: sampler;
 @group(1) @binding(4) var<uniform> material: MaterialParams;
+
+// The colour of lightning's light (its brightness comes with it, in fog_height.z).
+const LIGHTNING: vec3<f32> = vec3<f32>(0.82, 0.88, 1.0);
 
 // 0 = fully in the key light's shadow, 1 = lit; 3×3 PCF in real time, 7×7
 // spread over the penumbra for offline reference renders.
@@ -273,6 +277,11 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
             let nll = max(dot(n, ll), 0.0);
             radiance += (diffuse_color / PI + ggx_specular(n, v, ll, roughness, f0)) * c * nll;
         }
+        // Lightning: a blue-white light from the whole sky, strongest on what faces up.
+        let bolt = lighting.fog_height.z;
+        if (bolt > 0.0) {
+            radiance += diffuse_color * LIGHTNING * (bolt * (0.55 + 0.45 * n.y));
+        }
         radiance += in.emissive;
         // The speaker's key (params.z, eased 0..1 by the scene): a soft light from the
         // viewer's side and a rim on their edges, relative to the light already on them,
@@ -289,12 +298,17 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     // Height fog: denser toward the sea, thinning with height; the distance to the eye
     // through fog at the mean height of the two ends (the sky far and high stays clear, its
     // horizon hazes).
+    // A strike lights the sky (unlit) and the haze as well as what stands under it.
+    let strike = lighting.fog_height.z;
+    if (material.flags.y >= 0.5) {
+        radiance = radiance * (1.0 + 0.6 * strike) + LIGHTNING * (0.04 * strike);
+    }
     if (lighting.fog.w > 0.0) {
         let d = distance(in.eye, in.world_pos);
         let h = lighting.fog_height.x;
         let y = clamp(0.5 * (in.world_pos.y + in.eye.y), -h, 50.0 * h);
         let amount = 1.0 - exp(-lighting.fog.w * exp(-y / h) * d);
-        radiance = mix(radiance, lighting.fog.xyz, amount);
+        radiance = mix(radiance, lighting.fog.xyz + LIGHTNING * (0.06 * strike), amount);
     }
 
     // Exposure, tone map, grade.

@@ -1,11 +1,13 @@
 //! `showrunner comfort`: plays a story for every simulated viewer at the display rate, frame by
-//! frame, and counts the flashes its grade would make on screen (`showrunner_show::comfort`:
+//! frame, and counts the flashes its grade and its storms' lightning would make on screen
+//! (`showrunner_show::comfort`:
 //! ITU-R BT.1702's general-flash rule, more than three a second is a violation).
 
 use anyhow::Result;
 use serde_json::{json, Value};
 use showrunner_director::DirectorConfig;
-use showrunner_show::comfort::{flashes, luminance, PATCHES};
+use showrunner_scene::atmosphere::Atmosphere;
+use showrunner_show::comfort::{flashes, luminance, struck, PATCHES};
 use showrunner_show::viewer::{Profile, SimViewer};
 use showrunner_show::Show;
 use showrunner_story::CompiledStory;
@@ -43,8 +45,9 @@ pub fn comfort(
         let dt = 1.0 / f64::from(rate);
         while !show.readout.ended && show.clock() < 6.0 * 3600.0 {
             show.run(dt)?;
+            let flash = Atmosphere::of(&show.scene.world).flash;
             for (s, patch) in series.iter_mut().zip(PATCHES) {
-                s.push(luminance(&show.readout.grade, patch));
+                s.push(luminance(&show.readout.grade, struck(patch, flash)));
             }
         }
         let (mut worst, mut violations) = (0, 0);

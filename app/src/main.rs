@@ -229,12 +229,17 @@ enum Command {
         /// walks rigidly and is lit. Repeatable.
         #[arg(long, value_name = "ROLE=MODEL", value_parser = sets::parse_cast)]
         cast: Vec<(String, PathBuf)>,
+        /// Your own avatar (a glTF, GLB or VRM file): the menu's "Who plays whom" offers it for
+        /// any role on stage ("Played by you").
+        #[arg(long, value_name = "MODEL")]
+        avatar: Option<PathBuf>,
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
     /// Check that the film never flashes: plays the story for every simulated viewer at the
-    /// display rate and counts the flashes its grade makes on screen (ITU-R BT.1702's general
-    /// flash rule: more than three a second is a violation). Prints JSON; exits 1 on a violation.
+    /// display rate and counts the flashes its grade and its storms' lightning make on screen
+    /// (ITU-R BT.1702's general flash rule: more than three a second is a violation). Prints
+    /// JSON; exits 1 on a violation.
     Comfort {
         /// The story (`.ink` or compiled `.json`); the bundled sample when absent.
         #[arg(long)]
@@ -444,7 +449,11 @@ fn run() -> Result<ExitCode> {
                 audio: audio.then_some(sounds),
                 room,
                 still_size,
-                staging: sets::Staging { sets: set, cast },
+                staging: sets::Staging {
+                    sets: set,
+                    cast,
+                    avatar: None,
+                },
             })?;
             let c = &summary["counts"];
             println!(
@@ -497,6 +506,7 @@ fn run() -> Result<ExitCode> {
             out,
             set,
             cast,
+            avatar,
         } => {
             let refine = parse_refine(refine.as_deref())?;
             let heart = heart.as_deref().map(heart::HeartSpec::parse).transpose()?;
@@ -507,7 +517,11 @@ fn run() -> Result<ExitCode> {
                 save: save.unwrap_or_else(|| session::default_save(&story)),
                 resume,
                 out,
-                staging: sets::Staging { sets: set, cast },
+                staging: sets::Staging {
+                    sets: set,
+                    cast,
+                    avatar,
+                },
             };
             session::check(&session)?;
             // The headset when a runtime answers (or --xr), the window otherwise.

@@ -93,22 +93,32 @@ fn recast(
 fn cast(
     library: &mut SetLibrary,
     story: &str,
-    wanted: &[(String, PathBuf)],
+    staging: &Staging,
     textured: bool,
 ) -> anyhow::Result<(Vec<showrunner_assets::Model>, Vec<String>)> {
     let cast = story_cast(story);
-    let actors: Vec<String> = cast.iter().map(|(_, a)| a.clone()).collect();
+    let mut actors: Vec<String> = cast.iter().map(|(_, a)| a.clone()).collect();
+    let mut files = recast(&cast, &staging.cast)?;
+    let flag = if let Some(avatar) = &staging.avatar {
+        if actors.iter().any(|a| a == AVATAR) {
+            anyhow::bail!(
+                "--avatar {}: the story has an actor called `{AVATAR}` already; cast your model in their role with --cast {AVATAR}={}",
+                avatar.display(),
+                avatar.display()
+            );
+        }
+        actors.push(AVATAR.to_owned());
+        files.push((AVATAR.to_owned(), avatar.clone()));
+        "--cast or --avatar"
+    } else {
+        "--cast"
+    };
     let CastAssets {
         performers,
         models,
         warnings,
-    } = load_cast(
-        &actors,
-        &actor_dirs(story),
-        &recast(&cast, wanted)?,
-        textured,
-    )
-    .map_err(|e| anyhow::anyhow!("--cast: {e}"))?;
+    } = load_cast(&actors, &actor_dirs(story), &files, textured)
+        .map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
     for (actor, p) in performers {
         library.cast(&actor, p);
     }
@@ -138,14 +148,19 @@ pub fn parse_cast(s: &str) -> Result<(String, PathBuf), String> {
 }
 
 /// What the viewer changed about how the film is staged: scenes moved to other sets
-/// (`--set`) and roles recast (`--cast`).
+/// (`--set`), roles recast (`--cast`), and their own avatar offered for any role (`--avatar`).
 #[derive(Debug, Clone, Default)]
 pub struct Staging {
     /// `--set SCENE=OTHER`.
     pub sets: Vec<(String, String)>,
     /// `--cast ROLE=MODEL` (a role, or an actor's name).
     pub cast: Vec<(String, PathBuf)>,
+    /// `--avatar MODEL`: the viewer's own, offered by the menu for any role (performer `you`).
+    pub avatar: Option<PathBuf>,
 }
+
+/// The performer name the viewer's own avatar goes by.
+pub const AVATAR: &str = "you";
 
 /// Applies `--set` moves; an unknown set is an error naming the sets there are.
 fn apply_moves(library: &mut SetLibrary, moves: &[(String, String)]) -> anyhow::Result<()> {
@@ -167,7 +182,7 @@ pub fn library(story: &str, staging: &Staging) -> anyhow::Result<SetLibrary> {
         ..
     } = load_sets(&dirs(story), false);
     say(&warnings);
-    let (_, warnings) = cast(&mut library, story, &staging.cast, false)?;
+    let (_, warnings) = cast(&mut library, story, staging, false)?;
     say(&warnings);
     apply_moves(&mut library, &staging.sets)?;
     Ok(library)
@@ -188,7 +203,7 @@ pub fn for_renderer(
     for m in &models {
         renderer.add_model(m);
     }
-    let (actors, cast_warnings) = cast(&mut library, story, &staging.cast, true)?;
+    let (actors, cast_warnings) = cast(&mut library, story, staging, true)?;
     for m in &actors {
         renderer.add_model(m);
     }

@@ -12,7 +12,10 @@
 //! - lights (`KHR_lights_punctual`): the sun or moon (directional) and lamps (point);
 //! - `atmosphere` — extras `{"fog": [r, g, b], "fog_density": D, "fog_height": H, "rain": R}`:
 //!   height fog (linear colour, density per metre at y = 0, metres it thins by e over) and
-//!   rain (0 ..= 1); `"swell": S` (metres) sets how the sea heaves (by default, with the rain).
+//!   rain (0 ..= 1); `"swell": S` (metres) sets how the sea heaves, `"spray": P` (0 ..= 1) how
+//!   much it throws up, `"lightning": L` (0 ..= 1) how bright the storm's strikes are (by
+//!   default all three go with the rain);
+//! - `spray:NAME` — where the sea breaks on the rock, throwing up spray when it storms;
 //!
 //! The viewer's seat is the origin, facing −z; y is up; metres.
 
@@ -422,6 +425,12 @@ fn shore_to(b: &mut Builder, s: Sky, frost: bool, far: f32) {
     b.part("rock shelf", Stuff::Surface(Surface::Rock, rock_tint))
         .add_box(at(centre), half);
     b.collider("shelf", centre, half);
+    // Where the sea breaks: along the shelf's seaward edge and on the rocks beyond it.
+    for (k, x) in [-3.6f32, 1.1, 4.7].into_iter().enumerate() {
+        b.node(&format!("spray:edge {k}"), Vec3::new(x, -0.8, far - 0.35));
+    }
+    b.node("spray:west rock", Vec3::new(-7.0, -0.8, -5.8));
+    b.node("spray:east rock", Vec3::new(7.0, -0.8, -7.8));
 }
 
 /// How much of the room's ambient light a sky lets through (dusk warms it, night all but
@@ -1293,6 +1302,7 @@ pub fn describe(scene: &str, file: &Path, loaded: &Loaded) -> (SetDesc, Vec<Asse
         lights: Vec::new(),
         views: Vec::new(),
         atmosphere: Atmosphere::default(),
+        spray: Vec::new(),
     };
     let mut has_entrance = false;
     let mut colliders = 0;
@@ -1300,6 +1310,8 @@ pub fn describe(scene: &str, file: &Path, loaded: &Loaded) -> (SetDesc, Vec<Asse
         let (scale, rotation, translation) = n.transform.to_scale_rotation_translation();
         if let Some(mark) = n.name.strip_prefix("mark:") {
             set.marks.push((mark.trim().to_owned(), translation));
+        } else if n.name.starts_with("spray:") {
+            set.spray.push(translation);
         } else if let Some(view) = n.name.strip_prefix("view:") {
             // Upright: only the turn about y is kept (a vantage never tilts the horizon).
             let facing = rotation * Vec3::NEG_Z;
@@ -1326,11 +1338,14 @@ pub fn describe(scene: &str, file: &Path, loaded: &Loaded) -> (SetDesc, Vec<Asse
                     fog_density: num("fog_density", 0.0, 1.0, 0.0),
                     fog_height: num("fog_height", 0.1, 1000.0, 20.0),
                     rain: num("rain", 0.0, 1.0, 0.0),
-                    swell: 0.0,
-                    clock: 0.0,
+                    ..Atmosphere::default()
                 };
-                // A storm's sea runs higher, unless the set says how high.
-                set.atmosphere.swell = num("swell", 0.0, 10.0, 0.15 + 0.6 * set.atmosphere.rain);
+                // A storm's sea runs higher, throws up spray and brings lightning, unless the
+                // set says otherwise.
+                let rain = set.atmosphere.rain;
+                set.atmosphere.swell = num("swell", 0.0, 10.0, 0.15 + 0.6 * rain);
+                set.atmosphere.spray = num("spray", 0.0, 1.0, rain);
+                set.atmosphere.lightning = num("lightning", 0.0, 1.0, rain);
             }
         } else if n.name == "entrance" {
             set.entrance = translation;

@@ -798,9 +798,13 @@ impl Renderer {
         let mut meshes = HashMap::new();
         let plain = showrunner_assets::ModelMaterial::default();
         let unit = MeshData::unit_box();
+        // A drop (of spray): a coarse ball a unit across.
+        let mut drop = MeshData::default();
+        drop.add_sphere(glam::Affine3A::IDENTITY, 0.5, 4, 6, false);
         for (name, mesh) in [
             ("box", &unit),
             ("crate", &unit),
+            ("drop", &drop),
             ("character", &MeshData::character()),
         ] {
             let material = materials.bind(device, queue, &plain);
@@ -971,12 +975,7 @@ impl Renderer {
         target: &RenderTarget,
     ) -> wgpu::CommandBuffer {
         // Instances, grouped by mesh.
-        let air = world
-            .query::<&showrunner_scene::atmosphere::Atmosphere>()
-            .iter()
-            .next()
-            .copied()
-            .unwrap_or_default();
+        let air = showrunner_scene::atmosphere::Atmosphere::of(world);
         self.scratch.clear();
         self.palette.clear();
         self.palette.push(Mat4::IDENTITY.to_cols_array_2d());
@@ -1119,7 +1118,12 @@ impl Renderer {
             lamps: lamp_data,
             lamp_count: [lamp_count as f32, 0.0, 0.0, 0.0],
             fog: air.fog_color.extend(air.fog_density.max(0.0)).into(),
-            fog_height: [air.fog_height.max(0.1), air.clock, 0.0, 0.0],
+            fog_height: [
+                air.fog_height.max(0.1),
+                air.clock,
+                air.flash.clamp(0.0, 1.0) * showrunner_scene::atmosphere::LIGHTNING_LIGHT,
+                0.0,
+            ],
         };
         self.queue
             .write_buffer(&self.lighting, 0, bytemuck::bytes_of(&lighting));

@@ -945,3 +945,82 @@ fn the_sea_heaves_and_the_rest_stands_still() {
     );
     assert_eq!(kitchen, 0, "a room with no sea is still");
 }
+
+/// Writes `px` (RGBA, `size`) as a PNG in the test's scratch folder, to look at.
+fn keep(px: &[u8], size: (u32, u32), name: &str) {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let mut enc = png::Encoder::new(std::fs::File::create(&path).unwrap(), size.0, size.1);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header().unwrap().write_image_data(px).unwrap();
+}
+
+/// The storm on the rock (`the_gut`): a lightning strike lights the set from the sky, and the
+/// sea breaking on the rock throws up spray that the frame shows. The stills are kept in the
+/// test's scratch folder (`target/tmp/storm_*.png`).
+#[test]
+fn the_storm_strikes_and_throws_spray() {
+    use showrunner_assets::sets::load_sets;
+    use showrunner_scene::atmosphere::{lightning_at, rain_system, Atmosphere, SprayDrop};
+    const SIZE: (u32, u32) = (384, 216);
+    let sets = load_sets(&[], true);
+    let strike = (0..2000)
+        .map(|i| i as f32 * 0.01)
+        .find(|&t| lightning_at(t, 1.0) > 0.95)
+        .expect("a strike in the first 20 s");
+    let head = Vec3::new(0.0, 1.25, 0.6);
+    // The set at `clock` (the air moved on to it at the director's full intensity), with or
+    // without its spray.
+    let at = |clock: f32, spray: bool| {
+        let mut world = staged_set(&sets.library, "the_gut");
+        for air in world.query_mut::<&mut Atmosphere>() {
+            air.clock = clock - 1.0 / 90.0;
+        }
+        rain_system(&mut world, head, 1.0 / 90.0, 1.0);
+        if !spray {
+            let drops: Vec<_> = world
+                .query::<(showrunner_scene::hecs::Entity, &SprayDrop)>()
+                .iter()
+                .map(|(e, _)| e)
+                .collect();
+            assert!(!drops.is_empty(), "the storm's set throws spray");
+            for e in drops {
+                world.despawn(e).unwrap();
+            }
+        }
+        world
+    };
+    let [lit, dark, bare] = with_renderer(|gpu, r| {
+        for m in &sets.models {
+            r.add_model(m);
+        }
+        let target = RenderTarget::new(&gpu.device, SIZE.0, SIZE.1);
+        [
+            at(strike, true),
+            at(strike - 0.6, true),
+            at(strike - 0.6, false),
+        ]
+        .map(|w| {
+            gpu.queue
+                .submit([r.render(&w, &still_inputs(SIZE), &target)]);
+            read_eye(&gpu.device, &gpu.queue, &target, 0).unwrap()
+        })
+    });
+    keep(&lit, SIZE, "storm_strike.png");
+    keep(&dark, SIZE, "storm_dark.png");
+    let luma = |px: &[u8]| {
+        let c = mean_rgb(px);
+        0.2126 * c.x + 0.7152 * c.y + 0.0722 * c.z
+    };
+    let (l, d) = (luma(&lit), luma(&dark));
+    assert!(
+        l > 1.5 * d,
+        "a strike lights the storm: {l:.4} against {d:.4}"
+    );
+    let sprayed = dark
+        .chunks(4)
+        .zip(bare.chunks(4))
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(sprayed > 200, "the spray covers {sprayed} pixels");
+}

@@ -17,8 +17,9 @@
 //!   with its words, picked by pointing ([`choices::aimed_choice`]);
 //! - [`captions::subtitle_system`] — the current line below the viewer's gaze,
 //!   following the head softly and kept clear of the action;
-//! - [`atmosphere::rain_system`] — rain falling round the viewer (the set's
-//!   [`atmosphere::Atmosphere`] also sets the renderer's height fog);
+//! - [`atmosphere::rain_system`] — the air: rain falling round the viewer, spray where the
+//!   sea breaks, lightning within the flash limit (the set's [`atmosphere::Atmosphere`] also
+//!   sets the renderer's height fog);
 //! - [`vantage::Vantage`] — where the viewer watches from (`view:`), changed only at the
 //!   bottom of a comfort fade.
 //!

@@ -50,6 +50,31 @@ impl Scene {
         );
     }
 
+    /// The viewer recast `actor`: the performer of `by` plays them from now on (`by` =
+    /// `actor` gives them back their own), dressed so at once where they stand. `Err` names
+    /// the performers there are.
+    pub fn recast(&mut self, actor: &str, by: &str) -> Result<(), String> {
+        self.library.recast(actor, by)?;
+        crate::staging::redress(&mut self.world, &self.library, actor);
+        Ok(())
+    }
+
+    /// The viewer moved `scene` to the set `other` (`other` = `scene` puts it back): when it
+    /// is the scene on stage, the new set is built now, the viewer seated in it (through the
+    /// comfort fade) and the cast on its marks. `Err` names the sets there are.
+    pub fn move_scene(&mut self, scene: &str, other: &str) -> Result<(), String> {
+        self.library.move_scene(scene, other)?;
+        if self.stage.scene.as_deref() == Some(scene) {
+            crate::staging::restage(
+                &mut self.world,
+                &mut self.stage,
+                &mut self.physics,
+                &self.library,
+            );
+        }
+        Ok(())
+    }
+
     /// The line now spoken (a beat's text): when it is dialogue (`NAME: words`), that
     /// character talks and turns to whom they address, the others to them; otherwise no one
     /// talks.
@@ -68,14 +93,14 @@ impl Scene {
         self.vantage.go_to(self.stage.vantage);
         self.vantage.step(dt);
         let head = self.vantage.point(Vec3::Y * 1.2);
-        crate::atmosphere::rain_system(&mut self.world, head, dt);
+        let intensity = self.stage.playing_intensity();
+        crate::atmosphere::rain_system(&mut self.world, head, dt, intensity);
         let (speaker, to) = match &self.stage.speaker {
             Some((s, to)) => (Some(s.as_str()), to.as_deref()),
             None => (None, None),
         };
         conversation_system(&mut self.world, speaker, to, dt);
         locomotion_system(&mut self.world, dt, head);
-        let intensity = self.stage.playing_intensity();
         gesture_system(&mut self.world, clock, intensity);
         crate::rig::skinning_system(&mut self.world, intensity, dt);
         physics_system(&mut self.world, &mut self.physics, dt)
@@ -155,6 +180,68 @@ mod tests {
                 "{hz} Hz: {steps} steps in 1 s"
             );
         }
+    }
+
+    #[test]
+    fn the_viewer_recasts_a_role_and_moves_the_scene_to_another_set() {
+        use crate::components::{Mesh, Parts};
+        use crate::sets::Performer;
+        let mut s = staged();
+        let model = |name: &str| Performer {
+            models: vec![name.into(), format!("{name} hat")],
+            material: crate::components::Material::default(),
+            rig: None,
+        };
+        s.library.cast("mara", model("mara"));
+        s.library.cast("you", model("you"));
+        s.stage(&[Directive::Cast {
+            role: "skipper".into(),
+            actor: "tomas".into(),
+        }]);
+        let dressed = |s: &Scene, who: &str| {
+            s.world
+                .query::<(&Character, &Mesh, Option<&Parts>)>()
+                .iter()
+                .find(|(c, _, _)| c.id == who)
+                .map(|(_, m, p)| (m.0.clone(), p.map(|p| p.0.clone())))
+                .unwrap()
+        };
+        // Mara was on stage before her model was cast; the recast dresses her at once.
+        s.recast("mara", "you").unwrap();
+        assert_eq!(
+            dressed(&s, "mara"),
+            ("you".into(), Some(vec!["you hat".into()]))
+        );
+        // Tomas has no model: given back his own, he is the stand-in figure, parts gone.
+        s.recast("tomas", "you").unwrap();
+        s.recast("tomas", "tomas").unwrap();
+        assert_eq!(dressed(&s, "tomas"), ("character".into(), None));
+        let err = s.recast("mara", "nobody").unwrap_err();
+        assert!(err.contains("you"), "{err}");
+        // Changing the setting rebuilds the set on stage and stands the cast on its marks.
+        let before = positions(&s);
+        s.move_scene("lamp_room", "kitchen").unwrap();
+        assert_eq!(s.library.set_of("lamp_room"), "kitchen");
+        assert_eq!(s.stage.scene.as_deref(), Some("lamp_room"));
+        let after = positions(&s);
+        assert_ne!(before, after, "the cast stands on the kitchen's marks");
+        let marks: Vec<Vec3> = s
+            .world
+            .query::<(&Transform, &crate::components::Mark)>()
+            .iter()
+            .map(|(t, _)| t.translation)
+            .collect();
+        for (_, p) in &after {
+            assert!(
+                marks.iter().any(|m| m.distance(Vec3::from(*p)) < 1e-4),
+                "{p:?} is on a mark of {marks:?}"
+            );
+        }
+        // And back; an unknown set is an error naming the sets.
+        s.move_scene("lamp_room", "lamp_room").unwrap();
+        assert_eq!(s.library.set_of("lamp_room"), "lamp_room");
+        let err = s.move_scene("lamp_room", "the_moon").unwrap_err();
+        assert!(err.contains("kitchen"), "{err}");
     }
 
     #[test]

@@ -51,8 +51,10 @@ pub struct SetDesc {
     /// Vantages the viewer can watch from (`view:` directives name them; `seat`, where a
     /// set has one, is where each scene starts; without it, the origin facing −z).
     pub views: Vec<(String, Transform)>,
-    /// The set's air: fog and rain.
+    /// The set's air: fog, rain, spray and lightning.
     pub atmosphere: crate::atmosphere::Atmosphere,
+    /// Where the sea breaks on the rock and throws up spray when it storms (`spray:` nodes).
+    pub spray: Vec<Vec3>,
 }
 
 /// How a scene name was resolved.
@@ -71,6 +73,10 @@ pub enum Resolved {
 pub struct SetLibrary {
     sets: Vec<SetDesc>,
     performers: std::collections::BTreeMap<String, Performer>,
+    /// Scenes the viewer moved to another set: scene → set.
+    moves: std::collections::BTreeMap<String, String>,
+    /// Actors the viewer recast: actor → the performer who plays them now.
+    playing: std::collections::BTreeMap<String, String>,
 }
 
 /// The model that plays an actor: what the renderer draws and, for a skinned model, the
@@ -137,6 +143,7 @@ fn room(name: &str, w: f32, d: f32, h: f32, wall: Material, lamp: Vec3) -> SetDe
         ],
         views: Vec::new(),
         atmosphere: Default::default(),
+        spray: Vec::new(),
         lights: vec![
             (
                 Vec3::new(0.0, h - 0.3, -2.0),
@@ -182,6 +189,7 @@ fn outdoors(name: &str, ground: Material, sun: Vec3) -> SetDesc {
         ],
         views: Vec::new(),
         atmosphere: Default::default(),
+        spray: Vec::new(),
         lights: vec![(
             Vec3::ZERO,
             Light::Directional {
@@ -201,6 +209,8 @@ impl SetLibrary {
         let warm = Vec3::new(4.0, 3.2, 2.2);
         Self {
             performers: Default::default(),
+            moves: Default::default(),
+            playing: Default::default(),
             sets: vec![
                 room("lamp_room", 5.0, 5.0, 3.2, stone, Vec3::new(6.0, 5.5, 4.0)),
                 room("gallery", 6.0, 4.0, 3.0, stone, Vec3::new(2.0, 2.0, 2.2)),
@@ -245,25 +255,33 @@ impl SetLibrary {
     }
 
     /// Stages `scene` in the set `other` (the viewer's "change the setting"): its marks,
-    /// dressing and lights under the scene's name. `Err` names the sets there are when
-    /// `other` is not one of them.
+    /// dressing and lights under the scene's name; `other` = `scene` puts it back in its own.
+    /// `Err` names the sets there are when `other` is not one of them.
     pub fn move_scene(&mut self, scene: &str, other: &str) -> Result<(), String> {
-        match self.sets.iter().find(|s| s.name == other) {
-            Some(set) => {
-                let mut set = set.clone();
-                set.name = scene.into();
-                self.insert(set);
-                Ok(())
-            }
-            None => {
-                let mut names: Vec<&str> = self.sets.iter().map(|s| s.name.as_str()).collect();
-                names.sort_unstable();
-                Err(format!(
-                    "no set named `{other}` to stage `{scene}` in; the sets are {}",
-                    names.join(", ")
-                ))
-            }
+        if other == scene {
+            self.moves.remove(scene);
+            return Ok(());
         }
+        if self.sets.iter().any(|s| s.name == other) {
+            self.moves.insert(scene.into(), other.into());
+            return Ok(());
+        }
+        Err(format!(
+            "no set named `{other}` to stage `{scene}` in; the sets are {}",
+            self.set_names().join(", ")
+        ))
+    }
+
+    /// The set `scene` is staged in: the one the viewer moved it to, else its own name.
+    pub fn set_of<'a>(&'a self, scene: &'a str) -> &'a str {
+        self.moves.get(scene).map_or(scene, String::as_str)
+    }
+
+    /// Every set's name, sorted.
+    pub fn set_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.sets.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        names
     }
 
     /// Whether any set names the vantage `view`.
@@ -278,9 +296,38 @@ impl SetLibrary {
         self.performers.insert(actor.into(), performer);
     }
 
-    /// Who plays `actor`, when a model was cast; else the stand-in figure plays them.
+    /// Who plays `actor`, when a model was cast (or the viewer recast them); else the
+    /// stand-in figure plays them.
     pub fn performer(&self, actor: &str) -> Option<&Performer> {
-        self.performers.get(actor)
+        self.performers.get(self.played_by(actor))
+    }
+
+    /// Whose performer plays `actor`: the one the viewer recast them with, else their own.
+    pub fn played_by<'a>(&'a self, actor: &'a str) -> &'a str {
+        self.playing.get(actor).map_or(actor, String::as_str)
+    }
+
+    /// Every performer's name (the story's actors, and the viewer's own avatar where they
+    /// gave one), sorted.
+    pub fn performer_names(&self) -> Vec<&str> {
+        self.performers.keys().map(String::as_str).collect()
+    }
+
+    /// Has the performer of `by` play `actor` from now on (the viewer's "who plays whom");
+    /// `by` = `actor` gives them back their own. `Err` names the performers there are.
+    pub fn recast(&mut self, actor: &str, by: &str) -> Result<(), String> {
+        if by == actor {
+            self.playing.remove(actor);
+            return Ok(());
+        }
+        if !self.performers.contains_key(by) {
+            return Err(format!(
+                "no performer `{by}` to play `{actor}`; the performers are {}",
+                self.performer_names().join(", ")
+            ));
+        }
+        self.playing.insert(actor.into(), by.into());
+        Ok(())
     }
 
     /// Adds or replaces a set (a creator's glTF set, once loaded).
@@ -293,6 +340,13 @@ impl SetLibrary {
     /// name starts or ends with (`lamp_room_dark`, `dawn_slip`); else a
     /// placeholder room, so the film goes on.
     pub fn resolve(&self, scene: &str) -> (SetDesc, Resolved) {
+        if let Some(other) = self.moves.get(scene) {
+            if let Some(s) = self.sets.iter().find(|s| s.name == *other) {
+                let mut set = s.clone();
+                set.name = scene.into();
+                return (set, Resolved::Exact);
+            }
+        }
         if let Some(s) = self.sets.iter().find(|s| s.name == scene) {
             return (s.clone(), Resolved::Exact);
         }

@@ -107,7 +107,25 @@ fn spawn_character(
     id: &str,
     role: &str,
 ) -> Entity {
-    // The model cast for them; else the stand-in figure in a colour of their own.
+    let e = world.spawn((
+        Transform::at(stage.entrance),
+        Character {
+            id: id.into(),
+            role: role.into(),
+            fate: Fate::Alive,
+            target: stage.entrance,
+            walk_speed: 1.1,
+        },
+        Pose::default(),
+    ));
+    dress(world, e, library, id);
+    e
+}
+
+/// Dresses character `e` (actor `id`) as whoever plays them now: the model cast for them (its
+/// parts and, for a skinned model, a skeleton to act with); else the stand-in figure in a
+/// colour of their own.
+fn dress(world: &mut World, e: Entity, library: &SetLibrary, id: &str) {
     let performer = library.performer(id);
     let (mesh, material) = match performer.filter(|p| !p.models.is_empty()) {
         Some(p) => (p.models[0].clone(), p.material),
@@ -120,26 +138,41 @@ fn spawn_character(
             },
         ),
     };
-    let e = world.spawn((
-        Transform::at(stage.entrance),
-        Mesh(mesh),
-        material,
-        Character {
-            id: id.into(),
-            role: role.into(),
-            fate: Fate::Alive,
-            target: stage.entrance,
-            walk_speed: 1.1,
-        },
-        Pose::default(),
-    ));
+    let _ = world.insert(e, (Mesh(mesh), material));
+    let _ = world.remove_one::<Skin>(e);
+    let _ = world.remove_one::<Parts>(e);
     if let Some(rig) = performer.and_then(|p| p.rig.clone()) {
         let _ = world.insert_one(e, Skin::new(rig));
     }
     if let Some(more) = performer.map(|p| &p.models).filter(|m| m.len() > 1) {
         let _ = world.insert_one(e, Parts(more[1..].to_vec()));
     }
-    e
+}
+
+/// The viewer recast `actor`: whoever is on stage as them is dressed as their new performer
+/// at once, where they stand, in the pose they are in.
+pub fn redress(world: &mut World, library: &SetLibrary, actor: &str) {
+    if let Some(e) = find_character(world, actor) {
+        dress(world, e, library, actor);
+    }
+}
+
+/// The viewer moved the scene on stage to another set: the set is struck and the new one
+/// built, the viewer seated in it and the cast standing on its marks (no walk on: the menu
+/// holds the film while this happens).
+pub fn restage(
+    world: &mut World,
+    stage: &mut Stage,
+    physics: &mut PhysicsContext,
+    library: &SetLibrary,
+) {
+    let Some(scene) = stage.scene.clone() else {
+        return;
+    };
+    build_set(world, stage, physics, library, &scene);
+    for (t, c) in world.query_mut::<(&mut Transform, &Character)>() {
+        t.translation = c.target;
+    }
 }
 
 fn assign_marks(world: &mut World, stage: &Stage) {
@@ -214,6 +247,7 @@ fn build_set(
     // Drops start round the set's seat; the rain system keeps them round the viewer.
     let seat_head = seat(&set.views).translation + Vec3::Y * 1.2;
     crate::atmosphere::spawn_rain(world, set.atmosphere.rain, seat_head);
+    crate::atmosphere::spawn_spray(world, set.atmosphere.spray, &set.spray);
     stage.marks = set.marks.iter().map(|(_, p)| *p).collect();
     stage.views = set.views.clone();
     stage.view = None;

@@ -5,10 +5,12 @@
 //!
 //! The luminance is the renderer's, frame by frame at the display rate: the show's grade of
 //! each frame applied, as `shaders/scene.wgsl` applies it (exposure, ACES tone map, warmth,
-//! saturation, contrast), to grey patches from shadow to highlight. One still per beat could not
-//! show a flash; this sees every frame's grade.
+//! saturation, contrast), to grey patches from shadow to highlight, lit by the storm's
+//! lightning where it strikes ([`struck`]). One still per beat could not show a flash; this
+//! sees every frame's grade and every strike.
 
 use showrunner_core::Grade;
+use showrunner_scene::atmosphere::LIGHTNING_LIGHT;
 
 /// Relative luminance change that counts as a transition (10 % of the maximum).
 pub const FLASH_DELTA: f32 = 0.1;
@@ -31,6 +33,13 @@ pub fn luminance(grade: &Grade, radiance: f32) -> f32 {
     // The warmth tint's effect on luminance (Rec. 709 weights); saturation keeps luminance.
     let luma = a * (1.0 + 0.12 * w * 0.2126 + 0.02 * w * 0.7152 - 0.12 * w * 0.0722);
     ((luma - 0.5) * grade.contrast + 0.5).clamp(0.0, 1.0)
+}
+
+/// Grey `radiance` (an albedo under the room's light) as a lightning strike of `flash`
+/// (0 ..= 1, [`showrunner_scene::atmosphere::Atmosphere::flash`]) lights it: the shader adds
+/// up to [`LIGHTNING_LIGHT`] times the albedo, on what faces the sky.
+pub fn struck(radiance: f32, flash: f32) -> f32 {
+    radiance * (1.0 + LIGHTNING_LIGHT * flash.clamp(0.0, 1.0))
 }
 
 /// Counts flashes in a luminance series sampled at `rate` Hz: the most found in any one-second
@@ -108,6 +117,24 @@ mod tests {
         assert!(luminance(&bright, 0.18) > luminance(&n, 0.18));
         assert!(luminance(&n, 1.0) > luminance(&n, 0.05));
         assert!((0.0..=1.0).contains(&luminance(&bright, 10.0)));
+    }
+
+    #[test]
+    fn a_storm_s_lightning_flashes_within_the_limit() {
+        use showrunner_scene::atmosphere::lightning_at;
+        let rate = 90.0;
+        let n = Grade::NEUTRAL;
+        let mut seen = 0;
+        for patch in PATCHES {
+            let series: Vec<f32> = (0..(rate as usize * 120))
+                .map(|i| luminance(&n, struck(patch, lightning_at(i as f32 / rate, 1.0))))
+                .collect();
+            let (worst, violations) = flashes(&series, rate);
+            assert_eq!(violations, 0, "patch {patch}: {worst} flashes in a second");
+            assert!(worst <= 2, "patch {patch}: {worst}");
+            seen = seen.max(worst);
+        }
+        assert!(seen >= 1, "the lightning is bright enough to see");
     }
 
     #[test]

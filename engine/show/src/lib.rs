@@ -596,11 +596,18 @@ impl<V: EngagementSource> Show<V> {
             _ => None,
         };
         let after_end = self.readout.ended.then_some(another.is_some());
-        let actions = menu::actions(self.core.consent, &fates, after_end);
+        let restage = (
+            !self.on_stage().is_empty(),
+            self.scene.stage.scene.is_some(),
+        );
+        let actions = menu::actions(self.core.consent, &fates, after_end, restage);
         let labels = actions.iter().map(|a| a.label(&names)).collect();
         let greyed = actions.iter().map(|a| !a.enabled()).collect();
         self.core.menu = Some(menu::Menu {
             names,
+            keys: Vec::new(),
+            page: menu::Page::Main,
+            offset: 0,
             another,
             greyed,
             actions,
@@ -612,6 +619,128 @@ impl<V: EngagementSource> Show<V> {
         });
         self.core.choice = None;
         self.note("menu", "the viewer opened the menu; the film holds");
+    }
+
+    /// The characters on stage, in the order the story cast them: (actor, role).
+    fn on_stage(&self) -> Vec<(String, String)> {
+        let stage = &self.scene.stage;
+        let mut on: Vec<(String, String)> = self
+            .scene
+            .world
+            .query::<&showrunner_scene::components::Character>()
+            .iter()
+            .map(|c| (c.id.clone(), c.role.clone()))
+            .collect();
+        on.sort_by_key(|(id, _)| stage.cast.iter().position(|c| c == id));
+        on
+    }
+
+    /// Opens a list page of the menu (the characters on stage, who could play one, the sets),
+    /// its entries from `offset` (the first again past the end).
+    fn open_page(&mut self, page: menu::Page, offset: usize) {
+        use menu::{set_title, MenuAction, Page};
+        let title = |s: &str| set_title(s);
+        let library = &self.scene.library;
+        let (items, names, keys): (Vec<MenuAction>, Vec<String>, Vec<String>) = match &page {
+            Page::Main => return,
+            Page::Roles => {
+                let on = self.on_stage();
+                let names = on
+                    .iter()
+                    .map(|(actor, role)| {
+                        let by = library.played_by(actor);
+                        let who = match by {
+                            b if b == actor => String::new(),
+                            "you" => ", played by you".to_owned(),
+                            b => format!(", played by {}", title(b)),
+                        };
+                        format!("{}, the {role}{who}", title(actor))
+                    })
+                    .collect();
+                let keys = on.into_iter().map(|(a, _)| a).collect();
+                (
+                    (0..self.on_stage().len()).map(MenuAction::Role).collect(),
+                    names,
+                    keys,
+                )
+            }
+            Page::Players { actor } => {
+                let mut keys = vec![actor.clone()];
+                let all = library.performer_names();
+                if all.contains(&"you") && actor != "you" {
+                    keys.push("you".into());
+                }
+                keys.extend(
+                    all.iter()
+                        .filter(|p| **p != actor && **p != "you")
+                        .map(|p| (*p).to_owned()),
+                );
+                let now = library.played_by(actor);
+                let mut items: Vec<MenuAction> = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| {
+                        if k == now {
+                            MenuAction::PlaysNow(i)
+                        } else {
+                            MenuAction::PlayedBy(i)
+                        }
+                    })
+                    .collect();
+                if !all.contains(&"you") {
+                    items.push(MenuAction::NoAvatar);
+                }
+                let names = keys
+                    .iter()
+                    .map(|k| match k.as_str() {
+                        "you" => "you (your own avatar)".to_owned(),
+                        k if k == actor => format!("{}, as written", title(k)),
+                        k => title(k),
+                    })
+                    .collect();
+                (items, names, keys)
+            }
+            Page::Settings => {
+                let scene = self.scene.stage.scene.clone().unwrap_or_default();
+                let now = library.set_of(&scene);
+                let keys: Vec<String> =
+                    library.set_names().into_iter().map(str::to_owned).collect();
+                let items = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| {
+                        if k == now {
+                            MenuAction::HereNow(i)
+                        } else {
+                            MenuAction::MoveTo(i)
+                        }
+                    })
+                    .collect();
+                let names = keys
+                    .iter()
+                    .map(|k| {
+                        if *k == scene {
+                            format!("{}, as written", title(k))
+                        } else {
+                            title(k)
+                        }
+                    })
+                    .collect();
+                (items, names, keys)
+            }
+        };
+        let offset = if offset >= items.len() { 0 } else { offset };
+        let actions = menu::list_page(&items, offset);
+        let labels = actions.iter().map(|a| a.label(&names)).collect();
+        if let Some(m) = &mut self.core.menu {
+            m.greyed = actions.iter().map(|a| !a.enabled()).collect();
+            m.actions = actions;
+            m.names = names;
+            m.keys = keys;
+            m.page = page;
+            m.offset = offset;
+            self.readout.choices = labels;
+        }
     }
 
     /// The story's fate-marked characters and whether each can be saved now.
@@ -683,6 +812,53 @@ impl<V: EngagementSource> Show<V> {
                     &format!("the viewer asked to save {who}: the director spares them wherever the story offers a way"),
                 );
             }
+            menu::MenuAction::WhoPlays => {
+                self.open_page(menu::Page::Roles, 0);
+                return;
+            }
+            menu::MenuAction::Setting => {
+                self.open_page(menu::Page::Settings, 0);
+                return;
+            }
+            menu::MenuAction::Role(i) => {
+                let actor = self.menu_key(i);
+                self.open_page(menu::Page::Players { actor }, 0);
+                return;
+            }
+            menu::MenuAction::More => {
+                if let Some(m) = &self.core.menu {
+                    let (page, offset) = (m.page.clone(), m.offset + menu::PAGE);
+                    self.open_page(page, offset);
+                }
+                return;
+            }
+            menu::MenuAction::PlayedBy(i) => {
+                let by = self.menu_key(i);
+                let actor = match self.core.menu.as_ref().map(|m| &m.page) {
+                    Some(menu::Page::Players { actor }) => actor.clone(),
+                    _ => return,
+                };
+                match self.scene.recast(&actor, &by) {
+                    Ok(()) => self.note(
+                        "menu",
+                        &format!("the viewer recast {actor}: {by} plays them now"),
+                    ),
+                    Err(e) => self.core.out.warnings.push(format!("recast: {e}")),
+                }
+            }
+            menu::MenuAction::MoveTo(i) => {
+                let set = self.menu_key(i);
+                let Some(scene) = self.scene.stage.scene.clone() else {
+                    return;
+                };
+                match self.scene.move_scene(&scene, &set) {
+                    Ok(()) => self.note(
+                        "menu",
+                        &format!("the viewer changed the setting: the scene {scene} plays in the set {set}"),
+                    ),
+                    Err(e) => self.core.out.warnings.push(format!("change the setting: {e}")),
+                }
+            }
             menu::MenuAction::AnotherEnding => {
                 let another = self.core.menu.as_ref().and_then(|m| m.another);
                 self.toggle_menu();
@@ -702,6 +878,15 @@ impl<V: EngagementSource> Show<V> {
             }
         }
         self.toggle_menu();
+    }
+
+    /// What the open menu page's entry `i` names, as the show knows it (an actor, a set).
+    fn menu_key(&self, i: usize) -> String {
+        self.core
+            .menu
+            .as_ref()
+            .and_then(|m| m.keys.get(i).cloned())
+            .unwrap_or_default()
     }
 
     /// Goes back to the choice point `a.at` and takes option `a.option` there, toward an
@@ -1737,6 +1922,106 @@ mod tests {
             "{lines}"
         );
         assert!(lines.contains("the viewer recentred the view"), "{lines}");
+    }
+
+    #[test]
+    fn the_viewer_recasts_a_role_and_changes_the_setting_from_the_menu() {
+        use showrunner_scene::components::{Character, Mesh};
+        use showrunner_scene::sets::Performer;
+        let none = ViewerInput::default();
+        let open = ViewerInput { menu: true, ..none };
+        let mut film = show();
+        film.scene.library.cast(
+            "you",
+            Performer {
+                models: vec!["you".into()],
+                material: Default::default(),
+                rig: None,
+            },
+        );
+        let mut log = String::new();
+        while film.on_stage().is_empty() {
+            let f = film.advance(0.25, &none).unwrap();
+            log.extend(f.beats.iter().map(|b| b.line.clone()));
+        }
+        let pick = |film: &mut Show<Neutral>, log: &mut String, starts: &str| {
+            let i = film
+                .readout
+                .choices
+                .iter()
+                .position(|c| c.starts_with(starts))
+                .unwrap_or_else(|| panic!("no `{starts}` in {:?}", film.readout.choices));
+            let f = film
+                .advance(
+                    1.0 / 90.0,
+                    &ViewerInput {
+                        choose: Some(i),
+                        ..none
+                    },
+                )
+                .unwrap();
+            log.extend(f.beats.iter().map(|b| b.line.clone()));
+        };
+        // Who plays whom: the characters on stage; who could play the first of them.
+        let (actor, role) = film.on_stage()[0].clone();
+        let title = menu::set_title(&actor);
+        film.advance(1.0 / 90.0, &open).unwrap();
+        pick(&mut film, &mut log, "Who plays whom");
+        assert_eq!(film.readout.choices[0], "Back to the film");
+        pick(&mut film, &mut log, &format!("{title}, the {role}"));
+        assert_eq!(
+            film.readout.choices,
+            [
+                "Back to the film".to_owned(),
+                format!("Played by {title}, as written (now)"),
+                "Played by you (your own avatar)".to_owned(),
+            ]
+        );
+        // Their own, greyed, does nothing; the viewer's avatar plays them at once.
+        pick(&mut film, &mut log, &format!("Played by {title}"));
+        assert!(film.menu_open());
+        pick(&mut film, &mut log, "Played by you");
+        assert!(!film.menu_open(), "the menu closes on the film");
+        let mesh = film
+            .scene
+            .world
+            .query::<(&Character, &Mesh)>()
+            .iter()
+            .find(|(c, _)| c.id == actor)
+            .map(|(_, m)| m.0.clone());
+        assert_eq!(mesh.as_deref(), Some("you"));
+        // Change the setting: the sets, a page at a time, coming round again.
+        film.advance(1.0 / 90.0, &open).unwrap();
+        pick(&mut film, &mut log, "Change the setting");
+        let first = film.readout.choices.clone();
+        assert_eq!(first.len(), menu::PAGE + 2, "{first:?}");
+        assert_eq!(first.last().map(String::as_str), Some("More"));
+        pick(&mut film, &mut log, "More");
+        assert_ne!(film.readout.choices, first);
+        pick(&mut film, &mut log, "More");
+        assert_eq!(film.readout.choices, first, "two pages of twelve sets");
+        let scene = film.scene.stage.scene.clone().unwrap();
+        let to = first[1..]
+            .iter()
+            .position(|c| !c.ends_with("(here now)") && !c.ends_with("as written"))
+            .map(|i| film.core.menu.as_ref().unwrap().keys[i].clone())
+            .unwrap();
+        pick(&mut film, &mut log, &menu::set_title(&to));
+        assert!(!film.menu_open());
+        assert_eq!(film.scene.library.set_of(&scene), to);
+        // Both are in the log, with what was done.
+        while !log.contains("changed the setting") && !film.readout.ended {
+            let f = film.advance(0.25, &none).unwrap();
+            log.extend(f.beats.iter().map(|b| b.line.clone()));
+        }
+        assert!(
+            log.contains(&format!("the viewer recast {actor}: you plays them now")),
+            "{log}"
+        );
+        assert!(
+            log.contains(&format!("the scene {scene} plays in the set {to}")),
+            "{log}"
+        );
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! panels (point and select, or their number keys). Sensing can be turned off, and back on,
 //! at any time; the view can be recentred; a character whose fate the story marks can be
 //! saved (the director then spares them wherever the story offers a way; where it offers
-//! none, the entry says so and does nothing). Each use is an event in the log with its
-//! reason.
+//! none, the entry says so and does nothing); a role can be recast ("who plays whom": any of
+//! the story's performers, or the viewer's own avatar where they gave one); the scene can
+//! move to another set ("change the setting"). Long lists page with a "More" entry. Each use
+//! is an event in the log with its reason.
 
 use crate::consent::Consent;
 
@@ -31,10 +33,30 @@ pub enum MenuAction {
     AnotherEnding,
     /// Greyed, after the end: no choice point left leads to an ending not seen.
     NoOtherEnding,
+    /// Opens the page of the characters on stage, to choose who plays one.
+    WhoPlays,
+    /// Opens the page of who could play the `n`th character on stage.
+    Role(usize),
+    /// Has the `n`th performer play the character chosen.
+    PlayedBy(usize),
+    /// Greyed: the `n`th performer plays them now.
+    PlaysNow(usize),
+    /// Greyed: the viewer gave no avatar of their own (the entry says how to).
+    NoAvatar,
+    /// Opens the page of the sets the scene on stage could move to.
+    Setting,
+    /// Moves the scene on stage to the `n`th set.
+    MoveTo(usize),
+    /// Greyed: the scene is in the `n`th set now.
+    HereNow(usize),
+    /// The next page of a long list (after the last, the first again).
+    More,
 }
 
 impl MenuAction {
-    /// The entry's words on its panel; `names` are the fate-marked characters.
+    /// The entry's words on its panel; `names` are what the page's entries name by index (the
+    /// fate-marked characters, the characters on stage, the performers or the sets, as the
+    /// viewer reads them).
     pub fn label(self, names: &[String]) -> String {
         let name = |i: usize| -> String {
             let n = names.get(i).map_or("them", String::as_str);
@@ -57,6 +79,21 @@ impl MenuAction {
             Self::NoOneToSave => "No one's fate is marked in this story".into(),
             Self::AnotherEnding => "Another ending".into(),
             Self::NoOtherEnding => "You have seen every ending these choices lead to".into(),
+            Self::WhoPlays => "Who plays whom".into(),
+            Self::Role(i) | Self::MoveTo(i) => name(i),
+            Self::PlayedBy(i) => {
+                format!("Played by {}", names.get(i).map_or("them", String::as_str))
+            }
+            Self::PlaysNow(i) => format!(
+                "Played by {} (now)",
+                names.get(i).map_or("them", String::as_str)
+            ),
+            Self::NoAvatar => {
+                "To play a role yourself, start the film with --avatar YOU.vrm (or .glb)".into()
+            }
+            Self::Setting => "Change the setting".into(),
+            Self::HereNow(i) => format!("{} (here now)", name(i)),
+            Self::More => "More".into(),
         }
     }
 
@@ -64,9 +101,54 @@ impl MenuAction {
     pub fn enabled(self) -> bool {
         !matches!(
             self,
-            Self::CannotSave(_) | Self::Saved(_) | Self::NoOneToSave | Self::NoOtherEnding
+            Self::CannotSave(_)
+                | Self::Saved(_)
+                | Self::NoOneToSave
+                | Self::NoOtherEnding
+                | Self::PlaysNow(_)
+                | Self::NoAvatar
+                | Self::HereNow(_)
         )
     }
+}
+
+/// The menu's pages: the first, and the lists it opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Page {
+    /// The first page.
+    Main,
+    /// The characters on stage.
+    Roles,
+    /// Who could play the character `actor`.
+    Players {
+        /// The character (their actor's name in the story).
+        actor: String,
+    },
+    /// The sets the scene on stage could move to.
+    Settings,
+}
+
+/// Entries of a list on one page, at most (with Back and More: eight panels, keys 1 to 8).
+pub(crate) const PAGE: usize = 6;
+
+/// A list's page: Back, then `items` from `offset` (at most [`PAGE`] of them), then More
+/// where the list is longer than a page.
+pub(crate) fn list_page(items: &[MenuAction], offset: usize) -> Vec<MenuAction> {
+    let mut a = vec![MenuAction::Back];
+    a.extend(items.iter().skip(offset).take(PAGE));
+    if items.len() > PAGE {
+        a.push(MenuAction::More);
+    }
+    a
+}
+
+/// A set's name as the viewer reads it: `lamp_room_dark` → "Lamp room dark".
+pub(crate) fn set_title(name: &str) -> String {
+    let words = name.replace(['_', '-'], " ");
+    let mut c = words.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// A fate-marked character as the menu offers them.
@@ -87,8 +169,14 @@ pub(crate) enum Savable {
 #[derive(Debug, Clone)]
 pub(crate) struct Menu {
     pub(crate) actions: Vec<MenuAction>,
-    /// The fate-marked characters the entries name (by index).
+    /// What the entries name (by index), as the viewer reads it: on the first page the
+    /// fate-marked characters, then the characters on stage, the performers or the sets.
     pub(crate) names: Vec<String>,
+    /// The same, as the show knows them (actors' and sets' names), on the list pages.
+    pub(crate) keys: Vec<String>,
+    /// The page open, and where in its list it starts.
+    pub(crate) page: Page,
+    pub(crate) offset: usize,
     /// Per entry: it does nothing (drawn dimmed).
     pub(crate) greyed: Vec<bool>,
     /// After the end: where another ending lies.
@@ -101,10 +189,13 @@ pub(crate) struct Menu {
 /// could, had the viewer not declined).
 /// The entries: `after_end` is `Some(found)` once the story ended (whether another ending
 /// was found).
+/// `restage` says what can be restaged now: (characters on stage, a scene on stage), for
+/// "Who plays whom" and "Change the setting".
 pub(crate) fn actions(
     consent: Consent,
     fates: &[Savable],
     after_end: Option<bool>,
+    restage: (bool, bool),
 ) -> Vec<MenuAction> {
     let mut a = vec![MenuAction::Back];
     match after_end {
@@ -130,6 +221,12 @@ pub(crate) fn actions(
     if a.len() == before {
         a.push(MenuAction::NoOneToSave);
     }
+    if restage.0 {
+        a.push(MenuAction::WhoPlays);
+    }
+    if restage.1 {
+        a.push(MenuAction::Setting);
+    }
     a
 }
 
@@ -150,10 +247,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_lists_page_and_come_round_again() {
+        let items: Vec<MenuAction> = (0..14).map(MenuAction::MoveTo).collect();
+        let first = list_page(&items, 0);
+        assert_eq!(first.len(), PAGE + 2);
+        assert_eq!(first[0], MenuAction::Back);
+        assert_eq!(first[1], MenuAction::MoveTo(0));
+        assert_eq!(*first.last().unwrap(), MenuAction::More);
+        assert_eq!(
+            list_page(&items, 12)[1..3],
+            [MenuAction::MoveTo(12), MenuAction::MoveTo(13)]
+        );
+        // A short list: no More.
+        assert_eq!(list_page(&items[..3], 0).len(), 4);
+        let names = ["lamp_room_dark"].map(set_title);
+        assert_eq!(names[0], "Lamp room dark");
+        assert_eq!(
+            MenuAction::HereNow(0).label(&names),
+            "Lamp room dark (here now)"
+        );
+        assert!(!MenuAction::HereNow(0).enabled() && MenuAction::MoveTo(0).enabled());
+        assert!(MenuAction::NoAvatar.label(&[]).contains("--avatar"));
+    }
+
+    #[test]
     fn the_switch_offered_is_the_one_that_changes_something() {
         let none = [Savable::Never];
         assert_eq!(
-            actions(Consent::Given, &none, None),
+            actions(Consent::Given, &none, None, (false, false)),
             [
                 MenuAction::Back,
                 MenuAction::SensingOff,
@@ -162,7 +283,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            actions(Consent::TurnedOff, &[], None),
+            actions(Consent::TurnedOff, &[], None, (false, false)),
             [
                 MenuAction::Back,
                 MenuAction::SensingOn,
@@ -171,7 +292,7 @@ mod tests {
             ]
         );
         let fates = [Savable::Yes, Savable::No, Savable::Never, Savable::Asked];
-        let a = actions(Consent::NotNeeded, &fates, None);
+        let a = actions(Consent::NotNeeded, &fates, None, (false, false));
         assert_eq!(
             a,
             [
@@ -189,10 +310,20 @@ mod tests {
         assert_eq!(labels[4], "Iain will be spared");
         assert!(!a[3].enabled() && !a[4].enabled() && a[2].enabled());
         assert_eq!(
-            actions(Consent::NotNeeded, &[], Some(true))[..2],
+            actions(Consent::NotNeeded, &[], Some(true), (true, true))[..2],
             [MenuAction::Back, MenuAction::AnotherEnding]
         );
         assert!(!MenuAction::NoOtherEnding.enabled());
+        assert_eq!(
+            actions(Consent::NotNeeded, &[], None, (true, true)),
+            [
+                MenuAction::Back,
+                MenuAction::Recentre,
+                MenuAction::NoOneToSave,
+                MenuAction::WhoPlays,
+                MenuAction::Setting
+            ]
+        );
         assert!(notice(Consent::TurnedOn).contains("Sensing is on"));
         assert!(notice(Consent::Declined).contains("Sensing is off"));
     }
