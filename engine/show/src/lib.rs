@@ -226,6 +226,18 @@ pub enum Cue {
     End,
 }
 
+/// What the viewer restaged from the menu: characters recast (actor → the performer who plays
+/// them) and scenes moved to another set (scene → set). Kept in the save, so a resumed film
+/// plays as the viewer left it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Restaged {
+    /// Actor → the performer who plays them now.
+    pub recast: std::collections::BTreeMap<String, String>,
+    /// Scene → the set it plays in now.
+    pub settings: std::collections::BTreeMap<String, String>,
+}
+
 /// Everything needed to continue a show where it was, taken at the end of a beat: story
 /// position, director state, the log. No heart samples: only the director's summary of the last
 /// tick.
@@ -260,6 +272,9 @@ pub struct ShowState {
     pub diverts: u64,
     /// The log: staging, path, counts, pending events.
     pub log: LogState,
+    /// What the viewer restaged from the menu (absent in saves from before the menu could).
+    #[serde(default)]
+    pub restaged: Restaged,
 }
 
 impl ShowState {
@@ -307,6 +322,8 @@ struct Lead {
 /// The show's clocks and what a frame gathers.
 #[derive(Default)]
 struct Core {
+    /// What the viewer restaged from the menu (kept in the save).
+    restaged: Restaged,
     clock: f64,
     acc: f64,
     ticks: u64,
@@ -426,6 +443,19 @@ impl<V: EngagementSource> Show<V> {
         c.palette = state.palette;
         c.last_mercy = state.last_mercy;
         c.out.staged = state.log.staging.directives();
+        // As the viewer restaged it; what no longer resolves (a set or a model gone) is said
+        // and left as written.
+        for (actor, by) in &state.restaged.recast {
+            if let Err(e) = show.scene.library.recast(actor, by) {
+                show.core.out.warnings.push(format!("{origin}: {e}"));
+            }
+        }
+        for (scene, set) in &state.restaged.settings {
+            if let Err(e) = show.scene.library.move_scene(scene, set) {
+                show.core.out.warnings.push(format!("{origin}: {e}"));
+            }
+        }
+        show.core.restaged = state.restaged.clone();
         let r = &mut show.readout;
         r.sample = state.last_sample;
         r.intensity = state.last_intensity;
@@ -839,10 +869,18 @@ impl<V: EngagementSource> Show<V> {
                     _ => return,
                 };
                 match self.scene.recast(&actor, &by) {
-                    Ok(()) => self.note(
-                        "menu",
-                        &format!("the viewer recast {actor}: {by} plays them now"),
-                    ),
+                    Ok(()) => {
+                        let r = &mut self.core.restaged.recast;
+                        if by == actor {
+                            r.remove(&actor);
+                        } else {
+                            r.insert(actor.clone(), by.clone());
+                        }
+                        self.note(
+                            "menu",
+                            &format!("the viewer recast {actor}: {by} plays them now"),
+                        );
+                    }
                     Err(e) => self.core.out.warnings.push(format!("recast: {e}")),
                 }
             }
@@ -852,11 +890,23 @@ impl<V: EngagementSource> Show<V> {
                     return;
                 };
                 match self.scene.move_scene(&scene, &set) {
-                    Ok(()) => self.note(
-                        "menu",
-                        &format!("the viewer changed the setting: the scene {scene} plays in the set {set}"),
-                    ),
-                    Err(e) => self.core.out.warnings.push(format!("change the setting: {e}")),
+                    Ok(()) => {
+                        let m = &mut self.core.restaged.settings;
+                        if set == scene {
+                            m.remove(&scene);
+                        } else {
+                            m.insert(scene.clone(), set.clone());
+                        }
+                        self.note(
+                            "menu",
+                            &format!("the viewer changed the setting: the scene {scene} plays in the set {set}"),
+                        );
+                    }
+                    Err(e) => self
+                        .core
+                        .out
+                        .warnings
+                        .push(format!("change the setting: {e}")),
                 }
             }
             menu::MenuAction::AnotherEnding => {
@@ -1254,6 +1304,7 @@ impl Lead {
             beats: readout.beats,
             diverts: readout.diverts,
             log: self.log.state.clone(),
+            restaged: core.restaged.clone(),
         })
     }
 
@@ -2022,6 +2073,52 @@ mod tests {
             log.contains(&format!("the scene {scene} plays in the set {to}")),
             "{log}"
         );
+        // Kept in the save: a resumed film plays as the viewer left it; a save from before
+        // the menu could restage still loads.
+        let save = loop {
+            if let Some(s) = film.advance(0.25, &none).unwrap().save {
+                break s;
+            }
+        };
+        assert_eq!(save.restaged.recast.get(&actor), Some(&"you".to_owned()));
+        assert_eq!(save.restaged.settings.get(&scene), Some(&to));
+        let mut library = SetLibrary::builtin();
+        library.cast(
+            "you",
+            Performer {
+                models: vec!["you".into()],
+                material: Default::default(),
+                rig: None,
+            },
+        );
+        let resumed = |library: SetLibrary| {
+            Show::resume(
+                &story(),
+                DirectorConfig::default(),
+                library,
+                &save,
+                "save.json",
+                neutral as Neutral,
+            )
+            .unwrap()
+        };
+        let mut again = resumed(library);
+        assert_eq!(again.scene.library.played_by(&actor), "you");
+        assert_eq!(again.scene.library.set_of(&scene), to);
+        assert!(again.advance(0.1, &none).unwrap().warnings.is_empty());
+        // Without the avatar this time: said, naming the save, and Mara is Mara again.
+        let mut without = resumed(SetLibrary::builtin());
+        assert_eq!(without.scene.library.played_by(&actor), actor);
+        let w = without.advance(0.1, &none).unwrap().warnings;
+        assert!(
+            w.iter()
+                .any(|w| w.starts_with("save.json") && w.contains("you")),
+            "{w:?}"
+        );
+        let mut old: Value = serde_json::to_value(&*save).unwrap();
+        old.as_object_mut().unwrap().remove("restaged");
+        let old = ShowState::from_json(&old.to_string(), "old.json").unwrap();
+        assert_eq!(old.restaged, Restaged::default());
     }
 
     #[test]
