@@ -1,6 +1,7 @@
 //! `showrunner refiner`: the refiner's data, training, evaluation and timing.
 //!
-//! - `data`: renders training and held-out pairs from the sample's sets.
+//! - `data`: renders training and held-out pairs from the sample's sets (the procedural
+//!   sets and actors of `showrunner_assets`, built in memory).
 //!   Each pair is one shot rendered twice by the project's renderer:
 //!   *cheap* (the real-time path: one sample a pixel, 3 × 3 shadow filter,
 //!   no ambient occlusion, the in-shader grade) and *reference* (4 × 4
@@ -9,7 +10,7 @@
 //!   toning and lifted blacks). Shots span 5–50° of
 //!   view on 128 px: from the pixel density the refiner sees around the view
 //!   centre in a headset (~22 px per degree) to wide views with more edges.
-//!   Four sets are held out of training entirely. The cheap frame's depth
+//!   Four sets, with the rest of their families, are held out of training entirely. The cheap frame's depth
 //!   is kept as the depth guide; `train` and `eval` add the ambient
 //!   occlusion the GPU derives from it at run time ([`network_guide`]).
 //! - `train`: burn autodiff on burn-ndarray; deterministic from `--seed`,
@@ -30,6 +31,8 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use showrunner_assets::actors::load_cast;
+use showrunner_assets::sets::load_sets;
 use showrunner_core::{Directive, Stakes};
 use showrunner_refine::burn::tensor::{Device, Tensor, TensorData};
 use showrunner_refine::{box_blur, GUIDE_CHANNELS};
@@ -48,25 +51,33 @@ use crate::room::studio as studio_light;
 /// The shipped weights.
 pub const WEIGHTS: &str = "assets/refiner/refiner.bpk";
 
-/// Sets never seen in training: the held-out scenes.
-const HELD_OUT: [&str; 4] = ["kitchen", "radio_room", "slip", "gallery"];
-/// Sets used for training.
-const TRAIN: [&str; 8] = [
+/// Sets never seen in training: the held-out scenes, one of each family of the sample's
+/// sets (`showrunner_assets::sets`) whose others are not trained on either, so no held-out
+/// shot shares its geometry with a training one: two rooms of the keeper's quarters, the slip
+/// at dawn (its ember and ice states are not trained on), the gallery in the storm (nor are
+/// the rogue wave and the flare, seen from the same walkway).
+const HELD_OUT: [&str; 4] = ["kitchen", "radio_room", "dawn_slip", "gallery"];
+/// Sets used for training: the lamp room in its five states, the landing, the stairwell, the
+/// shore under the title, the gut in the storm, the blackout.
+const TRAIN: [&str; 10] = [
     "lamp_room",
+    "lamp_room_dark",
+    "lamp_room_day",
+    "lamp_room_ember",
+    "lamp_room_ice",
     "landing",
-    "blackout",
     "stairwell",
     "title_card",
     "the_gut",
-    "rogue_wave",
-    "distant_flare",
+    "blackout",
 ];
 /// Actors the shots cast.
-const ACTORS: [(&str, &str); 4] = [
+const ACTORS: [(&str, &str); 5] = [
     ("keeper", "mara"),
     ("skipper", "tomas"),
     ("deckhand", "calum"),
     ("boatman", "shiel"),
+    ("coastguard", "coastguard"),
 ];
 /// Supersampling of the reference (per axis).
 const SS: u32 = 4;
@@ -79,13 +90,14 @@ const SOFT_SHADOW: f32 = 8.0;
 /// `showrunner refiner …`
 #[derive(Subcommand)]
 pub enum RefinerCommand {
-    /// Render training and held-out pairs (cheap, reference) into a folder.
+    /// Render training and held-out pairs (cheap, reference) into a folder; a run cut short
+    /// goes on where it stopped when run again with the same options.
     Data {
         /// Output folder (`train/` and `held-out/` with NAME.cheap.png and NAME.reference.png).
         #[arg(long, default_value = "refiner-data")]
         out: PathBuf,
-        /// Shots per training set (8 sets).
-        #[arg(long, default_value_t = 96)]
+        /// Shots per training set (10 sets).
+        #[arg(long, default_value_t = 64)]
         shots: usize,
         /// Shots per held-out set (4 sets).
         #[arg(long, default_value_t = 6)]
@@ -342,8 +354,16 @@ impl Studio {
         let gpu =
             Gpu::headless().context("rendering training pairs needs a GPU or Mesa's lavapipe")?;
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
-        for w in renderer.load_models(Path::new(crate::MODELS)) {
-            eprintln!("showrunner: warning: {w}");
+        // The sample's sets and actors as the project builds them (not files an author may
+        // have put in assets/), so the same seed makes the same pairs everywhere.
+        let mut sets = load_sets(&[], true);
+        let actors: Vec<String> = ACTORS.iter().map(|(_, a)| (*a).to_owned()).collect();
+        let cast = load_cast(&actors, &[], &[], true)?;
+        for m in sets.models.iter().chain(&cast.models) {
+            renderer.add_model(m);
+        }
+        for (actor, p) in cast.performers {
+            sets.library.cast(&actor, p);
         }
         // Its depth is the refiner's guide (the real-time path has it too).
         let cheap = RenderTarget::new(&gpu.device, size, size).keeping_depth();
@@ -352,7 +372,7 @@ impl Studio {
         Ok(Self {
             gpu,
             renderer,
-            library: SetLibrary::builtin(),
+            library: sets.library,
             cheap,
             reference,
             size,
@@ -378,9 +398,11 @@ impl Studio {
     }
 
     fn inputs(&self, shot: &Shot, staged: &Staged) -> FrameInputs {
-        let head = Vec3::from(shot.head);
+        // The shot is planned around the set's seat (where the viewer's vantage puts them).
+        let vantage = staged.scene.vantage;
+        let head = vantage.point(Vec3::from(shot.head));
         // Aim at the nearest character to the planned target when one is close.
-        let mut target = Vec3::from(shot.target);
+        let mut target = vantage.point(Vec3::from(shot.target));
         let mut best = f32::MAX;
         for (_, t) in staged
             .scene
@@ -589,8 +611,20 @@ fn make_data(out: &Path, shots: usize, held_out_shots: usize, size: u32, seed: u
         train: plan_shots(&TRAIN, shots, seed),
         held_out: plan_shots(&HELD_OUT, held_out_shots, seed ^ 0xA5A5),
     };
+    // A run cut short (killed, out of memory: lavapipe holds on to memory for every pass it
+    // draws) goes on where it stopped: the plan is written first, and a shot of the same plan
+    // whose three files are there (each written whole, atomically) is not rendered again.
+    fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let plan_path = out.join("manifest.partial.json");
+    let plan = serde_json::to_vec_pretty(&manifest)?;
+    let resuming = fs::read(&plan_path).is_ok_and(|p| p == plan);
+    if !resuming {
+        crate::persist::write_atomic(&plan_path, &plan)
+            .with_context(|| format!("{}: cannot write", plan_path.display()))?;
+    }
     let mut studio = Studio::new(size)?;
     let total = manifest.train.len() + manifest.held_out.len();
+    let mut kept = 0;
     let bar = indicatif::ProgressBar::new(total as u64).with_style(
         indicatif::ProgressStyle::with_template(
             "rendering pairs {bar:30} {pos}/{len} {msg} [{elapsed}<{eta}]",
@@ -602,6 +636,15 @@ fn make_data(out: &Path, shots: usize, held_out_shots: usize, size: u32, seed: u
         fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
         for shot in list.iter() {
             bar.set_message(shot.name.clone());
+            let done = |kind: &str| {
+                fs::metadata(dir.join(format!("{}.{kind}.png", shot.name)))
+                    .is_ok_and(|m| m.len() > 0)
+            };
+            if resuming && ["cheap", "depth", "reference"].into_iter().all(done) {
+                kept += 1;
+                bar.inc(1);
+                continue;
+            }
             let staged = studio.stage(shot);
             let inputs = studio.inputs(shot, &staged);
             let cheap = studio.cheap(&inputs, &staged)?;
@@ -632,15 +675,21 @@ fn make_data(out: &Path, shots: usize, held_out_shots: usize, size: u32, seed: u
     }
     bar.finish_and_clear();
     let path = out.join("manifest.json");
-    crate::persist::write_atomic(&path, &serde_json::to_vec_pretty(&manifest)?)
+    crate::persist::write_atomic(&path, &plan)
         .with_context(|| format!("{}: cannot write", path.display()))?;
+    let _ = fs::remove_file(&plan_path);
     eprintln!(
-        "{}: {} training pairs from {} sets, {} held-out pairs from {} other sets",
+        "{}: {} training pairs from {} sets, {} held-out pairs from {} other sets{}",
         out.display(),
         manifest.train.len(),
         TRAIN.len(),
         manifest.held_out.len(),
-        HELD_OUT.len()
+        HELD_OUT.len(),
+        if kept > 0 {
+            format!(" ({kept} already there from a run cut short)")
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }
@@ -1347,6 +1396,16 @@ mod tests {
             serde_json::to_string(&b).unwrap()
         );
         assert!(a.iter().all(|s| !HELD_OUT.contains(&s.set.as_str())));
+        // Nor are the other sets of the held-out families.
+        const HELD_OUT_KIN: [&str; 4] = ["ember_slip", "ice_slip", "rogue_wave", "distant_flare"];
+        assert!(a.iter().all(|s| !HELD_OUT_KIN.contains(&s.set.as_str())));
+        // Every set trained or held out is one the sample names.
+        for set in TRAIN.iter().chain(&HELD_OUT).chain(&HELD_OUT_KIN) {
+            assert!(
+                showrunner_assets::sets::SAMPLE_SCENES.contains(set),
+                "{set}"
+            );
+        }
         assert!(a.iter().all(|s| (5.0..=50.0).contains(&s.fov_deg)));
     }
 
