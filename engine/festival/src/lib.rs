@@ -15,11 +15,15 @@
 //!
 //! Every payload is one JSON object, an envelope: `{"v": 1, "from": "seat:NAME" | "operator",
 //! "seq": N, "body": {...}}`. Only derived engagement ever leaves a seat: no heart rate, no
-//! beat-to-beat intervals, no gaze.
+//! beat-to-beat intervals, no gaze. Every message is signed with its sender's [`Key`] (the
+//! MQTT 5 user property [`MAC_PROPERTY`]), and the receiver checks it whatever the broker lets
+//! through.
 
+mod auth;
 mod message;
 mod topic;
 
+pub use auth::{Key, MAC_PROPERTY};
 pub use message::{
     decode, encode, Ack, Body, Command, FrameTiming, Message, SeatState, SeatStatus, SharedCue,
     StrapState, Vote,
