@@ -238,6 +238,17 @@ pub struct Restaged {
     pub settings: std::collections::BTreeMap<String, String>,
 }
 
+impl Restaged {
+    /// Keeps `key` → `to` in `map`, or forgets `key` when `to` is `key` itself (as written).
+    fn keep(map: &mut std::collections::BTreeMap<String, String>, key: &str, to: &str) {
+        if key == to {
+            map.remove(key);
+        } else {
+            map.insert(key.to_owned(), to.to_owned());
+        }
+    }
+}
+
 /// Everything needed to continue a show where it was, taken at the end of a beat: story
 /// position, director state, the log. No heart samples: only the director's summary of the last
 /// tick.
@@ -870,12 +881,7 @@ impl<V: EngagementSource> Show<V> {
                 };
                 match self.scene.recast(&actor, &by) {
                     Ok(()) => {
-                        let r = &mut self.core.restaged.recast;
-                        if by == actor {
-                            r.remove(&actor);
-                        } else {
-                            r.insert(actor.clone(), by.clone());
-                        }
+                        Restaged::keep(&mut self.core.restaged.recast, &actor, &by);
                         self.note(
                             "menu",
                             &format!("the viewer recast {actor}: {by} plays them now"),
@@ -891,12 +897,7 @@ impl<V: EngagementSource> Show<V> {
                 };
                 match self.scene.move_scene(&scene, &set) {
                     Ok(()) => {
-                        let m = &mut self.core.restaged.settings;
-                        if set == scene {
-                            m.remove(&scene);
-                        } else {
-                            m.insert(scene.clone(), set.clone());
-                        }
+                        Restaged::keep(&mut self.core.restaged.settings, &scene, &set);
                         self.note(
                             "menu",
                             &format!("the viewer changed the setting: the scene {scene} plays in the set {set}"),
