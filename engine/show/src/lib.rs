@@ -717,17 +717,8 @@ impl<V: EngagementSource> Show<V> {
                         .map(|p| (*p).to_owned()),
                 );
                 let now = library.played_by(actor);
-                let mut items: Vec<MenuAction> = keys
-                    .iter()
-                    .enumerate()
-                    .map(|(i, k)| {
-                        if k == now {
-                            MenuAction::PlaysNow(i)
-                        } else {
-                            MenuAction::PlayedBy(i)
-                        }
-                    })
-                    .collect();
+                let mut items =
+                    menu::entries(&keys, now, MenuAction::PlaysNow, MenuAction::PlayedBy);
                 if !all.contains(&"you") {
                     items.push(MenuAction::NoAvatar);
                 }
@@ -746,17 +737,7 @@ impl<V: EngagementSource> Show<V> {
                 let now = library.set_of(&scene);
                 let keys: Vec<String> =
                     library.set_names().into_iter().map(str::to_owned).collect();
-                let items = keys
-                    .iter()
-                    .enumerate()
-                    .map(|(i, k)| {
-                        if k == now {
-                            MenuAction::HereNow(i)
-                        } else {
-                            MenuAction::MoveTo(i)
-                        }
-                    })
-                    .collect();
+                let items = menu::entries(&keys, now, MenuAction::HereNow, MenuAction::MoveTo);
                 let names = keys
                     .iter()
                     .map(|k| {

@@ -142,6 +142,20 @@ pub(crate) fn list_page(items: &[MenuAction], offset: usize) -> Vec<MenuAction> 
     a
 }
 
+/// A list's entries: `now` (the one in effect, greyed) as `current`, the others as `other`,
+/// each by its index in `keys`.
+pub(crate) fn entries(
+    keys: &[String],
+    now: &str,
+    current: fn(usize) -> MenuAction,
+    other: fn(usize) -> MenuAction,
+) -> Vec<MenuAction> {
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| if k == now { current(i) } else { other(i) })
+        .collect()
+}
+
 /// A set's name as the viewer reads it: `lamp_room_dark` → "Lamp room dark".
 pub(crate) fn set_title(name: &str) -> String {
     let words = name.replace(['_', '-'], " ");
