@@ -14,13 +14,14 @@
 //! | `showrunner/v1/shared/vote/NAME` | the seat | [`Vote`] on the choice on offer | no |
 //!
 //! Every payload is one JSON object, an envelope: `{"v": 1, "from": "seat:NAME" | "operator",
-//! "seq": N, "body": {...}}`. Only derived engagement ever leaves a seat: no heart rate, no
+//! "seq": N, "boot": B, "sent_ms": T, "body": {...}}`. Only derived engagement ever leaves a seat: no heart rate, no
 //! beat-to-beat intervals, no gaze. Every message is signed with its sender's [`Key`] (the
 //! MQTT 5 user property [`MAC_PROPERTY`]), and the receiver checks it whatever the broker lets
-//! through.
+//! through, and refuses what it has seen ([`Replay`]).
 
 mod auth;
 mod message;
+mod replay;
 mod topic;
 
 pub use auth::{Key, MAC_PROPERTY};
@@ -28,6 +29,7 @@ pub use message::{
     decode, encode, Ack, Body, Command, FrameTiming, Message, SeatState, SeatStatus, SharedCue,
     StrapState, Vote,
 };
+pub use replay::Replay;
 pub use showrunner_core::EngagementSample;
 pub use topic::{SeatName, Sender, Topic};
 

@@ -166,8 +166,13 @@ pub struct Message {
     pub topic: Topic,
     /// Its sender (the topic's publisher).
     pub from: Sender,
-    /// The sender's count of messages, from 0 (an ack names its command's).
+    /// The sender's count of messages in this run, from 0 (an ack names its command's).
     pub seq: u64,
+    /// The sender's run: a random number it draws when it starts (with `seq`, what
+    /// [`crate::Replay`] checks).
+    pub boot: u64,
+    /// When it was sent, ms since the Unix epoch on the sender's clock.
+    pub sent_ms: u64,
     /// What it says.
     pub body: Body,
 }
@@ -177,6 +182,8 @@ struct Envelope<'a, B> {
     v: u32,
     from: String,
     seq: u64,
+    boot: u64,
+    sent_ms: u64,
     body: &'a B,
 }
 
@@ -186,6 +193,8 @@ struct RawEnvelope {
     v: u64,
     from: String,
     seq: u64,
+    boot: u64,
+    sent_ms: u64,
     body: Value,
 }
 
@@ -196,6 +205,8 @@ pub fn encode(m: &Message) -> (String, Vec<u8>) {
             v: VERSION,
             from: m.from.to_string(),
             seq: m.seq,
+            boot: m.boot,
+            sent_ms: m.sent_ms,
             body,
         })
         .expect("the protocol's types serialize")
@@ -286,6 +297,8 @@ pub fn decode(topic: &str, payload: &[u8]) -> Result<Message, ProtocolError> {
         topic: t,
         from,
         seq: raw.seq,
+        boot: raw.boot,
+        sent_ms: raw.sent_ms,
         body,
     })
 }
@@ -329,12 +342,16 @@ mod tests {
             topic,
             from: Sender::Seat(s.clone()),
             seq: 7,
+            boot: 41,
+            sent_ms: 1_796_000_000_000,
             body,
         };
         let operator_says = |topic: Topic, body: Body| Message {
             topic,
             from: Sender::Operator,
             seq: 3,
+            boot: 5,
+            sent_ms: 1_796_000_000_000,
             body,
         };
         vec![
@@ -387,7 +404,7 @@ mod tests {
         let (_, p) = encode(&every_kind()[2]);
         assert_eq!(
             String::from_utf8(p).unwrap(),
-            r#"{"v":1,"from":"operator","seq":3,"body":{"do":"reset"}}"#
+            r#"{"v":1,"from":"operator","seq":3,"boot":5,"sent_ms":1796000000000,"body":{"do":"reset"}}"#
         );
     }
 
@@ -399,32 +416,32 @@ mod tests {
             (cmd, "{\"v\":1,\n\"from\":", "line 2"),
             (
                 cmd,
-                r#"{"v":2,"from":"operator","seq":0,"body":{"do":"pause"}}"#,
+                r#"{"v":2,"from":"operator","seq":0,"boot":1,"sent_ms":0,"body":{"do":"pause"}}"#,
                 "version 2",
             ),
             (
                 cmd,
-                r#"{"v":1,"from":"seat:seat-2","seq":0,"body":{"do":"pause"}}"#,
+                r#"{"v":1,"from":"seat:seat-2","seq":0,"boot":1,"sent_ms":0,"body":{"do":"pause"}}"#,
                 "only `operator` may publish",
             ),
             (
                 status,
-                r#"{"v":1,"from":"seat:seat-2","seq":0,"body":{}}"#,
+                r#"{"v":1,"from":"seat:seat-2","seq":0,"boot":1,"sent_ms":0,"body":{}}"#,
                 "only `seat:seat-1`",
             ),
             (
                 cmd,
-                r#"{"v":1,"from":"operator","seq":0,"body":{"do":"launch"}}"#,
+                r#"{"v":1,"from":"operator","seq":0,"boot":1,"sent_ms":0,"body":{"do":"launch"}}"#,
                 "unknown variant `launch`",
             ),
             (
                 cmd,
-                r#"{"v":1,"from":"root","seq":0,"body":{"do":"pause"}}"#,
+                r#"{"v":1,"from":"root","seq":0,"boot":1,"sent_ms":0,"body":{"do":"pause"}}"#,
                 "`from`",
             ),
             (
                 "showrunner/v1/shared/cue",
-                r#"{"v":1,"from":"operator","seq":0,"body":{"beat":1,"start_s":-1,"duration_s":1,"knot":"","text":"","tags":[],"choices":[]}}"#,
+                r#"{"v":1,"from":"operator","seq":0,"boot":1,"sent_ms":0,"body":{"beat":1,"start_s":-1,"duration_s":1,"knot":"","text":"","tags":[],"choices":[]}}"#,
                 "body.start_s",
             ),
         ];
@@ -442,7 +459,7 @@ mod tests {
     #[test]
     fn a_seat_s_engagement_is_kept_in_range() {
         let topic = "showrunner/v1/shared/sample/seat-1";
-        let p = r#"{"v":1,"from":"seat:seat-1","seq":0,"body":{"t":1,"arousal_z":1e39,"boredom":-3,"attention":2,"quality":0.5}}"#;
+        let p = r#"{"v":1,"from":"seat:seat-1","seq":0,"boot":1,"sent_ms":0,"body":{"t":1,"arousal_z":1e39,"boredom":-3,"attention":2,"quality":0.5}}"#;
         let Body::Sample(s) = decode(topic, p.as_bytes()).unwrap().body else {
             panic!("a sample")
         };
