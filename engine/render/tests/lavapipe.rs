@@ -255,15 +255,20 @@ fn golden_image_within_40_db() {
     assert_golden(&l, (W, W), &golden_path());
 }
 
+/// Writes `px` (RGBA, `size`) as a PNG at `path`.
+fn write_png(px: &[u8], size: (u32, u32), path: &std::path::Path) {
+    let mut enc = png::Encoder::new(std::fs::File::create(path).unwrap(), size.0, size.1);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header().unwrap().write_image_data(px).unwrap();
+}
+
 /// `px` (RGBA, `size`) within 40 dB PSNR of the picture at `path`; `SHOWRUNNER_BLESS=1` writes
 /// it there first (then look at it).
 fn assert_golden(px: &[u8], size: (u32, u32), path: &std::path::Path) {
     if std::env::var_os("SHOWRUNNER_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let mut enc = png::Encoder::new(std::fs::File::create(path).unwrap(), size.0, size.1);
-        enc.set_color(png::ColorType::Rgba);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.write_header().unwrap().write_image_data(px).unwrap();
+        write_png(px, size, path);
         eprintln!("blessed {}", path.display());
     }
     let dec = png::Decoder::new(std::io::BufReader::new(
@@ -993,11 +998,11 @@ fn the_sea_heaves_and_the_rest_stands_still() {
 
 /// Writes `px` (RGBA, `size`) as a PNG in the test's scratch folder, to look at.
 fn keep(px: &[u8], size: (u32, u32), name: &str) {
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let mut enc = png::Encoder::new(std::fs::File::create(&path).unwrap(), size.0, size.1);
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.write_header().unwrap().write_image_data(px).unwrap();
+    write_png(
+        px,
+        size,
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name),
+    );
 }
 
 /// The storm on the rock (`the_gut`): a lightning strike lights the set from the sky, and the

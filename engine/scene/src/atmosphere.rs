@@ -355,8 +355,7 @@ mod tests {
             let mut most = 0.0f32;
             for _ in 0..(90 * 30) {
                 rain_system(world, Vec3::Y, 1.0 / 90.0, intensity);
-                let air = world.query_mut::<&Atmosphere>().into_iter().next().copied();
-                most = most.max(air.unwrap().flash);
+                most = most.max(Atmosphere::of(world).flash);
             }
             most
         };
