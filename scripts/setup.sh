@@ -46,8 +46,10 @@ if [ -n "$TESTS" ]; then
   # dbus-daemon, dbus-bin, python3-dbusmock: the fake BlueZ (tests/ble/fake-bluez.sh);
   # xvfb, x11-apps (xwd), xdotool: the desktop window's test in a virtual X server;
   # mmdebstrap: builds the Debian trixie root that Monado runs in (tests/xr/monado.sh);
-  # python3-pil: an independent reader of the provenance marks in exported PNGs.
-  PKGS="$PKGS dbus-daemon dbus-bin python3-dbusmock xvfb x11-apps xdotool mmdebstrap python3-pil"
+  # python3-pil: an independent reader of the provenance marks in exported PNGs;
+  # chromium, curl: the festival console's tests (headless Chromium driven by playwright-core);
+  # mosquitto: the venue's own broker, with topic ACLs, in the festival tests.
+  PKGS="$PKGS dbus-daemon dbus-bin python3-dbusmock xvfb x11-apps xdotool mmdebstrap python3-pil chromium curl mosquitto"
 fi
 
 missing=
@@ -111,6 +113,14 @@ if [ -n "$TESTS" ]; then
       process.exit(require("./node_modules/inkjs/package.json").version === want ? 0 : 1)' 2>/dev/null); then
     install "inkjs into tests/inkjs/node_modules" \
       npm ci --prefix "$here/tests/inkjs" --no-audit --no-fund --loglevel=error
+  fi
+  # playwright-core drives Debian's Chromium for the festival console's test (no browser
+  # download).
+  if ! (cd "$here/tests/console" && node -e '
+      const want = require("./package-lock.json").packages["node_modules/playwright-core"].version;
+      process.exit(require("./node_modules/playwright-core/package.json").version === want ? 0 : 1)' 2>/dev/null); then
+    install "playwright-core into tests/console/node_modules" \
+      npm ci --prefix "$here/tests/console" --no-audit --no-fund --loglevel=error
   fi
 fi
 if [ -n "$CHECK" ]; then

@@ -388,6 +388,15 @@ impl EngagementSource for Viewer {
 }
 
 impl Viewer {
+    /// The strap's state (`searching`, `calibrating`, `connected`, `no-contact`,
+    /// `reconnecting`, `ended`), `None` without a strap.
+    pub fn strap_state(&self) -> Option<&'static str> {
+        match self {
+            Self::Strap(s) => Some(s.state()),
+            Self::Simulated(_) | Self::Unsensed(_) => None,
+        }
+    }
+
     /// The strap's state and whether the director gets a signal, when either changed since
     /// the last call (`last` keeps the previous pair), with the last tick's `quality`: what the
     /// front ends print at once.

@@ -11,12 +11,13 @@ mod heart;
 mod images;
 // The real-time show; on Android only the headset front end (not built yet) will drive it.
 #[cfg_attr(target_os = "android", allow(dead_code))]
-mod persist;
+use showrunner_persist as persist;
 mod refine_stage;
 mod refiner;
 mod report;
 mod room;
 mod screen;
+mod seat;
 mod sensors;
 mod session;
 mod sets;
@@ -233,6 +234,38 @@ enum Command {
         /// any role on stage ("Played by you").
         #[arg(long, value_name = "MODEL")]
         avatar: Option<PathBuf>,
+        /// Be a seat in a venue: join the operator's broker (`festival serve`), wait for its
+        /// start, play, and after each film delete the viewer's data and wait again. Needs the
+        /// seat's pairing (`festival pair`) and, for now, --headless.
+        #[arg(long, value_name = "mqtt://HOST:PORT", requires = "seat")]
+        festival: Option<String>,
+        /// With --festival: this seat's name; its pairing file is
+        /// STATE/festival/NAME.pairing.json unless --pairing says where.
+        #[arg(long, value_name = "NAME", requires = "festival")]
+        seat: Option<String>,
+        /// With --festival: the seat's pairing file (`festival pair --seat NAME --out FILE`).
+        #[arg(long, value_name = "FILE", requires = "festival")]
+        pairing: Option<PathBuf>,
+        /// With --festival: a real-time show with no window (audio-only seats, tests).
+        #[arg(long, requires = "festival")]
+        headless: bool,
+        /// With --festival --headless: the show on a simulated clock, as fast as it runs (soak
+        /// tests).
+        #[arg(long, requires = "headless")]
+        fast: bool,
+        /// With --festival: the folder of stories the operator may name (`start`, `load_story`).
+        #[arg(
+            long,
+            value_name = "DIR",
+            default_value = "assets/stories",
+            requires = "festival"
+        )]
+        stories: PathBuf,
+    },
+    /// Run a venue: the operator's broker and console (`serve`), and the seats' pairing (`pair`).
+    Festival {
+        #[command(subcommand)]
+        command: FestivalCommand,
     },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
@@ -269,6 +302,61 @@ enum Command {
     Sensors {
         #[command(subcommand)]
         command: sensors::SensorsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FestivalCommand {
+    /// The operator's side: the embedded MQTT 5 broker (or the venue's, --broker), the room's
+    /// status and record, and the console's API. Makes the operator's secrets at its first
+    /// start and says where they are.
+    Serve {
+        /// The operator's folder (secrets, paired seats, the record); by default
+        /// STATE/festival.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Where the embedded broker listens.
+        #[arg(long, default_value = "0.0.0.0:1883", value_name = "HOST:PORT")]
+        mqtt: std::net::SocketAddr,
+        /// Use this broker (e.g. the venue's Mosquitto) instead of the embedded one.
+        #[arg(long, value_name = "mqtt://HOST:PORT")]
+        broker: Option<String>,
+        /// Where the console listens (only this machine unless told otherwise).
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+        http: std::net::SocketAddr,
+        /// Stop after this many seconds (tests).
+        #[arg(long, value_name = "S")]
+        seconds: Option<f64>,
+    },
+    /// Configure Mosquitto as the venue's broker (`serve --broker`): no anonymous clients,
+    /// the paired users' passwords (hashed by `mosquitto_passwd`), and topic ACLs that keep
+    /// each seat to its own topics. Generate again after pairing a seat.
+    Mosquitto {
+        /// Where to write mosquitto.conf, passwd and acl (mode 0600).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The operator's folder; by default STATE/festival.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Where Mosquitto listens.
+        #[arg(long, default_value = "0.0.0.0:1883", value_name = "HOST:PORT")]
+        listen: std::net::SocketAddr,
+        /// The user Mosquitto runs as (the files are for their owner only); by default you.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+    },
+    /// Pair a seat: make its key and broker password, and write what to copy to the headset
+    /// (mode 0600). Pairing a seat again replaces its secrets.
+    Pair {
+        /// The seat's name: 1 to 32 letters, digits, `-` or `_`.
+        #[arg(long)]
+        seat: String,
+        /// The operator's folder; by default STATE/festival.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Where to write the seat's pairing file; by default DIR/NAME.pairing.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -507,7 +595,45 @@ fn run() -> Result<ExitCode> {
             set,
             cast,
             avatar,
+            festival,
+            seat,
+            pairing,
+            headless,
+            fast,
+            stories,
         } => {
+            if let Some(url) = festival {
+                let broker = showrunner_festival::link::BrokerAddr::parse(&url)
+                    .map_err(|e| anyhow::anyhow!("--festival {e}"))?;
+                if !headless {
+                    bail!("play --festival: a seat in the window or the headset is not built yet; run it with --headless");
+                }
+                let name = seat.unwrap_or_default();
+                let pairing = pairing
+                    .unwrap_or_else(|| festival_dir(None).join(format!("{name}.pairing.json")));
+                let pairing = showrunner_festival::pairing::SeatPairing::load(&pairing)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if pairing.seat.as_str() != name {
+                    bail!("--seat {name}: the pairing file is seat `{}`'s; give this seat's file with --pairing, or pair it with `showrunner festival pair --seat {name}`", pairing.seat);
+                }
+                seat::run(seat::SeatArgs {
+                    broker,
+                    pairing,
+                    fast,
+                    story: load_story(story.as_deref())?,
+                    stories,
+                    config: load_policy(director.as_deref())?,
+                    seed,
+                    heart: heart.as_deref().map(heart::HeartSpec::parse).transpose()?,
+                    consent,
+                    baseline_s,
+                    seconds,
+                    state_dir: session::state_dir(),
+                    out,
+                })?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let _ = (stories, fast, pairing);
             let refine = parse_refine(refine.as_deref())?;
             let heart = heart.as_deref().map(heart::HeartSpec::parse).transpose()?;
             let watch_path = story.clone().filter(|_| watch);
@@ -617,6 +743,7 @@ fn run() -> Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Festival { command } => festival(command),
         Command::Sensors { command } => sensors::run(command),
         Command::Refiner { command } => refiner::run(command).map(|()| ExitCode::SUCCESS),
         Command::Assets {
@@ -677,6 +804,86 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The operator's folder: `dir`, else STATE/festival.
+fn festival_dir(dir: Option<PathBuf>) -> PathBuf {
+    dir.unwrap_or_else(|| session::state_dir().join("festival"))
+}
+
+fn festival(command: FestivalCommand) -> Result<ExitCode> {
+    match command {
+        #[cfg(not(target_os = "android"))]
+        FestivalCommand::Serve {
+            dir,
+            mqtt,
+            broker,
+            http,
+            seconds,
+        } => {
+            let broker = broker
+                .map(|b| showrunner_festival::link::BrokerAddr::parse(&b))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--broker {e}"))?;
+            showrunner_venue::serve(showrunner_venue::ServeArgs {
+                dir: festival_dir(dir),
+                mqtt,
+                broker,
+                http,
+                seconds,
+            })?;
+        }
+        #[cfg(not(target_os = "android"))]
+        FestivalCommand::Mosquitto {
+            out,
+            dir,
+            listen,
+            user,
+        } => {
+            let dir = festival_dir(dir);
+            let (pairings, secrets, _) = showrunner_festival::pairing::Pairings::open(&dir)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let user = user
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "mosquitto".into());
+            let conf = showrunner_venue::mosquitto::write_config(
+                &pairings, &secrets, &out, listen, &user,
+            )?;
+            println!(
+                "festival: Mosquitto configured for {} paired seats: run `mosquitto -c {}`, then `showrunner festival serve --broker mqtt://HOST:{}`",
+                pairings.seats().len(),
+                conf.display(),
+                listen.port()
+            );
+        }
+        #[cfg(target_os = "android")]
+        FestivalCommand::Serve { .. } | FestivalCommand::Mosquitto { .. } => {
+            bail!("festival serve runs on the operator's machine, not on a headset")
+        }
+        FestivalCommand::Pair { seat, dir, out } => {
+            use showrunner_festival::pairing::Pairings;
+            let name = showrunner_festival::SeatName::new(&seat)
+                .map_err(|e| anyhow::anyhow!("--seat {e}"))?;
+            let dir = festival_dir(dir);
+            let (pairings, secrets, made) = Pairings::open(&dir).map_err(|e| anyhow::anyhow!(e))?;
+            if made {
+                println!(
+                    "festival: made the operator's secrets in {} (only you can read it)",
+                    dir.join("operator.json").display()
+                );
+            }
+            let pairing = pairings
+                .pair(&name, &secrets)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let out = out.unwrap_or_else(|| dir.join(format!("{name}.pairing.json")));
+            pairing.save(&out).map_err(|e| anyhow::anyhow!(e))?;
+            println!(
+                "festival: seat {name} paired; copy {} to the headset (mode 0600) and run `showrunner play --festival mqtt://THIS-MACHINE:1883 --seat {name} --pairing FILE`",
+                out.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {

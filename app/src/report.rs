@@ -234,7 +234,7 @@ fn f(v: &Value, k: &str) -> f64 {
 fn plot(path: &Path, lines: &[Value]) -> Result<()> {
     let mut svg = String::new();
     draw_plot(&mut svg, lines)?;
-    crate::persist::write_private(path, svg.as_bytes())
+    Ok(crate::persist::write_private(path, svg.as_bytes())?)
 }
 
 fn draw_plot(svg: &mut String, lines: &[Value]) -> Result<()> {

@@ -249,7 +249,7 @@ impl Screening {
     fn save(&mut self) -> Result<()> {
         self.s.sim = self.show.viewer.sim.as_ref().map(|v| v.state);
         let bytes = serde_json::to_vec(&self.s)?;
-        write_private(&self.out.join("session.json"), &bytes)
+        Ok(write_private(&self.out.join("session.json"), &bytes)?)
     }
 }
 

@@ -39,17 +39,23 @@ pub struct SessionArgs {
 /// Where the progress save of `story` goes by default: `$SHOWRUNNER_STATE_DIR`, else
 /// `$XDG_STATE_HOME/showrunner`, else `~/.local/state/showrunner`, as `STORY.save.json`.
 pub fn default_save(story: &CompiledStory) -> PathBuf {
-    let dir = std::env::var_os("SHOWRUNNER_STATE_DIR")
+    let dir = state_dir();
+    let stem = Path::new(&story.path)
+        .file_stem()
+        .map_or("story".into(), |s| s.to_string_lossy().into_owned());
+    dir.join(format!("{stem}.save.json"))
+}
+
+/// Where the app keeps its state: `$SHOWRUNNER_STATE_DIR`, else `$XDG_STATE_HOME/showrunner`,
+/// else `~/.local/state/showrunner`.
+pub fn state_dir() -> PathBuf {
+    std::env::var_os("SHOWRUNNER_STATE_DIR")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("XDG_STATE_HOME").map(|d| PathBuf::from(d).join("showrunner")))
         .or_else(|| {
             std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/showrunner"))
         })
-        .unwrap_or_else(|| PathBuf::from(".showrunner"));
-    let stem = Path::new(&story.path)
-        .file_stem()
-        .map_or("story".into(), |s| s.to_string_lossy().into_owned());
-    dir.join(format!("{stem}.save.json"))
+        .unwrap_or_else(|| PathBuf::from(".showrunner"))
 }
 
 enum Job {
@@ -79,7 +85,9 @@ impl Writer {
                     let r = match job {
                         Job::Save(state) => serde_json::to_vec(&*state)
                             .map_err(anyhow::Error::from)
-                            .and_then(|bytes| write_private(&save, &bytes)),
+                            .and_then(|bytes| {
+                                write_private(&save, &bytes).map_err(anyhow::Error::from)
+                            }),
                         Job::Line(line) => match &mut log {
                             Some(f) => f
                                 .write_all(line.as_bytes())
@@ -88,7 +96,8 @@ impl Writer {
                             None => Ok(()),
                         },
                         Job::Summary(bytes) => match &out {
-                            Some(dir) => write_private(&dir.join("summary.json"), &bytes),
+                            Some(dir) => write_private(&dir.join("summary.json"), &bytes)
+                                .map_err(anyhow::Error::from),
                             None => Ok(()),
                         },
                     };

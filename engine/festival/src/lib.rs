@@ -1,7 +1,6 @@
 //! The festival protocol, `showrunner/v1`: what the headsets in a venue (seats) and the
-//! operator say to each other over MQTT. This crate is the protocol only (topics, messages,
-//! their JSON, and a decoder that never panics and names the topic and the place of whatever
-//! it refuses); the broker, the seats' client and the console wire it (`docs/festival.md`).
+//! operator say to each other over MQTT: topics, messages, their JSON, and a decoder that never
+//! panics and names the topic and the place of whatever it refuses (`docs/festival.md`).
 //!
 //! | topic | from | what | retained |
 //! | --- | --- | --- | --- |
@@ -13,6 +12,9 @@
 //! | `showrunner/v1/shared/sample/NAME` | the seat | its derived [`EngagementSample`] | no |
 //! | `showrunner/v1/shared/vote/NAME` | the seat | [`Vote`] on the choice on offer | no |
 //!
+//! [`link`] is the MQTT 5 link (rumqttc, on its own thread) each end keeps to the broker, and
+//! [`pairing`] the keys and broker passwords the operator hands out.
+//!
 //! Every payload is one JSON object, an envelope: `{"v": 1, "from": "seat:NAME" | "operator",
 //! "seq": N, "boot": B, "sent_ms": T, "body": {...}}`. Only derived engagement ever leaves a seat: no heart rate, no
 //! beat-to-beat intervals, no gaze. Every message is signed with its sender's [`Key`] (the
@@ -20,7 +22,9 @@
 //! through, and refuses what it has seen ([`Replay`]).
 
 mod auth;
+pub mod link;
 mod message;
+pub mod pairing;
 mod replay;
 mod topic;
 
@@ -29,7 +33,7 @@ pub use message::{
     decode, encode, Ack, Body, Command, FrameTiming, Message, SeatState, SeatStatus, SharedCue,
     StrapState, Vote,
 };
-pub use replay::Replay;
+pub use replay::{Replay, WILL_SEQ};
 pub use showrunner_core::EngagementSample;
 pub use topic::{SeatName, Sender, Topic};
 

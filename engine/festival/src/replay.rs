@@ -10,11 +10,17 @@ use crate::Message;
 /// Earlier runs remembered per sender.
 const RETIRED: usize = 16;
 
+/// The `seq` of a seat's last will: signed when the seat connects, published by the broker
+/// when it vanishes (see [`Replay::check_kept`]).
+pub const WILL_SEQ: u64 = u64::MAX;
+
 #[derive(Debug)]
 struct Seen {
     boot: u64,
     seq: u64,
     retired: VecDeque<u64>,
+    /// The run's last will was taken (and the sender has not spoken since).
+    will: bool,
 }
 
 /// What a receiver has seen of each sender.
@@ -54,6 +60,7 @@ impl Replay {
                     boot: m.boot,
                     seq: m.seq,
                     retired: VecDeque::new(),
+                    will: false,
                 },
             );
             return Ok(());
@@ -66,6 +73,7 @@ impl Replay {
                 ));
             }
             s.seq = m.seq;
+            s.will = false;
             return Ok(());
         }
         if s.retired.contains(&m.boot) {
@@ -79,6 +87,65 @@ impl Replay {
         }
         s.retired.push_back(s.boot);
         s.boot = m.boot;
+        s.seq = m.seq;
+        s.will = false;
+        Ok(())
+    }
+}
+
+impl Replay {
+    /// Accepts a message the broker kept rather than one sent now: a seat's last will (which the
+    /// broker publishes when the seat vanishes, long after the seat signed it) or a retained
+    /// status read by a receiver that just subscribed. Neither can be fresh, so the clock window
+    /// does not apply; a run the sender has left is still refused, and so is a kept message older
+    /// than what was already taken from its run. A will ([`WILL_SEQ`]) is taken once until the
+    /// sender speaks again (it may come back in the same run after a network cut).
+    pub fn check_kept(&mut self, m: &Message) -> Result<(), String> {
+        let topic = m.topic.path();
+        let from = m.from.to_string();
+        let will = m.seq == WILL_SEQ;
+        let Some(s) = self.seen.get_mut(&from) else {
+            self.seen.insert(
+                from,
+                Seen {
+                    boot: m.boot,
+                    seq: if will { 0 } else { m.seq },
+                    retired: VecDeque::new(),
+                    will,
+                },
+            );
+            return Ok(());
+        };
+        if s.boot != m.boot {
+            if s.retired.contains(&m.boot) {
+                return Err(format!(
+                    "topic `{topic}`: a kept message from a run of `{from}` that has ended; ignored"
+                ));
+            }
+            if s.retired.len() == RETIRED {
+                s.retired.pop_front();
+            }
+            s.retired.push_back(s.boot);
+            s.boot = m.boot;
+            s.seq = if will { 0 } else { m.seq };
+            s.will = will;
+            return Ok(());
+        }
+        if will {
+            if s.will {
+                return Err(format!(
+                    "topic `{topic}`: the last will of `{from}` again; ignored"
+                ));
+            }
+            s.will = true;
+            return Ok(());
+        }
+        if m.seq <= s.seq {
+            return Err(format!(
+                "topic `{topic}`: a kept message {} from `{from}`, older than what it has sent since; ignored",
+                m.seq
+            ));
+        }
         s.seq = m.seq;
         Ok(())
     }
@@ -123,5 +190,31 @@ mod tests {
         seat.from = Sender::Seat(crate::SeatName::new("seat-1").unwrap());
         seat.topic = Topic::Status(crate::SeatName::new("seat-1").unwrap());
         r.check(&seat, now).unwrap();
+    }
+
+    #[test]
+    fn a_will_is_taken_late_once_and_an_old_run_s_is_not() {
+        let now = 1_796_000_000_000;
+        let mut r = Replay::new(30_000);
+        r.check(&m(3, 0, now), now).unwrap();
+        r.check(&m(3, 40, now), now).unwrap();
+        // The will was signed at connection, an hour before the broker published it.
+        let will = m(3, WILL_SEQ, now - 3_600_000);
+        assert!(r.check(&will, now).is_err(), "too old for a live message");
+        r.check_kept(&will).unwrap();
+        assert!(r.check_kept(&will).is_err(), "once");
+        // The seat comes back in the same run after a network cut and goes on counting.
+        r.check(&m(3, 41, now), now).unwrap();
+        r.check_kept(&will).unwrap();
+        // A retained status read at subscription: older than the clock window, still shown.
+        let mut fresh = Replay::new(30_000);
+        fresh.check_kept(&m(3, 40, now - 600_000)).unwrap();
+        assert!(
+            fresh.check_kept(&m(3, 39, now)).is_err(),
+            "older than what was taken"
+        );
+        // The sender restarted (run 4); the old run's will is refused.
+        r.check(&m(4, 0, now), now).unwrap();
+        assert!(r.check_kept(&will).unwrap_err().contains("ended"));
     }
 }

@@ -15,6 +15,11 @@ goes. A neural network also refines the pictures.\n\
 Nothing leaves this device and nothing is recorded unless you ask. You can turn sensing \
 off at any time from the menu (the menu button; Tab in the window).";
 
+/// Added to the notice in a venue's seat (`play --festival`): what the operator sees.
+pub const AT_VENUE: &str = "In this venue the operator's console shows how engaged you are \
+(bored, gripped or overwhelmed), never your heart rate or where you look; it is deleted \
+when the next viewer sits down.";
+
 /// The two answers, as the panels (and keys 1 and 2) offer them.
 pub const ANSWERS: [&str; 2] = ["Watch with sensing", "Watch without sensing"];
 

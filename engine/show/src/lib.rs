@@ -521,6 +521,14 @@ impl<V: EngagementSource> Show<V> {
         self.core.choice = None;
     }
 
+    /// [`Show::ask_consent`] in a venue's seat: the notice also says what the operator sees
+    /// ([`consent::AT_VENUE`]).
+    pub fn ask_consent_at_venue(&mut self) {
+        self.ask_consent();
+        self.readout.notice.push('\n');
+        self.readout.notice.push_str(consent::AT_VENUE);
+    }
+
     /// Records consent taken another way (`--consent given` by an installation, `--consent
     /// declined`), in the log as well.
     pub fn set_consent(&mut self, consent: Consent) {
@@ -1707,6 +1715,27 @@ mod tests {
         };
         let frame = show.advance(1.0 / 90.0, &ahead).unwrap();
         assert!(matches!(frame.select, Some(Some(_))));
+    }
+
+    #[test]
+    fn in_a_venue_the_notice_also_says_what_the_operator_sees() {
+        use showrunner_scene::captions::Notice;
+        use showrunner_scene::components::Label;
+        let mut seat = show();
+        seat.ask_consent_at_venue();
+        seat.advance(1.0 / 90.0, &ViewerInput::default()).unwrap();
+        assert_eq!(seat.consent(), Consent::Asking);
+        let notice: Vec<String> = seat
+            .scene
+            .world
+            .query::<(&Notice, &Label)>()
+            .iter()
+            .map(|(_, l)| l.text.clone())
+            .collect();
+        assert_eq!(notice.len(), 1);
+        assert!(notice[0].starts_with(consent::NOTICE));
+        assert!(notice[0].ends_with(consent::AT_VENUE));
+        assert!(consent::AT_VENUE.contains("never your heart rate"));
     }
 
     #[test]

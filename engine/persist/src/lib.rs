@@ -1,9 +1,21 @@
 //! Atomic file writes: write a temporary beside the target, fsync, rename, fsync the folder.
+//! Files that hold the viewer's data (anything heart- or gaze-derived, keys, credentials) are
+//! for their owner only (mode 0600). Every error names the file.
 
-use anyhow::{Context, Result};
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Error, Result, Write};
 use std::path::Path;
+
+/// Adds what was being done to which file to an I/O error.
+trait Context<T> {
+    fn with_context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> Context<T> for Result<T> {
+    fn with_context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::new(e.kind(), format!("{}: {e}", what())))
+    }
+}
 
 /// Replaces `path` with `bytes` so that a crash leaves either the old or the new file, never a mix.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -47,7 +59,15 @@ fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path.file_name().context("no file name")?.to_string_lossy();
+    let name = path
+        .file_name()
+        .ok_or_else(|| {
+            Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{}: not a file name", path.display()),
+            )
+        })?
+        .to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp"));
     {
         let mut o = OpenOptions::new();

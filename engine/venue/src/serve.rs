@@ -1,0 +1,336 @@
+//! `festival serve`: the operator's process. It runs the broker (embedded, or connects to the
+//! venue's), keeps the room ([`crate::Room`]) from the seats' messages, appends every screening
+//! to the record, and serves the console's API to whoever has the token.
+//!
+//! Threads: the link's network thread; the console's (a tokio runtime serving axum); and this
+//! loop, which owns the room and the link. The console hands it commands through a bounded
+//! channel and reads the room through a `watch` of its latest snapshot: neither waits on the
+//! other.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context, Result};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use showrunner_festival::link::{now_ms, BrokerAddr, Keyring, Link, LinkConfig};
+use showrunner_festival::pairing::Pairings;
+use showrunner_festival::{Body, Command, SeatName, Sender, Topic};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::StreamExt;
+
+use crate::broker::EmbeddedBroker;
+use crate::operator::Room;
+
+/// What `festival serve` is asked.
+#[derive(Debug, Clone)]
+pub struct ServeArgs {
+    /// The operator's folder: secrets, paired seats, the record.
+    pub dir: PathBuf,
+    /// Where the embedded broker listens.
+    pub mqtt: SocketAddr,
+    /// The venue's broker instead of the embedded one.
+    pub broker: Option<BrokerAddr>,
+    /// Where the console listens (localhost unless told otherwise).
+    pub http: SocketAddr,
+    /// Stop after this many seconds (tests).
+    pub seconds: Option<f64>,
+}
+
+/// A command the console asks for: one seat's, or every seat's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleCommand {
+    /// The seat, or none for every seat.
+    pub seat: Option<String>,
+    /// What to do.
+    pub command: Command,
+}
+
+struct Console {
+    token: String,
+    room: watch::Receiver<serde_json::Value>,
+    commands: mpsc::Sender<(Option<SeatName>, Command)>,
+    refused: AtomicU64,
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+impl Console {
+    /// The request carries the token (`Authorization: Bearer …`, or `?token=…`).
+    fn allowed(&self, headers: &HeaderMap, query: &TokenQuery) -> bool {
+        let bearer = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let given = bearer.or(query.token.as_deref()).unwrap_or("");
+        let ok = given.len() == self.token.len()
+            && given
+                .bytes()
+                .zip(self.token.bytes())
+                .fold(0u8, |d, (a, b)| d | (a ^ b))
+                == 0;
+        if !ok {
+            let n = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
+            eprintln!("festival: console: a request without the right token refused ({n} so far)");
+        }
+        ok
+    }
+}
+
+type Shared = Arc<Console>;
+
+async fn room(
+    State(c): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Result<Json<serde_json::Value>, StatusCode> {
+    if !c.allowed(&headers, &q) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    let mut v = c.room.borrow().clone();
+    v["console_refused"] = c.refused.load(Ordering::Relaxed).into();
+    Ok(Json(v))
+}
+
+/// The console's page: no data until the browser gives the token.
+async fn page() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("console.html"))
+}
+
+/// The room as server-sent events: the snapshot at once, then each change.
+async fn events(
+    State(c): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Result<
+    Sse<impl futures_core::Stream<Item = Result<SseEvent, std::convert::Infallible>>>,
+    StatusCode,
+> {
+    if !c.allowed(&headers, &q) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    let stream = tokio_stream::wrappers::WatchStream::new(c.room.clone())
+        .map(|room| Ok(SseEvent::default().event("room").data(room.to_string())));
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+async fn command(
+    State(c): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+    body: axum::body::Bytes,
+) -> (StatusCode, String) {
+    if !c.allowed(&headers, &q) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "the console's token is needed\n".into(),
+        );
+    }
+    let cmd: ConsoleCommand = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("line {}, column {}: {e}; send {{\"seat\": \"NAME\" or null, \"command\": {{\"do\": \"reset\"}}}}\n", e.line(), e.column()),
+            )
+        }
+    };
+    let seat = match cmd.seat.as_deref().map(SeatName::new).transpose() {
+        Ok(s) => s,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("seat: {e}\n")),
+    };
+    match c.commands.try_send((seat, cmd.command)) {
+        Ok(()) => (StatusCode::ACCEPTED, "sent\n".into()),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many commands at once; try again in a moment\n".into(),
+        ),
+    }
+}
+
+/// Starts the console on `addr` on its own thread; returns where it listens.
+fn start_console(addr: SocketAddr, console: Console) -> Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind(addr).with_context(|| {
+        format!("--http {addr}: cannot listen there; pick another with --http HOST:PORT")
+    })?;
+    let bound = listener.local_addr()?;
+    listener.set_nonblocking(true)?;
+    let app = Router::new()
+        .route("/", get(page))
+        .route("/api/room", get(room))
+        .route("/api/events", get(events))
+        .route("/api/command", post(command))
+        .with_state(Arc::new(console));
+    std::thread::Builder::new()
+        .name("festival-console".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => return eprintln!("festival: console: cannot start: {e}"),
+            };
+            rt.block_on(async move {
+                match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => {
+                        if let Err(e) = axum::serve(l, app).await {
+                            eprintln!("festival: console stopped: {e}");
+                        }
+                    }
+                    Err(e) => eprintln!("festival: console: {e}"),
+                }
+            });
+        })?;
+    Ok(bound)
+}
+
+/// Runs the operator until killed (or `seconds`).
+pub fn serve(args: ServeArgs) -> Result<()> {
+    let (pairings, secrets, made) = Pairings::open(&args.dir).map_err(|e| anyhow!(e))?;
+    let secrets_file = args.dir.join("operator.json");
+    if made {
+        println!(
+            "festival: made the operator's secrets in {} (only you can read it)",
+            secrets_file.display()
+        );
+        println!(
+            "festival: the console's token (shown once; it is in that file): {}",
+            secrets.console_token
+        );
+    }
+    let broker = match &args.broker {
+        Some(b) => b.clone(),
+        None => {
+            let b = EmbeddedBroker::start(args.mqtt, pairings.clone(), secrets.password.clone())?;
+            let host = if b.addr.ip().is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                b.addr.ip().to_string()
+            };
+            println!("festival: broker listening on mqtt://{} (MQTT 5)", b.addr);
+            BrokerAddr {
+                host,
+                port: b.addr.port(),
+            }
+        }
+    };
+    let p = pairings.clone();
+    let keyring: Keyring = Arc::new(move |s: &Sender| match s {
+        Sender::Seat(name) => p.seat(name).ok().flatten().map(|(k, _)| k),
+        Sender::Operator => None,
+    });
+    let mut link = Link::start(LinkConfig {
+        broker: broker.clone(),
+        me: Sender::Operator,
+        client_id: "operator".into(),
+        key: secrets.key.clone(),
+        password: secrets.password.clone(),
+        subscribe: ["status", "ack", "sample", "vote"]
+            .into_iter()
+            .map(Topic::every_seat)
+            .collect(),
+        will: None,
+        keyring,
+        keep_alive: Duration::from_secs(5),
+    })
+    .context("cannot start the operator's link")?;
+    let (snapshot_tx, snapshot_rx) = watch::channel(serde_json::json!({"seats": []}));
+    let (cmd_tx, mut cmd_rx) = mpsc::channel(64);
+    let http = start_console(
+        args.http,
+        Console {
+            token: secrets.console_token.clone(),
+            room: snapshot_rx,
+            commands: cmd_tx,
+            refused: AtomicU64::new(0),
+        },
+    )?;
+    println!(
+        "festival: console on http://{http}/ (the token is in {})",
+        secrets_file.display()
+    );
+    let record_path = args.dir.join("record.jsonl");
+    let mut record = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&record_path)
+        .with_context(|| format!("{}: cannot open the record", record_path.display()))?;
+    let mut room = Room::default();
+    let mut recorded = 0;
+    let start = Instant::now();
+    let mut last_alarms = Instant::now();
+    let mut changed = true;
+    loop {
+        if args
+            .seconds
+            .is_some_and(|s| start.elapsed().as_secs_f64() > s)
+        {
+            break;
+        }
+        let mut events: Vec<_> = link.wait(Duration::from_millis(100)).into_iter().collect();
+        events.extend(link.drain());
+        let now = now_ms();
+        for e in &events {
+            for line in room.take(e, now) {
+                println!("festival: {line}");
+            }
+            changed = true;
+        }
+        if last_alarms.elapsed() > Duration::from_millis(500) {
+            last_alarms = Instant::now();
+            for line in room.alarms(now) {
+                println!("festival: {line}");
+            }
+            changed = true;
+        }
+        while let Ok((seat, cmd)) = cmd_rx.try_recv() {
+            let topic = seat.clone().map_or(Topic::AllCommand, Topic::Command);
+            let seq = link.next_seq();
+            let sent = link.publish(topic, Body::Command(cmd.clone()));
+            println!(
+                "festival: command {seq} {cmd:?} to {}{}",
+                seat.map_or("every seat".to_owned(), |s| s.to_string()),
+                if sent {
+                    ""
+                } else {
+                    " dropped: the broker is away"
+                }
+            );
+        }
+        while recorded < room.record.len() {
+            let line = serde_json::to_string(&room.record[recorded])? + "\n";
+            record
+                .write_all(line.as_bytes())
+                .and_then(|()| record.sync_data())
+                .with_context(|| format!("{}: cannot append", record_path.display()))?;
+            recorded += 1;
+        }
+        if changed {
+            changed = false;
+            let seats: Vec<_> = room.seats.values().collect();
+            let _ = snapshot_tx.send(serde_json::json!({
+                "seats": seats,
+                "screenings": room.record.len(),
+                "refused": room.refused,
+                "link": {
+                    "refused": link.stats().refused.load(Ordering::Relaxed),
+                    "dropped_out": link.stats().dropped_out.load(Ordering::Relaxed),
+                },
+            }));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,375 @@
+//! A venue on loopback, end to end with the real binary: `festival pair`, `festival serve`
+//! (the embedded broker and the console) and two `play --festival --headless` seats.
+//! On the fast clock: the operator starts both; they play the sample to its end and wait again
+//! with the viewer's save deleted; a story a seat lacks is refused and shown; a killed seat's
+//! last will raises the alarm at once; the console's API refuses a request without its token.
+//! In real time, through the console's page in headless Chromium: the seats appear, Start and
+//! Reset work, a killed seat is alarmed.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use showrunner_tests::{repo, showrunner};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child whose output is collected (and echoed, for a failing test's log); killed on drop.
+struct Proc {
+    child: Child,
+    out: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proc {
+    fn spawn(args: &[&str], state: &Path) -> Self {
+        let mut child = Command::new(showrunner())
+            .args(args)
+            .current_dir(repo())
+            .env("SHOWRUNNER_STATE_DIR", state)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = Arc::new(Mutex::new(Vec::new()));
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let out = out.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    eprintln!("  | {line}");
+                    out.lock().unwrap().push(line);
+                }
+            });
+        }
+        Self { child, out }
+    }
+
+    fn said(&self, what: &str) -> bool {
+        self.out.lock().unwrap().iter().any(|l| l.contains(what))
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn curl(args: &[&str]) -> (u16, String) {
+    let o = Command::new("curl")
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5"])
+        .args(args)
+        .output()
+        .expect("curl (Debian's curl package)");
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+struct Console {
+    url: String,
+    token: String,
+}
+
+impl Console {
+    fn room(&self) -> Value {
+        let (code, body) = curl(&[
+            "-H",
+            &format!("Authorization: Bearer {}", self.token),
+            &format!("{}/api/room", self.url),
+        ]);
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn command(&self, seat: Option<&str>, command: Value) {
+        let body = serde_json::json!({ "seat": seat, "command": command }).to_string();
+        let (code, text) = curl(&[
+            "-H",
+            &format!("Authorization: Bearer {}", self.token),
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            &body,
+            &format!("{}/api/command", self.url),
+        ]);
+        assert_eq!(code, 202, "{text}");
+    }
+
+    /// Waits up to `s` seconds for the room to satisfy `want`.
+    fn until(&self, s: u64, what: &str, want: impl Fn(&Value) -> bool) -> Value {
+        let end = Instant::now() + Duration::from_secs(s);
+        loop {
+            let room = self.room();
+            if want(&room) {
+                return room;
+            }
+            assert!(
+                Instant::now() < end,
+                "{what}: not within {s} s; the room: {room:#}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+fn seat<'a>(room: &'a Value, name: &str) -> Option<&'a Value> {
+    room["seats"].as_array()?.iter().find(|s| s["name"] == name)
+}
+
+fn state_of(room: &Value, name: &str) -> String {
+    seat(room, name)
+        .and_then(|s| s["status"]["state"].as_str())
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn outcomes(dir: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(dir.join("record.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["seat"].as_str().unwrap().to_owned(),
+                v["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A venue on loopback: two seats paired, `festival serve` running, its console answering.
+struct Venue {
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    state: std::path::PathBuf,
+    serve: Proc,
+    console: Console,
+    mqtt: u16,
+}
+
+fn venue() -> Venue {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("operator");
+    let state = tmp.path().join("state");
+    for s in ["seat-1", "seat-2"] {
+        let o = Command::new(showrunner())
+            .args([
+                "festival",
+                "pair",
+                "--seat",
+                s,
+                "--dir",
+                dir.to_str().unwrap(),
+            ])
+            .current_dir(repo())
+            .env("SHOWRUNNER_STATE_DIR", &state)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let secrets: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("operator.json")).unwrap()).unwrap();
+    let (mqtt, http) = (free_port(), free_port());
+    let serve = Proc::spawn(
+        &[
+            "festival",
+            "serve",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--mqtt",
+            &format!("127.0.0.1:{mqtt}"),
+            "--http",
+            &format!("127.0.0.1:{http}"),
+        ],
+        &state,
+    );
+    let console = Console {
+        url: format!("http://127.0.0.1:{http}"),
+        token: secrets["console_token"].as_str().unwrap().to_owned(),
+    };
+    let end = Instant::now() + Duration::from_secs(20);
+    while curl(&[&format!("{}/api/room", console.url)]).0 == 0 {
+        assert!(Instant::now() < end, "the console never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Venue {
+        _tmp: tmp,
+        dir,
+        state,
+        serve,
+        console,
+        mqtt,
+    }
+}
+
+impl Venue {
+    /// A headless seat (`fast`: on the simulated clock).
+    fn seat(&self, name: &str, fast: bool) -> Proc {
+        let broker = format!("mqtt://127.0.0.1:{}", self.mqtt);
+        let pairing = self.dir.join(format!("{name}.pairing.json"));
+        let mut args = vec![
+            "play",
+            "--festival",
+            &broker,
+            "--seat",
+            name,
+            "--pairing",
+            pairing.to_str().unwrap(),
+            "--headless",
+            "--consent",
+            "given",
+        ];
+        if fast {
+            args.push("--fast");
+        }
+        Proc::spawn(&args, &self.state)
+    }
+}
+
+#[test]
+fn a_venue_runs_screenings_resets_and_sees_a_seat_vanish() {
+    let v = venue();
+    let (console, dir, state) = (&v.console, &v.dir, &v.state);
+    // Without the token: refused, and counted.
+    assert_eq!(curl(&[&format!("{}/api/room", console.url)]).0, 401);
+    assert_eq!(
+        curl(&[&format!("{}/api/room?token=wrong", console.url)]).0,
+        401
+    );
+    assert!(console.room()["console_refused"].as_u64().unwrap() >= 2);
+
+    let _s1 = v.seat("seat-1", true);
+    let mut s2 = v.seat("seat-2", true);
+    console.until(30, "both seats waiting", |r| {
+        state_of(r, "seat-1") == "waiting" && state_of(r, "seat-2") == "waiting"
+    });
+
+    // Start every seat: both play the sample to its end and wait again.
+    console.command(None, serde_json::json!({"do": "start", "story": null}));
+    console.until(120, "two screenings ended", |_| {
+        outcomes(dir).iter().filter(|(_, o)| o == "ended").count() == 2
+    });
+    let room = console.until(10, "both seats waiting again", |r| {
+        state_of(r, "seat-1") == "waiting" && state_of(r, "seat-2") == "waiting"
+    });
+    assert!(
+        seat(&room, "seat-1").unwrap()["sparkline"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 1
+    );
+    // The viewer's data is gone: no progress save is left.
+    let saves: Vec<_> = walk(state)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".save.json"))
+        .collect();
+    assert!(saves.is_empty(), "left behind: {saves:?}");
+
+    // A story the seat lacks: refused, and the console shows why.
+    console.command(
+        Some("seat-1"),
+        serde_json::json!({"do": "start", "story": "nowhere.ink"}),
+    );
+    console.until(10, "seat-1's error shown", |r| {
+        seat(r, "seat-1").unwrap()["alarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| {
+                a["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("no story `nowhere.ink`"))
+            })
+    });
+
+    // seat-2 is killed: its last will makes it silent on the console at once.
+    s2.child.kill().unwrap();
+    let t = Instant::now();
+    console.until(10, "seat-2 offline", |r| {
+        seat(r, "seat-2").unwrap()["alarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["alarm"] == "silent")
+    });
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(v.serve.said("seat-2: waiting → offline"));
+    drop(s2);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_console_shows_the_seats_resets_one_and_alarms_a_killed_one() {
+    let node_modules = repo().join("tests/console/node_modules");
+    assert!(
+        node_modules.join("playwright-core").is_dir(),
+        "{} is missing: run `npm ci --prefix tests/console` (scripts/setup.sh --tests does)",
+        node_modules.display()
+    );
+    let v = venue();
+    let s1 = v.seat("seat-1", false);
+    let mut s2 = v.seat("seat-2", false);
+    let mut node = Command::new("node")
+        .arg(repo().join("tests/console/console.js"))
+        .args([&v.console.url, &v.console.token])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node (Debian's nodejs)");
+    let mut stdin = node.stdin.take();
+    for line in BufReader::new(node.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+    {
+        eprintln!("  console.js | {line}");
+        if line == "KILL seat-2" {
+            s2.child.kill().unwrap();
+            use std::io::Write;
+            // Said, and closed: node waits for nothing more.
+            if let Some(mut pipe) = stdin.take() {
+                writeln!(pipe, "killed").unwrap();
+            }
+        }
+    }
+    let status = node.wait().unwrap();
+    assert!(
+        status.success(),
+        "the console test failed (its output is above)"
+    );
+    // The reset screening is in the record, and the seat deleted the viewer's data.
+    assert!(outcomes(&v.dir).contains(&("seat-1".into(), "reset".into())));
+    assert!(s1.said("reset; the viewer's data deleted"));
+    let saves: Vec<_> = walk(&v.state)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("seat-seat-1"))
+        .filter(|p| p.to_string_lossy().ends_with(".save.json"))
+        .collect();
+    assert!(saves.is_empty(), "left behind: {saves:?}");
+}
