@@ -324,6 +324,10 @@ enum FestivalCommand {
         /// Where the console listens (only this machine unless told otherwise).
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
         http: std::net::SocketAddr,
+        /// Send show control to a lighting or sound desk: OSC over UDP, each seat's state,
+        /// beat, palette, intensity and the director's decisions (docs/festival.md).
+        #[arg(long, value_name = "HOST:PORT")]
+        osc: Option<std::net::SocketAddr>,
         /// Stop after this many seconds (tests).
         #[arg(long, value_name = "S")]
         seconds: Option<f64>,
@@ -819,6 +823,7 @@ fn festival(command: FestivalCommand) -> Result<ExitCode> {
             mqtt,
             broker,
             http,
+            osc,
             seconds,
         } => {
             let broker = broker
@@ -830,6 +835,7 @@ fn festival(command: FestivalCommand) -> Result<ExitCode> {
                 mqtt,
                 broker,
                 http,
+                osc,
                 seconds,
             })?;
         }

@@ -15,7 +15,8 @@ use showrunner_director::DirectorConfig;
 use showrunner_festival::link::{BrokerAddr, Event, Keyring, Link, LinkConfig};
 use showrunner_festival::pairing::SeatPairing;
 use showrunner_festival::{
-    Ack, Body, Command, FrameTiming, Message, SeatState, SeatStatus, Sender, StrapState, Topic,
+    Ack, Body, Command, FilmState, FrameTiming, Message, SeatState, SeatStatus, Sender, StrapState,
+    Topic,
 };
 use showrunner_show::consent::Consent;
 use showrunner_show::Show;
@@ -189,6 +190,7 @@ fn offline() -> SeatStatus {
         knot: String::new(),
         strap: StrapState::None,
         engagement: None,
+        film: None,
         frame: FrameTiming {
             p50_ms: 0.0,
             p99_ms: 0.0,
@@ -423,7 +425,7 @@ impl Seat {
                 .copied()
                 .unwrap_or(0.0)
         };
-        let (beat, knot, engagement, strap) = match &self.screening {
+        let (beat, knot, engagement, strap, film) = match &self.screening {
             Some(sc) => (
                 sc.show.readout.beats,
                 sc.show.readout.knot.clone(),
@@ -433,8 +435,13 @@ impl Seat {
                     .allows_gaze()
                     .then_some(sc.show.readout.sample),
                 strap_state(&sc.show.viewer),
+                Some(FilmState {
+                    palette: sc.show.palette_name(),
+                    intensity: sc.show.readout.intensity,
+                    decision: sc.show.readout.decision.clone(),
+                }),
             ),
-            None => (0, String::new(), None, StrapState::None),
+            None => (0, String::new(), None, StrapState::None, None),
         };
         let status = SeatStatus {
             state: self.state,
@@ -445,6 +452,7 @@ impl Seat {
             knot,
             strap,
             engagement,
+            film,
             frame: FrameTiming {
                 p50_ms: pick(0.5),
                 p99_ms: pick(0.99),

@@ -114,6 +114,9 @@ pub struct LinkConfig {
 }
 
 /// What the network thread tells the owner.
+// A message is most of what comes through, a few a second per seat: boxing it would add an
+// allocation to each for the sake of the rare small variants.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Connected (again) to the broker, subscribed.

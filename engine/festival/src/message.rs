@@ -54,6 +54,18 @@ pub struct FrameTiming {
     pub missed: u32,
 }
 
+/// The film as the director has it: what a lighting or sound desk follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilmState {
+    /// The palette it is graded in (its name in the story's `palette:` tags).
+    pub palette: String,
+    /// The director's intensity, 0 ..= 1.
+    pub intensity: f32,
+    /// The director's last decision, in words.
+    pub decision: String,
+}
+
 /// A seat's heartbeat, every second (retained).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +82,9 @@ pub struct SeatStatus {
     pub strap: StrapState,
     /// The viewer's derived engagement (no heart rate), while sensing is on.
     pub engagement: Option<EngagementSample>,
+    /// The film's palette, intensity and last decision, while one plays.
+    #[serde(default)]
+    pub film: Option<FilmState>,
     /// Frame timing.
     pub frame: FrameTiming,
     /// The last error the seat met, for the operator's alarm.
@@ -271,6 +286,14 @@ pub fn decode(topic: &str, payload: &[u8]) -> Result<Message, ProtocolError> {
         Topic::Status(_) => {
             let mut s: SeatStatus = body(name(), raw.body)?;
             s.engagement = s.engagement.map(EngagementSample::sanitized);
+            if let Some(f) = &mut s.film {
+                // As the director's guard keeps it: in range, never NaN.
+                f.intensity = if f.intensity.is_finite() {
+                    f.intensity.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+            }
             Body::Status(s)
         }
         Topic::Command(_) | Topic::AllCommand => Body::Command(body(name(), raw.body)?),
@@ -327,6 +350,7 @@ mod tests {
                 attention: 0.9,
                 quality: 0.95,
             }),
+            film: None,
             frame: FrameTiming {
                 p50_ms: 9.1,
                 p99_ms: 12.5,

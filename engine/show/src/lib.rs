@@ -542,6 +542,19 @@ impl<V: EngagementSource> Show<V> {
         }
     }
 
+    /// The palette the film is graded in now, by the name a `palette:` tag gives it (a story's
+    /// own palettes by the story's name for them).
+    pub fn palette_name(&self) -> String {
+        match self.core.palette {
+            Palette::Custom(i) => self
+                .lead
+                .as_ref()
+                .and_then(|l| l.runner.palettes().get(usize::from(i)))
+                .map_or_else(|| format!("custom {i}"), |p| p.name.clone()),
+            p => p.name().to_owned(),
+        }
+    }
+
     /// Where consent to sensing stands.
     pub fn consent(&self) -> Consent {
         self.core.consent

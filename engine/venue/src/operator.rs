@@ -80,9 +80,29 @@ pub struct Screening {
     pub outcome: &'static str,
 }
 
+/// A command the operator sent, and who acknowledged it how soon.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sent {
+    /// Its `seq`.
+    pub seq: u64,
+    /// The seat it went to (`None`: every seat).
+    pub seat: Option<String>,
+    /// What it asked, as the protocol writes it (`reset`).
+    pub command: String,
+    /// When it was sent, ms since the epoch.
+    pub sent_ms: u64,
+    /// Each seat that answered, whether it did it, and how long the answer took, ms.
+    pub acks: Vec<(String, bool, u64)>,
+}
+
+/// Commands remembered with their acks.
+const SENT: usize = 16;
+
 /// The room.
 #[derive(Debug, Default)]
 pub struct Room {
+    /// The last commands sent, with who acknowledged them.
+    pub sent: VecDeque<Sent>,
     /// The seats by name.
     pub seats: BTreeMap<String, SeatView>,
     /// Every screening that stopped, in order.
@@ -105,6 +125,20 @@ impl Room {
                 vec![format!("refused: {why}")]
             }
             Event::Message { message, kept } => self.message(message, *kept, now_ms),
+        }
+    }
+
+    /// Notes a command sent at `now_ms`, for its acks.
+    pub fn sent(&mut self, seq: u64, seat: Option<&str>, command: &str, now_ms: u64) {
+        self.sent.push_back(Sent {
+            seq,
+            seat: seat.map(str::to_owned),
+            command: command.to_owned(),
+            sent_ms: now_ms,
+            acks: Vec::new(),
+        });
+        if self.sent.len() > SENT {
+            self.sent.pop_front();
         }
     }
 
@@ -180,6 +214,10 @@ impl Room {
                         ack.seq,
                         ack.error.as_deref().unwrap_or("no reason given")
                     ));
+                }
+                if let Some(s) = self.sent.iter_mut().find(|s| s.seq == ack.seq) {
+                    s.acks
+                        .push((name.clone(), ack.ok, now_ms.saturating_sub(s.sent_ms)));
                 }
                 self.acks.push_back((name, ack.clone()));
                 if self.acks.len() > 256 {
@@ -294,6 +332,7 @@ mod tests {
             knot: "k".into(),
             strap: StrapState::None,
             engagement: None,
+            film: None,
             frame: FrameTiming {
                 p50_ms: 1.0,
                 p99_ms: 2.0,
@@ -369,5 +408,32 @@ mod tests {
             );
         }
         assert!(r.seats["c"].alarms.contains(&Alarm::TwoSeatsOneName));
+    }
+
+    #[test]
+    fn a_command_s_acks_are_counted_with_their_delay() {
+        let mut r = Room::default();
+        r.sent(4, None, "reset", 1_000);
+        let name = SeatName::new("a").unwrap();
+        let m = Message {
+            topic: Topic::Ack(name.clone()),
+            from: Sender::Seat(name),
+            seq: 9,
+            boot: 1,
+            sent_ms: 1_030,
+            body: Body::Ack(Ack {
+                seq: 4,
+                ok: true,
+                error: None,
+            }),
+        };
+        r.take(
+            &Event::Message {
+                message: m,
+                kept: false,
+            },
+            1_042,
+        );
+        assert_eq!(r.sent[0].acks, [("a".to_owned(), true, 42)]);
     }
 }

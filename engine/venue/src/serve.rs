@@ -21,14 +21,15 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use showrunner_festival::link::{now_ms, BrokerAddr, Keyring, Link, LinkConfig};
+use showrunner_festival::link::{now_ms, BrokerAddr, Event, Keyring, Link, LinkConfig};
 use showrunner_festival::pairing::Pairings;
-use showrunner_festival::{Body, Command, SeatName, Sender, Topic};
+use showrunner_festival::{Body, Command, Message, SeatName, Sender, Topic};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::StreamExt;
 
 use crate::broker::EmbeddedBroker;
 use crate::operator::Room;
+use crate::osc::ShowControl;
 
 /// What `festival serve` is asked.
 #[derive(Debug, Clone)]
@@ -41,6 +42,8 @@ pub struct ServeArgs {
     pub broker: Option<BrokerAddr>,
     /// Where the console listens (localhost unless told otherwise).
     pub http: SocketAddr,
+    /// Send show control (OSC) here: a lighting or sound desk.
+    pub osc: Option<SocketAddr>,
     /// Stop after this many seconds (tests).
     pub seconds: Option<f64>,
 }
@@ -268,6 +271,13 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         .append(true)
         .open(&record_path)
         .with_context(|| format!("{}: cannot open the record", record_path.display()))?;
+    let mut osc = match args.osc {
+        Some(to) => {
+            println!("festival: show control (OSC) to {to}");
+            Some(ShowControl::new(to).with_context(|| format!("--osc {to}: cannot send there"))?)
+        }
+        None => None,
+    };
     let mut room = Room::default();
     let mut recorded = 0;
     let start = Instant::now();
@@ -284,6 +294,25 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         events.extend(link.drain());
         let now = now_ms();
         for e in &events {
+            if let (
+                Some(osc),
+                Event::Message {
+                    message:
+                        Message {
+                            from: Sender::Seat(name),
+                            body: Body::Status(now_status),
+                            ..
+                        },
+                    ..
+                },
+            ) = (&mut osc, e)
+            {
+                let before = room
+                    .seats
+                    .get(name.as_str())
+                    .and_then(|s| s.status.as_ref());
+                osc.status(name.as_str(), before, now_status);
+            }
             for line in room.take(e, now) {
                 println!("festival: {line}");
             }
@@ -299,7 +328,13 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         while let Ok((seat, cmd)) = cmd_rx.try_recv() {
             let topic = seat.clone().map_or(Topic::AllCommand, Topic::Command);
             let seq = link.next_seq();
+            let what = serde_json::to_value(&cmd)
+                .ok()
+                .and_then(|v| v["do"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            room.sent(seq, seat.as_ref().map(SeatName::as_str), &what, now_ms());
             let sent = link.publish(topic, Body::Command(cmd.clone()));
+            changed = true;
             println!(
                 "festival: command {seq} {cmd:?} to {}{}",
                 seat.map_or("every seat".to_owned(), |s| s.to_string()),
@@ -324,6 +359,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             let _ = snapshot_tx.send(serde_json::json!({
                 "seats": seats,
                 "screenings": room.record.len(),
+                "commands": room.sent,
                 "refused": room.refused,
                 "link": {
                     "refused": link.stats().refused.load(Ordering::Relaxed),

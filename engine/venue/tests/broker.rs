@@ -57,6 +57,7 @@ fn status(state: SeatState) -> SeatStatus {
         knot: String::new(),
         strap: StrapState::None,
         engagement: None,
+        film: None,
         frame: FrameTiming {
             p50_ms: 0.0,
             p99_ms: 0.0,

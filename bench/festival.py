@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""A room of simulated seats on loopback, measured (BENCHMARKS.md, issue 22).
+
+    python3 bench/festival.py [--seats 32] [--commands 20] [--broker embedded|mosquitto]
+
+Pairs the seats, runs `festival serve` (its embedded broker, or Debian's Mosquitto configured by
+`festival mosquitto`), starts that many `play --festival --headless` seats in real time, and
+then alternates `start` and `reset` to every seat through the console's API. For each command
+it takes, from the console, how long each seat took to acknowledge it (sent by the operator →
+the seat's ack back at the operator: the command's round trip, the seat acting on it in
+between). It reports the p50 and p99 of those, the CPU and peak memory of the operator's process
+(and of Mosquitto), and how many room updates the console's event stream carried in 10 s.
+Needs the binary (`cargo build --release -p showrunner`, or SHOWRUNNER_BIN) and curl.
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cpu_s(pid):
+    """User + system CPU seconds of a process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid, peak=True):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:" if peak else "VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round((len(xs) - 1) * q))] if xs else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seats", type=int, default=32)
+    ap.add_argument("--commands", type=int, default=20)
+    ap.add_argument("--broker", choices=["embedded", "mosquitto"], default="embedded")
+    ap.add_argument("--bin", default=os.environ.get("SHOWRUNNER_BIN", os.path.join(ROOT, "target/release/showrunner")))
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="showrunner-festival-bench-")
+    op, state = os.path.join(tmp, "op"), os.path.join(tmp, "state")
+    env = dict(os.environ, SHOWRUNNER_STATE_DIR=state)
+    names = [f"seat-{i}" for i in range(1, a.seats + 1)]
+    for n in names:
+        subprocess.run([a.bin, "festival", "pair", "--seat", n, "--dir", op], check=True, env=env,
+                       stdout=subprocess.DEVNULL, cwd=ROOT)
+    procs = []
+    mqtt, http = free_port(), free_port()
+    mosq = None
+    serve_args = [a.bin, "festival", "serve", "--dir", op, "--http", f"127.0.0.1:{http}"]
+    if a.broker == "mosquitto":
+        conf = subprocess.run([a.bin, "festival", "mosquitto", "--dir", op, "--out", os.path.join(tmp, "mosq"),
+                               "--listen", f"127.0.0.1:{mqtt}"], check=True, env=env, cwd=ROOT,
+                              capture_output=True, text=True)
+        mosq = subprocess.Popen(["mosquitto", "-c", os.path.join(tmp, "mosq", "mosquitto.conf")],
+                                stderr=subprocess.DEVNULL)
+        procs.append(mosq)
+        time.sleep(0.5)
+        serve_args += ["--broker", f"mqtt://127.0.0.1:{mqtt}"]
+    else:
+        serve_args += ["--mqtt", f"127.0.0.1:{mqtt}"]
+    serve = subprocess.Popen(serve_args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(serve)
+    token = json.load(open(os.path.join(op, "operator.json")))["console_token"]
+    url = f"http://127.0.0.1:{http}"
+
+    def api(path, body=None):
+        req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.loads(r.read()) if body is None else r.status
+
+    for _ in range(100):
+        try:
+            api("/api/room")
+            break
+        except Exception:
+            time.sleep(0.1)
+    try:
+        for n in names:
+            procs.append(subprocess.Popen(
+                [a.bin, "play", "--festival", f"mqtt://127.0.0.1:{mqtt}", "--seat", n, "--pairing",
+                 os.path.join(op, f"{n}.pairing.json"), "--headless", "--consent", "given"],
+                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        end = time.time() + 60
+        while time.time() < end:
+            room = api("/api/room")
+            if sum(1 for s in room["seats"] if (s["status"] or {}).get("state") == "waiting") == a.seats:
+                break
+            time.sleep(0.2)
+        else:
+            sys.exit(f"not every seat came: {len(room['seats'])} of {a.seats}")
+        cpu0, t0 = cpu_s(serve.pid), time.time()
+        mcpu0 = cpu_s(mosq.pid) if mosq else 0.0
+        latencies, missing = [], 0
+        for i in range(a.commands):
+            what = "start" if i % 2 == 0 else "reset"
+            api("/api/command", {"seat": None, "command": {"do": what} | ({"story": None} if what == "start" else {})})
+            end = time.time() + 10
+            while time.time() < end:
+                last = api("/api/room")["commands"][-1]
+                if last["command"] == what and len(last["acks"]) >= a.seats:
+                    break
+                time.sleep(0.05)
+            latencies += [ms for (_, ok, ms) in last["acks"]]
+            missing += a.seats - len(last["acks"])
+            time.sleep(0.5)
+        # The console's stream: room updates in 10 s, with every seat reporting.
+        stream = subprocess.Popen(["curl", "-sN", "--max-time", "10", f"{url}/api/events?token={token}"],
+                                  stdout=subprocess.PIPE, text=True)
+        events = sum(1 for line in stream.stdout if line.startswith("event: room"))
+        wall = time.time() - t0
+        report = {
+            "seats": a.seats,
+            "broker": a.broker,
+            "commands": a.commands,
+            "acks": len(latencies),
+            "missing_acks": missing,
+            "ack_ms_p50": pct(latencies, 0.5),
+            "ack_ms_p99": pct(latencies, 0.99),
+            "ack_ms_max": max(latencies) if latencies else None,
+            "operator_cpu_pct": round(100 * (cpu_s(serve.pid) - cpu0) / wall, 1),
+            "operator_peak_rss_mib": round(rss_mib(serve.pid), 1),
+            "console_updates_per_s": round(events / 10, 1),
+        }
+        if mosq:
+            report["mosquitto_cpu_pct"] = round(100 * (cpu_s(mosq.pid) - mcpu0) / wall, 1)
+            report["mosquitto_peak_rss_mib"] = round(rss_mib(mosq.pid), 1)
+        print(json.dumps(report))
+    finally:
+        for p in reversed(procs):
+            p.kill()
+            p.wait()
+
+
+if __name__ == "__main__":
+    main()
