@@ -5,7 +5,7 @@
 
 Pairs the seats, runs `festival serve` (its embedded broker, or Debian's Mosquitto configured by
 `festival mosquitto`), starts that many `play --festival --headless` seats in real time, and
-then alternates `start` and `reset` to every seat through the console's API. For each command
+then sends `start`, `pause`, `resume` and `reset` in turn to every seat through the console's API. For each command
 it takes, from the console, how long each seat took to acknowledge it (sent by the operator →
 the seat's ack back at the operator: the command's round trip, the seat acting on it in
 between). It reports the p50 and p99 of those, the CPU and peak memory of the operator's process
@@ -104,7 +104,7 @@ def main():
             procs.append(subprocess.Popen(
                 [a.bin, "play", "--festival", f"mqtt://127.0.0.1:{mqtt}", "--seat", n, "--pairing",
                  os.path.join(op, f"{n}.pairing.json"), "--headless", "--consent", "given"],
-                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, f"{n}.err"), "w")))
         end = time.time() + 60
         while time.time() < end:
             room = api("/api/room")
@@ -115,18 +115,26 @@ def main():
             sys.exit(f"not every seat came: {len(room['seats'])} of {a.seats}")
         cpu0, t0 = cpu_s(serve.pid), time.time()
         mcpu0 = cpu_s(mosq.pid) if mosq else 0.0
-        latencies, missing = [], 0
+        latencies, missing, by_kind = [], 0, {}
         for i in range(a.commands):
-            what = "start" if i % 2 == 0 else "reset"
+            what = ["start", "pause", "resume", "reset"][i % 4]
+            before = api("/api/room")["commands"]
+            prev = before[-1]["seq"] if before else -1
             api("/api/command", {"seat": None, "command": {"do": what} | ({"story": None} if what == "start" else {})})
-            end = time.time() + 10
+            end, acks = time.time() + 10, []
             while time.time() < end:
-                last = api("/api/room")["commands"][-1]
-                if last["command"] == what and len(last["acks"]) >= a.seats:
-                    break
+                sent = api("/api/room")["commands"]
+                # The console takes the command on its next round: until then it is not listed.
+                if sent and sent[-1]["seq"] > prev:
+                    acks = sent[-1]["acks"]
+                    if len(acks) >= a.seats:
+                        break
                 time.sleep(0.05)
-            latencies += [ms for (_, ok, ms) in last["acks"]]
-            missing += a.seats - len(last["acks"])
+            latencies += [ms for (_, ok, ms) in acks]
+            by_kind.setdefault(what, []).extend(ms for (_, ok, ms) in acks)
+            missing += a.seats - len(acks)
+            if len(acks) < a.seats:
+                print(f"command {i} ({what}): {len(acks)} of {a.seats} acks in 10 s", file=sys.stderr)
             time.sleep(0.5)
         # The console's stream: room updates in 10 s, with every seat reporting.
         stream = subprocess.Popen(["curl", "-sN", "--max-time", "10", f"{url}/api/events?token={token}"],
@@ -142,6 +150,7 @@ def main():
             "ack_ms_p50": pct(latencies, 0.5),
             "ack_ms_p99": pct(latencies, 0.99),
             "ack_ms_max": max(latencies) if latencies else None,
+            "ack_ms_p50_by_command": {k: pct(v, 0.5) for k, v in by_kind.items()},
             "operator_cpu_pct": round(100 * (cpu_s(serve.pid) - cpu0) / wall, 1),
             "operator_peak_rss_mib": round(rss_mib(serve.pid), 1),
             "console_updates_per_s": round(events / 10, 1),
@@ -149,7 +158,12 @@ def main():
         if mosq:
             report["mosquitto_cpu_pct"] = round(100 * (cpu_s(mosq.pid) - mcpu0) / wall, 1)
             report["mosquitto_peak_rss_mib"] = round(rss_mib(mosq.pid), 1)
+        report["operator_link"] = api("/api/room")["link"]
         print(json.dumps(report))
+        for n in names:
+            err = open(os.path.join(tmp, f"{n}.err")).read().strip()
+            if err:
+                print(f"{n}: {err[-400:]}", file=sys.stderr)
     finally:
         for p in reversed(procs):
             p.kill()

@@ -849,7 +849,9 @@ fn festival(command: FestivalCommand) -> Result<ExitCode> {
             let dir = festival_dir(dir);
             let (pairings, secrets, _) = showrunner_festival::pairing::Pairings::open(&dir)
                 .map_err(|e| anyhow::anyhow!(e))?;
+            // Mosquitto started as root drops to this user, who must be able to read the files.
             let user = user
+                .or_else(|| showrunner_venue::mosquitto::owner_of(&dir))
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "mosquitto".into());
             let conf = showrunner_venue::mosquitto::write_config(

@@ -240,14 +240,19 @@ impl Seat {
                     self.last_error = Some(format!("{e:#}"));
                     eprintln!("seat {}: {e:#}", self.me);
                 }
-                self.link.publish(
+                if !self.link.publish(
                     Topic::Ack(self.me.clone()),
                     Body::Ack(Ack {
                         seq,
                         ok: r.is_ok(),
                         error: r.err().map(|e| format!("{e:#}")),
                     }),
-                );
+                ) {
+                    eprintln!(
+                        "seat {}: the ack of command {seq} could not be sent (the link's outbox is full or it is offline)",
+                        self.me
+                    );
+                }
                 self.changed = true;
             }
             Event::Message { .. } => {}

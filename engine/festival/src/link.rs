@@ -200,6 +200,11 @@ impl Link {
             .set_clean_start(true)
             .set_max_packet_size(Some(crate::MAX_PAYLOAD as u32 + 1024))
             .set_request_channel_capacity(OUTBOX);
+        // Small messages that must arrive now (a command, its ack): no Nagle delay (40 ms with
+        // the peer's delayed ack, measured in BENCHMARKS.md).
+        let mut network = rumqttc::NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        options.set_network_options(network);
         if let Some((topic, body)) = &config.will {
             let m = Message {
                 topic: topic.clone(),

@@ -1,7 +1,13 @@
 //! A signed message sent again is still signed: the receiver also refuses what it has seen.
 //! Each sender numbers its messages (`seq`) within a run (`boot`, random at its start) and
 //! stamps them with its clock (`sent_ms`). [`Replay`] refuses a message outside the clock
-//! window, one whose number it has passed in that run, and one from a run the sender has left.
+//! window, one whose number it has already taken in that run (or that lags the newest by more
+//! than [`WINDOW`]), and one from a run the sender has left.
+//!
+//! A broker keeps order per topic, not across topics (rumqttd routes each subscription's topics
+//! on their own; measured: a seat's status overtook its ack on the way to the operator), so a
+//! number below the newest is taken once if it is within the window, as IPsec's anti-replay
+//! window does (RFC 4303 §3.4.3).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -10,6 +16,9 @@ use crate::Message;
 /// Earlier runs remembered per sender.
 const RETIRED: usize = 16;
 
+/// How far behind the newest message from a sender another may arrive and still be taken.
+pub const WINDOW: u64 = 64;
+
 /// The `seq` of a seat's last will: signed when the seat connects, published by the broker
 /// when it vanishes (see [`Replay::check_kept`]).
 pub const WILL_SEQ: u64 = u64::MAX;
@@ -17,7 +26,10 @@ pub const WILL_SEQ: u64 = u64::MAX;
 #[derive(Debug)]
 struct Seen {
     boot: u64,
+    /// The newest `seq` taken in this run.
     seq: u64,
+    /// Which of the [`WINDOW`] numbers up to `seq` were taken: bit `i` is `seq - i`.
+    taken: u64,
     retired: VecDeque<u64>,
     /// The run's last will was taken (and the sender has not spoken since).
     will: bool,
@@ -59,6 +71,7 @@ impl Replay {
                 Seen {
                     boot: m.boot,
                     seq: m.seq,
+                    taken: 1,
                     retired: VecDeque::new(),
                     will: false,
                 },
@@ -66,14 +79,27 @@ impl Replay {
             return Ok(());
         };
         if m.boot == s.boot {
-            if m.seq <= s.seq {
+            if m.seq > s.seq {
+                let ahead = m.seq - s.seq;
+                s.taken = if ahead >= WINDOW { 0 } else { s.taken << ahead } | 1;
+                s.seq = m.seq;
+                s.will = false;
+                return Ok(());
+            }
+            let behind = s.seq - m.seq;
+            if behind >= WINDOW {
                 return Err(format!(
-                    "topic `{topic}`: message {} from `{from}` again (it has sent {}); refused as a replay",
+                    "topic `{topic}`: message {} from `{from}` is more than {WINDOW} behind its newest ({}); refused as a replay",
                     m.seq, s.seq
                 ));
             }
-            s.seq = m.seq;
-            s.will = false;
+            if s.taken & (1 << behind) != 0 {
+                return Err(format!(
+                    "topic `{topic}`: message {} from `{from}` again; refused as a replay",
+                    m.seq
+                ));
+            }
+            s.taken |= 1 << behind;
             return Ok(());
         }
         if s.retired.contains(&m.boot) {
@@ -88,6 +114,7 @@ impl Replay {
         s.retired.push_back(s.boot);
         s.boot = m.boot;
         s.seq = m.seq;
+        s.taken = 1;
         s.will = false;
         Ok(())
     }
@@ -110,6 +137,7 @@ impl Replay {
                 Seen {
                     boot: m.boot,
                     seq: if will { 0 } else { m.seq },
+                    taken: u64::from(!will),
                     retired: VecDeque::new(),
                     will,
                 },
@@ -128,6 +156,7 @@ impl Replay {
             s.retired.push_back(s.boot);
             s.boot = m.boot;
             s.seq = if will { 0 } else { m.seq };
+            s.taken = u64::from(!will);
             s.will = will;
             return Ok(());
         }
@@ -146,6 +175,11 @@ impl Replay {
                 m.seq
             ));
         }
+        s.taken = if m.seq - s.seq >= WINDOW {
+            0
+        } else {
+            s.taken << (m.seq - s.seq)
+        } | 1;
         s.seq = m.seq;
         Ok(())
     }
@@ -175,7 +209,7 @@ mod tests {
         r.check(&m(1, 1, now), now).unwrap();
         let again = r.check(&m(1, 1, now), now).unwrap_err();
         assert!(again.contains("replay"), "{again}");
-        assert!(r.check(&m(1, 0, now), now).is_err(), "an older one");
+        assert!(r.check(&m(1, 0, now), now).is_err(), "an older one, taken");
         // The sender restarts: its new run counts from 0; the old run is over.
         r.check(&m(2, 0, now), now).unwrap();
         let old = r.check(&m(1, 5, now), now).unwrap_err();
@@ -190,6 +224,28 @@ mod tests {
         seat.from = Sender::Seat(crate::SeatName::new("seat-1").unwrap());
         seat.topic = Topic::Status(crate::SeatName::new("seat-1").unwrap());
         r.check(&seat, now).unwrap();
+    }
+
+    #[test]
+    fn a_message_overtaken_on_another_topic_is_taken_once_within_the_window() {
+        let now = 1_796_000_000_000;
+        let mut r = Replay::new(30_000);
+        r.check(&m(1, 10, now), now).unwrap();
+        // 11 (an ack) is overtaken by 12 and 13 (statuses): it is still taken, once.
+        r.check(&m(1, 12, now), now).unwrap();
+        r.check(&m(1, 13, now), now).unwrap();
+        r.check(&m(1, 11, now), now).unwrap();
+        assert!(r.check(&m(1, 11, now), now).is_err());
+        assert!(r.check(&m(1, 12, now), now).is_err());
+        // WINDOW or more behind the newest: refused, whether seen or not; just inside, taken.
+        r.check(&m(1, 13 + WINDOW, now), now).unwrap();
+        let old = r.check(&m(1, 9, now), now).unwrap_err();
+        assert!(old.contains("behind"), "{old}");
+        r.check(&m(1, 14, now), now).unwrap();
+        // A jump past the whole window forgets what it held, and the edge still counts.
+        r.check(&m(1, 1_000, now), now).unwrap();
+        r.check(&m(1, 1_000 - WINDOW + 1, now), now).unwrap();
+        assert!(r.check(&m(1, 1_000 - WINDOW, now), now).is_err());
     }
 
     #[test]

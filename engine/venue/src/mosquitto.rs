@@ -39,6 +39,19 @@ pub fn acl(pairings: &Pairings) -> String {
     out
 }
 
+/// The name of the user who owns `path` (from `/etc/passwd`): the one Mosquitto must run as to
+/// read the files `write_config` leaves there. `None` where it cannot be told.
+pub fn owner_of(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata(path).ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_owned())
+    })
+}
+
 /// Writes `mosquitto.conf`, `passwd` and `acl` into `out` (mode 0600) for a Mosquitto listening
 /// on `listen` and running as `user`, and hashes the passwords with `mosquitto_passwd`.
 /// Returns the configuration's path.
@@ -85,6 +98,8 @@ pub fn write_config(
          password_file {passwd}\n\
          acl_file {acl}\n\
          persistence false\n\
+         # Commands and their acks are small and must arrive now: no Nagle delay.\n\
+         set_tcp_nodelay true\n\
          # The files above are for their owner only: Mosquitto runs as the same user.\n\
          user {user}\n",
         conf = out.join("mosquitto.conf").display(),
@@ -114,5 +129,16 @@ mod tests {
         assert!(block.contains("topic read showrunner/v1/all/command"));
         assert!(!block.contains("readwrite") && !block.contains('#'));
         assert!(text.contains("user operator\ntopic readwrite showrunner/v1/#"));
+    }
+
+    #[test]
+    fn mosquitto_runs_as_whoever_owns_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        // This process made the folder: its owner is this process's user, whatever $USER says.
+        let me = owner_of(dir.path()).expect("a user in /etc/passwd");
+        let id = Command::new("id").arg("-un").output().unwrap();
+        assert_eq!(me, String::from_utf8_lossy(&id.stdout).trim());
+        assert_eq!(owner_of(Path::new("/")).as_deref(), Some("root"));
+        assert_eq!(owner_of(&dir.path().join("absent")), None);
     }
 }

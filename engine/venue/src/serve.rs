@@ -364,6 +364,8 @@ pub fn serve(args: ServeArgs) -> Result<()> {
                 "link": {
                     "refused": link.stats().refused.load(Ordering::Relaxed),
                     "dropped_out": link.stats().dropped_out.load(Ordering::Relaxed),
+                    "dropped_in": link.stats().dropped_in.load(Ordering::Relaxed),
+                    "connections": link.stats().connections.load(Ordering::Relaxed),
                 },
             }));
         }
