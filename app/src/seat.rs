@@ -15,8 +15,8 @@ use showrunner_director::DirectorConfig;
 use showrunner_festival::link::{BrokerAddr, Event, Keyring, Link, LinkConfig};
 use showrunner_festival::pairing::SeatPairing;
 use showrunner_festival::{
-    Ack, Body, Command, FilmState, FrameTiming, Message, SeatState, SeatStatus, Sender, StrapState,
-    Topic,
+    Ack, Body, Command, FilmState, FrameTiming, Message, Outcome, SeatState, SeatStatus, Sender,
+    StrapState, Topic,
 };
 use showrunner_show::consent::Consent;
 use showrunner_show::Show;
@@ -77,7 +77,14 @@ struct Seat {
     story: CompiledStory,
     screening: Option<Screening>,
     consent_given: bool,
+    /// Screenings begun in this run; the last one is the one the status is about.
     screenings: u64,
+    /// Film time played in the last screening, seconds.
+    played_s: f64,
+    /// Beats begun in the last screening.
+    beats: u64,
+    /// How the last screening stopped, once it has.
+    outcome: Option<Outcome>,
     last_error: Option<String>,
     frame_ms: Vec<f32>,
     missed: u32,
@@ -118,6 +125,9 @@ pub fn run(args: SeatArgs) -> Result<()> {
         screening: None,
         consent_given: args.consent == ConsentArg::Given,
         screenings: 0,
+        played_s: 0.0,
+        beats: 0,
+        outcome: None,
         last_error: None,
         frame_ms: Vec::new(),
         missed: 0,
@@ -173,7 +183,7 @@ pub fn run(args: SeatArgs) -> Result<()> {
         seat.report();
     }
     // Goodbye: an offline status (no will fires on a clean goodbye), and the viewer's data.
-    seat.end(false);
+    seat.end(Outcome::Stopped);
     seat.state = SeatState::Offline;
     seat.changed = true;
     seat.report();
@@ -191,6 +201,9 @@ fn offline() -> SeatStatus {
         strap: StrapState::None,
         engagement: None,
         film: None,
+        screening: 0,
+        played_s: 0.0,
+        outcome: None,
         frame: FrameTiming {
             p50_ms: 0.0,
             p99_ms: 0.0,
@@ -289,7 +302,7 @@ impl Seat {
                 s => bail!("nothing to resume (the seat is {s:?})"),
             },
             Command::Reset => {
-                self.end(true);
+                self.end(Outcome::Reset);
                 Ok(())
             }
             Command::ConsentGiven => {
@@ -306,8 +319,9 @@ impl Seat {
     }
 
     fn start(&mut self, args: &SeatArgs) -> Result<()> {
-        self.screenings += 1;
-        let seed = args.seed.wrapping_add(self.screenings - 1);
+        // Numbered once it begins: a start that fails leaves the last screening the latest.
+        let number = self.screenings + 1;
+        let seed = args.seed.wrapping_add(number - 1);
         let consent = if self.consent_given {
             ConsentArg::Given
         } else {
@@ -329,7 +343,7 @@ impl Seat {
             out: args
                 .out
                 .as_ref()
-                .map(|d| d.join(format!("screening-{}", self.screenings))),
+                .map(|d| d.join(format!("screening-{number}"))),
             staging: crate::sets::Staging::default(),
         };
         let (mut show, session) = Session::open(
@@ -347,6 +361,10 @@ impl Seat {
             SeatState::Playing
         };
         self.last_error = None;
+        self.screenings = number;
+        self.played_s = 0.0;
+        self.beats = 0;
+        self.outcome = None;
         self.screening = Some(Screening {
             show,
             session,
@@ -366,6 +384,7 @@ impl Seat {
         };
         let t = Instant::now();
         let mut frame = sc.show.run(dt)?;
+        self.played_s += dt;
         sc.session.record(&mut frame);
         let ms = t.elapsed().as_secs_f32() * 1e3;
         self.frame_ms.push(ms);
@@ -376,17 +395,20 @@ impl Seat {
             let beats = sc.show.readout.beats;
             println!("seat {}: the film ended after {beats} beats", self.me);
             self.state = SeatState::Ended;
+            self.outcome = Some(Outcome::Ended);
             self.changed = true;
             self.report();
-            self.end(false);
+            self.end(Outcome::Ended);
         }
         Ok(())
     }
 
     /// Ends the screening (if any): the progress save and, unless the viewer asked to keep
     /// it, every trace of the viewer deleted; then waits for the next viewer.
-    fn end(&mut self, reset: bool) {
+    fn end(&mut self, outcome: Outcome) {
         if let Some(sc) = self.screening.take() {
+            self.outcome = Some(outcome);
+            self.beats = sc.show.readout.beats;
             let Screening {
                 show,
                 session,
@@ -404,7 +426,7 @@ impl Seat {
                     ));
                 }
             }
-            if reset {
+            if outcome == Outcome::Reset {
                 println!("seat {}: reset; the viewer's data deleted", self.me);
             }
         }
@@ -446,7 +468,8 @@ impl Seat {
                     decision: sc.show.readout.decision.clone(),
                 }),
             ),
-            None => (0, String::new(), None, StrapState::None, None),
+            // Between screenings: the last one's beats, with its outcome.
+            None => (self.beats, String::new(), None, StrapState::None, None),
         };
         let status = SeatStatus {
             state: self.state,
@@ -458,6 +481,9 @@ impl Seat {
             strap,
             engagement,
             film,
+            screening: self.screenings,
+            played_s: self.played_s,
+            outcome: self.outcome,
             frame: FrameTiming {
                 p50_ms: pick(0.5),
                 p99_ms: pick(0.99),

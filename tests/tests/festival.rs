@@ -5,6 +5,9 @@
 //! last will raises the alarm at once; the console's API refuses a request without its token.
 //! In real time, through the console's page in headless Chromium: the seats appear, Start and
 //! Reset work, a killed seat is alarmed.
+//! A venue's hour, unattended (`tests/festival/soak.py --hours 1`, both brokers): eight fast
+//! seats screen back to back while seats are killed, the broker restarted and a seat's network
+//! cut; every screening is in the record once with its outcome.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -372,4 +375,35 @@ fn the_console_shows_the_seats_resets_one_and_alarms_a_killed_one() {
         .filter(|p| p.to_string_lossy().ends_with(".save.json"))
         .collect();
     assert!(saves.is_empty(), "left behind: {saves:?}");
+}
+
+/// The soak test's short version (the 12-hour day is the same script with `--hours 12`).
+fn soak(broker: &str) {
+    let out = Command::new("python3")
+        .arg(repo().join("tests/festival/soak.py"))
+        .args(["--hours", "1", "--seats", "8", "--broker", broker, "--bin"])
+        .arg(showrunner())
+        .current_dir(repo())
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    println!("{stdout}");
+    assert!(out.status.success(), "the soak failed:\n{stderr}");
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    // Eight seats, an hour of film each: the sample is a few minutes long.
+    assert!(report["film_hours"].as_f64().unwrap() >= 8.0, "{report}");
+    assert_eq!(report["broker_restarts"], 2, "{report}");
+    assert_eq!(report["kills"], 3, "{report}");
+}
+
+#[test]
+fn a_venue_s_hour_with_kills_broker_restarts_and_a_cut_on_the_embedded_broker() {
+    soak("embedded");
+}
+
+#[test]
+fn a_venue_s_hour_with_kills_broker_restarts_and_a_cut_on_mosquitto() {
+    soak("mosquitto");
 }

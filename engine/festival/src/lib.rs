@@ -30,8 +30,8 @@ mod topic;
 
 pub use auth::{Key, MAC_PROPERTY};
 pub use message::{
-    decode, encode, Ack, Body, Command, FilmState, FrameTiming, Message, SeatState, SeatStatus,
-    SharedCue, StrapState, Vote,
+    decode, encode, Ack, Body, Command, FilmState, FrameTiming, Message, Outcome, SeatState,
+    SeatStatus, SharedCue, StrapState, Vote,
 };
 pub use replay::{Replay, WILL_SEQ};
 pub use showrunner_core::EngagementSample;

@@ -66,6 +66,18 @@ pub struct FilmState {
     pub decision: String,
 }
 
+/// How a screening stopped, as the seat that played it says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The story reached its end.
+    Ended,
+    /// The operator reset the seat mid-film.
+    Reset,
+    /// The seat was shut down mid-film.
+    Stopped,
+}
+
 /// A seat's heartbeat, every second (retained).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -85,6 +97,17 @@ pub struct SeatStatus {
     /// The film's palette, intensity and last decision, while one plays.
     #[serde(default)]
     pub film: Option<FilmState>,
+    /// The screening this status is about: its number in the seat's run (`boot`), 1 for the
+    /// first, 0 before any. With the run it names the screening in the operator's record.
+    #[serde(default)]
+    pub screening: u64,
+    /// Film time played in that screening, seconds on the seat's clock (the simulated one with
+    /// `--fast`).
+    #[serde(default)]
+    pub played_s: f64,
+    /// How that screening stopped, once it has.
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
     /// Frame timing.
     pub frame: FrameTiming,
     /// The last error the seat met, for the operator's alarm.
@@ -294,6 +317,9 @@ pub fn decode(topic: &str, payload: &[u8]) -> Result<Message, ProtocolError> {
                     0.0
                 };
             }
+            if !s.played_s.is_finite() || s.played_s < 0.0 {
+                s.played_s = 0.0;
+            }
             Body::Status(s)
         }
         Topic::Command(_) | Topic::AllCommand => Body::Command(body(name(), raw.body)?),
@@ -356,6 +382,9 @@ mod tests {
                 p99_ms: 12.5,
                 missed: 0,
             },
+            screening: 0,
+            played_s: 0.0,
+            outcome: None,
             last_error: None,
         }
     }

@@ -6,10 +6,19 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 use showrunner_festival::link::Event;
-use showrunner_festival::{Ack, Body, Message, SeatState, SeatStatus, Sender, StrapState, Topic};
+use showrunner_festival::{
+    Ack, Body, Message, Outcome, SeatState, SeatStatus, Sender, StrapState, Topic,
+};
 
 /// A seat that has not spoken for this long is alarmed as silent (it reports every second).
 pub const SILENT_MS: u64 = 3_000;
+/// A screening whose seat has been silent this long is recorded as lost. A seat that comes
+/// back sooner (a network cut: it played on) says how its screening went, and that is what
+/// the record keeps.
+pub const LOST_MS: u64 = 30_000;
+/// Screenings remembered per seat as recorded, so none is recorded twice (a retained status
+/// read again after a restart of the operator, a seat back after a cut).
+const REMEMBERED: usize = 32;
 /// Engagement points kept per seat for its sparkline (a minute at one a second).
 pub const SPARKLINE: usize = 60;
 
@@ -58,7 +67,19 @@ pub struct SeatView {
     boot: u64,
     #[serde(skip)]
     boots: VecDeque<u64>,
+    /// The screening in progress.
     #[serde(skip)]
+    current: Option<Which>,
+    /// Screenings recorded lately: (run, number).
+    #[serde(skip)]
+    recorded: VecDeque<(u64, u64)>,
+}
+
+/// Which screening: the seat's run, its number there, and when the operator saw it start.
+#[derive(Debug, Clone, Copy)]
+struct Which {
+    boot: u64,
+    number: u64,
     started_ms: Option<u64>,
 }
 
@@ -67,16 +88,24 @@ pub struct SeatView {
 pub struct Screening {
     /// The seat.
     pub seat: String,
+    /// The seat's run (`boot`) and the screening's number in it: together, which screening.
+    pub boot: u64,
+    /// See `boot`.
+    pub number: u64,
     /// The story.
     pub story: Option<String>,
-    /// When it started, ms since the epoch (as the operator first saw it play).
-    pub started_ms: u64,
-    /// When it stopped.
+    /// When it started, ms since the epoch, as the operator first saw it play (`None`: the
+    /// operator was not running then).
+    pub started_ms: Option<u64>,
+    /// When the operator learnt that it stopped.
     pub stopped_ms: u64,
     /// Beats played.
     pub beats: u64,
-    /// `ended` (the story's end), `reset` (the operator reset it), `lost` (the seat went
-    /// silent while playing).
+    /// Film time played, seconds on the seat's clock (for a lost one, as last heard).
+    pub played_s: f64,
+    /// `ended` (the story's end), `reset` (the operator reset it), `stopped` (the seat was
+    /// shut down mid-film), `lost` (the seat went silent for good, or came back in a new run,
+    /// before saying how it went).
     pub outcome: &'static str,
 }
 
@@ -111,6 +140,8 @@ pub struct Room {
     pub acks: VecDeque<(String, Ack)>,
     /// Messages refused so far (bad codes, replays, malformed).
     pub refused: u64,
+    /// Screenings in the record read back at start, by seat, until the seat is heard from.
+    earlier: BTreeMap<String, VecDeque<(u64, u64)>>,
 }
 
 impl Room {
@@ -143,6 +174,7 @@ impl Room {
     }
 
     fn seat(&mut self, name: &str) -> &mut SeatView {
+        let earlier = &mut self.earlier;
         self.seats
             .entry(name.to_owned())
             .or_insert_with(|| SeatView {
@@ -154,8 +186,22 @@ impl Room {
                 screenings: 0,
                 boot: 0,
                 boots: VecDeque::new(),
-                started_ms: None,
+                current: None,
+                recorded: earlier.remove(name).unwrap_or_default(),
             })
+    }
+
+    /// Notes a screening already in the record (read back at start), so it is not recorded
+    /// again when its seat's retained status says how it went.
+    pub fn remember(&mut self, seat: &str, boot: u64, number: u64) {
+        let recorded = match self.seats.get_mut(seat) {
+            Some(view) => &mut view.recorded,
+            None => self.earlier.entry(seat.to_owned()).or_default(),
+        };
+        recorded.push_back((boot, number));
+        if recorded.len() > REMEMBERED {
+            recorded.pop_front();
+        }
     }
 
     fn message(&mut self, m: &Message, kept: bool, now_ms: u64) -> Vec<String> {
@@ -187,8 +233,9 @@ impl Room {
                         seat.sparkline.pop_front();
                     }
                 }
+                // Before the status is taken: a screening left behind is told by the last one.
+                let stopped = screening_change(seat, m.boot, st, kept, now_ms);
                 seat.status = Some(st.clone());
-                let stopped = screening_change(seat, before, st, now_ms);
                 if before != Some(st.state) {
                     lines.push(format!(
                         "{name}: {} → {}{}",
@@ -199,10 +246,10 @@ impl Room {
                             .map_or(String::new(), |s| format!(" ({s})"))
                     ));
                 }
-                if let Some(s) = stopped {
+                for s in stopped {
                     lines.push(format!(
-                        "{name}: screening {} after {} beats",
-                        s.outcome, s.beats
+                        "{name}: screening {} {} after {} beats",
+                        s.number, s.outcome, s.beats
                     ));
                     self.record.push(s);
                 }
@@ -244,22 +291,16 @@ impl Room {
                 alarms.push(Alarm::Silent {
                     since_ms: seat.last_heard_ms,
                 });
-                if let Some(started) = seat.started_ms.take() {
-                    let st = seat.status.as_ref();
-                    let s = Screening {
-                        seat: seat.name.clone(),
-                        story: st.and_then(|s| s.story.clone()),
-                        started_ms: started,
-                        stopped_ms: seat.last_heard_ms,
-                        beats: st.map_or(0, |s| s.beat),
-                        outcome: "lost",
-                    };
-                    seat.screenings += 1;
-                    lines.push(format!(
-                        "{}: screening lost (the seat went silent)",
-                        seat.name
-                    ));
-                    self.record.push(s);
+                if now_ms.saturating_sub(seat.last_heard_ms) > LOST_MS {
+                    if let Some(s) = lost(seat, now_ms) {
+                        lines.push(format!(
+                            "{}: screening {} lost (the seat has been silent for {} s)",
+                            seat.name,
+                            s.number,
+                            LOST_MS / 1000
+                        ));
+                        self.record.push(s);
+                    }
                 }
             }
             if let Some(st) = &seat.status {
@@ -285,38 +326,96 @@ impl Room {
     }
 }
 
-/// A screening starts when a seat plays and stops when it ends, is reset (back to waiting) or
-/// goes offline while playing.
+/// The screening in progress, recorded as lost.
+fn lost(seat: &mut SeatView, now_ms: u64) -> Option<Screening> {
+    let which = seat.current.take()?;
+    let st = seat.status.clone();
+    Some(record(seat, which, st.as_ref(), "lost", now_ms))
+}
+
+fn record(
+    seat: &mut SeatView,
+    which: Which,
+    st: Option<&SeatStatus>,
+    outcome: &'static str,
+    now_ms: u64,
+) -> Screening {
+    let Which {
+        boot,
+        number,
+        started_ms,
+    } = which;
+    seat.screenings += 1;
+    seat.recorded.push_back((boot, number));
+    if seat.recorded.len() > REMEMBERED {
+        seat.recorded.pop_front();
+    }
+    // What the status says of this screening, when it is about this one (for a lost one, the
+    // last word heard).
+    let this = st.filter(|s| s.screening == number);
+    Screening {
+        seat: seat.name.clone(),
+        boot,
+        number,
+        story: st.and_then(|s| s.story.clone()),
+        started_ms,
+        stopped_ms: now_ms,
+        beats: this.map_or(0, |s| s.beat),
+        played_s: this.map_or(0.0, |s| s.played_s),
+        outcome,
+    }
+}
+
+/// A screening is named by the seat's run and its number there. It starts when a status about
+/// it plays, and is recorded once: with the outcome the seat gives (ended, reset, stopped), or
+/// as lost when the seat moves on (a new run after a crash, a later screening) without saying,
+/// or stays silent (see [`LOST_MS`]). A last will says nothing of the screening (the seat may
+/// be playing on behind a network cut).
 fn screening_change(
     seat: &mut SeatView,
-    before: Option<SeatState>,
+    boot: u64,
     st: &SeatStatus,
+    kept: bool,
     now_ms: u64,
-) -> Option<Screening> {
+) -> Vec<Screening> {
     use SeatState::*;
-    match st.state {
-        Playing | Paused | Consent => {
-            seat.started_ms.get_or_insert(now_ms);
-            None
-        }
-        Ended | Waiting | Offline => {
-            let started = seat.started_ms.take()?;
-            let outcome = match (st.state, before) {
-                (Ended, _) => "ended",
-                (Offline, _) => "lost",
-                _ => "reset",
-            };
-            seat.screenings += 1;
-            Some(Screening {
-                seat: seat.name.clone(),
-                story: st.story.clone(),
-                started_ms: started,
-                stopped_ms: now_ms,
-                beats: st.beat,
-                outcome,
-            })
-        }
+    let mut out = Vec::new();
+    let will = st.state == Offline && st.screening == 0;
+    if will {
+        return out;
     }
+    let key = (boot, st.screening);
+    if seat.current.is_some_and(|c| (c.boot, c.number) != key) {
+        out.extend(lost(seat, now_ms));
+    }
+    if st.screening == 0 || seat.recorded.contains(&key) {
+        return out;
+    }
+    let which = Which {
+        boot,
+        number: st.screening,
+        started_ms: match seat.current {
+            Some(c) => c.started_ms,
+            None => (!kept).then_some(now_ms),
+        },
+    };
+    match st.outcome {
+        Some(o) => {
+            seat.current = None;
+            let outcome = match o {
+                Outcome::Ended => "ended",
+                Outcome::Reset => "reset",
+                Outcome::Stopped => "stopped",
+            };
+            out.push(record(seat, which, Some(st), outcome, now_ms));
+        }
+        None if matches!(st.state, Playing | Paused | Consent | Ended) => {
+            seat.current = Some(which);
+        }
+        // Waiting with no outcome: a screening that never began (not sent by a seat).
+        None => {}
+    }
+    out
 }
 
 #[cfg(test)]
@@ -338,6 +437,9 @@ mod tests {
                 p99_ms: 2.0,
                 missed: 0,
             },
+            screening: 0,
+            played_s: 0.0,
+            outcome: None,
             last_error: None,
         }
     }
@@ -361,30 +463,151 @@ mod tests {
         )
     }
 
+    /// A status about screening `n` of the run.
+    fn film(state: SeatState, beat: u64, n: u64, outcome: Option<Outcome>) -> SeatStatus {
+        SeatStatus {
+            screening: n,
+            played_s: beat as f64 * 4.0,
+            outcome,
+            ..status(state, beat)
+        }
+    }
+
+    fn outcomes(r: &Room) -> Vec<(u64, u64, &'static str)> {
+        r.record
+            .iter()
+            .map(|s| (s.boot, s.number, s.outcome))
+            .collect()
+    }
+
     #[test]
-    fn screenings_are_recorded_with_their_outcomes() {
+    fn screenings_are_recorded_once_with_their_outcomes() {
+        use SeatState::*;
         let mut r = Room::default();
-        said(&mut r, "a", 1, status(SeatState::Waiting, 0), 1_000);
-        said(&mut r, "a", 1, status(SeatState::Playing, 1), 2_000);
-        let lines = said(&mut r, "a", 1, status(SeatState::Ended, 30), 3_000);
+        said(&mut r, "a", 1, film(Waiting, 0, 0, None), 1_000);
+        said(&mut r, "a", 1, film(Playing, 1, 1, None), 2_000);
+        let lines = said(
+            &mut r,
+            "a",
+            1,
+            film(Ended, 30, 1, Some(Outcome::Ended)),
+            3_000,
+        );
         assert!(
-            lines.iter().any(|l| l.contains("ended after 30 beats")),
+            lines
+                .iter()
+                .any(|l| l.contains("screening 1 ended after 30 beats")),
             "{lines:?}"
         );
-        said(&mut r, "a", 1, status(SeatState::Playing, 2), 4_000);
-        said(&mut r, "a", 1, status(SeatState::Waiting, 0), 5_000);
-        said(&mut r, "a", 1, status(SeatState::Playing, 3), 6_000);
-        // It stops reporting: silent, and the screening is lost.
+        // The next status says the same of screening 1: not recorded again.
+        said(
+            &mut r,
+            "a",
+            1,
+            film(Waiting, 0, 1, Some(Outcome::Ended)),
+            3_500,
+        );
+        said(&mut r, "a", 1, film(Playing, 2, 2, None), 4_000);
+        said(
+            &mut r,
+            "a",
+            1,
+            film(Waiting, 0, 2, Some(Outcome::Reset)),
+            5_000,
+        );
+        assert_eq!(outcomes(&r), [(1, 1, "ended"), (1, 2, "reset")]);
+        assert_eq!(r.record[0].started_ms, Some(2_000));
+        assert_eq!(r.record[0].played_s, 120.0);
+        said(&mut r, "a", 1, film(Playing, 3, 3, None), 6_000);
+        // It stops reporting: silent at once, but the screening is not given up yet.
         assert!(r.alarms(7_000).is_empty());
-        let lost = r.alarms(6_000 + SILENT_MS + 1);
-        assert_eq!(lost.len(), 1, "{lost:?}");
-        let outcomes: Vec<_> = r.record.iter().map(|s| s.outcome).collect();
-        assert_eq!(outcomes, ["ended", "reset", "lost"]);
-        assert_eq!(r.seats["a"].screenings, 3);
+        assert!(r.alarms(6_000 + SILENT_MS + 1).is_empty());
         assert!(matches!(r.seats["a"].alarms[0], Alarm::Silent { .. }));
-        // It comes back: the alarm goes.
-        said(&mut r, "a", 2, status(SeatState::Waiting, 0), 20_000);
+        // Back within LOST_MS (a network cut; it played on): the screening goes on.
+        said(
+            &mut r,
+            "a",
+            1,
+            film(Playing, 9, 3, None),
+            6_000 + LOST_MS - 1,
+        );
         assert!(r.seats["a"].alarms.is_empty());
+        let end = 6_000 + LOST_MS;
+        said(
+            &mut r,
+            "a",
+            1,
+            film(Waiting, 0, 3, Some(Outcome::Ended)),
+            end,
+        );
+        assert_eq!(outcomes(&r)[2], (1, 3, "ended"));
+        // Screening 4 starts, and the seat goes silent for good: lost, once.
+        said(&mut r, "a", 1, film(Playing, 1, 4, None), end + 1_000);
+        let lost = r.alarms(end + 1_000 + LOST_MS + 1);
+        assert_eq!(lost.len(), 1, "{lost:?}");
+        assert!(r.alarms(end + 1_000 + 2 * LOST_MS).is_empty());
+        assert_eq!(outcomes(&r)[3], (1, 4, "lost"));
+        assert_eq!(r.seats["a"].screenings, 4);
+    }
+
+    #[test]
+    fn a_seat_that_restarts_mid_film_loses_that_screening_and_a_will_loses_nothing() {
+        use SeatState::*;
+        let mut r = Room::default();
+        said(&mut r, "a", 1, film(Playing, 5, 2, None), 1_000);
+        // Its last will (signed at connection: screening 0) says it vanished.
+        let will = SeatStatus {
+            state: Offline,
+            ..status(Offline, 0)
+        };
+        said(&mut r, "a", 1, will, 2_000);
+        assert!(r.record.is_empty());
+        // It comes back in a new run: screening 2 of run 1 is lost; the new run waits.
+        said(&mut r, "a", 7, film(Waiting, 0, 0, None), 3_000);
+        assert_eq!(outcomes(&r), [(1, 2, "lost")]);
+        // A seat shut down mid-film says so.
+        said(&mut r, "a", 7, film(Playing, 1, 1, None), 4_000);
+        said(
+            &mut r,
+            "a",
+            7,
+            film(Offline, 3, 1, Some(Outcome::Stopped)),
+            5_000,
+        );
+        assert_eq!(outcomes(&r)[1], (7, 1, "stopped"));
+    }
+
+    #[test]
+    fn an_operator_that_restarts_records_what_ended_meanwhile_and_nothing_twice() {
+        use SeatState::*;
+        let mut r = Room::default();
+        // The record read back at start holds screening 1 of run 5.
+        r.remember("a", 5, 1);
+        let kept = |r: &mut Room, st: SeatStatus, now| {
+            let name = SeatName::new("a").unwrap();
+            r.take(
+                &Event::Message {
+                    message: Message {
+                        topic: Topic::Status(name.clone()),
+                        from: Sender::Seat(name),
+                        seq: 3,
+                        boot: 5,
+                        sent_ms: 1,
+                        body: Body::Status(st),
+                    },
+                    kept: true,
+                },
+                now,
+            )
+        };
+        kept(&mut r, film(Waiting, 0, 1, Some(Outcome::Ended)), 1_000);
+        assert!(r.record.is_empty());
+        // Screening 2 ended while the operator was down: recorded, start unknown.
+        let mut r2 = Room::default();
+        r2.remember("a", 5, 1);
+        kept(&mut r2, film(Waiting, 0, 2, Some(Outcome::Reset)), 1_000);
+        assert_eq!(outcomes(&r2), [(5, 2, "reset")]);
+        assert_eq!(r2.record[0].started_ms, None);
     }
 
     #[test]

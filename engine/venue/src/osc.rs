@@ -106,6 +106,9 @@ mod tests {
                 p99_ms: 0.0,
                 missed: 0,
             },
+            screening: 0,
+            played_s: 0.0,
+            outcome: None,
             last_error: None,
         }
     }

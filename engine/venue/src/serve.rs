@@ -163,6 +163,29 @@ async fn command(
     }
 }
 
+/// Reads back the record a previous run of the operator wrote, so a screening it recorded is
+/// not recorded again when its seat's retained status says how it went. A line that cannot be
+/// read is named and skipped (the record is the operator's log, never rewritten).
+fn remember_record(room: &mut Room, path: &std::path::Path) {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    for (i, line) in text.lines().enumerate() {
+        let v: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("festival: {}:{}: {e}; line skipped", path.display(), i + 1);
+                continue;
+            }
+        };
+        if let (Some(seat), Some(boot), Some(number)) =
+            (v["seat"].as_str(), v["boot"].as_u64(), v["number"].as_u64())
+        {
+            room.remember(seat, boot, number);
+        }
+    }
+}
+
 /// Starts the console on `addr` on its own thread; returns where it listens.
 fn start_console(addr: SocketAddr, console: Console) -> Result<SocketAddr> {
     let listener = std::net::TcpListener::bind(addr).with_context(|| {
@@ -279,6 +302,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         None => None,
     };
     let mut room = Room::default();
+    remember_record(&mut room, &record_path);
     let mut recorded = 0;
     let start = Instant::now();
     let mut last_alarms = Instant::now();

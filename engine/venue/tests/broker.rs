@@ -63,6 +63,9 @@ fn status(state: SeatState) -> SeatStatus {
             p99_ms: 0.0,
             missed: 0,
         },
+        screening: 0,
+        played_s: 0.0,
+        outcome: None,
         last_error: None,
     }
 }
