@@ -150,7 +150,7 @@ def main():
             "ack_ms_p50": pct(latencies, 0.5),
             "ack_ms_p99": pct(latencies, 0.99),
             "ack_ms_max": max(latencies) if latencies else None,
-            "ack_ms_p50_by_command": {k: pct(v, 0.5) for k, v in by_kind.items()},
+            "ack_ms_p50_p99_by_command": {k: [pct(v, 0.5), pct(v, 0.99)] for k, v in by_kind.items()},
             "operator_cpu_pct": round(100 * (cpu_s(serve.pid) - cpu0) / wall, 1),
             "operator_peak_rss_mib": round(rss_mib(serve.pid), 1),
             "console_updates_per_s": round(events / 10, 1),

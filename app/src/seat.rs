@@ -239,6 +239,10 @@ impl Seat {
                 println!("seat {}: {why} (the film plays on)", self.me);
             }
             Event::Refused(why) => eprintln!("seat {}: refused: {why}", self.me),
+            Event::TwoRuns(from) => eprintln!(
+                "seat {}: `{from}` speaks from two runs at once: is a second operator running with the same secrets?",
+                self.me
+            ),
             Event::Message {
                 message:
                     Message {

@@ -377,6 +377,78 @@ fn the_console_shows_the_seats_resets_one_and_alarms_a_killed_one() {
     assert!(saves.is_empty(), "left behind: {saves:?}");
 }
 
+fn alarmed(room: &Value, name: &str, alarm: &str) -> bool {
+    seat(room, name).is_some_and(|s| {
+        s["alarms"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a["alarm"] == alarm))
+    })
+}
+
+#[test]
+fn a_command_flood_is_turned_away_in_part_and_the_room_goes_on() {
+    let v = venue();
+    let console = &v.console;
+    let _s1 = v.seat("seat-1", false);
+    console.until(30, "seat-1 waiting", |r| state_of(r, "seat-1") == "waiting");
+    console.command(
+        Some("seat-1"),
+        serde_json::json!({"do": "start", "story": null}),
+    );
+    console.until(10, "seat-1 playing", |r| state_of(r, "seat-1") == "playing");
+    // 400 pauses and resumes, 64 at a time in parallel.
+    let url = format!("{}/api/command", console.url);
+    let mut args = vec![
+        "-s".to_owned(),
+        "-o".into(),
+        "/dev/null".into(),
+        "-w".into(),
+        "%{http_code}\n".into(),
+        "-Z".into(),
+        "--parallel-max".into(),
+        "64".into(),
+        "-H".into(),
+        format!("Authorization: Bearer {}", console.token),
+        "-H".into(),
+        "Content-Type: application/json".into(),
+        "--data".into(),
+        r#"{"seat":"seat-1","command":{"do":"pause"}}"#.into(),
+    ];
+    args.extend(std::iter::repeat_n(url, 400));
+    let o = Command::new("curl").args(&args).output().expect("curl");
+    let codes = String::from_utf8_lossy(&o.stdout).into_owned();
+    let taken = codes.lines().filter(|c| *c == "202").count();
+    let turned = codes.lines().filter(|c| *c == "503").count();
+    assert_eq!(taken + turned, 400, "only 202 and 503: {codes}");
+    assert!(taken > 0, "{codes}");
+    eprintln!("flood: {taken} taken, {turned} turned away (503: try again)");
+    // The seat answered what reached it (all but the first refused: it is already paused),
+    // and the room still commands it.
+    console.until(20, "seat-1 paused", |r| state_of(r, "seat-1") == "paused");
+    console.command(Some("seat-1"), serde_json::json!({"do": "reset"}));
+    console.until(10, "seat-1 reset", |r| state_of(r, "seat-1") == "waiting");
+    assert!(v.serve.said("refused command"), "the refusals are logged");
+    assert!(
+        outcomes(&v.dir).contains(&("seat-1".to_owned(), "reset".to_owned())),
+        "{:?}",
+        outcomes(&v.dir)
+    );
+}
+
+#[test]
+fn two_headsets_under_one_name_are_alarmed() {
+    let v = venue();
+    let _a = v.seat("seat-2", false);
+    v.console
+        .until(30, "seat-2 waiting", |r| state_of(r, "seat-2") == "waiting");
+    // A second headset given the same pairing: the broker takes each connection from the
+    // other in turn, and the operator sees two runs alternate under one name.
+    let _b = v.seat("seat-2", false);
+    v.console.until(30, "the alarm", |r| {
+        alarmed(r, "seat-2", "two_seats_one_name")
+    });
+}
+
 /// The soak test's short version (the 12-hour day is the same script with `--hours 12`).
 fn soak(broker: &str) {
     let out = Command::new("python3")

@@ -133,6 +133,10 @@ pub enum Event {
     },
     /// Something was refused: a malformed message, a bad or missing code, a replay.
     Refused(String),
+    /// A live, freshly stamped message came from a run its sender had left (it is refused all
+    /// the same, as a [`Event::Refused`] too): two processes speak under one pairing (two
+    /// headsets given one name), or someone replays a message seconds old.
+    TwoRuns(Sender),
 }
 
 /// Counters the owner reads any time (the console shows them).
@@ -474,7 +478,12 @@ impl Net {
         if retained || m.seq == WILL_SEQ {
             self.replay.check_kept(&m)?;
         } else {
-            self.replay.check(&m, now_ms())?;
+            if let Err(why) = self.replay.check(&m, now_ms()) {
+                if self.replay.ended_run(&m) {
+                    self.tell(Event::TwoRuns(m.from.clone()));
+                }
+                return Err(why);
+            }
         }
         Ok(m)
     }

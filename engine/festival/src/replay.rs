@@ -121,6 +121,14 @@ impl Replay {
 }
 
 impl Replay {
+    /// Whether `m` comes from a run its sender has left (what [`Replay::check`] refuses as
+    /// "a run that has ended").
+    pub fn ended_run(&self, m: &Message) -> bool {
+        self.seen
+            .get(&m.from.to_string())
+            .is_some_and(|s| s.boot != m.boot && s.retired.contains(&m.boot))
+    }
+
     /// Accepts a message the broker kept rather than one sent now: a seat's last will (which the
     /// broker publishes when the seat vanishes, long after the seat signed it) or a retained
     /// status read by a receiver that just subscribed. Neither can be fresh, so the clock window
@@ -214,6 +222,7 @@ mod tests {
         r.check(&m(2, 0, now), now).unwrap();
         let old = r.check(&m(1, 5, now), now).unwrap_err();
         assert!(old.contains("ended"), "{old}");
+        assert!(r.ended_run(&m(1, 5, now)) && !r.ended_run(&m(2, 5, now)));
         // Outside the window either way: stale, or a clock to set right.
         let stale = r.check(&m(2, 9, now - 60_000), now).unwrap_err();
         assert!(stale.contains("NTP"), "{stale}");

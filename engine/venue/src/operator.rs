@@ -16,6 +16,8 @@ pub const SILENT_MS: u64 = 3_000;
 /// back sooner (a network cut: it played on) says how its screening went, and that is what
 /// the record keeps.
 pub const LOST_MS: u64 = 30_000;
+/// How long a seat stays alarmed for two headsets under its name after the last sign of it.
+pub const TWO_RUNS_MS: u64 = 10_000;
 /// Screenings remembered per seat as recorded, so none is recorded twice (a retained status
 /// read again after a restart of the operator, a seat back after a cut).
 const REMEMBERED: usize = 32;
@@ -63,10 +65,9 @@ pub struct SeatView {
     pub sparkline: VecDeque<f32>,
     /// Screenings it ended, reset or lost today.
     pub screenings: u32,
+    /// When a run it had left last spoke again (two headsets under its name).
     #[serde(skip)]
-    boot: u64,
-    #[serde(skip)]
-    boots: VecDeque<u64>,
+    two_runs_ms: Option<u64>,
     /// The screening in progress.
     #[serde(skip)]
     current: Option<Which>,
@@ -156,6 +157,21 @@ impl Room {
                 vec![format!("refused: {why}")]
             }
             Event::Message { message, kept } => self.message(message, *kept, now_ms),
+            Event::TwoRuns(Sender::Seat(name)) => {
+                let name = name.to_string();
+                let seat = self.seat(&name);
+                let first = seat.two_runs_ms.is_none();
+                seat.two_runs_ms = Some(now_ms);
+                self.alarms(now_ms);
+                if first {
+                    vec![format!("{name}: two headsets speak under this name; give each its own pairing (festival pair --seat NAME)")]
+                } else {
+                    Vec::new()
+                }
+            }
+            Event::TwoRuns(Sender::Operator) => {
+                vec!["a second operator speaks with this operator's secrets".into()]
+            }
         }
     }
 
@@ -184,8 +200,7 @@ impl Room {
                 alarms: Vec::new(),
                 sparkline: VecDeque::new(),
                 screenings: 0,
-                boot: 0,
-                boots: VecDeque::new(),
+                two_runs_ms: None,
                 current: None,
                 recorded: earlier.remove(name).unwrap_or_default(),
             })
@@ -216,17 +231,9 @@ impl Room {
                 let before = seat.status.as_ref().map(|s| s.state);
                 if !kept {
                     seat.last_heard_ms = now_ms;
-                    // Two runs alternating under one name: two headsets share it.
-                    if m.boot != seat.boot {
-                        seat.boots.push_back(m.boot);
-                        if seat.boots.len() > 4 {
-                            seat.boots.pop_front();
-                        }
-                    }
                 } else if seat.last_heard_ms == 0 {
                     seat.last_heard_ms = m.sent_ms.min(now_ms);
                 }
-                seat.boot = m.boot;
                 if let Some(e) = &st.engagement {
                     seat.sparkline.push_back(e.arousal_z);
                     if seat.sparkline.len() > SPARKLINE {
@@ -316,8 +323,10 @@ impl Room {
                     alarms.push(Alarm::Error { error: e.clone() });
                 }
             }
-            let b = &seat.boots;
-            if b.len() >= 4 && b[0] == b[2] && b[1] == b[3] && b[0] != b[1] {
+            if seat
+                .two_runs_ms
+                .is_some_and(|t| now_ms.saturating_sub(t) < TWO_RUNS_MS)
+            {
                 alarms.push(Alarm::TwoSeatsOneName);
             }
             seat.alarms = alarms;
@@ -621,16 +630,13 @@ mod tests {
         let a = &r.seats["b"].alarms;
         assert!(a.contains(&Alarm::NoContact) && a.contains(&Alarm::MissedFrames { missed: 3 }));
         assert!(a.iter().any(|a| matches!(a, Alarm::Error { .. })));
-        for (i, boot) in [7, 8, 7, 8].into_iter().enumerate() {
-            said(
-                &mut r,
-                "c",
-                boot,
-                status(SeatState::Waiting, 0),
-                2_000 + i as u64,
-            );
-        }
+        // The link heard a run `c` had left speak again, freshly stamped.
+        let c = Sender::Seat(SeatName::new("c").unwrap());
+        let lines = r.take(&Event::TwoRuns(c), 2_000);
+        assert!(lines[0].contains("give each its own pairing"), "{lines:?}");
         assert!(r.seats["c"].alarms.contains(&Alarm::TwoSeatsOneName));
+        r.alarms(2_000 + TWO_RUNS_MS);
+        assert!(!r.seats["c"].alarms.contains(&Alarm::TwoSeatsOneName));
     }
 
     #[test]
