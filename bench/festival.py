@@ -15,42 +15,13 @@ Needs the binary (`cargo build --release -p showrunner`, or SHOWRUNNER_BIN) and 
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def cpu_s(pid):
-    """User + system CPU seconds of a process."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid, peak=True):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:" if peak else "VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def pct(xs, q):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round((len(xs) - 1) * q))] if xs else float("nan")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "festival"))
+from venue import ROOT, Console, cpu_s, free_port, pair_seats, pct, rss_mib  # noqa: E402
 
 
 def main():
@@ -64,9 +35,7 @@ def main():
     op, state = os.path.join(tmp, "op"), os.path.join(tmp, "state")
     env = dict(os.environ, SHOWRUNNER_STATE_DIR=state)
     names = [f"seat-{i}" for i in range(1, a.seats + 1)]
-    for n in names:
-        subprocess.run([a.bin, "festival", "pair", "--seat", n, "--dir", op], check=True, env=env,
-                       stdout=subprocess.DEVNULL, cwd=ROOT)
+    token = pair_seats(a.bin, op, names, env)
     procs = []
     mqtt, http = free_port(), free_port()
     mosq = None
@@ -84,14 +53,8 @@ def main():
         serve_args += ["--mqtt", f"127.0.0.1:{mqtt}"]
     serve = subprocess.Popen(serve_args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(serve)
-    token = json.load(open(os.path.join(op, "operator.json")))["console_token"]
     url = f"http://127.0.0.1:{http}"
-
-    def api(path, body=None):
-        req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return json.loads(r.read()) if body is None else r.status
+    api = Console(url, token).api
 
     for _ in range(100):
         try:
@@ -152,12 +115,12 @@ def main():
             "ack_ms_max": max(latencies) if latencies else None,
             "ack_ms_p50_p99_by_command": {k: [pct(v, 0.5), pct(v, 0.99)] for k, v in by_kind.items()},
             "operator_cpu_pct": round(100 * (cpu_s(serve.pid) - cpu0) / wall, 1),
-            "operator_peak_rss_mib": round(rss_mib(serve.pid), 1),
+            "operator_peak_rss_mib": round(rss_mib(serve.pid, peak=True), 1),
             "console_updates_per_s": round(events / 10, 1),
         }
         if mosq:
             report["mosquitto_cpu_pct"] = round(100 * (cpu_s(mosq.pid) - mcpu0) / wall, 1)
-            report["mosquitto_peak_rss_mib"] = round(rss_mib(mosq.pid), 1)
+            report["mosquitto_peak_rss_mib"] = round(rss_mib(mosq.pid, peak=True), 1)
         report["operator_link"] = api("/api/room")["link"]
         print(json.dumps(report))
         for n in names:

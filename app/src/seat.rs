@@ -193,24 +193,7 @@ pub fn run(args: SeatArgs) -> Result<()> {
 }
 
 fn offline() -> SeatStatus {
-    SeatStatus {
-        state: SeatState::Offline,
-        story: None,
-        beat: 0,
-        knot: String::new(),
-        strap: StrapState::None,
-        engagement: None,
-        film: None,
-        screening: 0,
-        played_s: 0.0,
-        outcome: None,
-        frame: FrameTiming {
-            p50_ms: 0.0,
-            p99_ms: 0.0,
-            missed: 0,
-        },
-        last_error: None,
-    }
+    SeatStatus::idle(SeatState::Offline)
 }
 
 /// A story the operator names: a plain file name in `dir`.

@@ -27,33 +27,12 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def rss_mib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
+from venue import ROOT, Console, free_port, pair_seats, rss_mib
 
 
 class NetNs:
@@ -106,10 +85,7 @@ def main():
     op, state = os.path.join(tmp, "op"), os.path.join(tmp, "state")
     env = dict(os.environ, SHOWRUNNER_STATE_DIR=state)
     names = [f"seat-{i}" for i in range(1, a.seats + 1)]
-    for n in names:
-        subprocess.run([a.bin, "festival", "pair", "--seat", n, "--dir", op], check=True, env=env,
-                       stdout=subprocess.DEVNULL, cwd=ROOT)
-    token = json.load(open(os.path.join(op, "operator.json")))["console_token"]
+    token = pair_seats(a.bin, op, names, env)
     mqtt, http = free_port(), free_port()
     url = f"http://127.0.0.1:{http}"
     why_not = "--no-netns" if a.no_netns else NetNs.possible()
@@ -149,11 +125,7 @@ def main():
         spawn(n, [a.bin, "play", "--festival", f"mqtt://{host}:{mqtt}", "--seat", n, "--pairing",
                   os.path.join(op, f"{n}.pairing.json"), "--headless", "--fast", "--consent", "given"], prefix)
 
-    def api(path, body=None):
-        req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return json.loads(r.read()) if body is None else r.status
+    api = Console(url, token).api
 
     def room():
         try:

@@ -114,6 +114,31 @@ pub struct SeatStatus {
     pub last_error: Option<String>,
 }
 
+impl SeatStatus {
+    /// A seat in `state` with no film: no story, beat, strap, engagement or frames (a last
+    /// will's `offline`, a seat's first word).
+    pub fn idle(state: SeatState) -> Self {
+        Self {
+            state,
+            story: None,
+            beat: 0,
+            knot: String::new(),
+            strap: StrapState::None,
+            engagement: None,
+            film: None,
+            screening: 0,
+            played_s: 0.0,
+            outcome: None,
+            frame: FrameTiming {
+                p50_ms: 0.0,
+                p99_ms: 0.0,
+                missed: 0,
+            },
+            last_error: None,
+        }
+    }
+}
+
 /// What the operator asks of a seat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]

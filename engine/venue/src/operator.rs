@@ -141,6 +141,10 @@ pub struct Room {
     pub acks: VecDeque<(String, Ack)>,
     /// Messages refused so far (bad codes, replays, malformed).
     pub refused: u64,
+    /// The operator's own link to the broker: `None` while connected (or before the first
+    /// try), else why it was lost and since when (ms since the epoch). Seats play on meanwhile;
+    /// a command sent meanwhile is dropped (and logged so).
+    pub broker_lost: Option<(String, u64)>,
     /// Screenings in the record read back at start, by seat, until the seat is heard from.
     earlier: BTreeMap<String, VecDeque<(u64, u64)>>,
 }
@@ -150,8 +154,14 @@ impl Room {
     /// screenings that stopped are in [`Room::record`]).
     pub fn take(&mut self, event: &Event, now_ms: u64) -> Vec<String> {
         match event {
-            Event::Connected => vec!["connected to the broker".into()],
-            Event::Disconnected(why) => vec![format!("broker lost: {why}")],
+            Event::Connected => {
+                self.broker_lost = None;
+                vec!["connected to the broker".into()]
+            }
+            Event::Disconnected(why) => {
+                self.broker_lost = Some((why.clone(), now_ms));
+                vec![format!("broker lost: {why}")]
+            }
             Event::Refused(why) => {
                 self.refused += 1;
                 vec![format!("refused: {why}")]
@@ -637,6 +647,17 @@ mod tests {
         assert!(r.seats["c"].alarms.contains(&Alarm::TwoSeatsOneName));
         r.alarms(2_000 + TWO_RUNS_MS);
         assert!(!r.seats["c"].alarms.contains(&Alarm::TwoSeatsOneName));
+    }
+
+    #[test]
+    fn the_operator_s_own_broker_link_is_kept_for_the_console() {
+        let mut r = Room::default();
+        r.take(&Event::Connected, 1_000);
+        assert_eq!(r.broker_lost, None);
+        r.take(&Event::Disconnected("connection refused".into()), 2_000);
+        assert_eq!(r.broker_lost, Some(("connection refused".into(), 2_000)));
+        r.take(&Event::Connected, 3_000);
+        assert_eq!(r.broker_lost, None);
     }
 
     #[test]

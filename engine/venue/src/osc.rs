@@ -85,31 +85,19 @@ impl ShowControl {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use showrunner_festival::{FilmState, FrameTiming, SeatState, StrapState};
+    use showrunner_festival::{FilmState, SeatState};
     use std::time::Duration;
 
     fn status(state: SeatState, beat: u64, palette: &str, intensity: f32) -> SeatStatus {
         SeatStatus {
-            state,
-            story: None,
             beat,
             knot: format!("k{beat}"),
-            strap: StrapState::None,
-            engagement: None,
             film: Some(FilmState {
                 palette: palette.into(),
                 intensity,
                 decision: format!("hold at {intensity}"),
             }),
-            frame: FrameTiming {
-                p50_ms: 0.0,
-                p99_ms: 0.0,
-                missed: 0,
-            },
-            screening: 0,
-            played_s: 0.0,
-            outcome: None,
-            last_error: None,
+            ..SeatStatus::idle(state)
         }
     }
 

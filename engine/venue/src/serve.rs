@@ -385,6 +385,9 @@ pub fn serve(args: ServeArgs) -> Result<()> {
                 "screenings": room.record.len(),
                 "commands": room.sent,
                 "refused": room.refused,
+                "broker_lost": room.broker_lost.as_ref().map(|(why, since_ms)| {
+                    serde_json::json!({"why": why, "since_ms": since_ms})
+                }),
                 "link": {
                     "refused": link.stats().refused.load(Ordering::Relaxed),
                     "dropped_out": link.stats().dropped_out.load(Ordering::Relaxed),

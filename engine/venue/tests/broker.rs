@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use showrunner_festival::link::{BrokerAddr, Event, Keyring, Link, LinkConfig};
 use showrunner_festival::pairing::{OperatorSecrets, Pairings, SeatPairing};
 use showrunner_festival::{
-    Ack, Body, Command, FrameTiming, Message, SeatName, SeatState, SeatStatus, Sender, StrapState,
-    Topic,
+    Ack, Body, Command, Message, SeatName, SeatState, SeatStatus, Sender, Topic,
 };
 use showrunner_venue::broker::EmbeddedBroker;
 
@@ -50,24 +49,7 @@ fn venue() -> Venue {
 }
 
 fn status(state: SeatState) -> SeatStatus {
-    SeatStatus {
-        state,
-        story: None,
-        beat: 0,
-        knot: String::new(),
-        strap: StrapState::None,
-        engagement: None,
-        film: None,
-        frame: FrameTiming {
-            p50_ms: 0.0,
-            p99_ms: 0.0,
-            missed: 0,
-        },
-        screening: 0,
-        played_s: 0.0,
-        outcome: None,
-        last_error: None,
-    }
+    SeatStatus::idle(state)
 }
 
 fn operator(v: &Venue) -> Link {
