@@ -35,6 +35,43 @@ struct Seen {
     will: bool,
 }
 
+impl Seen {
+    /// A run's first message taken: `seq` (none yet for a will, which is taken late).
+    fn new(boot: u64, seq: u64, will: bool) -> Self {
+        Self {
+            boot,
+            seq: if will { 0 } else { seq },
+            taken: u64::from(!will),
+            retired: VecDeque::new(),
+            will,
+        }
+    }
+
+    /// The sender restarted: the run it left is remembered as ended, and the new one begins.
+    fn begin_run(&mut self, boot: u64, seq: u64, will: bool) {
+        if self.retired.len() == RETIRED {
+            self.retired.pop_front();
+        }
+        self.retired.push_back(self.boot);
+        let retired = std::mem::take(&mut self.retired);
+        *self = Self {
+            retired,
+            ..Self::new(boot, seq, will)
+        };
+    }
+
+    /// Takes `seq`, newer than the newest: the window moves up to it.
+    fn advance(&mut self, seq: u64) {
+        let ahead = seq - self.seq;
+        self.taken = if ahead >= WINDOW {
+            0
+        } else {
+            self.taken << ahead
+        } | 1;
+        self.seq = seq;
+    }
+}
+
 /// What a receiver has seen of each sender.
 #[derive(Debug)]
 pub struct Replay {
@@ -66,23 +103,12 @@ impl Replay {
         }
         let from = m.from.to_string();
         let Some(s) = self.seen.get_mut(&from) else {
-            self.seen.insert(
-                from,
-                Seen {
-                    boot: m.boot,
-                    seq: m.seq,
-                    taken: 1,
-                    retired: VecDeque::new(),
-                    will: false,
-                },
-            );
+            self.seen.insert(from, Seen::new(m.boot, m.seq, false));
             return Ok(());
         };
         if m.boot == s.boot {
             if m.seq > s.seq {
-                let ahead = m.seq - s.seq;
-                s.taken = if ahead >= WINDOW { 0 } else { s.taken << ahead } | 1;
-                s.seq = m.seq;
+                s.advance(m.seq);
                 s.will = false;
                 return Ok(());
             }
@@ -108,14 +134,7 @@ impl Replay {
             ));
         }
         // The sender restarted: a new run, counting from its start.
-        if s.retired.len() == RETIRED {
-            s.retired.pop_front();
-        }
-        s.retired.push_back(s.boot);
-        s.boot = m.boot;
-        s.seq = m.seq;
-        s.taken = 1;
-        s.will = false;
+        s.begin_run(m.boot, m.seq, false);
         Ok(())
     }
 }
@@ -140,16 +159,7 @@ impl Replay {
         let from = m.from.to_string();
         let will = m.seq == WILL_SEQ;
         let Some(s) = self.seen.get_mut(&from) else {
-            self.seen.insert(
-                from,
-                Seen {
-                    boot: m.boot,
-                    seq: if will { 0 } else { m.seq },
-                    taken: u64::from(!will),
-                    retired: VecDeque::new(),
-                    will,
-                },
-            );
+            self.seen.insert(from, Seen::new(m.boot, m.seq, will));
             return Ok(());
         };
         if s.boot != m.boot {
@@ -158,14 +168,7 @@ impl Replay {
                     "topic `{topic}`: a kept message from a run of `{from}` that has ended; ignored"
                 ));
             }
-            if s.retired.len() == RETIRED {
-                s.retired.pop_front();
-            }
-            s.retired.push_back(s.boot);
-            s.boot = m.boot;
-            s.seq = if will { 0 } else { m.seq };
-            s.taken = u64::from(!will);
-            s.will = will;
+            s.begin_run(m.boot, m.seq, will);
             return Ok(());
         }
         if will {
@@ -183,12 +186,7 @@ impl Replay {
                 m.seq
             ));
         }
-        s.taken = if m.seq - s.seq >= WINDOW {
-            0
-        } else {
-            s.taken << (m.seq - s.seq)
-        } | 1;
-        s.seq = m.seq;
+        s.advance(m.seq);
         Ok(())
     }
 }
