@@ -1,7 +1,7 @@
 //! `showrunner sensors …`: find straps, decode packets, analyze and record
 //! heart data, and watch the engagement estimate live.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -293,15 +293,7 @@ fn private_file(path: &Path) -> Result<(PathBuf, fs::File)> {
         .context("--out must name a file")?
         .to_string_lossy();
     let tmp = dir.join(format!(".{name}.recording"));
-    let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let f = o
-        .open(&tmp)
+    let f = showrunner_persist::private_file(&tmp)
         .with_context(|| format!("{}: cannot create the recording", tmp.display()))?;
     Ok((tmp, f))
 }
