@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::Serialize;
 use showrunner_festival::link::Event;
 use showrunner_festival::{
-    Ack, Body, Message, Outcome, SeatState, SeatStatus, Sender, StrapState, Topic,
+    Body, Message, Outcome, SeatState, SeatStatus, Sender, StrapState, Topic,
 };
 
 /// A seat that has not spoken for this long is alarmed as silent (it reports every second).
@@ -137,8 +137,6 @@ pub struct Room {
     pub seats: BTreeMap<String, SeatView>,
     /// Every screening that stopped, in order.
     pub record: Vec<Screening>,
-    /// Acks, for whoever waits on one: (seat, ack).
-    pub acks: VecDeque<(String, Ack)>,
     /// Messages refused so far (bad codes, replays, malformed).
     pub refused: u64,
     /// The operator's own link to the broker: `None` while connected (or before the first
@@ -281,11 +279,7 @@ impl Room {
                 }
                 if let Some(s) = self.sent.iter_mut().find(|s| s.seq == ack.seq) {
                     s.acks
-                        .push((name.clone(), ack.ok, now_ms.saturating_sub(s.sent_ms)));
-                }
-                self.acks.push_back((name, ack.clone()));
-                if self.acks.len() > 256 {
-                    self.acks.pop_front();
+                        .push((name, ack.ok, now_ms.saturating_sub(s.sent_ms)));
                 }
             }
             _ => {}
@@ -440,7 +434,7 @@ fn screening_change(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use showrunner_festival::{FrameTiming, SeatName};
+    use showrunner_festival::{Ack, FrameTiming, SeatName};
 
     fn status(state: SeatState, beat: u64) -> SeatStatus {
         SeatStatus {
