@@ -163,26 +163,60 @@ async fn command(
     }
 }
 
-/// Reads back the record a previous run of the operator wrote, so a screening it recorded is
-/// not recorded again when its seat's retained status says how it went. A line that cannot be
-/// read is named and skipped (the record is the operator's log, never rewritten).
-fn remember_record(room: &mut Room, path: &std::path::Path) {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return;
-    };
-    for (i, line) in text.lines().enumerate() {
-        let v: serde_json::Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(e) => {
-                eprintln!("festival: {}:{}: {e}; line skipped", path.display(), i + 1);
-                continue;
+/// `DIR/record.jsonl`: each screening the room records, appended as one line (and synced)
+/// the moment it is recorded; never rewritten.
+struct Record {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+    /// Screenings of `Room::record` written so far.
+    written: usize,
+}
+
+impl Record {
+    /// Opens the record for appending, and reads back what a previous run of the operator
+    /// wrote into `room` ([`Room::remember`]), so a screening it recorded is not recorded again
+    /// when its seat's retained status says how it went. A line that cannot be read is named
+    /// and skipped.
+    fn open(path: &std::path::Path, room: &mut Room) -> Result<Self> {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            for (i, line) in text.lines().enumerate() {
+                let v: serde_json::Value = match serde_json::from_str(line) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        eprintln!("festival: {}:{}: {e}; line skipped", path.display(), i + 1);
+                        continue;
+                    }
+                };
+                if let (Some(seat), Some(boot), Some(number)) =
+                    (v["seat"].as_str(), v["boot"].as_u64(), v["number"].as_u64())
+                {
+                    room.remember(seat, boot, number);
+                }
             }
-        };
-        if let (Some(seat), Some(boot), Some(number)) =
-            (v["seat"].as_str(), v["boot"].as_u64(), v["number"].as_u64())
-        {
-            room.remember(seat, boot, number);
         }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("{}: cannot open the record", path.display()))?;
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            written: 0,
+        })
+    }
+
+    /// Appends the screenings the room recorded since the last call.
+    fn append(&mut self, room: &Room) -> Result<()> {
+        for s in &room.record[self.written..] {
+            let line = serde_json::to_string(s)? + "\n";
+            self.file
+                .write_all(line.as_bytes())
+                .and_then(|()| self.file.sync_data())
+                .with_context(|| format!("{}: cannot append", self.path.display()))?;
+            self.written += 1;
+        }
+        Ok(())
     }
 }
 
@@ -288,12 +322,6 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         "festival: console on http://{http}/ (the token is in {})",
         secrets_file.display()
     );
-    let record_path = args.dir.join("record.jsonl");
-    let mut record = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&record_path)
-        .with_context(|| format!("{}: cannot open the record", record_path.display()))?;
     let mut osc = match args.osc {
         Some(to) => {
             println!("festival: show control (OSC) to {to}");
@@ -302,8 +330,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         None => None,
     };
     let mut room = Room::default();
-    remember_record(&mut room, &record_path);
-    let mut recorded = 0;
+    let mut record = Record::open(&args.dir.join("record.jsonl"), &mut room)?;
     let start = Instant::now();
     let mut last_alarms = Instant::now();
     let mut changed = true;
@@ -369,33 +396,32 @@ pub fn serve(args: ServeArgs) -> Result<()> {
                 }
             );
         }
-        while recorded < room.record.len() {
-            let line = serde_json::to_string(&room.record[recorded])? + "\n";
-            record
-                .write_all(line.as_bytes())
-                .and_then(|()| record.sync_data())
-                .with_context(|| format!("{}: cannot append", record_path.display()))?;
-            recorded += 1;
-        }
+        record.append(&room)?;
         if changed {
             changed = false;
-            let seats: Vec<_> = room.seats.values().collect();
-            let _ = snapshot_tx.send(serde_json::json!({
-                "seats": seats,
-                "screenings": room.record.len(),
-                "commands": room.sent,
-                "refused": room.refused,
-                "broker_lost": room.broker_lost.as_ref().map(|(why, since_ms)| {
-                    serde_json::json!({"why": why, "since_ms": since_ms})
-                }),
-                "link": {
-                    "refused": link.stats().refused.load(Ordering::Relaxed),
-                    "dropped_out": link.stats().dropped_out.load(Ordering::Relaxed),
-                    "dropped_in": link.stats().dropped_in.load(Ordering::Relaxed),
-                    "connections": link.stats().connections.load(Ordering::Relaxed),
-                },
-            }));
+            let _ = snapshot_tx.send(snapshot(&room, &link));
         }
     }
     Ok(())
+}
+
+/// The room as the console's API and page have it.
+fn snapshot(room: &Room, link: &Link) -> serde_json::Value {
+    let seats: Vec<_> = room.seats.values().collect();
+    let stats = link.stats();
+    serde_json::json!({
+        "seats": seats,
+        "screenings": room.record.len(),
+        "commands": room.sent,
+        "refused": room.refused,
+        "broker_lost": room.broker_lost.as_ref().map(|(why, since_ms)| {
+            serde_json::json!({"why": why, "since_ms": since_ms})
+        }),
+        "link": {
+            "refused": stats.refused.load(Ordering::Relaxed),
+            "dropped_out": stats.dropped_out.load(Ordering::Relaxed),
+            "dropped_in": stats.dropped_in.load(Ordering::Relaxed),
+            "connections": stats.connections.load(Ordering::Relaxed),
+        },
+    })
 }
