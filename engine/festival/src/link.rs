@@ -119,7 +119,8 @@ pub struct LinkConfig {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// Connected (again) to the broker, subscribed.
+    /// Connected (again) to the broker, its subscriptions acknowledged: what is published to
+    /// this end from now on reaches it.
     Connected,
     /// The connection was lost or refused: why, said once until it comes back.
     Disconnected(String),
@@ -249,6 +250,7 @@ impl Link {
             stats: stats.clone(),
             broker: config.broker.to_string(),
             connected: None,
+            unacked: 0,
         };
         let thread_stop = stop.clone();
         let thread = std::thread::Builder::new()
@@ -378,6 +380,9 @@ struct Net {
     broker: String,
     /// Whether connected (`None` before the first attempt ended).
     connected: Option<bool>,
+    /// Subscriptions of this connection not acknowledged yet: `Connected` is told when the
+    /// last is, so what is published to this end from then on reaches it.
+    unacked: usize,
 }
 
 impl Net {
@@ -425,10 +430,24 @@ impl Net {
             Packet::ConnAck(_) => {
                 self.connected = Some(true);
                 self.stats.connections.fetch_add(1, Ordering::Relaxed);
-                for filter in &self.subscribe {
-                    let _ = self.client.try_subscribe(filter.clone(), QoS::AtLeastOnce);
+                self.unacked = self
+                    .subscribe
+                    .iter()
+                    .filter(|f| {
+                        self.client
+                            .try_subscribe((*f).clone(), QoS::AtLeastOnce)
+                            .is_ok()
+                    })
+                    .count();
+                if self.unacked == 0 {
+                    self.tell(Event::Connected);
                 }
-                self.tell(Event::Connected);
+            }
+            Packet::SubAck(_) if self.unacked > 0 => {
+                self.unacked -= 1;
+                if self.unacked == 0 {
+                    self.tell(Event::Connected);
+                }
             }
             Packet::Publish(p) => {
                 let topic = String::from_utf8_lossy(&p.topic).into_owned();
