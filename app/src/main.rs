@@ -331,6 +331,20 @@ enum FestivalCommand {
         /// Stop after this many seconds (tests).
         #[arg(long, value_name = "S")]
         seconds: Option<f64>,
+        /// Host one shared film for every seat: the story and its director run here, on the
+        /// room's collective engagement, the seats vote its choices, and each seat renders the
+        /// beats it is sent on the film's clock (docs/festival.md).
+        #[arg(long)]
+        shared: bool,
+        /// The shared film's story (`.ink` or compiled `.json`); the bundled sample when absent.
+        #[arg(long, requires = "shared", value_name = "FILE")]
+        story: Option<PathBuf>,
+        /// The shared film's director policy (JSON).
+        #[arg(long, requires = "shared", value_name = "POLICY.json")]
+        director: Option<PathBuf>,
+        /// Seed of the first shared film (each next one adds 1).
+        #[arg(long, requires = "shared", default_value_t = 1)]
+        seed: u64,
     },
     /// Configure Mosquitto as the venue's broker (`serve --broker`): no anonymous clients,
     /// the paired users' passwords (hashed by `mosquitto_passwd`), and topic ACLs that keep
@@ -825,11 +839,24 @@ fn festival(command: FestivalCommand) -> Result<ExitCode> {
             http,
             osc,
             seconds,
+            shared,
+            story,
+            director,
+            seed,
         } => {
             let broker = broker
                 .map(|b| showrunner_festival::link::BrokerAddr::parse(&b))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--broker {e}"))?;
+            let shared = if shared {
+                Some(showrunner_venue::SharedArgs {
+                    story: load_story(story.as_deref())?,
+                    config: load_policy(director.as_deref())?,
+                    seed,
+                })
+            } else {
+                None
+            };
             showrunner_venue::serve(showrunner_venue::ServeArgs {
                 dir: festival_dir(dir),
                 mqtt,
@@ -837,6 +864,7 @@ fn festival(command: FestivalCommand) -> Result<ExitCode> {
                 http,
                 osc,
                 seconds,
+                shared,
             })?;
         }
         #[cfg(not(target_os = "android"))]

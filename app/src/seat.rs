@@ -6,20 +6,25 @@
 //! it messages and takes what arrived, never waiting on it while a film plays. Built here: the
 //! headless seat (`--headless`, a real-time show with no window, and `--fast`, the same on a
 //! simulated clock for soak tests). The window's and the headset's seats are not built yet.
+//!
+//! In a shared film (`join`) the seat's show follows the host's cues ([`Following`]): each is
+//! presented when the film's clock reaches it, a seat that joins late or lost the broker stages
+//! the current beat, and the seat sends the host its viewer's derived engagement and vote.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use showrunner_director::DirectorConfig;
-use showrunner_festival::link::{BrokerAddr, Event, Keyring, Link, LinkConfig};
+use showrunner_festival::link::{now_ms, BrokerAddr, Event, Keyring, Link, LinkConfig};
 use showrunner_festival::pairing::SeatPairing;
 use showrunner_festival::{
-    Ack, Body, Command, FilmState, FrameTiming, Message, Outcome, SeatState, SeatStatus, Sender,
-    StrapState, Topic,
+    Ack, Body, Command, EngagementSample, FilmState, FrameTiming, Message, Outcome, SeatState,
+    SeatStatus, Sender, SharedChoice, SharedCue, StrapState, Topic, Vote,
 };
 use showrunner_show::consent::Consent;
-use showrunner_show::Show;
+use showrunner_show::{Cue, EngagementSource, Show};
 use showrunner_story::CompiledStory;
 
 use crate::heart::{ConsentArg, HeartSpec, Viewer};
@@ -31,6 +36,12 @@ const RATE_HZ: f64 = 90.0;
 const FAST_DT: f64 = 1.0 / 30.0;
 /// On the fast clock, steps between looks at the link (one show second).
 const FAST_BATCH: usize = 30;
+/// In a shared film, the seat sends its viewer's derived engagement this often, seconds.
+const SAMPLE_S: f64 = 0.5;
+/// A shared film's host silent this long: the seat says it holds the beat.
+const HOLD_AFTER: Duration = Duration::from_secs(3);
+/// Silent this long: the film is gone (the operator restarted); the seat waits again.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
 
 /// What `play --festival` is asked.
 pub struct SeatArgs {
@@ -66,8 +77,41 @@ pub struct SeatArgs {
 /// A screening in progress.
 struct Screening {
     show: Show<Viewer>,
-    session: Session,
-    save: PathBuf,
+    /// Its log and progress save (none in a shared film: the host keeps the film's).
+    session: Option<(Session, PathBuf)>,
+    /// The shared film it follows, if it is one.
+    shared: Option<Following>,
+}
+
+/// A seat's screening of the shared film: the host's cues waiting for their time, and what of
+/// the film the seat has presented.
+struct Following {
+    /// The host's run (its link's `boot`) and the film's number in it.
+    boot: u64,
+    film: u64,
+    /// Cues not yet presented, in the order they came.
+    pending: VecDeque<SharedCue>,
+    /// The last cue presented.
+    shown: Option<SharedCue>,
+    /// When the host last spoke.
+    heard: Instant,
+    /// Holding the beat: the host is silent.
+    holding: bool,
+    /// The host paused the film.
+    paused: bool,
+    /// The story's name and the palette, as the host says them.
+    story: String,
+    palette: String,
+    /// The viewer's last derived engagement, and when the next is due (film seconds played).
+    sample: Option<EngagementSample>,
+    next_sample_s: f64,
+    /// When the choice on offer appeared (seconds played), and the beat last voted on.
+    offered_at: f64,
+    voted: Option<u64>,
+    /// The simulated viewer's vote: option `vote_seed` mod the options.
+    vote_seed: u64,
+    /// How the film ended, when the host said so.
+    ended: Option<Outcome>,
 }
 
 struct Seat {
@@ -90,6 +134,8 @@ struct Seat {
     missed: u32,
     last_status: Option<Instant>,
     changed: bool,
+    /// The shared film's last cue, with its host's run: where a seat that joins starts.
+    cue: Option<(u64, SharedCue)>,
 }
 
 /// Runs the seat until `seconds` (or killed).
@@ -107,7 +153,11 @@ pub fn run(args: SeatArgs) -> Result<()> {
         me: sender,
         key: args.pairing.key.clone(),
         password: args.pairing.password.clone(),
-        subscribe: vec![Topic::Command(me.clone()).path(), Topic::AllCommand.path()],
+        subscribe: vec![
+            Topic::Command(me.clone()).path(),
+            Topic::AllCommand.path(),
+            Topic::SharedCue.path(),
+        ],
         will: Some((Topic::Status(me.clone()), Body::Status(offline()))),
         keyring,
         keep_alive: Duration::from_secs(5),
@@ -133,6 +183,7 @@ pub fn run(args: SeatArgs) -> Result<()> {
         missed: 0,
         last_status: None,
         changed: true,
+        cue: None,
     };
     let start = Instant::now();
     let mut next_frame = Instant::now();
@@ -158,8 +209,10 @@ pub fn run(args: SeatArgs) -> Result<()> {
         for e in events {
             seat.take(e, &args);
         }
+        seat.watch_the_host();
         if seat.state == SeatState::Playing {
-            if args.fast {
+            // A shared film plays on the film's clock, fast seat or not.
+            if args.fast && !seat.following() {
                 for _ in 0..FAST_BATCH {
                     seat.frame(FAST_DT)?;
                     if seat.state != SeatState::Playing {
@@ -229,13 +282,23 @@ impl Seat {
             Event::Message {
                 message:
                     Message {
+                        body: Body::Cue(cue),
+                        boot,
+                        ..
+                    },
+                ..
+            } => self.cue(boot, cue),
+            Event::Message {
+                message:
+                    Message {
                         body: Body::Command(cmd),
                         seq,
+                        boot,
                         ..
                     },
                 kept: false,
             } => {
-                let r = self.command(&cmd, args);
+                let r = self.command(&cmd, boot, args);
                 if let Err(e) = &r {
                     self.last_error = Some(format!("{e:#}"));
                     eprintln!("seat {}: {e:#}", self.me);
@@ -259,8 +322,14 @@ impl Seat {
         }
     }
 
-    fn command(&mut self, cmd: &Command, args: &SeatArgs) -> Result<()> {
+    fn command(&mut self, cmd: &Command, boot: u64, args: &SeatArgs) -> Result<()> {
         match cmd {
+            Command::Join { film } => {
+                if self.screening.is_some() {
+                    bail!("already playing a film; reset the seat first");
+                }
+                self.join(*film, boot, args)
+            }
             Command::Start { story } => {
                 if self.screening.is_some() {
                     bail!("already playing a film; reset the seat first");
@@ -305,9 +374,8 @@ impl Seat {
         }
     }
 
-    fn start(&mut self, args: &SeatArgs) -> Result<()> {
-        // Numbered once it begins: a start that fails leaves the last screening the latest.
-        let number = self.screenings + 1;
+    /// The viewer in the seat for screening `number`, with consent as the installation has it.
+    fn viewer(&self, args: &SeatArgs, number: u64) -> Result<(Viewer, Consent)> {
         let seed = args.seed.wrapping_add(number - 1);
         let consent = if self.consent_given {
             ConsentArg::Given
@@ -315,8 +383,13 @@ impl Seat {
             args.consent
         };
         // A fresh viewer each screening: the estimator learns this viewer's baseline anew.
-        let (viewer, consent) =
-            crate::heart::with_consent(args.heart.as_ref(), consent, false, seed, args.baseline_s)?;
+        crate::heart::with_consent(args.heart.as_ref(), consent, false, seed, args.baseline_s)
+    }
+
+    fn start(&mut self, args: &SeatArgs) -> Result<()> {
+        // Numbered once it begins: a start that fails leaves the last screening the latest.
+        let number = self.screenings + 1;
+        let (viewer, consent) = self.viewer(args, number)?;
         let stem = Path::new(&self.story.path)
             .file_stem()
             .map_or("story".into(), |s| s.to_string_lossy().into_owned());
@@ -333,35 +406,153 @@ impl Seat {
                 .map(|d| d.join(format!("screening-{number}"))),
             staging: crate::sets::Staging::default(),
         };
-        let (mut show, session) = Session::open(
+        let (show, session) = Session::open(
             &session_args,
             &self.story,
-            seed,
+            args.seed.wrapping_add(number - 1),
             args.config.clone(),
             viewer,
         )?;
+        self.begin(show, Some((session, save)), None, consent);
+        println!(
+            "seat {}: screening {} of {} begins",
+            self.me, self.screenings, self.story.path
+        );
+        Ok(())
+    }
+
+    /// Joins the shared film `film` of the host whose run is `boot`: at its current beat when
+    /// the seat has its cue, else at the first cue that comes.
+    fn join(&mut self, film: u64, boot: u64, args: &SeatArgs) -> Result<()> {
+        let number = self.screenings + 1;
+        let (viewer, consent) = self.viewer(args, number)?;
+        let show = Show::follower(showrunner_scene::sets::SetLibrary::builtin(), viewer);
+        let mut f = Following {
+            boot,
+            film,
+            pending: VecDeque::new(),
+            shown: None,
+            heard: Instant::now(),
+            holding: false,
+            paused: false,
+            story: String::new(),
+            palette: String::new(),
+            sample: None,
+            next_sample_s: 0.0,
+            offered_at: 0.0,
+            voted: None,
+            vote_seed: args.seed,
+            ended: None,
+        };
+        if let Some((b, c)) = &self.cue {
+            if *b == boot && c.film == film && !c.ended {
+                f.story.clone_from(&c.story);
+                f.pending.push_back(c.clone());
+            }
+        }
+        self.begin(show, None, Some(f), consent);
+        println!(
+            "seat {}: screening {} joins the shared film {film}",
+            self.me, self.screenings
+        );
+        Ok(())
+    }
+
+    fn begin(
+        &mut self,
+        mut show: Show<Viewer>,
+        session: Option<(Session, PathBuf)>,
+        shared: Option<Following>,
+        consent: Consent,
+    ) {
         self.state = if consent == Consent::Asking {
-            show.ask_consent_at_venue();
+            if shared.is_some() {
+                show.ask_consent_in_shared_film();
+            } else {
+                show.ask_consent_at_venue();
+            }
             SeatState::Consent
         } else {
             crate::heart::apply_consent(&mut show, consent);
             SeatState::Playing
         };
         self.last_error = None;
-        self.screenings = number;
+        self.screenings += 1;
         self.played_s = 0.0;
         self.beats = 0;
         self.outcome = None;
         self.screening = Some(Screening {
             show,
             session,
-            save,
+            shared,
         });
-        println!(
-            "seat {}: screening {} of {} begins",
-            self.me, self.screenings, self.story.path
-        );
-        Ok(())
+    }
+
+    /// Whether the screening is of the shared film.
+    fn following(&self) -> bool {
+        self.screening.as_ref().is_some_and(|s| s.shared.is_some())
+    }
+
+    /// A cue of the shared film from the host whose run is `boot`.
+    fn cue(&mut self, boot: u64, cue: SharedCue) {
+        if let Some(f) = self.screening.as_mut().and_then(|s| s.shared.as_mut()) {
+            if boot != f.boot {
+                // The host restarted: the film this seat followed is gone.
+                self.last_error = Some(
+                    "the shared film's host restarted and its film is gone; start the seat again"
+                        .into(),
+                );
+                eprintln!(
+                    "seat {}: {}",
+                    self.me,
+                    self.last_error.as_deref().unwrap_or("")
+                );
+                self.end(Outcome::Stopped);
+            } else if cue.film == f.film {
+                f.heard = Instant::now();
+                if f.holding {
+                    f.holding = false;
+                    println!(
+                        "seat {}: the shared film's host speaks again: catching up at beat {}",
+                        self.me, cue.beat
+                    );
+                }
+                // Only the newest matters to a seat that fell behind: each cue is whole.
+                if f.pending.len() >= 64 {
+                    f.pending.pop_front();
+                }
+                f.pending.push_back(cue.clone());
+            }
+        }
+        self.cue = Some((boot, cue));
+    }
+
+    /// Holds the shared film's beat while its host is silent, and gives up on it after
+    /// [`GIVE_UP_AFTER`].
+    fn watch_the_host(&mut self) {
+        let Some(f) = self.screening.as_mut().and_then(|s| s.shared.as_mut()) else {
+            return;
+        };
+        let silent = f.heard.elapsed();
+        if silent > GIVE_UP_AFTER {
+            self.last_error = Some(format!(
+                "the shared film's host was silent for {} s; waiting for the operator",
+                GIVE_UP_AFTER.as_secs()
+            ));
+            eprintln!(
+                "seat {}: {}",
+                self.me,
+                self.last_error.as_deref().unwrap_or("")
+            );
+            self.end(Outcome::Stopped);
+        } else if silent > HOLD_AFTER && !f.holding {
+            f.holding = true;
+            println!(
+                "seat {}: holding beat {}: the shared film's host is silent",
+                self.me,
+                f.shown.as_ref().map_or(0, |c| c.beat)
+            );
+        }
     }
 
     /// One frame of the film.
@@ -370,22 +561,41 @@ impl Seat {
             return Ok(());
         };
         let t = Instant::now();
+        let mut paused = false;
+        if let Some(f) = &mut sc.shared {
+            present(f, &mut sc.show, &self.me, self.played_s);
+            paused = f.paused;
+            if !paused {
+                speak_for_the_viewer(f, &mut sc.show, &mut self.link, &self.me, self.played_s);
+            }
+        }
         let mut frame = sc.show.run(dt)?;
-        self.played_s += dt;
-        sc.session.record(&mut frame);
+        if !paused {
+            self.played_s += dt;
+        }
+        if let Some((session, _)) = &mut sc.session {
+            session.record(&mut frame);
+        }
         let ms = t.elapsed().as_secs_f32() * 1e3;
         self.frame_ms.push(ms);
         if f64::from(ms) > 1e3 / RATE_HZ {
             self.missed += 1;
         }
-        if sc.show.readout.ended {
-            let beats = sc.show.readout.beats;
+        let ended = match &sc.shared {
+            Some(f) => f.ended,
+            None => sc.show.readout.ended.then_some(Outcome::Ended),
+        };
+        if let Some(outcome) = ended {
+            let beats = match &sc.shared {
+                Some(f) => f.shown.as_ref().map_or(0, |c| c.beat),
+                None => sc.show.readout.beats,
+            };
             println!("seat {}: the film ended after {beats} beats", self.me);
             self.state = SeatState::Ended;
-            self.outcome = Some(Outcome::Ended);
+            self.outcome = Some(outcome);
             self.changed = true;
             self.report();
-            self.end(Outcome::Ended);
+            self.end(outcome);
         }
         Ok(())
     }
@@ -395,24 +605,25 @@ impl Seat {
     fn end(&mut self, outcome: Outcome) {
         if let Some(sc) = self.screening.take() {
             self.outcome = Some(outcome);
-            self.beats = sc.show.readout.beats;
-            let Screening {
-                show,
-                session,
-                save,
-            } = sc;
-            session.finish(&show, "festival seat");
-            drop(show);
-            match std::fs::remove_file(&save) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    self.last_error = Some(format!(
-                        "{}: the viewer's save could not be deleted: {e}",
-                        save.display()
-                    ));
+            self.beats = match &sc.shared {
+                Some(f) => f.shown.as_ref().map_or(0, |c| c.beat),
+                None => sc.show.readout.beats,
+            };
+            let Screening { show, session, .. } = sc;
+            if let Some((session, save)) = session {
+                session.finish(&show, "festival seat");
+                match std::fs::remove_file(&save) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        self.last_error = Some(format!(
+                            "{}: the viewer's save could not be deleted: {e}",
+                            save.display()
+                        ));
+                    }
                 }
             }
+            drop(show);
             if outcome == Outcome::Reset {
                 println!("seat {}: reset; the viewer's data deleted", self.me);
             }
@@ -440,6 +651,21 @@ impl Seat {
                 .unwrap_or(0.0)
         };
         let (beat, knot, engagement, strap, film) = match &self.screening {
+            Some(Screening {
+                show,
+                shared: Some(f),
+                ..
+            }) => (
+                f.shown.as_ref().map_or(0, |c| c.beat),
+                show.readout.knot.clone(),
+                f.sample.filter(|_| show.consent().allows_gaze()),
+                strap_state(&show.viewer),
+                Some(FilmState {
+                    palette: f.palette.clone(),
+                    intensity: show.readout.intensity,
+                    decision: show.readout.decision.clone(),
+                }),
+            ),
             Some(sc) => (
                 sc.show.readout.beats,
                 sc.show.readout.knot.clone(),
@@ -458,11 +684,18 @@ impl Seat {
             // Between screenings: the last one's beats, with its outcome.
             None => (self.beats, String::new(), None, StrapState::None, None),
         };
+        let shared = self.screening.as_ref().and_then(|s| s.shared.as_ref());
         let status = SeatStatus {
-            state: self.state,
-            story: Path::new(&self.story.path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned()),
+            state: match shared {
+                Some(f) if f.paused && self.state == SeatState::Playing => SeatState::Paused,
+                _ => self.state,
+            },
+            story: match shared {
+                Some(f) => Some(f.story.clone()),
+                None => Path::new(&self.story.path)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned()),
+            },
             beat,
             knot,
             strap,
@@ -495,5 +728,141 @@ fn strap_state(viewer: &Viewer) -> StrapState {
         Some("no-contact") => StrapState::NoContact,
         Some("ended") => StrapState::None,
         Some(_) => StrapState::Connected,
+    }
+}
+
+/// Presents the newest of the shared film's cues whose time has come on the film's clock: a new
+/// beat (a seat that fell behind or joined late stages the stage so far instead of the beat's
+/// own directives), the choices, the choice taken, the director, a pause, the end.
+fn present(
+    f: &mut Following,
+    show: &mut Show<Viewer>,
+    me: &showrunner_festival::SeatName,
+    played_s: f64,
+) {
+    let now = now_ms();
+    let due = |c: &SharedCue| (now as f64) >= c.epoch_ms as f64 + c.at_s * 1e3;
+    // Each cue is whole: of those due, only the newest is presented (after a silence, the
+    // host's queued cues arrive together and the seat goes straight to the current beat).
+    let mut newest = None;
+    while f.pending.front().is_some_and(due) {
+        newest = f.pending.pop_front();
+    }
+    if let Some(c) = newest {
+        let was = f.shown.take();
+        let (beat, choices, chose) = was.as_ref().map_or((0, &[][..], None), |w| {
+            (w.beat, &w.choices[..], w.chose.as_ref())
+        });
+        let mut cues = Vec::new();
+        if c.beat > beat {
+            let caught_up = c.beat != beat + 1;
+            let tags = if caught_up { &c.staged } else { &c.tags };
+            cues.push(Cue::Beat {
+                knot: c.knot.clone(),
+                text: c.text.clone(),
+                directives: directives(tags, me),
+            });
+            let late = now as f64 - (c.epoch_ms as f64 + c.start_s * 1e3);
+            println!(
+                "seat {me}: shared film {} beat {} at {now} ms ({late:.0} ms after its time{})",
+                c.film,
+                c.beat,
+                if caught_up {
+                    "; staged from the film so far"
+                } else {
+                    ""
+                }
+            );
+        }
+        if c.choices != choices && !c.choices.is_empty() {
+            cues.push(Cue::Choices(c.choices.clone()));
+        }
+        if let Some(ch) = c.chose.as_ref().filter(|ch| Some(*ch) != chose) {
+            cues.push(Cue::Chose {
+                index: ch.index as usize,
+                fates: directives(&ch.fates, me),
+            });
+            said_choice(me, &c.choices, ch);
+        }
+        let d = &c.director;
+        cues.push(Cue::Director {
+            clock_s: c.at_s,
+            mode: serde_json::from_value(serde_json::Value::String(d.mode.clone()))
+                .unwrap_or(showrunner_director::Mode::Engaged),
+            intensity: d.intensity,
+            grade: d.grade,
+            refine_strength: d.refine_strength,
+            decision: d.decision.clone(),
+        });
+        show.follow(cues);
+        if c.choices != choices {
+            f.offered_at = played_s;
+        }
+        f.paused = c.paused;
+        f.story.clone_from(&c.story);
+        f.palette.clone_from(&d.palette);
+        if c.ended {
+            f.ended = Some(c.outcome.unwrap_or(Outcome::Ended));
+        }
+        f.shown = Some(c);
+    }
+}
+
+fn said_choice(me: &showrunner_festival::SeatName, choices: &[String], ch: &SharedChoice) {
+    let text = choices.get(ch.index as usize).map_or("?", String::as_str);
+    println!(
+        "seat {me}: the shared film took \"{text}\" by {} (votes {:?})",
+        ch.by, ch.votes
+    );
+}
+
+/// Tags from the wire as directives; one that does not read is named and skipped.
+fn directives(
+    tags: &[String],
+    me: &showrunner_festival::SeatName,
+) -> Vec<showrunner_core::Directive> {
+    tags.iter()
+        .filter_map(|t| match showrunner_core::Directive::parse(t) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("seat {me}: the shared film's tag `{t}` skipped: {e}");
+                None
+            }
+        })
+        .collect()
+}
+
+/// What the seat tells the shared film's host for its viewer: the derived engagement every
+/// [`SAMPLE_S`] (while sensing is allowed), and a vote on the choice on offer. The headless
+/// seat's simulated viewer votes a second after the choice appears, for option `--seed` mod
+/// the options.
+fn speak_for_the_viewer(
+    f: &mut Following,
+    show: &mut Show<Viewer>,
+    link: &mut Link,
+    me: &showrunner_festival::SeatName,
+    played_s: f64,
+) {
+    if played_s >= f.next_sample_s {
+        f.next_sample_s = played_s + SAMPLE_S;
+        show.viewer.poll();
+        let s = show.viewer.sample(show.clock(), show.readout.intensity);
+        f.sample = Some(s);
+        if show.consent().allows_gaze() {
+            link.publish(Topic::SharedSample(me.clone()), Body::Sample(s));
+        }
+    }
+    let Some(c) = &f.shown else { return };
+    let open = !c.choices.is_empty() && c.chose.is_none() && !c.paused;
+    if open && f.voted != Some(c.beat) && played_s - f.offered_at >= 1.0 {
+        f.voted = Some(c.beat);
+        let choice = (f.vote_seed % c.choices.len() as u64) as u32;
+        link.publish(
+            Topic::SharedVote(me.clone()),
+            Body::Vote(Vote {
+                beat: c.beat,
+                choice,
+            }),
+        );
     }
 }

@@ -34,10 +34,14 @@ struct Proc {
 
 impl Proc {
     fn spawn(args: &[&str], state: &Path) -> Self {
-        let mut child = Command::new(showrunner())
-            .args(args)
+        let mut cmd = Command::new(showrunner());
+        cmd.args(args).env("SHOWRUNNER_STATE_DIR", state);
+        Self::run(cmd)
+    }
+
+    fn run(mut cmd: Command) -> Self {
+        let mut child = cmd
             .current_dir(repo())
-            .env("SHOWRUNNER_STATE_DIR", state)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -60,6 +64,19 @@ impl Proc {
 
     fn said(&self, what: &str) -> bool {
         self.out.lock().unwrap().iter().any(|l| l.contains(what))
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.out.lock().unwrap().clone()
+    }
+
+    /// Waits up to `s` seconds until it has said `what`.
+    fn until_said(&self, s: u64, what: &str) {
+        let end = Instant::now() + Duration::from_secs(s);
+        while !self.said(what) {
+            assert!(Instant::now() < end, "never said `{what}` within {s} s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -153,7 +170,7 @@ fn outcomes(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A venue on loopback: two seats paired, `festival serve` running, its console answering.
+/// A venue on loopback: seats paired, `festival serve` running, its console answering.
 struct Venue {
     _tmp: tempfile::TempDir,
     dir: std::path::PathBuf,
@@ -161,13 +178,28 @@ struct Venue {
     serve: Proc,
     console: Console,
     mqtt: u16,
+    /// The venue's own Mosquitto (`serve --broker`), with its configuration, if it has one.
+    mosquitto: Option<(Proc, std::path::PathBuf)>,
 }
 
+/// Two seats, the embedded broker.
 fn venue() -> Venue {
+    venue_with(&["seat-1", "seat-2"], &[], false)
+}
+
+fn mosquitto(conf: &Path) -> Proc {
+    let mut cmd = Command::new("mosquitto");
+    cmd.arg("-c").arg(conf);
+    Proc::run(cmd)
+}
+
+/// `seats` paired; `festival serve` with `serve_args` more, on the embedded broker or on a
+/// Mosquitto of the test's own.
+fn venue_with(seats: &[&str], serve_args: &[&str], own_mosquitto: bool) -> Venue {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("operator");
     let state = tmp.path().join("state");
-    for s in ["seat-1", "seat-2"] {
+    for s in seats {
         let o = Command::new(showrunner())
             .args([
                 "festival",
@@ -186,19 +218,31 @@ fn venue() -> Venue {
     let secrets: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("operator.json")).unwrap()).unwrap();
     let (mqtt, http) = (free_port(), free_port());
-    let serve = Proc::spawn(
-        &[
-            "festival",
-            "serve",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--mqtt",
-            &format!("127.0.0.1:{mqtt}"),
-            "--http",
-            &format!("127.0.0.1:{http}"),
-        ],
-        &state,
-    );
+    let broker = format!("127.0.0.1:{mqtt}");
+    let http_at = format!("127.0.0.1:{http}");
+    let mut args = vec!["festival", "serve", "--dir", dir.to_str().unwrap()];
+    let mut own = None;
+    let url = format!("mqtt://{broker}");
+    if own_mosquitto {
+        let out = tmp.path().join("mosquitto");
+        let o = Command::new(showrunner())
+            .args(["festival", "mosquitto", "--dir", dir.to_str().unwrap()])
+            .arg("--out")
+            .arg(&out)
+            .args(["--listen", &broker])
+            .current_dir(repo())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let conf = out.join("mosquitto.conf");
+        own = Some((mosquitto(&conf), conf));
+        args.extend(["--broker", &url]);
+    } else {
+        args.extend(["--mqtt", &broker]);
+    }
+    args.extend(["--http", &http_at]);
+    args.extend(serve_args);
+    let serve = Proc::spawn(&args, &state);
     let console = Console {
         url: format!("http://127.0.0.1:{http}"),
         token: secrets["console_token"].as_str().unwrap().to_owned(),
@@ -215,12 +259,18 @@ fn venue() -> Venue {
         serve,
         console,
         mqtt,
+        mosquitto: own,
     }
 }
 
 impl Venue {
     /// A headless seat (`fast`: on the simulated clock).
     fn seat(&self, name: &str, fast: bool) -> Proc {
+        self.seat_with(name, if fast { &["--fast"] } else { &[] })
+    }
+
+    /// A headless real-time seat, with `more` arguments.
+    fn seat_with(&self, name: &str, more: &[&str]) -> Proc {
         let broker = format!("mqtt://127.0.0.1:{}", self.mqtt);
         let pairing = self.dir.join(format!("{name}.pairing.json"));
         let mut args = vec![
@@ -235,9 +285,7 @@ impl Venue {
             "--consent",
             "given",
         ];
-        if fast {
-            args.push("--fast");
-        }
+        args.extend(more);
         Proc::spawn(&args, &self.state)
     }
 }
@@ -478,4 +526,130 @@ fn a_venue_s_hour_with_kills_broker_restarts_and_a_cut_on_the_embedded_broker() 
 #[test]
 fn a_venue_s_hour_with_kills_broker_restarts_and_a_cut_on_mosquitto() {
     soak("mosquitto");
+}
+
+/// The shared-film fixture: eleven short beats and one choice, about 25 s in real time.
+const SHARED: &str = "tests/fixtures/stories/shared.ink";
+
+/// A seat's presented beats of the shared film: (beat, when in ms, staged from the film so far).
+fn shared_beats(p: &Proc) -> Vec<(u64, u64, bool)> {
+    p.lines()
+        .iter()
+        .filter_map(|l| {
+            let rest = l.split_once("shared film ")?.1;
+            let (_, rest) = rest.split_once(" beat ")?;
+            let (beat, rest) = rest.split_once(" at ")?;
+            let (ms, _) = rest.split_once(" ms ")?;
+            Some((
+                beat.parse().ok()?,
+                ms.parse().ok()?,
+                l.contains("staged from the film so far"),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn a_shared_film_plays_in_step_a_late_seat_catches_up_and_the_room_votes() {
+    let names = ["seat-1", "seat-2", "seat-3", "seat-4"];
+    let v = venue_with(&names, &["--shared", "--story", SHARED], false);
+    let console = &v.console;
+    // Simulated viewers vote option `seed` mod 2: three for "Call the boat back", one not.
+    let seats: Vec<Proc> = names
+        .iter()
+        .zip(["1", "1", "2", "3"])
+        .map(|(n, seed)| v.seat_with(n, &["--seed", seed]))
+        .collect();
+    console.until(30, "every seat waiting", |r| {
+        names.iter().all(|n| state_of(r, n) == "waiting")
+    });
+    for n in &names[..3] {
+        console.command(Some(n), serde_json::json!({"do": "start", "story": null}));
+    }
+    // The fourth seat's viewer sits down late: it joins at the current beat.
+    console.until(20, "the shared film at its third beat", |r| {
+        r["shared"]["cue"]["beat"].as_u64().unwrap_or(0) >= 3
+    });
+    console.command(
+        Some("seat-4"),
+        serde_json::json!({"do": "start", "story": null}),
+    );
+    for s in &seats {
+        s.until_said(60, "the film ended after 11 beats");
+    }
+    let beats: Vec<_> = seats.iter().map(shared_beats).collect();
+    let numbers = |b: &[(u64, u64, bool)]| b.iter().map(|x| x.0).collect::<Vec<_>>();
+    for b in &beats[..3] {
+        assert_eq!(numbers(b), (1..=11).collect::<Vec<_>>(), "{b:?}");
+    }
+    let late = &beats[3];
+    assert!(
+        late[0].0 >= 3 && late[0].2,
+        "joined at the current beat: {late:?}"
+    );
+    assert_eq!(late.last().unwrap().0, 11);
+    // How far apart the seats presented each beat (the benchmark measures it with 32).
+    let spread: Vec<u64> = (1..=11)
+        .map(|n| {
+            let at: Vec<u64> = beats
+                .iter()
+                .filter_map(|b| b.iter().find(|x| x.0 == n && !x.2).map(|x| x.1))
+                .collect();
+            at.iter().max().unwrap() - at.iter().min().unwrap()
+        })
+        .collect();
+    eprintln!("spread of each beat across the seats, ms: {spread:?}");
+    // The room voted; the director took the room's choice, and every seat played it.
+    let room = console.room();
+    let decisions = room["shared"]["decisions"].to_string();
+    assert!(
+        decisions.contains(r#"the room chose \"Call the boat back\""#),
+        "{decisions}"
+    );
+    for s in &seats {
+        assert!(s.said(r#"the shared film took "Call the boat back" by vote"#));
+    }
+    assert!(v.serve.said("shared film 1 ended after 11 beats"));
+    let ended = outcomes(&v.dir)
+        .iter()
+        .filter(|(_, o)| o == "ended")
+        .count();
+    assert_eq!(ended, 4, "{:?}", outcomes(&v.dir));
+}
+
+#[test]
+fn a_seat_holds_the_shared_film_s_beat_while_the_broker_is_away_then_catches_up() {
+    let v = venue_with(
+        &["seat-1", "seat-2"],
+        &["--shared", "--story", SHARED],
+        true,
+    );
+    let mut v = v;
+    let seats = [v.seat("seat-1", false), v.seat("seat-2", false)];
+    v.console.until(30, "both seats waiting", |r| {
+        state_of(r, "seat-1") == "waiting" && state_of(r, "seat-2") == "waiting"
+    });
+    v.console
+        .command(None, serde_json::json!({"do": "start", "story": null}));
+    seats[0].until_said(20, "shared film 1 beat 2 ");
+    // The venue's broker goes away for five seconds.
+    let (broker, conf) = v.mosquitto.take().unwrap();
+    drop(broker);
+    for s in &seats {
+        s.until_said(10, "holding beat");
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let _broker = mosquitto(&conf);
+    for s in &seats {
+        s.until_said(20, "the shared film's host speaks again");
+        s.until_said(60, "the film ended after 11 beats");
+        let beats = shared_beats(s);
+        let held = beats.windows(2).find(|w| w[1].0 > w[0].0 + 1);
+        assert!(
+            held.is_some_and(|w| w[1].2),
+            "beats were skipped while the broker was away, and the seat staged the film so far: {beats:?}"
+        );
+        assert_eq!(beats.last().unwrap().0, 11);
+    }
+    assert!(v.serve.said("shared film 1 ended after 11 beats"));
 }

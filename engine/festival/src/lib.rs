@@ -31,10 +31,10 @@ mod topic;
 pub use auth::{Key, MAC_PROPERTY};
 pub use message::{
     decode, encode, Ack, Body, Command, FilmState, FrameTiming, Message, Outcome, SeatState,
-    SeatStatus, SharedCue, StrapState, Vote,
+    SeatStatus, SharedChoice, SharedCue, SharedDirector, StrapState, Vote,
 };
 pub use replay::{Replay, WILL_SEQ};
-pub use showrunner_core::EngagementSample;
+pub use showrunner_core::{EngagementSample, Grade};
 pub use topic::{SeatName, Sender, Topic};
 
 /// The protocol's version: the `v` of every envelope and the `v1` of every topic.

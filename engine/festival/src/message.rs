@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use showrunner_core::EngagementSample;
+use showrunner_core::{EngagementSample, Grade};
 
 use crate::{ProtocolError, Sender, Topic, MAX_PAYLOAD, VERSION};
 
@@ -161,6 +161,12 @@ pub enum Command {
     },
     /// The viewer consented before the headset went on (the installation took it).
     ConsentGiven,
+    /// Join the shared film `film` the operator hosts: a screening that plays the host's cues
+    /// from its current beat (what `start` becomes while the operator hosts one).
+    Join {
+        /// The film's number ([`SharedCue::film`]).
+        film: u64,
+    },
 }
 
 /// A seat's answer to a command.
@@ -175,24 +181,84 @@ pub struct Ack {
     pub error: Option<String>,
 }
 
-/// The shared film's next beat, for every seat to play at `start_s` on the host's clock.
+/// The director of a shared film as its host has it: what every seat grades and stages with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedDirector {
+    /// Its mode (`engaged`, `bored`, `gripped`, `deescalating`, `no_signal`), read from the
+    /// room's collective engagement.
+    pub mode: String,
+    /// The palette it grades in (its name in the story's `palette:` tags).
+    pub palette: String,
+    /// The grade every seat renders with (already rate-limited by the director: no flashes).
+    pub grade: Grade,
+    /// Its intensity, 0 ..= 1.
+    pub intensity: f32,
+    /// The refiner's strength it asks for (0 = off).
+    pub refine_strength: f32,
+    /// Its last decision, in words.
+    pub decision: String,
+}
+
+/// How the shared film's choice was taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedChoice {
+    /// The option taken (0-based).
+    pub index: u32,
+    /// `vote` (the seats' plurality) or `director` (a tie, silence, or the director's comfort
+    /// rules overriding the room).
+    pub by: String,
+    /// The seats' votes for each option when it was taken.
+    pub votes: Vec<u32>,
+    /// The `fate:` directives it staged, as tags.
+    pub fates: Vec<String>,
+}
+
+/// The shared film as its host has it now (retained on `shared/cue`): sent when a beat begins,
+/// choices are offered or taken, the director changes its mind, the film pauses, resumes or
+/// ends, and every second. Each cue says all a seat needs, so one that joins late (or lost
+/// some) stages `staged` and is at the current beat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SharedCue {
-    /// The beat's number in the screening.
+    /// The film's number in the host's run (a seat joins one film; a new film, a new number).
+    pub film: u64,
+    /// The story (its file name). Seats need not have it: the cue carries the beat.
+    pub story: String,
+    /// When the film's clock read 0 on the seats, ms since the Unix epoch: a seat presents
+    /// show time `s` at `epoch_ms + 1000 s` on its own clock (venue machines keep time by NTP).
+    /// The host runs ahead of this by its lead, so a cue arrives before its time. A pause moves
+    /// it on by the pause's length.
+    pub epoch_ms: u64,
+    /// When what the cue says takes effect, seconds on the film's clock.
+    pub at_s: f64,
+    /// The beat's number in the film (1 for the first; 0 before any).
     pub beat: u64,
-    /// When it starts, seconds on the host's show clock.
+    /// When the beat began, seconds on the film's clock.
     pub start_s: f64,
-    /// How long it stays, seconds.
-    pub duration_s: f64,
     /// The knot it is in.
     pub knot: String,
     /// Its line.
     pub text: String,
-    /// Its directives, as the story's tags (`scene: lamp_room`), in order.
+    /// Its directives, as the story's tags (`scene: lamp_room`), in order (without palettes:
+    /// the director's grade carries the colour).
     pub tags: Vec<String>,
-    /// The choices on offer after it, if any (the seats vote).
+    /// The stage with this beat, as tags: the scene, view, cast and fates so far. What a seat
+    /// that joins late, or missed a beat, stages instead of `tags`.
+    pub staged: Vec<String>,
+    /// The choices on offer after the beat (empty when none): the seats vote.
     pub choices: Vec<String>,
+    /// The choice taken, once it is.
+    pub chose: Option<SharedChoice>,
+    /// The director now.
+    pub director: SharedDirector,
+    /// The operator paused the film: the seats hold it.
+    pub paused: bool,
+    /// The film is over: its story ended (or the operator reset it, with `outcome`).
+    pub ended: bool,
+    /// How it ended, once it has.
+    pub outcome: Option<Outcome>,
 }
 
 /// A seat's vote on the shared film's choice.
@@ -350,8 +416,8 @@ pub fn decode(topic: &str, payload: &[u8]) -> Result<Message, ProtocolError> {
         Topic::Command(_) | Topic::AllCommand => Body::Command(body(name(), raw.body)?),
         Topic::Ack(_) => Body::Ack(body(name(), raw.body)?),
         Topic::SharedCue => {
-            let c: SharedCue = body(name(), raw.body)?;
-            for (field, v) in [("start_s", c.start_s), ("duration_s", c.duration_s)] {
+            let mut c: SharedCue = body(name(), raw.body)?;
+            for (field, v) in [("start_s", c.start_s), ("at_s", c.at_s)] {
                 if !v.is_finite() || v < 0.0 {
                     return Err(ProtocolError::Value {
                         topic: name(),
@@ -360,6 +426,7 @@ pub fn decode(topic: &str, payload: &[u8]) -> Result<Message, ProtocolError> {
                     });
                 }
             }
+            sanitize_director(&mut c.director);
             Body::Cue(c)
         }
         Topic::SharedSample(_) => {
@@ -375,6 +442,29 @@ pub fn decode(topic: &str, payload: &[u8]) -> Result<Message, ProtocolError> {
         sent_ms: raw.sent_ms,
         body,
     })
+}
+
+/// The host's director as every seat's renderer may take it: in range, never NaN (a grade out
+/// of range becomes neutral rather than a flash).
+fn sanitize_director(d: &mut SharedDirector) {
+    let unit = |v: f32| {
+        if v.is_finite() {
+            v.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
+    d.intensity = unit(d.intensity);
+    d.refine_strength = unit(d.refine_strength);
+    let g = &d.grade;
+    let in_range = g.exposure_ev.is_finite()
+        && (-4.0..=4.0).contains(&g.exposure_ev)
+        && (-1.0..=1.0).contains(&g.warmth)
+        && (0.0..=2.0).contains(&g.saturation)
+        && (0.5..=1.5).contains(&g.contrast);
+    if !in_range {
+        d.grade = Grade::NEUTRAL;
+    }
 }
 
 #[cfg(test)]
@@ -414,6 +504,39 @@ mod tests {
         }
     }
 
+    pub(crate) fn cue() -> SharedCue {
+        SharedCue {
+            film: 2,
+            story: "lighthouse.ink".into(),
+            epoch_ms: 1_796_000_000_000,
+            at_s: 33.0,
+            beat: 4,
+            start_s: 31.5,
+            knot: "gallery".into(),
+            text: "SHIEL: This is you, then.".into(),
+            tags: vec!["scene: gallery".into(), "cast: boatman=shiel".into()],
+            staged: vec!["scene: gallery".into(), "cast: boatman=shiel".into()],
+            choices: vec!["Stay".into(), "Go".into()],
+            chose: Some(SharedChoice {
+                index: 1,
+                by: "vote".into(),
+                votes: vec![1, 2],
+                fates: vec![],
+            }),
+            director: SharedDirector {
+                mode: "engaged".into(),
+                palette: "storm".into(),
+                grade: Grade::NEUTRAL,
+                intensity: 0.6,
+                refine_strength: 0.0,
+                decision: String::new(),
+            },
+            paused: false,
+            ended: false,
+            outcome: None,
+        }
+    }
+
     fn every_kind() -> Vec<Message> {
         let s = seat();
         let seat_says = |topic: Topic, body: Body| Message {
@@ -449,18 +572,7 @@ mod tests {
                     error: Some("no story `x.ink` on this seat".into()),
                 }),
             ),
-            operator_says(
-                Topic::SharedCue,
-                Body::Cue(SharedCue {
-                    beat: 4,
-                    start_s: 31.5,
-                    duration_s: 6.0,
-                    knot: "gallery".into(),
-                    text: "SHIEL: This is you, then.".into(),
-                    tags: vec!["scene: gallery".into(), "cast: boatman=shiel".into()],
-                    choices: vec![],
-                }),
-            ),
+            operator_says(Topic::SharedCue, Body::Cue(cue())),
             seat_says(
                 Topic::SharedSample(s.clone()),
                 Body::Sample(status().engagement.unwrap()),
@@ -519,7 +631,7 @@ mod tests {
             ),
             (
                 "showrunner/v1/shared/cue",
-                r#"{"v":1,"from":"operator","seq":0,"boot":1,"sent_ms":0,"body":{"beat":1,"start_s":-1,"duration_s":1,"knot":"","text":"","tags":[],"choices":[]}}"#,
+                r#"{"v":1,"from":"operator","seq":0,"boot":1,"sent_ms":0,"body":{"film":1,"story":"a.ink","epoch_ms":0,"at_s":0,"beat":1,"start_s":-1,"knot":"","text":"","tags":[],"staged":[],"choices":[],"chose":null,"director":{"mode":"engaged","palette":"neutral","grade":{"exposure_ev":0,"warmth":0,"saturation":1,"contrast":1},"intensity":0.5,"refine_strength":0,"decision":""},"paused":false,"ended":false,"outcome":null}}"#,
                 "body.start_s",
             ),
         ];
@@ -543,6 +655,31 @@ mod tests {
         };
         assert!(s.arousal_z.is_finite() && (0.0..=1.0).contains(&s.boredom));
         assert_eq!(s.attention, 1.0);
+    }
+
+    #[test]
+    fn a_host_s_director_is_kept_in_range() {
+        let mut c = cue();
+        c.director.intensity = 7.0;
+        c.director.grade.saturation = 40.0;
+        let m = Message {
+            topic: Topic::SharedCue,
+            from: Sender::Operator,
+            seq: 1,
+            boot: 1,
+            sent_ms: 0,
+            body: Body::Cue(c),
+        };
+        let (topic, payload) = encode(&m);
+        let Body::Cue(c) = decode(&topic, &payload).unwrap().body else {
+            panic!("a cue")
+        };
+        assert_eq!(c.director.intensity, 1.0);
+        assert_eq!(
+            c.director.grade,
+            Grade::NEUTRAL,
+            "no flash from a bad grade"
+        );
     }
 
     proptest! {

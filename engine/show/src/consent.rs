@@ -20,6 +20,12 @@ pub const AT_VENUE: &str = "In this venue the operator's console shows how engag
 (bored, gripped or overwhelmed), never your heart rate or where you look; it is deleted \
 when the next viewer sits down.";
 
+/// Added to the venue's notice in a seat of a shared film: what leaves the seat for the film.
+pub const IN_SHARED_FILM: &str = "This is a shared film: everyone in the room watches one \
+story. Your seat sends the film's host the same derived engagement (never your heart rate, \
+never where you look), where it is averaged with the other seats' to steer the film, and \
+your choices count as votes.";
+
 /// The two answers, as the panels (and keys 1 and 2) offer them.
 pub const ANSWERS: [&str; 2] = ["Watch with sensing", "Watch without sensing"];
 

@@ -222,6 +222,22 @@ pub enum Cue {
     },
     /// The director ticked.
     Tick(Box<Tick>),
+    /// The leader's director and clock as a host across a network says them: for a follower
+    /// that is not handed every tick (a venue's seat in a shared film).
+    Director {
+        /// The leader's show clock, seconds (a follower's clock never goes back).
+        clock_s: f64,
+        /// Its mode.
+        mode: showrunner_director::Mode,
+        /// Its intensity, 0 ..= 1.
+        intensity: f32,
+        /// The grade.
+        grade: Grade,
+        /// The refiner's strength.
+        refine_strength: f32,
+        /// Its last decision, in words.
+        decision: String,
+    },
     /// The story ended.
     End,
 }
@@ -328,6 +344,9 @@ struct Lead {
     checkpoints: Vec<endings::Checkpoint>,
     /// The endings this viewer has seen in this session.
     seen_endings: Vec<String>,
+    /// Actors in the order the story cast them (marks are given in that order), for
+    /// [`Show::staged`]; empty after a resume, which stages in the log's order.
+    cast_order: Vec<String>,
 }
 
 /// The show's clocks and what a frame gathers.
@@ -417,6 +436,7 @@ impl<V: EngagementSource> Show<V> {
                 story: story.clone(),
                 checkpoints: Vec::new(),
                 seen_endings: Vec::new(),
+                cast_order: Vec::new(),
             }),
             library,
             viewer,
@@ -527,6 +547,14 @@ impl<V: EngagementSource> Show<V> {
         self.ask_consent();
         self.readout.notice.push('\n');
         self.readout.notice.push_str(consent::AT_VENUE);
+    }
+
+    /// [`Show::ask_consent_at_venue`] in a seat of a shared film: the notice also says what
+    /// leaves the seat to steer the film ([`consent::IN_SHARED_FILM`]).
+    pub fn ask_consent_in_shared_film(&mut self) {
+        self.ask_consent_at_venue();
+        self.readout.notice.push('\n');
+        self.readout.notice.push_str(consent::IN_SHARED_FILM);
     }
 
     /// Records consent taken another way (`--consent given` by an installation, `--consent
@@ -1060,6 +1088,27 @@ impl<V: EngagementSource> Show<V> {
         }
     }
 
+    /// The stage as the story has set it so far (scene, view, palette, cast, fates): the
+    /// directives that put it back on an empty stage, for a follower that joins late. Empty
+    /// for a follower.
+    pub fn staged(&self) -> Vec<Directive> {
+        let Some(lead) = &self.lead else {
+            return Vec::new();
+        };
+        let mut out = lead.log.state.staging.directives();
+        // Cast in the story's order, so the actors stand on the same marks.
+        let order = |d: &Directive| match d {
+            Directive::Cast { actor, .. } => lead
+                .cast_order
+                .iter()
+                .position(|a| a == actor)
+                .unwrap_or(usize::MAX),
+            _ => 0,
+        };
+        out.sort_by_key(|d| (matches!(d, Directive::Fate { .. }), order(d)));
+        out
+    }
+
     /// Show time, seconds.
     pub fn clock(&self) -> f64 {
         self.core.clock
@@ -1262,6 +1311,23 @@ impl<V: EngagementSource> Show<V> {
                     r.show_tick(tick);
                     let _ = core.out.ticks.try_push((**tick).clone());
                 }
+                Cue::Director {
+                    clock_s,
+                    mode,
+                    intensity,
+                    grade,
+                    refine_strength,
+                    decision,
+                } => {
+                    if clock_s.is_finite() {
+                        core.clock = core.clock.max(*clock_s);
+                    }
+                    r.mode = mode.name();
+                    r.intensity = *intensity;
+                    r.grade = *grade;
+                    r.refine_strength = *refine_strength;
+                    r.decision.clone_from(decision);
+                }
                 Cue::End => {
                     r.ended = true;
                     r.choices.clear();
@@ -1351,8 +1417,12 @@ impl Lead {
             match step {
                 Step::Beat(b) => {
                     for d in &b.directives {
-                        if let Directive::Palette(p) = d {
-                            core.palette = *p;
+                        match d {
+                            Directive::Palette(p) => core.palette = *p,
+                            Directive::Cast { actor, .. } if !self.cast_order.contains(actor) => {
+                                self.cast_order.push(actor.clone());
+                            }
+                            _ => {}
                         }
                     }
                     self.log.begin(&b, core.clock, readout.sample);
@@ -2562,6 +2632,47 @@ mod tests {
         assert_eq!(follower.scene.stage.scene, leader.scene.stage.scene);
         assert_eq!(follower.scene.stage.cast, leader.scene.stage.cast);
         assert!(follower.summary("x").is_none());
+    }
+
+    #[test]
+    fn a_follower_that_joins_late_stages_what_the_leader_staged_and_takes_its_director() {
+        let mut leader = show();
+        let input = ViewerInput {
+            head: Vec3::new(0.0, 1.25, 0.6),
+            ..Default::default()
+        };
+        for _ in 0..(72 * 40) {
+            leader.advance(1.0 / 72.0, &input).unwrap();
+        }
+        let staged = leader.staged();
+        assert!(staged.iter().any(|d| matches!(d, Directive::Scene(_))));
+        let nobody =
+            |t: f64, _: f32| -> EngagementSample { panic!("a follower asks no one ({t})") };
+        let mut late = Show::follower(SetLibrary::builtin(), nobody);
+        let storm = showrunner_director::Grade::of(Palette::Storm);
+        late.follow([
+            Cue::Beat {
+                knot: leader.readout.knot.clone(),
+                text: leader.readout.text.clone(),
+                directives: staged,
+            },
+            Cue::Director {
+                clock_s: leader.clock(),
+                mode: showrunner_director::Mode::Bored,
+                intensity: 0.7,
+                grade: storm,
+                refine_strength: 0.2,
+                decision: "raise the stakes".into(),
+            },
+        ]);
+        late.advance(1.0 / 72.0, &input).unwrap();
+        assert_eq!(late.scene.stage.scene, leader.scene.stage.scene);
+        assert_eq!(late.scene.stage.cast, leader.scene.stage.cast);
+        assert_eq!(late.readout.text, leader.readout.text);
+        assert_eq!(late.clock(), leader.clock());
+        let r = &late.readout;
+        assert_eq!((r.mode, r.intensity, r.grade), ("bored", 0.7, storm));
+        assert_eq!(r.decision, "raise the stakes");
     }
 
     #[test]

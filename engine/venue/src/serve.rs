@@ -30,6 +30,7 @@ use tokio_stream::StreamExt;
 use crate::broker::EmbeddedBroker;
 use crate::operator::Room;
 use crate::osc::ShowControl;
+use crate::shared::SharedHost;
 
 /// What `festival serve` is asked.
 #[derive(Debug, Clone)]
@@ -46,6 +47,19 @@ pub struct ServeArgs {
     pub osc: Option<SocketAddr>,
     /// Stop after this many seconds (tests).
     pub seconds: Option<f64>,
+    /// Host one shared film for every seat (`--shared`).
+    pub shared: Option<SharedArgs>,
+}
+
+/// The shared film `festival serve --shared` hosts.
+#[derive(Debug, Clone)]
+pub struct SharedArgs {
+    /// Its story.
+    pub story: showrunner_story::CompiledStory,
+    /// The director's policy.
+    pub config: showrunner_director::DirectorConfig,
+    /// The first film's seed (each next one adds 1).
+    pub seed: u64,
 }
 
 /// A command the console asks for: one seat's, or every seat's.
@@ -329,6 +343,14 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         }
         None => None,
     };
+    let mut host = args.shared.as_ref().map(|s| {
+        println!(
+            "festival: hosting a shared film of {}: Start begins it, and each seat started joins it",
+            s.story.path
+        );
+        SharedHost::new(s.story.clone(), s.config.clone(), s.seed)
+    });
+    let mut last_cue = None;
     let mut room = Room::default();
     let mut record = Record::open(&args.dir.join("record.jsonl"), &mut room)?;
     let start = Instant::now();
@@ -341,10 +363,39 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         {
             break;
         }
-        let mut events: Vec<_> = link.wait(Duration::from_millis(100)).into_iter().collect();
+        // A film plays: step it at least every 20 ms (its ticks are 100 ms apart).
+        let wait = if host.as_ref().is_some_and(|h| h.film().is_some()) {
+            20
+        } else {
+            100
+        };
+        let mut events: Vec<_> = link.wait(Duration::from_millis(wait)).into_iter().collect();
         events.extend(link.drain());
         let now = now_ms();
         for e in &events {
+            if let (
+                Some(h),
+                Event::Message {
+                    message:
+                        Message {
+                            from: Sender::Seat(name),
+                            body,
+                            ..
+                        },
+                    kept: false,
+                },
+            ) = (&mut host, e)
+            {
+                match body {
+                    Body::Sample(s) => h.sample(name, *s, now),
+                    Body::Vote(v) => {
+                        if let Err(why) = h.vote(name, *v) {
+                            println!("festival: {name}'s vote not counted: {why}");
+                        }
+                    }
+                    _ => {}
+                }
+            }
             if let (
                 Some(osc),
                 Event::Message {
@@ -377,6 +428,21 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             changed = true;
         }
         while let Ok((seat, cmd)) = cmd_rx.try_recv() {
+            let cmd = match &mut host {
+                Some(h) => match host_command(h, seat.is_none(), cmd, now_ms()) {
+                    Ok((cmd, ended)) => {
+                        if let Some(cue) = ended {
+                            publish_cue(&mut link, &mut osc, &mut last_cue, cue);
+                        }
+                        cmd
+                    }
+                    Err(e) => {
+                        println!("festival: the shared film cannot start: {e:#}");
+                        continue;
+                    }
+                },
+                None => cmd,
+            };
             let topic = seat.clone().map_or(Topic::AllCommand, Topic::Command);
             let seq = link.next_seq();
             let what = serde_json::to_value(&cmd)
@@ -396,13 +462,77 @@ pub fn serve(args: ServeArgs) -> Result<()> {
                 }
             );
         }
+        if let Some(h) = &mut host {
+            let stepped = h.step(now_ms())?;
+            for line in &stepped.said {
+                println!("festival: {line}");
+            }
+            if let Some(cue) = stepped.cue {
+                publish_cue(&mut link, &mut osc, &mut last_cue, cue);
+                changed = true;
+            }
+        }
         record.append(&room)?;
         if changed {
             changed = false;
-            let _ = snapshot_tx.send(snapshot(&room, &link));
+            let mut snap = snapshot(&room, &link);
+            if let Some(h) = &host {
+                snap["shared"] = h.snapshot(now_ms());
+            }
+            let _ = snapshot_tx.send(snap);
         }
     }
     Ok(())
+}
+
+/// A command while the operator hosts the shared film: `start` starts the film (unless it
+/// plays) and becomes `join`; pause, resume and reset for every seat hold, resume and end the
+/// film too (the film's last cue, when it ends, comes back to publish).
+fn host_command(
+    h: &mut SharedHost,
+    every_seat: bool,
+    cmd: Command,
+    now: u64,
+) -> Result<(Command, Option<showrunner_festival::SharedCue>)> {
+    let mut ended = None;
+    let cmd = match cmd {
+        Command::Start { .. } => Command::Join {
+            film: h.start(now)?,
+        },
+        Command::Pause if every_seat => {
+            h.pause(now);
+            cmd
+        }
+        Command::Resume if every_seat => {
+            h.resume(now);
+            cmd
+        }
+        Command::Reset if every_seat => {
+            ended = h.reset(now).cue;
+            cmd
+        }
+        other => other,
+    };
+    Ok((cmd, ended))
+}
+
+/// Publishes the shared film's cue (retained) and sends what changed to the desks.
+fn publish_cue(
+    link: &mut Link,
+    osc: &mut Option<ShowControl>,
+    last: &mut Option<showrunner_festival::SharedCue>,
+    cue: showrunner_festival::SharedCue,
+) {
+    if let Some(osc) = osc {
+        osc.shared(last.as_ref(), &cue);
+    }
+    if !link.publish(Topic::SharedCue, Body::Cue(cue.clone())) {
+        eprintln!(
+            "festival: the shared film's cue (beat {}) could not be sent: the broker is away; the seats hold the beat and catch up with the next",
+            cue.beat
+        );
+    }
+    *last = Some(cue);
 }
 
 /// The room as the console's API and page have it.
