@@ -136,6 +136,8 @@ struct Seat {
     changed: bool,
     /// The shared film's last cue, with its host's run: where a seat that joins starts.
     cue: Option<(u64, SharedCue)>,
+    /// The story of the last screening when it was the shared film's (the status names it).
+    shared_story: Option<String>,
 }
 
 /// Runs the seat until `seconds` (or killed).
@@ -184,6 +186,7 @@ pub fn run(args: SeatArgs) -> Result<()> {
         last_status: None,
         changed: true,
         cue: None,
+        shared_story: None,
     };
     let start = Instant::now();
     let mut next_frame = Instant::now();
@@ -477,6 +480,7 @@ impl Seat {
             SeatState::Playing
         };
         self.last_error = None;
+        self.shared_story = None;
         self.screenings += 1;
         self.played_s = 0.0;
         self.beats = 0;
@@ -609,6 +613,7 @@ impl Seat {
                 Some(f) => f.shown.as_ref().map_or(0, |c| c.beat),
                 None => sc.show.readout.beats,
             };
+            self.shared_story = sc.shared.as_ref().map(|f| f.story.clone());
             let Screening { show, session, .. } = sc;
             if let Some((session, save)) = session {
                 session.finish(&show, "festival seat");
@@ -690,8 +695,8 @@ impl Seat {
                 Some(f) if f.paused && self.state == SeatState::Playing => SeatState::Paused,
                 _ => self.state,
             },
-            story: match shared {
-                Some(f) => Some(f.story.clone()),
+            story: match shared.map(|f| &f.story).or(self.shared_story.as_ref()) {
+                Some(story) => Some(story.clone()),
                 None => Path::new(&self.story.path)
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned()),

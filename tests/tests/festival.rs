@@ -5,6 +5,10 @@
 //! last will raises the alarm at once; the console's API refuses a request without its token.
 //! In real time, through the console's page in headless Chromium: the seats appear, Start and
 //! Reset work, a killed seat is alarmed.
+//! The shared film (`serve --shared`, a short fixture story in real time): four seats present
+//! each beat on the film's clock, one joining late at the current beat; the room's vote takes
+//! the choice; the console's panel shows the vote and the decisions; a seat holds the beat
+//! while the venue's Mosquitto is away and catches up when it is back.
 //! A venue's hour, unattended (`tests/festival/soak.py --hours 1`, both brokers): eight fast
 //! seats screen back to back while seats are killed, the broker restarted and a seat's network
 //! cut; every screening is in the record once with its outcome.
@@ -563,6 +567,14 @@ fn a_shared_film_plays_in_step_a_late_seat_catches_up_and_the_room_votes() {
     console.until(30, "every seat waiting", |r| {
         names.iter().all(|n| state_of(r, n) == "waiting")
     });
+    // The console's page follows the film in headless Chromium meanwhile.
+    let page = Command::new("node")
+        .arg(repo().join("tests/console/shared.js"))
+        .args([&console.url, &console.token])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node (Debian's nodejs)");
     for n in &names[..3] {
         console.command(Some(n), serde_json::json!({"do": "start", "story": null}));
     }
@@ -610,6 +622,16 @@ fn a_shared_film_plays_in_step_a_late_seat_catches_up_and_the_room_votes() {
         assert!(s.said(r#"the shared film took "Call the boat back" by vote"#));
     }
     assert!(v.serve.said("shared film 1 ended after 11 beats"));
+    let page = page.wait_with_output().unwrap();
+    eprintln!(
+        "{}{}",
+        String::from_utf8_lossy(&page.stdout),
+        String::from_utf8_lossy(&page.stderr)
+    );
+    assert!(
+        page.status.success(),
+        "the console's shared-film panel (above)"
+    );
     let ended = outcomes(&v.dir)
         .iter()
         .filter(|(_, o)| o == "ended")

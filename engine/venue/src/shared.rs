@@ -183,6 +183,11 @@ struct Film {
     cue: SharedCue,
     sent: Option<(SharedCue, u64)>,
     ballot: Option<Ballot>,
+    /// How the choice last taken is said: the show's words for it (which speak to one viewer,
+    /// "you chose …") and the room's ("the room chose … (2 of 3 votes)").
+    chose_words: Option<(String, String)>,
+    /// The room's words for a choice taken this step, until the show's are known.
+    chose_now: Option<String>,
 }
 
 /// What a step of the host has to say.
@@ -277,6 +282,8 @@ impl SharedHost {
             cue,
             sent: None,
             ballot: None,
+            chose_words: None,
+            chose_now: None,
         });
         self.decide(
             number,
@@ -383,13 +390,21 @@ impl SharedHost {
                 left -= dt;
                 let frame = f.show.run(dt)?;
                 for cue in frame.cues {
-                    take_cue(f, cue, &mut decided);
+                    take_cue(f, cue);
                 }
             }
             call_the_vote(f, now_ms, &self.config, &mut decided);
         }
+        if let Some(ours) = f.chose_now.take() {
+            f.chose_words = Some((f.show.readout.decision.clone(), ours));
+        }
         let before = f.cue.director.decision.clone();
         f.cue.director = director_of(&f.show);
+        if let Some((show_s, ours)) = &f.chose_words {
+            if f.cue.director.decision == *show_s {
+                f.cue.director.decision.clone_from(ours);
+            }
+        }
         if f.cue.director.decision != before && !f.cue.director.decision.is_empty() {
             decided.push(f.cue.director.decision.clone());
         }
@@ -463,7 +478,7 @@ fn tag(d: &showrunner_core::Directive) -> Option<String> {
 }
 
 /// What the host's show handed out, into the film's cue.
-fn take_cue(f: &mut Film, cue: Cue, decided: &mut Vec<String>) {
+fn take_cue(f: &mut Film, cue: Cue) {
     let c = &mut f.cue;
     match cue {
         Cue::Beat {
@@ -504,15 +519,12 @@ fn take_cue(f: &mut Film, cue: Cue, decided: &mut Vec<String>) {
             };
             let text = c.choices.get(index).cloned().unwrap_or_default();
             let voted: u32 = votes.iter().sum();
-            decided.push(match (by, called) {
+            f.chose_now = Some(match (by, called) {
                 ("vote", _) => format!(
                     "the room chose \"{text}\" ({} of {voted} votes)",
                     votes[index]
                 ),
-                (_, Some(_)) => format!(
-                    "the director chose \"{text}\" over the room's vote: {}",
-                    f.show.readout.decision
-                ),
+                (_, Some(_)) => format!("the director chose \"{text}\" over the room's vote"),
                 _ if voted == 0 => format!("the director chose \"{text}\": nobody voted"),
                 _ => format!("the director chose \"{text}\": the vote was tied"),
             });
