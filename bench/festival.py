@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "festival"))
-from venue import ROOT, Console, cpu_s, free_port, pair_seats, pct, rss_mib  # noqa: E402
+from venue import ROOT, Venue, cpu_s, pct, rss_mib  # noqa: E402
 
 
 def main():
@@ -32,50 +32,13 @@ def main():
     ap.add_argument("--bin", default=os.environ.get("SHOWRUNNER_BIN", os.path.join(ROOT, "target/release/showrunner")))
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="showrunner-festival-bench-")
-    op, state = os.path.join(tmp, "op"), os.path.join(tmp, "state")
-    env = dict(os.environ, SHOWRUNNER_STATE_DIR=state)
     names = [f"seat-{i}" for i in range(1, a.seats + 1)]
-    token = pair_seats(a.bin, op, names, env)
-    procs = []
-    mqtt, http = free_port(), free_port()
-    mosq = None
-    serve_args = [a.bin, "festival", "serve", "--dir", op, "--http", f"127.0.0.1:{http}"]
-    if a.broker == "mosquitto":
-        conf = subprocess.run([a.bin, "festival", "mosquitto", "--dir", op, "--out", os.path.join(tmp, "mosq"),
-                               "--listen", f"127.0.0.1:{mqtt}"], check=True, env=env, cwd=ROOT,
-                              capture_output=True, text=True)
-        mosq = subprocess.Popen(["mosquitto", "-c", os.path.join(tmp, "mosq", "mosquitto.conf")],
-                                stderr=subprocess.DEVNULL)
-        procs.append(mosq)
-        time.sleep(0.5)
-        serve_args += ["--broker", f"mqtt://127.0.0.1:{mqtt}"]
-    else:
-        serve_args += ["--mqtt", f"127.0.0.1:{mqtt}"]
-    serve = subprocess.Popen(serve_args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs.append(serve)
-    url = f"http://127.0.0.1:{http}"
-    api = Console(url, token).api
-
-    for _ in range(100):
-        try:
-            api("/api/room")
-            break
-        except Exception:
-            time.sleep(0.1)
+    v = Venue(a.bin, tmp, names, a.broker)
+    serve, mosq, api, url, token = v.serve, v.mosquitto, v.console.api, v.url, v.console.token
     try:
         for n in names:
-            procs.append(subprocess.Popen(
-                [a.bin, "play", "--festival", f"mqtt://127.0.0.1:{mqtt}", "--seat", n, "--pairing",
-                 os.path.join(op, f"{n}.pairing.json"), "--headless", "--consent", "given"],
-                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, f"{n}.err"), "w")))
-        end = time.time() + 60
-        while time.time() < end:
-            room = api("/api/room")
-            if sum(1 for s in room["seats"] if (s["status"] or {}).get("state") == "waiting") == a.seats:
-                break
-            time.sleep(0.2)
-        else:
-            sys.exit(f"not every seat came: {len(room['seats'])} of {a.seats}")
+            v.seat(n)
+        v.wait_for(a.seats)
         cpu0, t0 = cpu_s(serve.pid), time.time()
         mcpu0 = cpu_s(mosq.pid) if mosq else 0.0
         latencies, missing, by_kind = [], 0, {}
@@ -123,14 +86,8 @@ def main():
             report["mosquitto_peak_rss_mib"] = round(rss_mib(mosq.pid, peak=True), 1)
         report["operator_link"] = api("/api/room")["link"]
         print(json.dumps(report))
-        for n in names:
-            err = open(os.path.join(tmp, f"{n}.err")).read().strip()
-            if err:
-                print(f"{n}: {err[-400:]}", file=sys.stderr)
     finally:
-        for p in reversed(procs):
-            p.kill()
-            p.wait()
+        v.close()
 
 
 if __name__ == "__main__":

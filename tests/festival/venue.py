@@ -69,3 +69,67 @@ class Console:
     def command(self, seat, command):
         """Sends `command` ({"do": ...}) to `seat` (None: every seat)."""
         return self.api("/api/command", {"seat": seat, "command": command})
+
+
+class Venue:
+    """A venue on loopback for the benchmarks: `names` paired, `festival serve` (with
+    `serve_args` more) on its embedded broker or on Debian's Mosquitto configured by `festival
+    mosquitto`, its console answering. `seat(name, *args)` starts a real-time headless seat
+    whose output goes to `tmp/NAME.log`; `close()` kills everything."""
+
+    def __init__(self, binary, tmp, names, broker="embedded", serve_args=()):
+        import time
+        self.bin, self.tmp = binary, tmp
+        self.op, state = os.path.join(tmp, "op"), os.path.join(tmp, "state")
+        self.env = dict(os.environ, SHOWRUNNER_STATE_DIR=state)
+        token = pair_seats(binary, self.op, names, self.env)
+        self.mqtt, http = free_port(), free_port()
+        self.procs, self.mosquitto = [], None
+        args = [binary, "festival", "serve", "--dir", self.op, "--http", f"127.0.0.1:{http}", *serve_args]
+        if broker == "mosquitto":
+            subprocess.run([binary, "festival", "mosquitto", "--dir", self.op, "--out", os.path.join(tmp, "mosq"),
+                            "--listen", f"127.0.0.1:{self.mqtt}"], check=True, env=self.env, cwd=ROOT,
+                           capture_output=True)
+            self.mosquitto = subprocess.Popen(["mosquitto", "-c", os.path.join(tmp, "mosq", "mosquitto.conf")],
+                                              stderr=subprocess.DEVNULL)
+            self.procs.append(self.mosquitto)
+            time.sleep(0.5)
+            args += ["--broker", f"mqtt://127.0.0.1:{self.mqtt}"]
+        else:
+            args += ["--mqtt", f"127.0.0.1:{self.mqtt}"]
+        self.serve = subprocess.Popen(args, env=self.env, cwd=ROOT, stdout=open(os.path.join(tmp, "serve.log"), "w"),
+                                      stderr=subprocess.STDOUT)
+        self.procs.append(self.serve)
+        self.url = f"http://127.0.0.1:{http}"
+        self.console = Console(self.url, token)
+        for _ in range(100):
+            try:
+                self.console.api("/api/room")
+                break
+            except Exception:
+                time.sleep(0.1)
+
+    def seat(self, name, *args):
+        """Starts the seat `name` (headless, real time, consent given)."""
+        self.procs.append(subprocess.Popen(
+            [self.bin, "play", "--festival", f"mqtt://127.0.0.1:{self.mqtt}", "--seat", name, "--pairing",
+             os.path.join(self.op, f"{name}.pairing.json"), "--headless", "--consent", "given", *args],
+            env=self.env, cwd=ROOT, stdout=open(os.path.join(self.tmp, f"{name}.log"), "w"),
+            stderr=subprocess.STDOUT))
+
+    def wait_for(self, n, state="waiting", within=60):
+        """Waits until `n` seats are in `state`; exits naming how many came."""
+        import sys
+        import time
+        end = time.time() + within
+        while time.time() < end:
+            room = self.console.api("/api/room")
+            if sum(1 for s in room["seats"] if (s["status"] or {}).get("state") == state) == n:
+                return room
+            time.sleep(0.2)
+        sys.exit(f"not every seat is {state}: {len(room['seats'])} of {n} reported")
+
+    def close(self):
+        for p in reversed(self.procs):
+            p.kill()
+            p.wait()
