@@ -237,7 +237,7 @@ enum Command {
         /// Be a seat in a venue: join the operator's broker (`festival serve`), wait for its
         /// start, play, and after each film delete the viewer's data and wait again. Needs the
         /// seat's pairing (`festival pair`) and, for now, --headless.
-        #[arg(long, value_name = "mqtt://HOST:PORT", requires = "seat")]
+        #[arg(long, value_name = "mqtt[s]://HOST:PORT", requires = "seat")]
         festival: Option<String>,
         /// With --festival: this seat's name; its pairing file is
         /// STATE/festival/NAME.pairing.json unless --pairing says where.
@@ -249,6 +249,10 @@ enum Command {
         /// With --festival: a real-time show with no window (audio-only seats, tests).
         #[arg(long, requires = "festival")]
         headless: bool,
+        /// With --festival mqtts://…: the venue's CA certificate (PEM) to check the broker's
+        /// certificate against; the system's CAs otherwise.
+        #[arg(long, value_name = "CA.pem", requires = "festival")]
+        ca: Option<PathBuf>,
         /// With --festival --headless: the show on a simulated clock, as fast as it runs (soak
         /// tests).
         #[arg(long, requires = "headless")]
@@ -318,9 +322,14 @@ enum FestivalCommand {
         /// Where the embedded broker listens.
         #[arg(long, default_value = "0.0.0.0:1883", value_name = "HOST:PORT")]
         mqtt: std::net::SocketAddr,
-        /// Use this broker (e.g. the venue's Mosquitto) instead of the embedded one.
+        /// Use this broker (e.g. the venue's Mosquitto) instead of the embedded one
+        /// (`mqtts://` for TLS).
         #[arg(long, value_name = "mqtt://HOST:PORT")]
         broker: Option<String>,
+        /// With a TLS broker: the venue's CA certificate (PEM) to check its certificate
+        /// against; the system's CAs otherwise.
+        #[arg(long, value_name = "CA.pem", requires = "broker")]
+        ca: Option<PathBuf>,
         /// Where the console listens (only this machine unless told otherwise).
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
         http: std::net::SocketAddr,
@@ -359,6 +368,13 @@ enum FestivalCommand {
         /// Where Mosquitto listens.
         #[arg(long, default_value = "0.0.0.0:1883", value_name = "HOST:PORT")]
         listen: std::net::SocketAddr,
+        /// Listen with TLS, with this certificate (PEM, signed by the CA the seats and the
+        /// operator are given with --ca); seats then join with mqtts://HOST:PORT.
+        #[arg(long, value_name = "CERT.pem", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The TLS certificate's private key (PEM).
+        #[arg(long, value_name = "KEY.pem", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// The user Mosquitto runs as (the files are for their owner only); by default you.
         #[arg(long, value_name = "NAME")]
         user: Option<String>,
@@ -617,6 +633,7 @@ fn run() -> Result<ExitCode> {
             seat,
             pairing,
             headless,
+            ca,
             fast,
             stories,
         } => {
@@ -636,6 +653,7 @@ fn run() -> Result<ExitCode> {
                 }
                 seat::run(seat::SeatArgs {
                     broker,
+                    ca,
                     pairing,
                     fast,
                     story: load_story(story.as_deref())?,
@@ -651,7 +669,7 @@ fn run() -> Result<ExitCode> {
                 })?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let _ = (stories, fast, pairing);
+            let _ = (stories, fast, pairing, ca);
             let refine = parse_refine(refine.as_deref())?;
             let heart = heart.as_deref().map(heart::HeartSpec::parse).transpose()?;
             let watch_path = story.clone().filter(|_| watch);
@@ -836,6 +854,7 @@ fn festival(command: FestivalCommand) -> Result<ExitCode> {
             dir,
             mqtt,
             broker,
+            ca,
             http,
             osc,
             seconds,
@@ -861,6 +880,7 @@ fn festival(command: FestivalCommand) -> Result<ExitCode> {
                 dir: festival_dir(dir),
                 mqtt,
                 broker,
+                ca,
                 http,
                 osc,
                 seconds,
@@ -872,9 +892,14 @@ fn festival(command: FestivalCommand) -> Result<ExitCode> {
             out,
             dir,
             listen,
+            tls_cert,
+            tls_key,
             user,
         } => {
             let dir = festival_dir(dir);
+            let tls = tls_cert
+                .zip(tls_key)
+                .map(|(cert, key)| showrunner_venue::mosquitto::BrokerTls { cert, key });
             let (pairings, secrets, _) = showrunner_festival::pairing::Pairings::open(&dir)
                 .map_err(|e| anyhow::anyhow!(e))?;
             // Mosquitto started as root drops to this user, who must be able to read the files.
@@ -883,13 +908,20 @@ fn festival(command: FestivalCommand) -> Result<ExitCode> {
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "mosquitto".into());
             let conf = showrunner_venue::mosquitto::write_config(
-                &pairings, &secrets, &out, listen, &user,
+                &pairings,
+                &secrets,
+                &out,
+                listen,
+                tls.as_ref(),
+                &user,
             )?;
             println!(
-                "festival: Mosquitto configured for {} paired seats: run `mosquitto -c {}`, then `showrunner festival serve --broker mqtt://HOST:{}`",
+                "festival: Mosquitto configured for {} paired seats: run `mosquitto -c {}`, then `showrunner festival serve --broker {}://HOST:{}{}`",
                 pairings.seats().len(),
                 conf.display(),
-                listen.port()
+                if tls.is_some() { "mqtts" } else { "mqtt" },
+                listen.port(),
+                if tls.is_some() { " --ca CA.pem" } else { "" },
             );
         }
         #[cfg(target_os = "android")]

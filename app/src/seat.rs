@@ -47,6 +47,8 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
 pub struct SeatArgs {
     /// The broker.
     pub broker: BrokerAddr,
+    /// With a TLS broker: the venue's CA certificate (PEM); the system's CAs when `None`.
+    pub ca: Option<PathBuf>,
     /// The seat's pairing (its name and keys).
     pub pairing: SeatPairing,
     /// The simulated clock (`--fast`).
@@ -163,6 +165,7 @@ pub fn run(args: SeatArgs) -> Result<()> {
         will: Some((Topic::Status(me.clone()), Body::Status(offline()))),
         keyring,
         keep_alive: Duration::from_secs(5),
+        ca: args.ca.clone(),
     })?;
     println!(
         "seat {me}: joining {} ({} clock); waiting for the operator's start",

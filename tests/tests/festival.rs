@@ -181,14 +181,73 @@ struct Venue {
     state: std::path::PathBuf,
     serve: Proc,
     console: Console,
-    mqtt: u16,
     /// The venue's own Mosquitto (`serve --broker`), with its configuration, if it has one.
     mosquitto: Option<(Proc, std::path::PathBuf)>,
+    /// The broker as the seats are given it (`mqtt://…` or `mqtts://…`).
+    url: String,
+    /// The venue's CA certificate, with a TLS broker.
+    ca: Option<std::path::PathBuf>,
+}
+
+/// Which broker a test's venue runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Broker {
+    /// `festival serve`'s own.
+    Embedded,
+    /// A Mosquitto of the test's own (`festival mosquitto`), plain TCP.
+    Mosquitto,
+    /// The same with TLS: a CA and the broker's certificate made by `openssl`.
+    MosquittoTls,
 }
 
 /// Two seats, the embedded broker.
 fn venue() -> Venue {
-    venue_with(&["seat-1", "seat-2"], &[], false)
+    venue_with(&["seat-1", "seat-2"], &[], Broker::Embedded)
+}
+
+/// A venue's CA and a broker certificate it signed for 127.0.0.1 and localhost, made in `dir`
+/// by Debian's `openssl`: (ca.pem, server.pem, server.key).
+fn certificates(dir: &Path) -> [std::path::PathBuf; 3] {
+    std::fs::create_dir_all(dir).unwrap();
+    let at = |f: &str| dir.join(f);
+    let san = at("san.cnf");
+    std::fs::write(&san, "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let steps: [Vec<&str>; 3] = [
+        [
+            &["req", "-x509"][..],
+            &ec,
+            &["-days", "2", "-subj", "/CN=venue CA", "-keyout"],
+        ]
+        .concat(),
+        [&["req"][..], &ec, &["-subj", "/CN=localhost", "-keyout"]].concat(),
+        vec!["x509", "-req", "-days", "2", "-CAcreateserial", "-in"],
+    ];
+    let files = [
+        vec![at("ca.key"), at("ca.pem")],
+        vec![at("server.key"), at("server.csr")],
+        vec![at("server.csr"), at("server.pem")],
+    ];
+    for (i, (step, f)) in steps.iter().zip(&files).enumerate() {
+        let mut cmd = Command::new("openssl");
+        cmd.args(step).arg(&f[0]).arg("-out").arg(&f[1]);
+        if i == 2 {
+            cmd.arg("-CA")
+                .arg(at("ca.pem"))
+                .arg("-CAkey")
+                .arg(at("ca.key"));
+            cmd.arg("-extfile").arg(&san);
+        }
+        let o = cmd.output().expect("openssl (Debian's openssl package)");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    [at("ca.pem"), at("server.pem"), at("server.key")]
 }
 
 fn mosquitto(conf: &Path) -> Proc {
@@ -199,7 +258,7 @@ fn mosquitto(conf: &Path) -> Proc {
 
 /// `seats` paired; `festival serve` with `serve_args` more, on the embedded broker or on a
 /// Mosquitto of the test's own.
-fn venue_with(seats: &[&str], serve_args: &[&str], own_mosquitto: bool) -> Venue {
+fn venue_with(seats: &[&str], serve_args: &[&str], broker_kind: Broker) -> Venue {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("operator");
     let state = tmp.path().join("state");
@@ -226,21 +285,28 @@ fn venue_with(seats: &[&str], serve_args: &[&str], own_mosquitto: bool) -> Venue
     let http_at = format!("127.0.0.1:{http}");
     let mut args = vec!["festival", "serve", "--dir", dir.to_str().unwrap()];
     let mut own = None;
-    let url = format!("mqtt://{broker}");
-    if own_mosquitto {
+    let tls = broker_kind == Broker::MosquittoTls;
+    let url = format!("{}://{broker}", if tls { "mqtts" } else { "mqtt" });
+    let ca = tls.then(|| certificates(&tmp.path().join("tls")));
+    let ca_arg = ca.as_ref().map(|c| c[0].to_str().unwrap().to_owned());
+    if broker_kind != Broker::Embedded {
         let out = tmp.path().join("mosquitto");
-        let o = Command::new(showrunner())
-            .args(["festival", "mosquitto", "--dir", dir.to_str().unwrap()])
+        let mut cmd = Command::new(showrunner());
+        cmd.args(["festival", "mosquitto", "--dir", dir.to_str().unwrap()])
             .arg("--out")
             .arg(&out)
-            .args(["--listen", &broker])
-            .current_dir(repo())
-            .output()
-            .unwrap();
+            .args(["--listen", &broker]);
+        if let Some([_, cert, key]) = &ca {
+            cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+        }
+        let o = cmd.current_dir(repo()).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let conf = out.join("mosquitto.conf");
         own = Some((mosquitto(&conf), conf));
         args.extend(["--broker", &url]);
+        if let Some(ca) = &ca_arg {
+            args.extend(["--ca", ca]);
+        }
     } else {
         args.extend(["--mqtt", &broker]);
     }
@@ -262,8 +328,9 @@ fn venue_with(seats: &[&str], serve_args: &[&str], own_mosquitto: bool) -> Venue
         state,
         serve,
         console,
-        mqtt,
         mosquitto: own,
+        url,
+        ca: ca.map(|[ca, _, _]| ca),
     }
 }
 
@@ -275,7 +342,8 @@ impl Venue {
 
     /// A headless real-time seat, with `more` arguments.
     fn seat_with(&self, name: &str, more: &[&str]) -> Proc {
-        let broker = format!("mqtt://127.0.0.1:{}", self.mqtt);
+        let broker = self.url.clone();
+        let ca = self.ca.as_ref().map(|c| c.to_str().unwrap().to_owned());
         let pairing = self.dir.join(format!("{name}.pairing.json"));
         let mut args = vec![
             "play",
@@ -289,6 +357,9 @@ impl Venue {
             "--consent",
             "given",
         ];
+        if let Some(ca) = &ca {
+            args.extend(["--ca", ca]);
+        }
         args.extend(more);
         Proc::spawn(&args, &self.state)
     }
@@ -556,7 +627,7 @@ fn shared_beats(p: &Proc) -> Vec<(u64, u64, bool)> {
 #[test]
 fn a_shared_film_plays_in_step_a_late_seat_catches_up_and_the_room_votes() {
     let names = ["seat-1", "seat-2", "seat-3", "seat-4"];
-    let v = venue_with(&names, &["--shared", "--story", SHARED], false);
+    let v = venue_with(&names, &["--shared", "--story", SHARED], Broker::Embedded);
     let console = &v.console;
     // Simulated viewers vote option `seed` mod 2: three for "Call the boat back", one not.
     let seats: Vec<Proc> = names
@@ -644,7 +715,7 @@ fn a_seat_holds_the_shared_film_s_beat_while_the_broker_is_away_then_catches_up(
     let v = venue_with(
         &["seat-1", "seat-2"],
         &["--shared", "--story", SHARED],
-        true,
+        Broker::Mosquitto,
     );
     let mut v = v;
     let seats = [v.seat("seat-1", false), v.seat("seat-2", false)];
@@ -674,4 +745,63 @@ fn a_seat_holds_the_shared_film_s_beat_while_the_broker_is_away_then_catches_up(
         assert_eq!(beats.last().unwrap().0, 11);
     }
     assert!(v.serve.said("shared film 1 ended after 11 beats"));
+}
+
+#[test]
+fn seats_and_the_operator_reach_a_tls_broker_and_a_seat_that_cannot_check_it_is_kept_out() {
+    let v = venue_with(&["seat-1", "seat-2"], &[], Broker::MosquittoTls);
+    assert!(v.url.starts_with("mqtts://"));
+    let console = &v.console;
+    let _s1 = v.seat("seat-1", true);
+    console.until(30, "seat-1 waiting over TLS", |r| {
+        state_of(r, "seat-1") == "waiting"
+    });
+    console.command(
+        Some("seat-1"),
+        serde_json::json!({"do": "start", "story": null}),
+    );
+    console.until(20, "seat-1's screening over TLS", |r| {
+        seat(r, "seat-1").is_some_and(|s| s["status"]["screening"] == 1)
+    });
+    // Without the venue's CA the broker's certificate cannot be checked: the seat stays out,
+    // and says why.
+    let pairing = v.dir.join("seat-2.pairing.json");
+    let out = Proc::spawn(
+        &[
+            "play",
+            "--festival",
+            &v.url,
+            "--seat",
+            "seat-2",
+            "--pairing",
+            pairing.to_str().unwrap(),
+            "--headless",
+            "--seconds",
+            "20",
+        ],
+        &v.state,
+    );
+    out.until_said(15, "give the venue's CA certificate with --ca FILE");
+    // Nor does a plain connection to the TLS listener get in.
+    let plain = Proc::spawn(
+        &[
+            "play",
+            "--festival",
+            &v.url.replace("mqtts://", "mqtt://"),
+            "--seat",
+            "seat-2",
+            "--pairing",
+            pairing.to_str().unwrap(),
+            "--headless",
+            "--seconds",
+            "20",
+        ],
+        &v.state,
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!plain.said("connected to the broker"));
+    assert!(
+        seat(&console.room(), "seat-2").is_none(),
+        "seat-2 never reported"
+    );
 }

@@ -29,31 +29,42 @@ const OUTBOX: usize = 64;
 /// How far a message's stamp may be from this machine's clock.
 pub const CLOCK_WINDOW_MS: u64 = 30_000;
 
-/// A broker's address: `mqtt://HOST:PORT` (1883 when the port is left out).
+/// A broker's address: `mqtt://HOST:PORT` (1883 when the port is left out), or
+/// `mqtts://HOST:PORT` for TLS (8883).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerAddr {
     /// Host name or address.
     pub host: String,
     /// TCP port.
     pub port: u16,
+    /// TLS (`mqtts://`): the broker's certificate is checked against the venue's CA
+    /// ([`LinkConfig::ca`]) or the system's.
+    pub tls: bool,
 }
 
 impl BrokerAddr {
-    /// Reads `mqtt://HOST[:PORT]` (or `HOST[:PORT]`); `Err` says what an address looks like.
+    /// A plain TCP broker at `host:port`.
+    pub fn tcp(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            tls: false,
+        }
+    }
+
+    /// Reads `mqtt://HOST[:PORT]`, `mqtts://HOST[:PORT]` (or `HOST[:PORT]`); `Err` says what
+    /// an address looks like.
     pub fn parse(url: &str) -> Result<Self, String> {
         let bad = |why: &str| {
             format!(
-                "broker `{url}`: {why}; give it as mqtt://HOST:PORT, e.g. mqtt://192.168.1.10:1883"
+                "broker `{url}`: {why}; give it as mqtt://HOST:PORT (or mqtts://HOST:PORT for TLS), e.g. mqtt://192.168.1.10:1883"
             )
         };
-        let rest = match url.split_once("://") {
-            Some(("mqtt", rest)) => rest,
-            Some((scheme, _)) => {
-                return Err(bad(&format!(
-                    "`{scheme}://` is not served (TLS to a remote broker is not built yet)"
-                )))
-            }
-            None => url,
+        let (tls, rest) = match url.split_once("://") {
+            Some(("mqtt", rest)) => (false, rest),
+            Some(("mqtts", rest)) => (true, rest),
+            Some((scheme, _)) => return Err(bad(&format!("`{scheme}://` is not served"))),
+            None => (false, url),
         };
         let rest = rest.trim_end_matches('/');
         let (host, port) = match rest.rsplit_once(':') {
@@ -62,7 +73,7 @@ impl BrokerAddr {
                 p.parse::<u16>()
                     .map_err(|_| bad(&format!("`{p}` is not a port")))?,
             ),
-            _ => (rest, 1883),
+            _ => (rest, if tls { 8883 } else { 1883 }),
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() || host.contains(['/', '@', ' ']) {
@@ -71,18 +82,67 @@ impl BrokerAddr {
         Ok(Self {
             host: host.to_owned(),
             port,
+            tls,
         })
     }
 }
 
 impl std::fmt::Display for BrokerAddr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls { "mqtts" } else { "mqtt" };
         if self.host.contains(':') {
-            write!(f, "mqtt://[{}]:{}", self.host, self.port)
+            write!(f, "{scheme}://[{}]:{}", self.host, self.port)
         } else {
-            write!(f, "mqtt://{}:{}", self.host, self.port)
+            write!(f, "{scheme}://{}:{}", self.host, self.port)
         }
     }
+}
+
+/// The TLS client configuration for a broker: its certificate checked against the CA
+/// certificates in `ca` (PEM: the venue's own CA), else against the system's. `Err` names the
+/// file and what to do.
+#[cfg(feature = "tls")]
+pub fn tls_config(ca: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    // ring's primitives for the whole process (a second install, by another link, is refused
+    // and harmless).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    match ca {
+        Some(path) => {
+            let shown = path.display();
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+                .and_then(|i| i.collect::<Result<_, _>>())
+                .map_err(|e| {
+                    format!("--ca {shown}: cannot read a PEM certificate there ({e}); give the venue's CA certificate, the one its broker's certificate is signed with")
+                })?;
+            if certs.is_empty() {
+                return Err(format!(
+                    "--ca {shown}: no certificate in it (a PEM file with BEGIN CERTIFICATE blocks)"
+                ));
+            }
+            for c in certs {
+                roots
+                    .add(c)
+                    .map_err(|e| format!("--ca {shown}: a certificate that cannot be used: {e}"))?;
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _) = roots.add_parsable_certificates(found.certs);
+            if added == 0 {
+                return Err(
+                    "no CA certificate on this system to check the broker's with; give the venue's with --ca FILE"
+                        .into(),
+                );
+            }
+        }
+    }
+    Ok(Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    ))
 }
 
 /// Whose key checks a sender's messages: a seat knows the operator's, the operator each
@@ -111,6 +171,9 @@ pub struct LinkConfig {
     /// The MQTT keep-alive (at least 5 s); the broker declares a link that went quiet dead
     /// after 1.5 times it (a closed connection at once).
     pub keep_alive: Duration,
+    /// With a TLS broker (`mqtts://`): the venue's CA certificate (PEM) its certificate is
+    /// checked against; the system's CAs when `None`.
+    pub ca: Option<std::path::PathBuf>,
 }
 
 /// What the network thread tells the owner.
@@ -193,7 +256,8 @@ fn properties(mac: String) -> PublishProperties {
 
 impl Link {
     /// Starts the link: the network thread connects (and keeps reconnecting) in the
-    /// background; this returns at once. Fails only when the thread cannot start.
+    /// background; this returns at once. Fails when the thread cannot start, or a TLS broker's
+    /// CA cannot be read (or this build has no TLS).
     pub fn start(config: LinkConfig) -> std::io::Result<Self> {
         let boot = random_boot();
         let id = config.client_id.clone();
@@ -210,6 +274,20 @@ impl Link {
         let mut network = rumqttc::NetworkOptions::new();
         network.set_tcp_nodelay(true);
         options.set_network_options(network);
+        if config.broker.tls {
+            #[cfg(feature = "tls")]
+            {
+                let tls = tls_config(config.ca.as_deref()).map_err(std::io::Error::other)?;
+                options.set_transport(rumqttc::Transport::tls_with_config(
+                    rumqttc::TlsConfiguration::Rustls(tls),
+                ));
+            }
+            #[cfg(not(feature = "tls"))]
+            return Err(std::io::Error::other(format!(
+                "{}: this build has no TLS (build with the `tls` feature: the headset's package build turns it on)",
+                config.broker
+            )));
+        }
         if let Some((topic, body)) = &config.will {
             let m = Message {
                 topic: topic.clone(),
@@ -415,6 +493,10 @@ impl Net {
                         ""
                     }
                 ),
+                e if e.to_string().contains("certificate") => format!(
+                    "{}: {e}; the broker's certificate is not one this seat can check: give the venue's CA certificate with --ca FILE (retrying)",
+                    self.broker
+                ),
                 e => format!("{}: {e}; retrying", self.broker),
             };
             self.tell(Event::Disconnected(why));
@@ -516,23 +598,41 @@ mod tests {
     fn broker_addresses_read_and_say_what_they_want() {
         assert_eq!(
             BrokerAddr::parse("mqtt://10.0.0.2:1884").unwrap(),
-            BrokerAddr {
-                host: "10.0.0.2".into(),
-                port: 1884
-            }
+            BrokerAddr::tcp("10.0.0.2", 1884)
         );
         assert_eq!(BrokerAddr::parse("localhost").unwrap().port, 1883);
         assert_eq!(
             BrokerAddr::parse("mqtt://[::1]:1900").unwrap().to_string(),
             "mqtt://[::1]:1900"
         );
+        let tls = BrokerAddr::parse("mqtts://broker.venue").unwrap();
+        assert!(tls.tls && tls.port == 8883);
+        assert_eq!(tls.to_string(), "mqtts://broker.venue:8883");
         for (bad, says) in [
-            ("mqtts://h:8883", "not served"),
+            ("ws://h:8883", "not served"),
             ("mqtt://h:port", "not a port"),
             ("mqtt://:1883", "no host"),
         ] {
             let e = BrokerAddr::parse(bad).unwrap_err();
             assert!(e.contains(says) && e.contains("mqtt://HOST:PORT"), "{e}");
+        }
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn a_ca_that_cannot_be_read_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("ca.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        for (path, says) in [
+            (dir.path().join("none.pem"), "cannot read"),
+            (not_pem, "no certificate"),
+        ] {
+            let e = tls_config(Some(&path)).unwrap_err();
+            assert!(
+                e.contains(&path.display().to_string()) && e.contains(says),
+                "{e}"
+            );
         }
     }
 }

@@ -52,16 +52,48 @@ pub fn owner_of(path: &Path) -> Option<String> {
     })
 }
 
+/// The broker's TLS certificate and key (PEM), for a broker the seats reach over the venue's
+/// network (`mqtts://`).
+#[derive(Debug, Clone)]
+pub struct BrokerTls {
+    /// The certificate (chain), signed by the CA the seats are given (`--ca`).
+    pub cert: PathBuf,
+    /// Its private key (readable by the user Mosquitto runs as).
+    pub key: PathBuf,
+}
+
 /// Writes `mosquitto.conf`, `passwd` and `acl` into `out` (mode 0600) for a Mosquitto listening
-/// on `listen` and running as `user`, and hashes the passwords with `mosquitto_passwd`.
-/// Returns the configuration's path.
+/// on `listen` (with TLS when `tls` is given) and running as `user`, and hashes the passwords
+/// with `mosquitto_passwd`. Returns the configuration's path.
 pub fn write_config(
     pairings: &Pairings,
     operator: &OperatorSecrets,
     out: &Path,
     listen: SocketAddr,
+    tls: Option<&BrokerTls>,
     user: &str,
 ) -> Result<PathBuf> {
+    let tls_lines = match tls {
+        None => String::new(),
+        Some(t) => {
+            let full = |p: &Path, what: &str| {
+                p.canonicalize().with_context(|| {
+                    format!(
+                        "--tls-{what} {}: cannot find it; give the broker's {what} file (PEM)",
+                        p.display()
+                    )
+                })
+            };
+            format!(
+                "# TLS: the seats check this certificate against the venue's CA (--ca).
+                 certfile {}
+                 keyfile {}
+",
+                full(&t.cert, "cert")?.display(),
+                full(&t.key, "key")?.display()
+            )
+        }
+    };
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot make it", out.display()))?;
     let out = out
         .canonicalize()
@@ -94,6 +126,7 @@ pub fn write_config(
          # Run: mosquitto -c {conf}\n\
          per_listener_settings false\n\
          listener {port} {host}\n\
+         {tls_lines}\
          allow_anonymous false\n\
          password_file {passwd}\n\
          acl_file {acl}\n\

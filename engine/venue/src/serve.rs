@@ -41,6 +41,8 @@ pub struct ServeArgs {
     pub mqtt: SocketAddr,
     /// The venue's broker instead of the embedded one.
     pub broker: Option<BrokerAddr>,
+    /// With a TLS broker (`mqtts://`): the venue's CA certificate (PEM), else the system's CAs.
+    pub ca: Option<PathBuf>,
     /// Where the console listens (localhost unless told otherwise).
     pub http: SocketAddr,
     /// Send show control (OSC) here: a lighting or sound desk.
@@ -295,10 +297,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
                 b.addr.ip().to_string()
             };
             println!("festival: broker listening on mqtt://{} (MQTT 5)", b.addr);
-            BrokerAddr {
-                host,
-                port: b.addr.port(),
-            }
+            BrokerAddr::tcp(host, b.addr.port())
         }
     };
     let p = pairings.clone();
@@ -319,6 +318,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         will: None,
         keyring,
         keep_alive: Duration::from_secs(5),
+        ca: args.ca.clone(),
     })
     .context("cannot start the operator's link")?;
     let (snapshot_tx, snapshot_rx) = watch::channel(serde_json::json!({"seats": []}));

@@ -41,10 +41,7 @@ fn venue() -> Venue {
         _dir: dir,
         pairings,
         op,
-        addr: BrokerAddr {
-            host: "127.0.0.1".into(),
-            port,
-        },
+        addr: BrokerAddr::tcp("127.0.0.1", port),
     }
 }
 
@@ -68,6 +65,7 @@ fn operator(v: &Venue) -> Link {
         will: None,
         keyring,
         keep_alive: Duration::from_secs(5),
+        ca: None,
     })
     .unwrap()
 }
@@ -95,6 +93,7 @@ fn seat(v: &Venue, p: &SeatPairing) -> Link {
         )),
         keyring,
         keep_alive: Duration::from_secs(5),
+        ca: None,
     })
     .unwrap()
 }
@@ -283,6 +282,7 @@ fn mosquitto_s_acls_keep_each_seat_to_its_own_topics() {
         &op,
         &dir.path().join("mosquitto"),
         format!("127.0.0.1:{port}").parse().unwrap(),
+        None,
         &user,
     )
     .expect("Mosquitto (Debian's mosquitto package; scripts/setup.sh --tests installs it)");
@@ -296,10 +296,7 @@ fn mosquitto_s_acls_keep_each_seat_to_its_own_topics() {
         _dir: dir,
         pairings,
         op,
-        addr: BrokerAddr {
-            host: "127.0.0.1".into(),
-            port,
-        },
+        addr: BrokerAddr::tcp("127.0.0.1", port),
     };
     let end = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
