@@ -56,6 +56,36 @@ pub struct PlayArgs {
     pub refiner_weights: PathBuf,
     /// Where the viewer's place is saved, whether to resume it, and the log.
     pub session: crate::session::SessionArgs,
+    /// A seat in a venue (`play --festival --desktop`): the window plays the operator's
+    /// screenings instead of its own film.
+    pub seat: Option<crate::seat::SeatArgs>,
+}
+
+/// The film the window plays: its own, or in a venue's seat the seat's screening, with a
+/// still stage saying the seat waits between screenings.
+struct Film {
+    own: Show<Viewer>,
+    seat: Option<crate::seat::Seat>,
+}
+
+impl Film {
+    fn show(&self) -> &Show<Viewer> {
+        self.seat
+            .as_ref()
+            .and_then(crate::seat::Seat::film)
+            .unwrap_or(&self.own)
+    }
+
+    fn show_mut(&mut self) -> &mut Show<Viewer> {
+        if self.seat.as_ref().is_some_and(|s| s.film().is_some()) {
+            self.seat
+                .as_mut()
+                .and_then(crate::seat::Seat::film_mut)
+                .expect("a screening")
+        } else {
+            &mut self.own
+        }
+    }
 }
 
 /// Arousal the Up/Down keys add, z per press.
@@ -104,7 +134,7 @@ struct Running {
     renderer: Renderer,
     presenter: Presenter,
     target: RenderTarget,
-    film: Show<Viewer>,
+    film: Film,
     /// The viewer's place and the log, written in the background (taken at the end).
     session: Option<crate::session::Session>,
     /// The story's file, watched for the author's saves (`--watch`).
@@ -153,17 +183,21 @@ pub fn play(args: PlayArgs) -> Result<()> {
     };
     event_loop.run_app(&mut app)?;
     if let Some(r) = &mut app.running {
-        if let Some(session) = r.session.take() {
-            session.finish(&r.film, &r.film.viewer.source());
+        if let Some(seat) = r.film.seat.take() {
+            seat.leave();
         }
-        if let Some(report) = r.film.viewer.latency_report() {
+        let film = &r.film.own;
+        if let Some(session) = r.session.take() {
+            session.finish(film, &film.viewer.source());
+        }
+        if let Some(report) = film.viewer.latency_report() {
             println!("{report}");
         }
         println!(
             "closed after {:.1} s, {} frames, {} beats",
             r.started.elapsed().as_secs_f64(),
             r.frames,
-            r.film.readout.beats
+            film.readout.beats
         );
     }
     match app.error {
@@ -273,13 +307,53 @@ impl App {
         });
         // The refiner reads each frame's depth as its guide.
         target.keep_depth = refine.is_some();
-        // Nothing senses the viewer before they consent (the mouse is not a sensor).
-        let (viewer, consent) =
-            crate::heart::with_consent(a.heart.as_ref(), a.consent, false, a.seed, a.baseline_s)?;
-        let (mut film, session) =
-            crate::session::Session::open(&a.session, &a.story, a.seed, a.config.clone(), viewer)?;
-        crate::heart::apply_consent(&mut film, consent);
-        film.disclose_refinement(refine.is_some());
+        let (film, session) = match self.args.seat.take() {
+            // A venue's seat: the operator's screenings; meanwhile a still stage that says so.
+            Some(seat) => {
+                let seat = crate::seat::Seat::join(seat)?;
+                let mut idle = Show::follower(
+                    showrunner_scene::sets::SetLibrary::builtin(),
+                    Viewer::Unsensed("no film yet"),
+                );
+                idle.readout.notice = format!(
+                    "Seat {}\nThe film starts when the operator starts it.",
+                    seat.name()
+                );
+                let film = Film {
+                    own: idle,
+                    seat: Some(seat),
+                };
+                (film, None)
+            }
+            None => {
+                let a = &self.args;
+                // Nothing senses the viewer before they consent (the mouse is not a sensor).
+                let (viewer, consent) = crate::heart::with_consent(
+                    a.heart.as_ref(),
+                    a.consent,
+                    false,
+                    a.seed,
+                    a.baseline_s,
+                )?;
+                let (mut film, session) = crate::session::Session::open(
+                    &a.session,
+                    &a.story,
+                    a.seed,
+                    a.config.clone(),
+                    viewer,
+                )?;
+                crate::heart::apply_consent(&mut film, consent);
+                film.disclose_refinement(refine.is_some());
+                (
+                    Film {
+                        own: film,
+                        seat: None,
+                    },
+                    Some(session),
+                )
+            }
+        };
+        let a = &self.args;
         let now = Instant::now();
         Ok(Running {
             window,
@@ -290,7 +364,7 @@ impl App {
             target,
             gpu,
             film,
-            session: Some(session),
+            session,
             watch: match &a.watch {
                 Some(p) => {
                     println!("watching {} (save it to reload)", p.display());
@@ -344,12 +418,12 @@ impl Running {
         match key {
             Key::Named(NamedKey::Escape) => el.exit(),
             Key::Named(NamedKey::ArrowUp) => {
-                if let Viewer::Simulated(v) = &mut self.film.viewer {
+                if let Viewer::Simulated(v) = &mut self.film.show_mut().viewer {
                     v.nudge = (v.nudge + NUDGE).min(4.0);
                 }
             }
             Key::Named(NamedKey::ArrowDown) => {
-                if let Viewer::Simulated(v) = &mut self.film.viewer {
+                if let Viewer::Simulated(v) = &mut self.film.show_mut().viewer {
                     v.nudge = (v.nudge - NUDGE).max(-4.0);
                 }
             }
@@ -382,8 +456,8 @@ impl Running {
     }
 
     fn toggle_recording(&mut self) {
-        let t = self.film.clock();
-        let Viewer::Simulated(viewer) = &mut self.film.viewer else {
+        let t = self.film.show().clock();
+        let Viewer::Simulated(viewer) = &mut self.film.show_mut().viewer else {
             return; // a strap drives the director; there is no recording to switch to
         };
         match viewer.toggle_recording(t) {
@@ -404,7 +478,7 @@ impl Running {
                 story,
                 findings,
                 seen,
-            } => match self.film.reload(&story) {
+            } => match self.film.show_mut().reload(&story) {
                 Ok(knot) => {
                     println!("reloaded {} at knot `{knot}`", story.path);
                     self.warnings = findings;
@@ -468,7 +542,18 @@ impl Running {
             gaze: self.cursor.map(|_| ray),
             ..std::mem::take(&mut self.input)
         };
-        let mut frame = self.film.advance(dt, &seen)?;
+        let mut frame = match &mut self.film.seat {
+            Some(seat) => {
+                seat.pump(std::time::Duration::ZERO);
+                let frame = seat.frame(dt, Some(&seen))?;
+                seat.report();
+                match frame {
+                    Some(frame) => frame,
+                    None => self.film.own.advance(dt, &seen)?,
+                }
+            }
+            None => self.film.own.advance(dt, &seen)?,
+        };
         if let Some(session) = &mut self.session {
             session.record(&mut frame);
         }
@@ -482,7 +567,13 @@ impl Running {
         }
         if let Some(answer) = frame.consent {
             let (heart, seed, baseline_s) = &self.sensing;
-            crate::heart::answered(&mut self.film, answer, heart.as_ref(), *seed, *baseline_s);
+            crate::heart::answered(
+                self.film.show_mut(),
+                answer,
+                heart.as_ref(),
+                *seed,
+                *baseline_s,
+            );
         }
         for w in frame.warnings {
             eprintln!("showrunner: warning: {w}");
@@ -495,12 +586,12 @@ impl Running {
             let head =
                 Quat::from_rotation_y(-self.head.yaw) * Quat::from_rotation_x(self.head.pitch);
             sound.frame(
-                &self.film.scene.world,
+                &self.film.show().scene.world,
                 &frame.staged,
-                &self.film.readout,
+                &self.film.show().readout,
                 (self.head.position, head),
                 dt,
-                self.film.scene.physics.impacts(),
+                self.film.show().scene.physics.impacts(),
             );
         }
         self.status_line();
@@ -522,7 +613,7 @@ impl Running {
         let h = &self.head;
         // The head is in the viewer's tracking space; the vantage (`view:`) places it in the
         // set, through a fade.
-        let vantage = &self.film.scene.vantage;
+        let vantage = &self.film.show().scene.vantage;
         let inputs = FrameInputs {
             eyes: EyeView::stereo(
                 h.position,
@@ -534,12 +625,12 @@ impl Running {
             .map(|e| e.placed(vantage.matrix())),
             light,
             sun,
-            grade: self.film.readout.grade.faded(vantage.fade()),
+            grade: self.film.show().readout.grade.faded(vantage.fade()),
         };
         self.update_overlay();
         let scene = self
             .renderer
-            .render(&self.film.scene.world, &inputs, &self.target);
+            .render(&self.film.show().scene.world, &inputs, &self.target);
         for w in self.renderer.take_label_warnings() {
             eprintln!("showrunner: warning: {w}");
             self.warnings.push(w);
@@ -547,7 +638,7 @@ impl Running {
         if let Some(stage) = &mut self.refine {
             // → refine (GPU work on the same queue, after the scene)
             self.gpu.queue.submit([scene]);
-            let strength = self.film.readout.refine_strength;
+            let strength = self.film.show().readout.refine_strength;
             if let Err(e) = stage.apply(&self.gpu, &self.target, &inputs.eyes, strength) {
                 eprintln!("showrunner: warning: {e}");
                 self.refine = None;
@@ -590,17 +681,22 @@ impl Running {
 
     /// One line a second on stdout: what the readout shows, for logs and tests.
     fn status_line(&mut self) {
-        let q = self.film.readout.sample.quality;
-        if let Some(line) = self.film.viewer.strap_change(&mut self.strap_said, q) {
+        let q = self.film.show().readout.sample.quality;
+        if let Some(line) = self
+            .film
+            .show()
+            .viewer
+            .strap_change(&mut self.strap_said, q)
+        {
             println!("{line}");
         }
-        let t = self.film.clock();
+        let t = self.film.show().clock();
         if t - self.last_status < 1.0 {
             return;
         }
         self.last_status = t;
-        let r = &self.film.readout;
-        let strap = match &self.film.viewer {
+        let r = &self.film.show().readout;
+        let strap = match &self.film.show().viewer {
             Viewer::Strap(s) => format!(" | {} quality {:.2}", s.status(), r.sample.quality),
             Viewer::Simulated(_) => String::new(),
             Viewer::Unsensed(why) => format!(" | {why}"),
@@ -619,8 +715,8 @@ impl Running {
 
     fn update_overlay(&mut self) {
         let mut lines = readout_lines(
-            &self.film.readout,
-            &self.film.viewer.source(),
+            &self.film.show().readout,
+            &self.film.show().viewer.source(),
             &self.warnings,
         );
         if let Some(stage) = &self.refine {
@@ -629,7 +725,7 @@ impl Running {
                 format!(
                     "refiner: {} | strength {:.2}",
                     crate::refine_stage::describe(stage.plan()),
-                    self.film.readout.refine_strength
+                    self.film.show().readout.refine_strength
                 ),
             );
         }

@@ -236,7 +236,8 @@ enum Command {
         avatar: Option<PathBuf>,
         /// Be a seat in a venue: join the operator's broker (`festival serve`), wait for its
         /// start, play, and after each film delete the viewer's data and wait again. Needs the
-        /// seat's pairing (`festival pair`) and, for now, --headless.
+        /// seat's pairing (`festival pair`), and --desktop (a window) or --headless (the seat in
+        /// the headset is not built yet).
         #[arg(long, value_name = "mqtt[s]://HOST:PORT", requires = "seat")]
         festival: Option<String>,
         /// With --festival: this seat's name; its pairing file is
@@ -637,11 +638,12 @@ fn run() -> Result<ExitCode> {
             fast,
             stories,
         } => {
+            let mut seat_args = None;
             if let Some(url) = festival {
                 let broker = showrunner_festival::link::BrokerAddr::parse(&url)
                     .map_err(|e| anyhow::anyhow!("--festival {e}"))?;
-                if !headless {
-                    bail!("play --festival: a seat in the window or the headset is not built yet; run it with --headless");
+                if !headless && !desktop {
+                    bail!("play --festival: a seat in the headset is not built yet; run it in a window (--desktop) or with --headless");
                 }
                 let name = seat.unwrap_or_default();
                 let pairing = pairing
@@ -651,7 +653,7 @@ fn run() -> Result<ExitCode> {
                 if pairing.seat.as_str() != name {
                     bail!("--seat {name}: the pairing file is seat `{}`'s; give this seat's file with --pairing, or pair it with `showrunner festival pair --seat {name}`", pairing.seat);
                 }
-                seat::run(seat::SeatArgs {
+                let args = seat::SeatArgs {
                     broker,
                     ca,
                     pairing,
@@ -665,11 +667,16 @@ fn run() -> Result<ExitCode> {
                     baseline_s,
                     seconds,
                     state_dir: session::state_dir(),
-                    out,
-                })?;
-                return Ok(ExitCode::SUCCESS);
+                    out: out.clone(),
+                };
+                if headless {
+                    seat::run(args)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+                seat_args = Some(args);
+            } else {
+                let _ = (stories, fast, pairing, ca);
             }
-            let _ = (stories, fast, pairing, ca);
             let refine = parse_refine(refine.as_deref())?;
             let heart = heart.as_deref().map(heart::HeartSpec::parse).transpose()?;
             let watch_path = story.clone().filter(|_| watch);
@@ -687,18 +694,19 @@ fn run() -> Result<ExitCode> {
             };
             session::check(&session)?;
             // The headset when a runtime answers (or --xr), the window otherwise.
-            let use_xr = xr
-                || (!desktop
-                    && match showrunner_xr::runtime_present() {
-                        Ok(rt) => {
-                            println!("play: OpenXR runtime {rt}: playing in the headset (--desktop for a window)");
-                            true
-                        }
-                        Err(e) => {
-                            println!("play: {e}; playing in a desktop window");
-                            false
-                        }
-                    });
+            let use_xr = seat_args.is_none()
+                && (xr
+                    || (!desktop
+                        && match showrunner_xr::runtime_present() {
+                            Ok(rt) => {
+                                println!("play: OpenXR runtime {rt}: playing in the headset (--desktop for a window)");
+                                true
+                            }
+                            Err(e) => {
+                                println!("play: {e}; playing in a desktop window");
+                                false
+                            }
+                        }));
             if use_xr {
                 let r = headset::play(headset::XrArgs {
                     story: story.clone(),
@@ -742,12 +750,13 @@ fn run() -> Result<ExitCode> {
                     refine,
                     refiner_weights,
                     session,
+                    seat: seat_args,
                 })?;
                 Ok(ExitCode::SUCCESS)
             }
             #[cfg(target_os = "android")]
             {
-                let _ = (size, shaders, room, session, watch_path);
+                let _ = (size, shaders, room, session, watch_path, seat_args);
                 bail!("play: no OpenXR runtime answered, and there is no desktop window on Android")
             }
         }

@@ -3,9 +3,10 @@
 //! plays, and at the end or on reset deletes the viewer's data and waits for the next viewer.
 //!
 //! The MQTT link lives on its own thread ([`showrunner_festival::link`]); this loop only hands
-//! it messages and takes what arrived, never waiting on it while a film plays. Built here: the
-//! headless seat (`--headless`, a real-time show with no window, and `--fast`, the same on a
-//! simulated clock for soak tests). The window's and the headset's seats are not built yet.
+//! it messages and takes what arrived, never waiting on it while a film plays. [`Seat`] is the
+//! seat whoever drives its frames: the headless loop here ([`run`]: `--headless`, a real-time
+//! show with no window, and `--fast`, the same on a simulated clock for soak tests) and the
+//! window (`--desktop`, [`crate::desktop`]). The headset's seat is not built yet.
 //!
 //! In a shared film (`join`) the seat's show follows the host's cues ([`Following`]): each is
 //! presented when the film's clock reaches it, a seat that joins late or lost the broker stages
@@ -24,7 +25,7 @@ use showrunner_festival::{
     SeatStatus, Sender, SharedChoice, SharedCue, StrapState, Topic, Vote,
 };
 use showrunner_show::consent::Consent;
-use showrunner_show::{Cue, EngagementSource, Show};
+use showrunner_show::{Cue, EngagementSource, Show, ShowFrame, ViewerInput};
 use showrunner_story::CompiledStory;
 
 use crate::heart::{ConsentArg, HeartSpec, Viewer};
@@ -107,7 +108,8 @@ struct Following {
     /// The viewer's last derived engagement, and when the next is due (film seconds played).
     sample: Option<EngagementSample>,
     next_sample_s: f64,
-    /// When the choice on offer appeared (seconds played), and the beat last voted on.
+    /// When the choice on offer appeared (seconds played), and the beat whose choice the seat
+    /// voted on (the simulated viewer votes once; the window's viewer may change their mind).
     offered_at: f64,
     voted: Option<u64>,
     /// The simulated viewer's vote: option `vote_seed` mod the options.
@@ -116,7 +118,12 @@ struct Following {
     ended: Option<Outcome>,
 }
 
-struct Seat {
+/// A seat in a venue: its link to the operator, where it is in its round of screenings, and
+/// the screening playing. The headless loop ([`run`]) and the window
+/// ([`crate::desktop`]) drive it the same way: [`Seat::pump`] what came, [`Seat::frame`] the
+/// film, [`Seat::report`] the status.
+pub struct Seat {
+    args: SeatArgs,
     link: Link,
     me: showrunner_festival::SeatName,
     state: SeatState,
@@ -142,92 +149,130 @@ struct Seat {
     shared_story: Option<String>,
 }
 
-/// Runs the seat until `seconds` (or killed).
+impl Seat {
+    /// Joins the venue: the link to the broker starts (and keeps reconnecting) in the
+    /// background; the seat waits for the operator's start.
+    pub fn join(args: SeatArgs) -> Result<Self> {
+        let me = args.pairing.seat.clone();
+        let op_key = args.pairing.operator_key.clone();
+        let keyring: Keyring = std::sync::Arc::new(move |s: &Sender| match s {
+            Sender::Operator => Some(op_key.clone()),
+            Sender::Seat(_) => None,
+        });
+        let sender = Sender::Seat(me.clone());
+        let link = Link::start(LinkConfig {
+            broker: args.broker.clone(),
+            client_id: showrunner_festival::pairing::user_of(&sender),
+            me: sender,
+            key: args.pairing.key.clone(),
+            password: args.pairing.password.clone(),
+            subscribe: vec![
+                Topic::Command(me.clone()).path(),
+                Topic::AllCommand.path(),
+                Topic::SharedCue.path(),
+            ],
+            will: Some((Topic::Status(me.clone()), Body::Status(offline()))),
+            keyring,
+            keep_alive: Duration::from_secs(5),
+            ca: args.ca.clone(),
+        })?;
+        println!(
+            "seat {me}: joining {} ({} clock); waiting for the operator's start",
+            args.broker,
+            if args.fast { "fast" } else { "real-time" }
+        );
+        Ok(Self {
+            link,
+            me,
+            state: SeatState::Waiting,
+            story: args.story.clone(),
+            screening: None,
+            consent_given: args.consent == ConsentArg::Given,
+            screenings: 0,
+            played_s: 0.0,
+            beats: 0,
+            outcome: None,
+            last_error: None,
+            frame_ms: Vec::new(),
+            missed: 0,
+            last_status: None,
+            changed: true,
+            cue: None,
+            shared_story: None,
+            args,
+        })
+    }
+
+    /// The seat's name.
+    pub fn name(&self) -> &showrunner_festival::SeatName {
+        &self.me
+    }
+
+    /// Takes what came from the operator (waiting up to `wait` for the first), and holds or
+    /// gives up a shared film whose host fell silent. Never waits while a film plays.
+    pub fn pump(&mut self, wait: Duration) {
+        let mut events: Vec<_> = if wait.is_zero() {
+            Vec::new()
+        } else {
+            self.link.wait(wait).into_iter().collect()
+        };
+        events.extend(self.link.drain());
+        for e in events {
+            self.take(e);
+        }
+        self.watch_the_host();
+    }
+
+    /// The film playing, if one is: what the window renders.
+    pub fn film(&self) -> Option<&Show<Viewer>> {
+        self.screening.as_ref().map(|s| &s.show)
+    }
+
+    /// [`Seat::film`], to change.
+    pub fn film_mut(&mut self) -> Option<&mut Show<Viewer>> {
+        self.screening.as_mut().map(|s| &mut s.show)
+    }
+
+    /// Goodbye: an offline status (no will fires on a clean goodbye), and the viewer's data
+    /// deleted.
+    pub fn leave(mut self) {
+        self.end(Outcome::Stopped);
+        self.state = SeatState::Offline;
+        self.changed = true;
+        self.report();
+        std::thread::sleep(Duration::from_millis(100));
+        self.link.close();
+    }
+}
+
+/// Runs the seat without a window until `seconds` (or killed).
 pub fn run(args: SeatArgs) -> Result<()> {
-    let me = args.pairing.seat.clone();
-    let op_key = args.pairing.operator_key.clone();
-    let keyring: Keyring = std::sync::Arc::new(move |s: &Sender| match s {
-        Sender::Operator => Some(op_key.clone()),
-        Sender::Seat(_) => None,
-    });
-    let sender = Sender::Seat(me.clone());
-    let link = Link::start(LinkConfig {
-        broker: args.broker.clone(),
-        client_id: showrunner_festival::pairing::user_of(&sender),
-        me: sender,
-        key: args.pairing.key.clone(),
-        password: args.pairing.password.clone(),
-        subscribe: vec![
-            Topic::Command(me.clone()).path(),
-            Topic::AllCommand.path(),
-            Topic::SharedCue.path(),
-        ],
-        will: Some((Topic::Status(me.clone()), Body::Status(offline()))),
-        keyring,
-        keep_alive: Duration::from_secs(5),
-        ca: args.ca.clone(),
-    })?;
-    println!(
-        "seat {me}: joining {} ({} clock); waiting for the operator's start",
-        args.broker,
-        if args.fast { "fast" } else { "real-time" }
-    );
-    let mut seat = Seat {
-        link,
-        me,
-        state: SeatState::Waiting,
-        story: args.story.clone(),
-        screening: None,
-        consent_given: args.consent == ConsentArg::Given,
-        screenings: 0,
-        played_s: 0.0,
-        beats: 0,
-        outcome: None,
-        last_error: None,
-        frame_ms: Vec::new(),
-        missed: 0,
-        last_status: None,
-        changed: true,
-        cue: None,
-        shared_story: None,
-    };
+    let (fast, seconds) = (args.fast, args.seconds);
+    let mut seat = Seat::join(args)?;
     let start = Instant::now();
     let mut next_frame = Instant::now();
     loop {
-        if args
-            .seconds
-            .is_some_and(|s| start.elapsed().as_secs_f64() > s)
-        {
+        if seconds.is_some_and(|s| start.elapsed().as_secs_f64() > s) {
             break;
         }
-        let playing = seat.state == SeatState::Playing;
-        let events = if playing || seat.state == SeatState::Consent {
-            seat.link.drain()
+        let busy = matches!(seat.state, SeatState::Playing | SeatState::Consent);
+        seat.pump(if busy {
+            Duration::ZERO
         } else {
-            let mut e: Vec<_> = seat
-                .link
-                .wait(Duration::from_millis(50))
-                .into_iter()
-                .collect();
-            e.extend(seat.link.drain());
-            e
-        };
-        for e in events {
-            seat.take(e, &args);
-        }
-        seat.watch_the_host();
+            Duration::from_millis(50)
+        });
         if seat.state == SeatState::Playing {
             // A shared film plays on the film's clock, fast seat or not.
-            if args.fast && !seat.following() {
+            if fast && !seat.following() {
                 for _ in 0..FAST_BATCH {
-                    seat.frame(FAST_DT)?;
+                    seat.frame(FAST_DT, None)?;
                     if seat.state != SeatState::Playing {
                         break;
                     }
                 }
             } else {
                 let dt = 1.0 / RATE_HZ;
-                seat.frame(dt)?;
+                seat.frame(dt, None)?;
                 next_frame += Duration::from_secs_f64(dt);
                 let now = Instant::now();
                 if next_frame > now {
@@ -241,13 +286,7 @@ pub fn run(args: SeatArgs) -> Result<()> {
         }
         seat.report();
     }
-    // Goodbye: an offline status (no will fires on a clean goodbye), and the viewer's data.
-    seat.end(Outcome::Stopped);
-    seat.state = SeatState::Offline;
-    seat.changed = true;
-    seat.report();
-    std::thread::sleep(Duration::from_millis(100));
-    seat.link.close();
+    seat.leave();
     Ok(())
 }
 
@@ -271,7 +310,7 @@ fn find_story(dir: &Path, name: &str) -> Result<CompiledStory> {
 }
 
 impl Seat {
-    fn take(&mut self, e: Event, args: &SeatArgs) {
+    fn take(&mut self, e: Event) {
         match e {
             Event::Connected => {
                 println!("seat {}: connected to the broker", self.me);
@@ -304,7 +343,7 @@ impl Seat {
                     },
                 kept: false,
             } => {
-                let r = self.command(&cmd, boot, args);
+                let r = self.command(&cmd, boot);
                 if let Err(e) = &r {
                     self.last_error = Some(format!("{e:#}"));
                     eprintln!("seat {}: {e:#}", self.me);
@@ -328,25 +367,25 @@ impl Seat {
         }
     }
 
-    fn command(&mut self, cmd: &Command, boot: u64, args: &SeatArgs) -> Result<()> {
+    fn command(&mut self, cmd: &Command, boot: u64) -> Result<()> {
         match cmd {
             Command::Join { film } => {
                 if self.screening.is_some() {
                     bail!("already playing a film; reset the seat first");
                 }
-                self.join(*film, boot, args)
+                self.join_film(*film, boot)
             }
             Command::Start { story } => {
                 if self.screening.is_some() {
                     bail!("already playing a film; reset the seat first");
                 }
                 if let Some(name) = story {
-                    self.story = find_story(&args.stories, name)?;
+                    self.story = find_story(&self.args.stories, name)?;
                 }
-                self.start(args)
+                self.start()
             }
             Command::LoadStory { story } => {
-                self.story = find_story(&args.stories, story)?;
+                self.story = find_story(&self.args.stories, story)?;
                 Ok(())
             }
             Command::Pause => match self.state {
@@ -381,7 +420,8 @@ impl Seat {
     }
 
     /// The viewer in the seat for screening `number`, with consent as the installation has it.
-    fn viewer(&self, args: &SeatArgs, number: u64) -> Result<(Viewer, Consent)> {
+    fn viewer(&self, number: u64) -> Result<(Viewer, Consent)> {
+        let args = &self.args;
         let seed = args.seed.wrapping_add(number - 1);
         let consent = if self.consent_given {
             ConsentArg::Given
@@ -392,10 +432,11 @@ impl Seat {
         crate::heart::with_consent(args.heart.as_ref(), consent, false, seed, args.baseline_s)
     }
 
-    fn start(&mut self, args: &SeatArgs) -> Result<()> {
+    fn start(&mut self) -> Result<()> {
         // Numbered once it begins: a start that fails leaves the last screening the latest.
         let number = self.screenings + 1;
-        let (viewer, consent) = self.viewer(args, number)?;
+        let (viewer, consent) = self.viewer(number)?;
+        let args = &self.args;
         let stem = Path::new(&self.story.path)
             .file_stem()
             .map_or("story".into(), |s| s.to_string_lossy().into_owned());
@@ -429,10 +470,12 @@ impl Seat {
 
     /// Joins the shared film `film` of the host whose run is `boot`: at its current beat when
     /// the seat has its cue, else at the first cue that comes.
-    fn join(&mut self, film: u64, boot: u64, args: &SeatArgs) -> Result<()> {
+    fn join_film(&mut self, film: u64, boot: u64) -> Result<()> {
         let number = self.screenings + 1;
-        let (viewer, consent) = self.viewer(args, number)?;
-        let show = Show::follower(showrunner_scene::sets::SetLibrary::builtin(), viewer);
+        let (viewer, consent) = self.viewer(number)?;
+        // The seat's own sets and actors stage what the host sends (the cues name them).
+        let library = crate::sets::library(&self.story.path, &crate::sets::Staging::default())?;
+        let show = Show::follower(library, viewer);
         let mut f = Following {
             boot,
             film,
@@ -447,7 +490,7 @@ impl Seat {
             next_sample_s: 0.0,
             offered_at: 0.0,
             voted: None,
-            vote_seed: args.seed,
+            vote_seed: self.args.seed,
             ended: None,
         };
         if let Some((b, c)) = &self.cue {
@@ -562,21 +605,55 @@ impl Seat {
         }
     }
 
-    /// One frame of the film.
-    fn frame(&mut self, dt: f64) -> Result<()> {
+    /// One frame of the film, if one plays: with the viewer's `input` in the window (the scene
+    /// staged and stepped, the panels and the subtitle following the head), or the story and
+    /// the director only without one. The frame comes back for the window to present. The
+    /// consent panel's answer, and a choice the viewer makes in a shared film (a vote), are the
+    /// seat's to act on; a film the operator holds stands still.
+    pub fn frame(&mut self, dt: f64, input: Option<&ViewerInput>) -> Result<Option<ShowFrame>> {
         let Some(sc) = &mut self.screening else {
-            return Ok(());
+            return Ok(None);
+        };
+        let dt = if self.state == SeatState::Paused {
+            0.0
+        } else {
+            dt
         };
         let t = Instant::now();
-        let mut paused = false;
+        let mut paused = dt == 0.0;
         if let Some(f) = &mut sc.shared {
             present(f, &mut sc.show, &self.me, self.played_s);
-            paused = f.paused;
+            paused |= f.paused;
             if !paused {
-                speak_for_the_viewer(f, &mut sc.show, &mut self.link, &self.me, self.played_s);
+                let simulated = input.is_none();
+                speak_for_the_viewer(
+                    f,
+                    &mut sc.show,
+                    &mut self.link,
+                    &self.me,
+                    self.played_s,
+                    simulated,
+                );
             }
         }
-        let mut frame = sc.show.run(dt)?;
+        let mut frame = match input {
+            Some(i) => sc.show.advance(dt, i)?,
+            None => sc.show.run(dt)?,
+        };
+        if let Some(answer) = frame.consent.take() {
+            let a = &self.args;
+            crate::heart::answered(&mut sc.show, answer, a.heart.as_ref(), a.seed, a.baseline_s);
+            if self.state == SeatState::Consent {
+                self.state = SeatState::Playing;
+            }
+            self.changed = true;
+        }
+        if let (Some(f), Some(i)) = (&mut sc.shared, input) {
+            // The viewer in the window chose: a number key, a click on a panel, a dwell.
+            if let Some(choice) = i.choose.or(frame.select.flatten()).or(frame.dwelt) {
+                vote(f, &mut self.link, &self.me, choice);
+            }
+        }
         if !paused {
             self.played_s += dt;
         }
@@ -604,7 +681,7 @@ impl Seat {
             self.report();
             self.end(outcome);
         }
-        Ok(())
+        Ok(Some(frame))
     }
 
     /// Ends the screening (if any): the progress save and, unless the viewer asked to keep
@@ -644,7 +721,7 @@ impl Seat {
     }
 
     /// The status, every second and at once on a change.
-    fn report(&mut self) {
+    pub fn report(&mut self) {
         let due = self
             .last_status
             .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
@@ -805,6 +882,7 @@ fn present(
         show.follow(cues);
         if c.choices != choices {
             f.offered_at = played_s;
+            f.voted = None;
         }
         f.paused = c.paused;
         f.story.clone_from(&c.story);
@@ -841,36 +919,49 @@ fn directives(
 }
 
 /// What the seat tells the shared film's host for its viewer: the derived engagement every
-/// [`SAMPLE_S`] (while sensing is allowed), and a vote on the choice on offer. The headless
-/// seat's simulated viewer votes a second after the choice appears, for option `--seed` mod
-/// the options.
+/// [`SAMPLE_S`] (while sensing is allowed), and, for a `simulated` viewer (the headless
+/// seat), a vote a second after the choice appears, for option `--seed` mod the options.
 fn speak_for_the_viewer(
     f: &mut Following,
     show: &mut Show<Viewer>,
     link: &mut Link,
     me: &showrunner_festival::SeatName,
     played_s: f64,
+    simulated: bool,
 ) {
     if played_s >= f.next_sample_s {
         f.next_sample_s = played_s + SAMPLE_S;
         show.viewer.poll();
         let s = show.viewer.sample(show.clock(), show.readout.intensity);
         f.sample = Some(s);
+        // The window's readout shows this viewer's engagement (the film follows the room's).
+        show.readout.sample = s;
         if show.consent().allows_gaze() {
             link.publish(Topic::SharedSample(me.clone()), Body::Sample(s));
         }
     }
     let Some(c) = &f.shown else { return };
     let open = !c.choices.is_empty() && c.chose.is_none() && !c.paused;
-    if open && f.voted != Some(c.beat) && played_s - f.offered_at >= 1.0 {
-        f.voted = Some(c.beat);
-        let choice = (f.vote_seed % c.choices.len() as u64) as u32;
-        link.publish(
-            Topic::SharedVote(me.clone()),
-            Body::Vote(Vote {
-                beat: c.beat,
-                choice,
-            }),
-        );
+    if simulated && open && f.voted.is_none() && played_s - f.offered_at >= 1.0 {
+        let choice = (f.vote_seed % c.choices.len() as u64) as usize;
+        vote(f, link, me, choice);
     }
+}
+
+/// The seat's vote on the choice on offer (a later one replaces it at the host); nothing when
+/// none is on offer.
+fn vote(f: &mut Following, link: &mut Link, me: &showrunner_festival::SeatName, choice: usize) {
+    let Some(c) = &f.shown else { return };
+    if c.choices.is_empty() || c.chose.is_some() || choice >= c.choices.len() {
+        return;
+    }
+    f.voted = Some(c.beat);
+    println!("seat {me}: votes for \"{}\"", c.choices[choice]);
+    link.publish(
+        Topic::SharedVote(me.clone()),
+        Body::Vote(Vote {
+            beat: c.beat,
+            choice: choice as u32,
+        }),
+    );
 }

@@ -805,3 +805,47 @@ fn seats_and_the_operator_reach_a_tls_broker_and_a_seat_that_cannot_check_it_is_
         "seat-2 never reported"
     );
 }
+
+#[test]
+fn a_seat_in_a_window_plays_the_operator_s_screening_and_waits_again() {
+    let (_x, display) = showrunner_tests::xvfb();
+    let v = venue_with(&["seat-1"], &[], Broker::Embedded);
+    let console = &v.console;
+    let pairing = v.dir.join("seat-1.pairing.json");
+    let mut cmd = Command::new(showrunner());
+    cmd.args([
+        "play",
+        "--festival",
+        &v.url,
+        "--seat",
+        "seat-1",
+        "--pairing",
+    ])
+    .arg(&pairing)
+    .args(["--desktop", "--consent", "given", "--size", "320x180"])
+    .args(["--refine", "off"])
+    .env("DISPLAY", &display)
+    .env_remove("WAYLAND_DISPLAY")
+    .env("SHOWRUNNER_STATE_DIR", &v.state);
+    let window = Proc::run(cmd);
+    console.until(90, "the window's seat waiting", |r| {
+        state_of(r, "seat-1") == "waiting"
+    });
+    window.until_said(30, "presenting 320x180");
+    console.command(
+        Some("seat-1"),
+        serde_json::json!({"do": "start", "story": null}),
+    );
+    // The window plays the film: its frames are timed in the seat's status.
+    console.until(60, "the window's seat playing, its frames timed", |r| {
+        seat(r, "seat-1").is_some_and(|s| {
+            s["status"]["state"] == "playing" && s["status"]["frame"]["p50_ms"].as_f64() > Some(0.0)
+        })
+    });
+    console.command(Some("seat-1"), serde_json::json!({"do": "reset"}));
+    console.until(30, "the window's seat waiting again", |r| {
+        state_of(r, "seat-1") == "waiting"
+    });
+    assert!(window.said("reset; the viewer's data deleted"));
+    assert!(outcomes(&v.dir).contains(&("seat-1".to_owned(), "reset".to_owned())));
+}
