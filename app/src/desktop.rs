@@ -23,7 +23,7 @@ use winit::keyboard::{Key, NamedKey};
 use winit::window::{Window, WindowId};
 
 use crate::heart::{HeartSpec, Viewer};
-use showrunner_show::{Readout, Show, ViewerInput};
+use showrunner_show::{Readout, ViewerInput};
 
 /// What `play --desktop` needs.
 pub struct PlayArgs {
@@ -59,33 +59,6 @@ pub struct PlayArgs {
     /// A seat in a venue (`play --festival --desktop`): the window plays the operator's
     /// screenings instead of its own film.
     pub seat: Option<crate::seat::SeatArgs>,
-}
-
-/// The film the window plays: its own, or in a venue's seat the seat's screening, with a
-/// still stage saying the seat waits between screenings.
-struct Film {
-    own: Show<Viewer>,
-    seat: Option<crate::seat::Seat>,
-}
-
-impl Film {
-    fn show(&self) -> &Show<Viewer> {
-        self.seat
-            .as_ref()
-            .and_then(crate::seat::Seat::film)
-            .unwrap_or(&self.own)
-    }
-
-    fn show_mut(&mut self) -> &mut Show<Viewer> {
-        if self.seat.as_ref().is_some_and(|s| s.film().is_some()) {
-            self.seat
-                .as_mut()
-                .and_then(crate::seat::Seat::film_mut)
-                .expect("a screening")
-        } else {
-            &mut self.own
-        }
-    }
 }
 
 /// Arousal the Up/Down keys add, z per press.
@@ -134,7 +107,7 @@ struct Running {
     renderer: Renderer,
     presenter: Presenter,
     target: RenderTarget,
-    film: Film,
+    film: crate::seat::Film,
     /// The viewer's place and the log, written in the background (taken at the end).
     session: Option<crate::session::Session>,
     /// The story's file, watched for the author's saves (`--watch`).
@@ -183,10 +156,8 @@ pub fn play(args: PlayArgs) -> Result<()> {
     };
     event_loop.run_app(&mut app)?;
     if let Some(r) = &mut app.running {
-        if let Some(seat) = r.film.seat.take() {
-            seat.leave();
-        }
-        let film = &r.film.own;
+        r.film.leave();
+        let film = r.film.show();
         if let Some(session) = r.session.take() {
             session.finish(film, &film.viewer.source());
         }
@@ -309,22 +280,10 @@ impl App {
         target.keep_depth = refine.is_some();
         let (film, session) = match self.args.seat.take() {
             // A venue's seat: the operator's screenings; meanwhile a still stage that says so.
-            Some(seat) => {
-                let seat = crate::seat::Seat::join(seat)?;
-                let mut idle = Show::follower(
-                    showrunner_scene::sets::SetLibrary::builtin(),
-                    Viewer::Unsensed("no film yet"),
-                );
-                idle.readout.notice = format!(
-                    "Seat {}\nThe film starts when the operator starts it.",
-                    seat.name()
-                );
-                let film = Film {
-                    own: idle,
-                    seat: Some(seat),
-                };
-                (film, None)
-            }
+            Some(seat) => (
+                crate::seat::Film::seat(crate::seat::Seat::join(seat)?)?,
+                None,
+            ),
             None => {
                 let a = &self.args;
                 // Nothing senses the viewer before they consent (the mouse is not a sensor).
@@ -343,16 +302,11 @@ impl App {
                     viewer,
                 )?;
                 crate::heart::apply_consent(&mut film, consent);
-                film.disclose_refinement(refine.is_some());
-                (
-                    Film {
-                        own: film,
-                        seat: None,
-                    },
-                    Some(session),
-                )
+                (crate::seat::Film::own(film), Some(session))
             }
         };
+        let mut film = film;
+        film.disclose_refinement(refine.is_some());
         let a = &self.args;
         let now = Instant::now();
         Ok(Running {
@@ -542,18 +496,7 @@ impl Running {
             gaze: self.cursor.map(|_| ray),
             ..std::mem::take(&mut self.input)
         };
-        let mut frame = match &mut self.film.seat {
-            Some(seat) => {
-                seat.pump(std::time::Duration::ZERO);
-                let frame = seat.frame(dt, Some(&seen))?;
-                seat.report();
-                match frame {
-                    Some(frame) => frame,
-                    None => self.film.own.advance(dt, &seen)?,
-                }
-            }
-            None => self.film.own.advance(dt, &seen)?,
-        };
+        let mut frame = self.film.advance(dt, &seen)?;
         if let Some(session) = &mut self.session {
             session.record(&mut frame);
         }

@@ -23,7 +23,7 @@ use showrunner_xr::telemetry::micros;
 use showrunner_xr::{FrameTimes, Status, Telemetry, Xr, XrError, XrOptions};
 
 use crate::heart::{HeartSpec, Viewer};
-use showrunner_show::{Show, ViewerInput};
+use showrunner_show::ViewerInput;
 
 /// What `play --xr` needs.
 pub struct XrArgs {
@@ -55,13 +55,17 @@ pub struct XrArgs {
     pub refiner_weights: PathBuf,
     /// Where the viewer's place is saved, whether to resume it, and the log.
     pub session: crate::session::SessionArgs,
+    /// A seat in a venue (`play --festival`): the headset plays the operator's screenings
+    /// instead of its own film.
+    pub seat: Option<crate::seat::SeatArgs>,
 }
 
-/// The viewer's seat: the film and everything else that outlives an XR connection.
-struct Seat {
-    film: Show<Viewer>,
-    /// The viewer's place and the log, written in the background.
-    session: crate::session::Session,
+/// What the viewer watches: the film and everything else that outlives an XR connection.
+struct Watching {
+    film: crate::seat::Film,
+    /// The viewer's place and the log, written in the background (a venue's seat keeps its
+    /// screenings' own).
+    session: Option<crate::session::Session>,
     sound: Option<crate::sound::SoundStage>,
 }
 
@@ -73,30 +77,15 @@ const GAZE_SILENCE_S: f64 = 10.0;
 
 /// Plays in the headset until the story ends, `--seconds`, the runtime
 /// exits the session, or the runtime stays away longer than `reconnect_s`.
-pub fn play(args: XrArgs) -> Result<()> {
-    // Nothing senses the viewer before they consent: the strap waits, and so do the eyes
-    // (asked about once the runtime says it tracks them).
-    let (mut viewer, consent) = crate::heart::with_consent(
-        args.heart.as_ref(),
-        args.consent,
-        false,
-        args.seed,
-        args.baseline_s,
-    )?;
-    if let Viewer::Simulated(v) = &mut viewer {
-        if v.toggle_recording(0.0) == Some(true) {
-            println!("xr: the heart recording drives the director");
-        }
-    }
-    let (mut film, session) = crate::session::Session::open(
-        &args.session,
-        &args.story,
-        args.seed,
-        args.config.clone(),
-        viewer,
-    )?;
-    crate::heart::apply_consent(&mut film, consent);
-    let mut show = Seat {
+pub fn play(mut args: XrArgs) -> Result<()> {
+    let (film, session) = match args.seat.take() {
+        Some(seat) => (
+            crate::seat::Film::seat(crate::seat::Seat::join(seat)?)?,
+            None,
+        ),
+        None => own_film(&args)?,
+    };
+    let mut show = Watching {
         film,
         session,
         sound: crate::sound::SoundStage::open(
@@ -105,7 +94,7 @@ pub fn play(args: XrArgs) -> Result<()> {
             showrunner_audio::Output::Device,
         ),
     };
-    let beats_at_start = show.film.readout.beats;
+    let beats_at_start = show.film.show().readout.beats;
     let mut telemetry = Telemetry::new(1 << 16);
     let started = Instant::now();
     let opts = XrOptions {
@@ -128,7 +117,7 @@ pub fn play(args: XrArgs) -> Result<()> {
                     Some(_) => {
                         println!(
                             "xr: the runtime did not come back within {:.0} s ({e}); the story stopped at beat {}",
-                            args.reconnect_s, show.film.readout.beats
+                            args.reconnect_s, show.film.show().readout.beats
                         );
                         break;
                     }
@@ -164,16 +153,19 @@ pub fn play(args: XrArgs) -> Result<()> {
             );
         }
         // The eyes are a sensor too: where the runtime tracks them, consent comes first.
-        if f.eye_gaze && show.film.consent() == showrunner_show::Consent::NotNeeded {
+        if f.eye_gaze
+            && !show.film.is_seat()
+            && show.film.show().consent() == showrunner_show::Consent::NotNeeded
+        {
             let (_, consent) =
                 crate::heart::with_consent(None, args.consent, true, args.seed, args.baseline_s)?;
-            crate::heart::apply_consent(&mut show.film, consent);
+            crate::heart::apply_consent(show.film.show_mut(), consent);
         }
         if connections > 1 {
             println!(
                 "xr: reconnected; the story continues at beat {} ({:.1} s in)",
-                show.film.readout.beats,
-                show.film.clock()
+                show.film.show().readout.beats,
+                show.film.show().clock()
             );
         }
         let mut renderer = Renderer::new(xr.device(), xr.queue());
@@ -241,7 +233,7 @@ pub fn play(args: XrArgs) -> Result<()> {
                 drop(renderer);
                 drop(xr);
             }
-            Err(e) if connections == 1 && show.film.readout.beats == beats_at_start => {
+            Err(e) if connections == 1 && show.film.show().readout.beats == beats_at_start => {
                 // Failed before the film began: the caller may fall back to the window.
                 return Err(anyhow::Error::new(e).context("cannot start the OpenXR session"));
             }
@@ -253,15 +245,45 @@ pub fn play(args: XrArgs) -> Result<()> {
     println!(
         "xr: ended after {:.1} s; {} beats; {} connection(s)",
         started.elapsed().as_secs_f64(),
-        show.film.readout.beats,
+        show.film.show().readout.beats,
         connections
     );
-    let source = show.film.viewer.source();
-    show.session.finish(&show.film, &source);
-    if let Some(report) = show.film.viewer.latency_report() {
+    show.film.leave();
+    let film = show.film.show();
+    if let Some(session) = show.session.take() {
+        session.finish(film, &film.viewer.source());
+    }
+    if let Some(report) = film.viewer.latency_report() {
         println!("xr: {report}");
     }
     Ok(())
+}
+
+/// The headset's own film (not a venue's seat), with its session.
+fn own_film(args: &XrArgs) -> Result<(crate::seat::Film, Option<crate::session::Session>)> {
+    // Nothing senses the viewer before they consent: the strap waits, and so do the eyes
+    // (asked about once the runtime says it tracks them).
+    let (mut viewer, consent) = crate::heart::with_consent(
+        args.heart.as_ref(),
+        args.consent,
+        false,
+        args.seed,
+        args.baseline_s,
+    )?;
+    if let Viewer::Simulated(v) = &mut viewer {
+        if v.toggle_recording(0.0) == Some(true) {
+            println!("xr: the heart recording drives the director");
+        }
+    }
+    let (mut film, session) = crate::session::Session::open(
+        &args.session,
+        &args.story,
+        args.seed,
+        args.config.clone(),
+        viewer,
+    )?;
+    crate::heart::apply_consent(&mut film, consent);
+    Ok((crate::seat::Film::own(film), Some(session)))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -270,7 +292,7 @@ fn run_session(
     shared: &showrunner_render::Gpu,
     refine: &mut Option<crate::refine_stage::RefineStage>,
     renderer: &mut Renderer,
-    show: &mut Seat,
+    show: &mut Watching,
     telemetry: &mut Telemetry,
     args: &XrArgs,
     started: Instant,
@@ -280,7 +302,7 @@ fn run_session(
     let mut verified = 0u32;
     let mut last_frame_start = Instant::now();
     let mut printed_states = 0;
-    let mut last_decision = show.film.readout.decision.clone();
+    let mut last_decision = show.film.show().readout.decision.clone();
     let mut last_strap_log = f64::NEG_INFINITY;
     let (mut gaze_reported, mut gaze_silence_said) = (false, false);
     let mut strap_said = ("", false);
@@ -291,7 +313,7 @@ fn run_session(
     let mut ended_at: Option<Instant> = None;
     loop {
         // The story's end: the credits stay up a while before the session ends.
-        if show.film.readout.ended && ended_at.is_none() {
+        if show.film.show().readout.ended && ended_at.is_none() {
             ended_at = Some(Instant::now());
         }
         let over = args
@@ -365,7 +387,9 @@ fn run_session(
                 .unwrap_or((Vec3::new(0.0, 1.2, 0.0), Quat::IDENTITY));
             // The eyes are not read before consent (nor after a decline): the controller
             // points alone then.
-            let eyes = input.gaze.filter(|_| show.film.consent().allows_gaze());
+            let eyes = input
+                .gaze
+                .filter(|_| show.film.show().consent().allows_gaze());
             let seen = ViewerInput {
                 head: head.0,
                 facing: head.1 * Vec3::NEG_Z,
@@ -377,19 +401,21 @@ fn run_session(
                 menu: input.pause,
                 ..Default::default()
             };
-            let was_paused = show.film.readout.paused;
-            let menu_was = show.film.menu_open();
+            let was_paused = show.film.show().readout.paused;
+            let menu_was = show.film.show().menu_open();
             let mut frame = match show.film.advance(dt, &seen) {
                 Ok(frame) => frame,
                 Err(e) => {
                     eprintln!("showrunner: error: the story failed: {e:#}");
-                    show.film.readout.paused = true;
+                    show.film.show_mut().readout.paused = true;
                     Default::default()
                 }
             };
-            show.session.record(&mut frame);
-            if show.film.menu_open() != menu_was {
-                let open = show.film.menu_open();
+            if let Some(session) = &mut show.session {
+                session.record(&mut frame);
+            }
+            if show.film.show().menu_open() != menu_was {
+                let open = show.film.show().menu_open();
                 println!(
                     "xr: menu {}",
                     if open {
@@ -399,8 +425,8 @@ fn run_session(
                     }
                 );
             }
-            if show.film.readout.paused != was_paused {
-                let paused = show.film.readout.paused;
+            if show.film.show().readout.paused != was_paused {
+                let paused = show.film.show().readout.paused;
                 println!("xr: {}", if paused { "paused" } else { "playing" });
             }
             match frame.select {
@@ -417,7 +443,7 @@ fn run_session(
             }
             if let Some(answer) = frame.consent {
                 crate::heart::answered(
-                    &mut show.film,
+                    show.film.show_mut(),
                     answer,
                     args.heart.as_ref(),
                     args.seed,
@@ -444,30 +470,30 @@ fn run_session(
             if let Some(sound) = &mut show.sound {
                 // → sound: the listener on the predicted head pose.
                 sound.frame(
-                    &show.film.scene.world,
+                    &show.film.show().scene.world,
                     &frame.staged,
-                    &show.film.readout,
+                    &show.film.show().readout,
                     head,
                     dt as f32,
-                    show.film.scene.physics.impacts(),
+                    show.film.show().scene.physics.impacts(),
                 );
             }
-            if show.film.readout.decision != last_decision {
-                last_decision.clone_from(&show.film.readout.decision);
+            if show.film.show().readout.decision != last_decision {
+                last_decision.clone_from(&show.film.show().readout.decision);
                 println!("xr: decision: {last_decision}");
             }
             // The strap's state goes to the log, at once when it changes (the viewer's menu
             // shows sensing; see issue 20, item 3).
-            let q = show.film.readout.sample.quality;
-            if let Some(line) = show.film.viewer.strap_change(&mut strap_said, q) {
+            let q = show.film.show().readout.sample.quality;
+            if let Some(line) = show.film.show().viewer.strap_change(&mut strap_said, q) {
                 println!("xr: {line}");
             }
-            if let Viewer::Strap(_) = &show.film.viewer {
-                let t = show.film.clock();
+            if let Viewer::Strap(_) = &show.film.show().viewer {
+                let t = show.film.show().clock();
                 if t - last_strap_log >= 5.0 {
                     last_strap_log = t;
-                    let q = show.film.readout.sample.quality;
-                    println!("xr: {} quality {q:.2}", show.film.viewer.source());
+                    let q = show.film.show().readout.sample.quality;
+                    println!("xr: {} quality {q:.2}", show.film.show().viewer.source());
                 }
             }
         }
@@ -490,14 +516,14 @@ fn run_session(
                 let _s = tracing::info_span!("encode").entered();
                 // The runtime's views are in tracking space; the vantage (`view:`) places
                 // them in the set, through a fade.
-                let vantage = &show.film.scene.vantage;
+                let vantage = &show.film.show().scene.vantage;
                 renderer.render(
-                    &show.film.scene.world,
+                    &show.film.show().scene.world,
                     &showrunner_render::FrameInputs {
                         eyes: eyes.map(|e| e.placed(vantage.matrix())),
                         light,
                         sun,
-                        grade: show.film.readout.grade.faded(vantage.fade()),
+                        grade: show.film.show().readout.grade.faded(vantage.fade()),
                     },
                     &target,
                 )
@@ -511,7 +537,7 @@ fn run_session(
                 xr.queue().submit([cmd]);
                 if let Some(stage) = refine.as_mut() {
                     // → refine, on the runtime's device, before the image goes back.
-                    let strength = show.film.readout.refine_strength;
+                    let strength = show.film.show().readout.refine_strength;
                     if let Err(e) = stage.apply(shared, &target, &eyes, strength) {
                         eprintln!("showrunner: warning: {e}");
                         *refine = None;
@@ -558,10 +584,10 @@ fn run_session(
             time.as_nanos(),
             period,
         );
-        let t = show.film.clock();
+        let t = show.film.show().clock();
         if t - last_status >= 1.0 {
             last_status = t;
-            let r = &show.film.readout;
+            let r = &show.film.show().readout;
             println!(
                 "t {t:.1} beat {} mode {} state {} frames {} choices {} | {}",
                 r.beats,

@@ -236,8 +236,8 @@ enum Command {
         avatar: Option<PathBuf>,
         /// Be a seat in a venue: join the operator's broker (`festival serve`), wait for its
         /// start, play, and after each film delete the viewer's data and wait again. Needs the
-        /// seat's pairing (`festival pair`), and --desktop (a window) or --headless (the seat in
-        /// the headset is not built yet).
+        /// seat's pairing (`festival pair`). In the headset when an OpenXR runtime answers (as
+        /// `play`), in a window with --desktop, or with no window (--headless).
         #[arg(long, value_name = "mqtt[s]://HOST:PORT", requires = "seat")]
         festival: Option<String>,
         /// With --festival: this seat's name; its pairing file is
@@ -642,9 +642,7 @@ fn run() -> Result<ExitCode> {
             if let Some(url) = festival {
                 let broker = showrunner_festival::link::BrokerAddr::parse(&url)
                     .map_err(|e| anyhow::anyhow!("--festival {e}"))?;
-                if !headless && !desktop {
-                    bail!("play --festival: a seat in the headset is not built yet; run it in a window (--desktop) or with --headless");
-                }
+
                 let name = seat.unwrap_or_default();
                 let pairing = pairing
                     .unwrap_or_else(|| festival_dir(None).join(format!("{name}.pairing.json")));
@@ -694,7 +692,9 @@ fn run() -> Result<ExitCode> {
             };
             session::check(&session)?;
             // The headset when a runtime answers (or --xr), the window otherwise.
-            let use_xr = seat_args.is_none()
+            // A venue's seat plays in the headset too, unless --desktop or --headless said not.
+            let seat_in = seat_args.is_some();
+            let use_xr = (seat_args.is_none() || !desktop)
                 && (xr
                     || (!desktop
                         && match showrunner_xr::runtime_present() {
@@ -722,12 +722,18 @@ fn run() -> Result<ExitCode> {
                     refine,
                     refiner_weights: refiner_weights.clone(),
                     session: session.clone(),
+                    seat: seat_args.take(),
                 });
                 match r {
                     Ok(()) => return Ok(ExitCode::SUCCESS),
                     // The runtime answered but cannot host us (no Vulkan enable2,
                     // no usable swapchain format, ...): the window, unless --xr.
-                    Err(e) if !xr && e.downcast_ref::<showrunner_xr::XrError>().is_some() => {
+                    // (A seat has already joined the venue: it says why, and the operator sees it go.)
+                    Err(e)
+                        if !xr
+                            && !seat_in
+                            && e.downcast_ref::<showrunner_xr::XrError>().is_some() =>
+                    {
                         println!("play: the headset could not start ({e:#}); playing in a desktop window");
                     }
                     Err(e) => return Err(e),

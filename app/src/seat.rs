@@ -6,7 +6,8 @@
 //! it messages and takes what arrived, never waiting on it while a film plays. [`Seat`] is the
 //! seat whoever drives its frames: the headless loop here ([`run`]: `--headless`, a real-time
 //! show with no window, and `--fast`, the same on a simulated clock for soak tests) and the
-//! window (`--desktop`, [`crate::desktop`]). The headset's seat is not built yet.
+//! window (`--desktop`, [`crate::desktop`]) and the headset ([`crate::headset`]) through
+//! [`Film`].
 //!
 //! In a shared film (`join`) the seat's show follows the host's cues ([`Following`]): each is
 //! presented when the film's clock reaches it, a seat that joins late or lost the broker stages
@@ -147,6 +148,8 @@ pub struct Seat {
     cue: Option<(u64, SharedCue)>,
     /// The story of the last screening when it was the shared film's (the status names it).
     shared_story: Option<String>,
+    /// The front end refines its pictures: each screening tells its viewer.
+    refined: bool,
 }
 
 impl Seat {
@@ -199,6 +202,7 @@ impl Seat {
             changed: true,
             cue: None,
             shared_story: None,
+            refined: false,
             args,
         })
     }
@@ -242,6 +246,95 @@ impl Seat {
         self.report();
         std::thread::sleep(Duration::from_millis(100));
         self.link.close();
+    }
+}
+
+/// The film a window or a headset plays: its own, or in a venue's seat the seat's screening,
+/// with a still stage saying the seat waits between screenings.
+pub struct Film {
+    own: Show<Viewer>,
+    seat: Option<Seat>,
+}
+
+impl Film {
+    /// The front end's own film.
+    pub fn own(show: Show<Viewer>) -> Self {
+        Self {
+            own: show,
+            seat: None,
+        }
+    }
+
+    /// A venue's seat: its screenings, and until one starts a still stage that says so.
+    pub fn seat(seat: Seat) -> Result<Self> {
+        let mut idle = Show::follower(
+            showrunner_scene::sets::SetLibrary::builtin(),
+            Viewer::Unsensed("no film yet"),
+        );
+        idle.readout.notice = format!(
+            "Seat {}\nThe film starts when the operator starts it.",
+            seat.name()
+        );
+        Ok(Self {
+            own: idle,
+            seat: Some(seat),
+        })
+    }
+
+    /// The film to present.
+    pub fn show(&self) -> &Show<Viewer> {
+        self.seat.as_ref().and_then(Seat::film).unwrap_or(&self.own)
+    }
+
+    /// [`Film::show`], to change.
+    pub fn show_mut(&mut self) -> &mut Show<Viewer> {
+        if self.seat.as_ref().is_some_and(|s| s.film().is_some()) {
+            self.seat
+                .as_mut()
+                .and_then(Seat::film_mut)
+                .expect("a screening")
+        } else {
+            &mut self.own
+        }
+    }
+
+    /// One frame with the viewer's `input`: a seat first takes what the operator sent, plays
+    /// its screening (or the still stage) and reports.
+    pub fn advance(&mut self, dt: f64, input: &ViewerInput) -> Result<ShowFrame> {
+        let Some(seat) = &mut self.seat else {
+            return self.own.advance(dt, input);
+        };
+        seat.pump(Duration::ZERO);
+        let frame = seat.frame(dt, Some(input))?;
+        seat.report();
+        match frame {
+            Some(frame) => Ok(frame),
+            None => self.own.advance(dt, input),
+        }
+    }
+
+    /// Tells the viewer whether a network refines the pictures: the film now, and a seat's
+    /// every screening to come.
+    pub fn disclose_refinement(&mut self, on: bool) {
+        self.own.disclose_refinement(on);
+        if let Some(seat) = &mut self.seat {
+            seat.refined = on;
+            if let Some(show) = seat.film_mut() {
+                show.disclose_refinement(on);
+            }
+        }
+    }
+
+    /// Whether this is a venue's seat (whose films end and begin at the operator's word).
+    pub fn is_seat(&self) -> bool {
+        self.seat.is_some()
+    }
+
+    /// A seat says goodbye (see [`Seat::leave`]); nothing for the front end's own film.
+    pub fn leave(&mut self) {
+        if let Some(seat) = self.seat.take() {
+            seat.leave();
+        }
     }
 }
 
@@ -525,6 +618,7 @@ impl Seat {
             crate::heart::apply_consent(&mut show, consent);
             SeatState::Playing
         };
+        show.disclose_refinement(self.refined);
         self.last_error = None;
         self.shared_story = None;
         self.screenings += 1;

@@ -573,3 +573,87 @@ fn without_a_runtime_play_falls_back_and_xr_says_why() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("playing in a desktop window"), "{text}");
 }
+
+/// Sends the festival console `command` for `seat` (raw HTTP: the root has no curl).
+fn console_command(http: u16, token: &str, seat: &str, command: &str) {
+    let body = format!(r#"{{"seat":"{seat}","command":{command}}}"#);
+    let mut s = TcpStream::connect(("127.0.0.1", http)).unwrap();
+    write!(
+        s,
+        "POST /api/command HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+}
+
+/// Issue 22, item 2, in the headset: `play --festival` with an OpenXR runtime is a venue's
+/// seat in the headset. It waits in the headset for the operator's start, plays the screening
+/// there, and after a reset deletes the viewer's data and waits again, the session running on.
+#[test]
+#[ignore = "needs Monado: run tests/xr/monado.sh"]
+fn a_seat_in_the_headset_plays_the_operator_s_screening_and_waits_again() {
+    let _svc = service();
+    let dir = "/tmp/showrunner-xr-venue";
+    let _ = std::fs::remove_dir_all(dir);
+    let pair = Command::new(showrunner())
+        .args(["festival", "pair", "--seat", "seat-1", "--dir", dir])
+        .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
+        .output()
+        .unwrap();
+    assert!(
+        pair.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pair.stderr)
+    );
+    let secrets: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/operator.json")).unwrap())
+            .unwrap();
+    let token = secrets["console_token"].as_str().unwrap().to_owned();
+    let (mqtt, http) = (18830, 18081);
+    let serve = Command::new(showrunner())
+        .args(["festival", "serve", "--dir", dir])
+        .args(["--mqtt", &format!("127.0.0.1:{mqtt}")])
+        .args(["--http", &format!("127.0.0.1:{http}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    std::fs::write(pidfile("serve"), serve.id().to_string()).unwrap();
+    let _serve = Reap(serve, "serve");
+    let pairing = format!("{dir}/seat-1.pairing.json");
+    let broker = format!("mqtt://127.0.0.1:{mqtt}");
+    let mut app = App::start(&[
+        "--festival",
+        &broker,
+        "--seat",
+        "seat-1",
+        "--pairing",
+        &pairing,
+        "--seconds",
+        "30",
+    ]);
+    app.wait_for(60, "FOCUSED", |l| l == "xr: state FOCUSED");
+    let joined = "seat seat-1: connected to the broker";
+    if !app.seen.iter().any(|l| l == joined) {
+        app.wait_for(30, "the seat joined", |l| l == joined);
+    }
+    console_command(http, &token, "seat-1", r#"{"do":"start","story":null}"#);
+    app.wait_for(30, "the screening", |l| {
+        l.starts_with("seat seat-1: screening 1 of")
+    });
+    app.wait_for(30, "the film in the headset", |l| {
+        l.starts_with("t ") && !l.contains(" beat 0 ")
+    });
+    console_command(http, &token, "seat-1", r#"{"do":"reset"}"#);
+    app.wait_for(30, "the reset", |l| {
+        l == "seat seat-1: reset; the viewer's data deleted"
+    });
+    // The session runs on, waiting for the next viewer, until --seconds.
+    let status = app.finish(90);
+    assert!(status.success(), "{status}");
+    let seen = app.seen.join("\n");
+    assert!(seen.contains("xr: state STOPPING"), "{seen}");
+}
