@@ -15,9 +15,10 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use showrunner_director::DirectorConfig;
 use showrunner_festival::link::{now_ms, BrokerAddr, Event, Keyring, Link, LinkConfig};
 use showrunner_festival::pairing::SeatPairing;
@@ -124,7 +125,7 @@ struct Following {
 /// ([`crate::desktop`]) drive it the same way: [`Seat::pump`] what came, [`Seat::frame`] the
 /// film, [`Seat::report`] the status.
 pub struct Seat {
-    args: SeatArgs,
+    args: std::sync::Arc<SeatArgs>,
     link: Link,
     me: showrunner_festival::SeatName,
     state: SeatState,
@@ -150,6 +151,40 @@ pub struct Seat {
     shared_story: Option<String>,
     /// The front end refines its pictures: each screening tells its viewer.
     refined: bool,
+    /// A screening (or a story) being made ready off the frame thread.
+    preparing: Option<Preparing>,
+    /// What the threads that close screenings could not do (a save not deleted).
+    closing: (mpsc::Sender<String>, mpsc::Receiver<String>),
+}
+
+/// What a command asks for, made ready off the frame thread (the story read and compiled, the
+/// sets and actors loaded, the viewer's sensors opened), so a window or a headset never waits
+/// on the disk for it. The show itself is made on the frame thread (ink's runtime stays on
+/// one thread) from these, in a moment.
+struct Ready {
+    /// The story the seat now has (a start or `load_story` that named one).
+    story: Option<CompiledStory>,
+    /// The next screening's parts.
+    screening: Option<Parts>,
+}
+
+/// A screening's parts, made ready.
+struct Parts {
+    library: showrunner_scene::sets::SetLibrary,
+    viewer: Viewer,
+    /// The viewer's consent as the installation has it.
+    consent: Consent,
+    /// The screening's number and seed.
+    number: u64,
+    seed: u64,
+    /// The shared film it follows, if it is one.
+    shared: Option<Following>,
+}
+
+/// A command being made ready, whose ack waits for it.
+struct Preparing {
+    rx: mpsc::Receiver<Result<Ready>>,
+    seq: u64,
 }
 
 impl Seat {
@@ -203,7 +238,9 @@ impl Seat {
             cue: None,
             shared_story: None,
             refined: false,
-            args,
+            preparing: None,
+            closing: mpsc::channel(),
+            args: std::sync::Arc::new(args),
         })
     }
 
@@ -224,7 +261,82 @@ impl Seat {
         for e in events {
             self.take(e);
         }
+        self.take_ready();
+        while let Ok(e) = self.closing.1.try_recv() {
+            eprintln!("seat {}: {e}", self.me);
+            self.last_error = Some(e);
+            self.changed = true;
+        }
         self.watch_the_host();
+    }
+
+    /// What was made ready, if it is: the screening begins (or the story is loaded), and the
+    /// command is acknowledged.
+    fn take_ready(&mut self) {
+        let Some(p) = &self.preparing else { return };
+        let (seq, r) = match p.rx.try_recv() {
+            Ok(r) => (p.seq, r),
+            Err(mpsc::TryRecvError::Empty) => return,
+            Err(mpsc::TryRecvError::Disconnected) => (
+                p.seq,
+                Err(anyhow::anyhow!(
+                    "the screening could not be made ready (its thread stopped)"
+                )),
+            ),
+        };
+        self.preparing = None;
+        let r = r.and_then(|ready| {
+            if let Some(story) = ready.story {
+                self.story = story;
+            }
+            if let Some(parts) = ready.screening {
+                let consent = parts.consent;
+                let mut sc = self.screening_of(parts)?;
+                // Cues that came while it was made ready: the latest is where it starts.
+                if let (Some(f), Some((boot, c))) = (&mut sc.shared, &self.cue) {
+                    if *boot == f.boot && c.film == f.film && !c.ended {
+                        f.story.clone_from(&c.story);
+                        f.pending.push_back(c.clone());
+                    }
+                }
+                let film = sc.shared.as_ref().map(|f| f.film);
+                self.begin(sc, consent);
+                match film {
+                    Some(film) => println!(
+                        "seat {}: screening {} joins the shared film {film}",
+                        self.me, self.screenings
+                    ),
+                    None => println!(
+                        "seat {}: screening {} of {} begins",
+                        self.me, self.screenings, self.story.path
+                    ),
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = &r {
+            self.last_error = Some(format!("{e:#}"));
+            eprintln!("seat {}: {e:#}", self.me);
+        }
+        self.ack(seq, r);
+    }
+
+    /// Answers command `seq`.
+    fn ack(&mut self, seq: u64, r: Result<()>) {
+        if !self.link.publish(
+            Topic::Ack(self.me.clone()),
+            Body::Ack(Ack {
+                seq,
+                ok: r.is_ok(),
+                error: r.err().map(|e| format!("{e:#}")),
+            }),
+        ) {
+            eprintln!(
+                "seat {}: the ack of command {seq} could not be sent (the link's outbox is full or it is offline)",
+                self.me
+            );
+        }
+        self.changed = true;
     }
 
     /// The film playing, if one is: what the window renders.
@@ -436,50 +548,51 @@ impl Seat {
                     },
                 kept: false,
             } => {
-                let r = self.command(&cmd, boot);
+                let r = self.command(&cmd, seq, boot);
                 if let Err(e) = &r {
                     self.last_error = Some(format!("{e:#}"));
                     eprintln!("seat {}: {e:#}", self.me);
                 }
-                if !self.link.publish(
-                    Topic::Ack(self.me.clone()),
-                    Body::Ack(Ack {
-                        seq,
-                        ok: r.is_ok(),
-                        error: r.err().map(|e| format!("{e:#}")),
-                    }),
-                ) {
-                    eprintln!(
-                        "seat {}: the ack of command {seq} could not be sent (the link's outbox is full or it is offline)",
-                        self.me
-                    );
+                // A command made ready off the frame thread is answered when it is.
+                if r.is_err() || self.preparing.as_ref().is_none_or(|p| p.seq != seq) {
+                    self.ack(seq, r);
                 }
-                self.changed = true;
             }
             Event::Message { .. } => {}
         }
     }
 
-    fn command(&mut self, cmd: &Command, boot: u64) -> Result<()> {
+    fn command(&mut self, cmd: &Command, seq: u64, boot: u64) -> Result<()> {
+        if matches!(
+            cmd,
+            Command::Join { .. } | Command::Start { .. } | Command::LoadStory { .. }
+        ) && self.preparing.is_some()
+        {
+            bail!("still making the last command's film ready; try again in a moment");
+        }
         match cmd {
             Command::Join { film } => {
                 if self.screening.is_some() {
                     bail!("already playing a film; reset the seat first");
                 }
-                self.join_film(*film, boot)
+                let job = self.join_film(*film, boot);
+                self.prepare(seq, job)
             }
             Command::Start { story } => {
                 if self.screening.is_some() {
                     bail!("already playing a film; reset the seat first");
                 }
-                if let Some(name) = story {
-                    self.story = find_story(&self.args.stories, name)?;
-                }
-                self.start()
+                let job = self.start(story.clone());
+                self.prepare(seq, job)
             }
             Command::LoadStory { story } => {
-                self.story = find_story(&self.args.stories, story)?;
-                Ok(())
+                let (dir, name) = (self.args.stories.clone(), story.clone());
+                self.prepare(seq, move || {
+                    Ok(Ready {
+                        story: Some(find_story(&dir, &name)?),
+                        screening: None,
+                    })
+                })
             }
             Command::Pause => match self.state {
                 SeatState::Playing => {
@@ -512,23 +625,106 @@ impl Seat {
         }
     }
 
-    /// The viewer in the seat for screening `number`, with consent as the installation has it.
-    fn viewer(&self, number: u64) -> Result<(Viewer, Consent)> {
-        let args = &self.args;
-        let seed = args.seed.wrapping_add(number - 1);
+    /// Makes `job` ready on its own thread; command `seq` is answered when it is.
+    fn prepare(
+        &mut self,
+        seq: u64,
+        job: impl FnOnce() -> Result<Ready> + Send + 'static,
+    ) -> Result<()> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("seat-prepare".into())
+            .spawn(move || {
+                // The seat may have moved on (a reset): then nobody waits for it.
+                let _ = tx.send(job());
+            })
+            .context("cannot start a thread to make the film ready")?;
+        self.preparing = Some(Preparing { rx, seq });
+        Ok(())
+    }
+
+    /// The viewer for the next screening: its number, seed and consent as the installation has
+    /// it (opened on the thread that makes the screening ready).
+    fn next_viewer(&self) -> (u64, u64, ConsentArg) {
+        let number = self.screenings + 1;
+        let seed = self.args.seed.wrapping_add(number - 1);
         let consent = if self.consent_given {
             ConsentArg::Given
         } else {
-            args.consent
+            self.args.consent
         };
-        // A fresh viewer each screening: the estimator learns this viewer's baseline anew.
-        crate::heart::with_consent(args.heart.as_ref(), consent, false, seed, args.baseline_s)
+        (number, seed, consent)
     }
 
-    fn start(&mut self) -> Result<()> {
-        // Numbered once it begins: a start that fails leaves the last screening the latest.
-        let number = self.screenings + 1;
-        let (viewer, consent) = self.viewer(number)?;
+    /// The next screening of the seat's story (or of the story `named`), to make ready.
+    fn start(&self, named: Option<String>) -> impl FnOnce() -> Result<Ready> + Send + 'static {
+        let (number, seed, consent) = self.next_viewer();
+        let (args, story) = (self.args.clone(), self.story.clone());
+        move || {
+            let story = match &named {
+                Some(name) => find_story(&args.stories, name)?,
+                None => story,
+            };
+            let mut parts = parts(&args, &story.path, number, seed, consent)?;
+            parts.shared = None;
+            Ok(Ready {
+                screening: Some(parts),
+                story: named.is_some().then_some(story),
+            })
+        }
+    }
+
+    /// A screening of the shared film `film` of the host whose run is `boot`, to make ready:
+    /// it starts at the film's current beat when the seat has its cue, else at the first cue
+    /// that comes.
+    fn join_film(&self, film: u64, boot: u64) -> impl FnOnce() -> Result<Ready> + Send + 'static {
+        let (number, seed, consent) = self.next_viewer();
+        let (args, story_path) = (self.args.clone(), self.story.path.clone());
+        move || {
+            // The seat's own sets and actors stage what the host sends (the cues name them).
+            let mut parts = parts(&args, &story_path, number, seed, consent)?;
+            parts.shared = Some(Following {
+                boot,
+                film,
+                pending: VecDeque::new(),
+                shown: None,
+                heard: Instant::now(),
+                holding: false,
+                paused: false,
+                story: String::new(),
+                palette: String::new(),
+                sample: None,
+                next_sample_s: 0.0,
+                offered_at: 0.0,
+                voted: None,
+                vote_seed: args.seed,
+                ended: None,
+            });
+            Ok(Ready {
+                story: None,
+                screening: Some(parts),
+            })
+        }
+    }
+
+    /// The screening made of `parts`: the show (a follower in a shared film), with its session
+    /// (the save and, when the viewer asked, the log) for a film of the seat's own.
+    fn screening_of(&self, parts: Parts) -> Result<Screening> {
+        let Parts {
+            library,
+            viewer,
+            number,
+            seed,
+            shared,
+            ..
+        } = parts;
+        if shared.is_some() {
+            return Ok(Screening {
+                show: Show::follower(library, viewer),
+                session: None,
+                shared,
+            });
+        }
         let args = &self.args;
         let stem = Path::new(&self.story.path)
             .file_stem()
@@ -546,67 +742,27 @@ impl Seat {
                 .map(|d| d.join(format!("screening-{number}"))),
             staging: crate::sets::Staging::default(),
         };
-        let (show, session) = Session::open(
+        let (show, session) = Session::open_with(
             &session_args,
             &self.story,
-            args.seed.wrapping_add(number - 1),
+            seed,
             args.config.clone(),
             viewer,
+            library,
         )?;
-        self.begin(show, Some((session, save)), None, consent);
-        println!(
-            "seat {}: screening {} of {} begins",
-            self.me, self.screenings, self.story.path
-        );
-        Ok(())
+        Ok(Screening {
+            show,
+            session: Some((session, save)),
+            shared: None,
+        })
     }
 
-    /// Joins the shared film `film` of the host whose run is `boot`: at its current beat when
-    /// the seat has its cue, else at the first cue that comes.
-    fn join_film(&mut self, film: u64, boot: u64) -> Result<()> {
-        let number = self.screenings + 1;
-        let (viewer, consent) = self.viewer(number)?;
-        // The seat's own sets and actors stage what the host sends (the cues name them).
-        let library = crate::sets::library(&self.story.path, &crate::sets::Staging::default())?;
-        let show = Show::follower(library, viewer);
-        let mut f = Following {
-            boot,
-            film,
-            pending: VecDeque::new(),
-            shown: None,
-            heard: Instant::now(),
-            holding: false,
-            paused: false,
-            story: String::new(),
-            palette: String::new(),
-            sample: None,
-            next_sample_s: 0.0,
-            offered_at: 0.0,
-            voted: None,
-            vote_seed: self.args.seed,
-            ended: None,
-        };
-        if let Some((b, c)) = &self.cue {
-            if *b == boot && c.film == film && !c.ended {
-                f.story.clone_from(&c.story);
-                f.pending.push_back(c.clone());
-            }
-        }
-        self.begin(show, None, Some(f), consent);
-        println!(
-            "seat {}: screening {} joins the shared film {film}",
-            self.me, self.screenings
-        );
-        Ok(())
-    }
-
-    fn begin(
-        &mut self,
-        mut show: Show<Viewer>,
-        session: Option<(Session, PathBuf)>,
-        shared: Option<Following>,
-        consent: Consent,
-    ) {
+    fn begin(&mut self, sc: Screening, consent: Consent) {
+        let Screening {
+            mut show,
+            session,
+            shared,
+        } = sc;
         self.state = if consent == Consent::Asking {
             if shared.is_some() {
                 show.ask_consent_in_shared_film();
@@ -790,22 +946,44 @@ impl Seat {
             self.shared_story = sc.shared.as_ref().map(|f| f.story.clone());
             let Screening { show, session, .. } = sc;
             if let Some((session, save)) = session {
-                session.finish(&show, "festival seat");
-                match std::fs::remove_file(&save) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        self.last_error = Some(format!(
-                            "{}: the viewer's save could not be deleted: {e}",
-                            save.display()
-                        ));
-                    }
+                // Off the frame thread: the log's last lines written, then the viewer's save
+                // deleted (after the writer, which could write it again).
+                let writing = session.close(&show, "festival seat");
+                let closing = self.closing.0.clone();
+                let closed =
+                    std::thread::Builder::new()
+                        .name("seat-close".into())
+                        .spawn(move || {
+                            writing.wait();
+                            match std::fs::remove_file(&save) {
+                                Ok(()) => {}
+                                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                                Err(e) => {
+                                    let _ = closing.send(format!(
+                                        "{}: the viewer's save could not be deleted: {e}",
+                                        save.display()
+                                    ));
+                                }
+                            }
+                        });
+                if let Err(e) = closed {
+                    self.last_error = Some(format!(
+                        "the screening could not be closed, and the viewer's save may be left: {e}"
+                    ));
                 }
             }
-            drop(show);
             if outcome == Outcome::Reset {
                 println!("seat {}: reset; the viewer's data deleted", self.me);
             }
+        }
+        // A film still being made ready is dropped, and its command told so.
+        if let Some(p) = self.preparing.take() {
+            self.ack(
+                p.seq,
+                Err(anyhow::anyhow!(
+                    "the seat stopped before its film was ready"
+                )),
+            );
         }
         self.consent_given = false;
         if self.state != SeatState::Offline {
@@ -908,6 +1086,27 @@ fn strap_state(viewer: &Viewer) -> StrapState {
         Some("ended") => StrapState::None,
         Some(_) => StrapState::Connected,
     }
+}
+
+/// A screening's parts, made on the thread that makes it ready: the sets and actors of the
+/// story at `story_path`, and a fresh viewer (its estimator learns this viewer's baseline anew).
+fn parts(
+    args: &SeatArgs,
+    story_path: &str,
+    number: u64,
+    seed: u64,
+    consent: ConsentArg,
+) -> Result<Parts> {
+    let (viewer, consent) =
+        crate::heart::with_consent(args.heart.as_ref(), consent, false, seed, args.baseline_s)?;
+    Ok(Parts {
+        library: crate::sets::library(story_path, &crate::sets::Staging::default())?,
+        viewer,
+        consent,
+        number,
+        seed,
+        shared: None,
+    })
 }
 
 /// Presents the newest of the shared film's cues whose time has come on the film's clock: a new

@@ -182,19 +182,26 @@ impl Session {
         config: DirectorConfig,
         viewer: V,
     ) -> Result<(Show<V>, Self)> {
+        let library = crate::sets::library(&story.path, &args.staging)?;
+        Self::open_with(args, story, seed, config, viewer, library)
+    }
+
+    /// [`Session::open`] with the sets and actors already loaded (a seat loads them off the
+    /// frame thread).
+    pub fn open_with<V: EngagementSource>(
+        args: &SessionArgs,
+        story: &CompiledStory,
+        seed: u64,
+        config: DirectorConfig,
+        viewer: V,
+        library: showrunner_scene::sets::SetLibrary,
+    ) -> Result<(Show<V>, Self)> {
         let origin = args.save.display().to_string();
         let mut resumed_lines = None;
         let show = if args.resume {
             let text = fs::read_to_string(&args.save).with_context(|| no_save(&args.save))?;
             let state = ShowState::from_json(&text, &origin)?;
-            let show = Show::resume(
-                story,
-                config,
-                crate::sets::library(&story.path, &args.staging)?,
-                &state,
-                &origin,
-                viewer,
-            )?;
+            let show = Show::resume(story, config, library, &state, &origin, viewer)?;
             let d = &state.director;
             println!(
                 "play: resumed at beat {} ({:.1} s in, after knot `{}`) from {origin}; director: pacing {:.4}, intensity {:.4}, bored {}, de-escalating {}",
@@ -214,13 +221,7 @@ impl Session {
                     "play: starting from the beginning; the place saved in {origin} is replaced when the first beat ends (play --resume continues it instead)"
                 );
             }
-            Show::new(
-                story,
-                seed,
-                config,
-                crate::sets::library(&story.path, &args.staging)?,
-                viewer,
-            )?
+            Show::new(story, seed, config, library, viewer)?
         };
         if let Some(dir) = args.save.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).with_context(|| {
@@ -302,7 +303,14 @@ impl Session {
     }
 
     /// After the last frame: the summary (with `--out`), and everything written.
-    pub fn finish<V: EngagementSource>(mut self, show: &Show<V>, viewer: &str) {
+    pub fn finish<V: EngagementSource>(self, show: &Show<V>, viewer: &str) {
+        self.close(show, viewer).wait();
+    }
+
+    /// [`Session::finish`] in two halves: the summary handed to the writer now, and the
+    /// [`Closing`] that waits for the writer wherever it is waited on (a seat waits on another
+    /// thread, so the frame never waits on the disk).
+    pub fn close<V: EngagementSource>(mut self, show: &Show<V>, viewer: &str) -> Closing {
         if self.logging {
             if let Some(summary) = show.summary(viewer) {
                 if let Ok(mut text) = serde_json::to_string_pretty(&summary) {
@@ -311,7 +319,17 @@ impl Session {
                 }
             }
         }
-        self.writer.finish();
+        Closing(self)
+    }
+}
+
+/// A session whose last lines are with its writer ([`Session::close`]).
+pub struct Closing(Session);
+
+impl Closing {
+    /// Waits until everything is written.
+    pub fn wait(mut self) {
+        self.0.writer.finish();
     }
 }
 
