@@ -185,6 +185,8 @@ struct Parts {
 struct Preparing {
     rx: mpsc::Receiver<Result<Ready>>,
     seq: u64,
+    /// When it was asked for.
+    since: Instant,
 }
 
 impl Seat {
@@ -274,6 +276,7 @@ impl Seat {
     /// command is acknowledged.
     fn take_ready(&mut self) {
         let Some(p) = &self.preparing else { return };
+        let off_ms = p.since.elapsed().as_secs_f64() * 1e3;
         let (seq, r) = match p.rx.try_recv() {
             Ok(r) => (p.seq, r),
             Err(mpsc::TryRecvError::Empty) => return,
@@ -291,7 +294,12 @@ impl Seat {
             }
             if let Some(parts) = ready.screening {
                 let consent = parts.consent;
+                let on = Instant::now();
                 let mut sc = self.screening_of(parts)?;
+                let made = format!(
+                    "made ready in {off_ms:.0} ms on another thread and {:.0} ms on this one",
+                    on.elapsed().as_secs_f64() * 1e3
+                );
                 // Cues that came while it was made ready: the latest is where it starts.
                 if let (Some(f), Some((boot, c))) = (&mut sc.shared, &self.cue) {
                     if *boot == f.boot && c.film == f.film && !c.ended {
@@ -303,11 +311,11 @@ impl Seat {
                 self.begin(sc, consent);
                 match film {
                     Some(film) => println!(
-                        "seat {}: screening {} joins the shared film {film}",
+                        "seat {}: screening {} joins the shared film {film} ({made})",
                         self.me, self.screenings
                     ),
                     None => println!(
-                        "seat {}: screening {} of {} begins",
+                        "seat {}: screening {} of {} begins ({made})",
                         self.me, self.screenings, self.story.path
                     ),
                 }
@@ -639,7 +647,11 @@ impl Seat {
                 let _ = tx.send(job());
             })
             .context("cannot start a thread to make the film ready")?;
-        self.preparing = Some(Preparing { rx, seq });
+        self.preparing = Some(Preparing {
+            rx,
+            seq,
+            since: Instant::now(),
+        });
         Ok(())
     }
 

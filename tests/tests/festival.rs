@@ -766,38 +766,28 @@ fn seats_and_the_operator_reach_a_tls_broker_and_a_seat_that_cannot_check_it_is_
     // Without the venue's CA the broker's certificate cannot be checked: the seat stays out,
     // and says why.
     let pairing = v.dir.join("seat-2.pairing.json");
-    let out = Proc::spawn(
-        &[
-            "play",
-            "--festival",
-            &v.url,
-            "--seat",
-            "seat-2",
-            "--pairing",
-            pairing.to_str().unwrap(),
-            "--headless",
-            "--seconds",
-            "20",
-        ],
-        &v.state,
-    );
+    // seat-2, given the broker as `url` and no CA.
+    let seat_2 = |url: &str| {
+        Proc::spawn(
+            &[
+                "play",
+                "--festival",
+                url,
+                "--seat",
+                "seat-2",
+                "--pairing",
+                pairing.to_str().unwrap(),
+                "--headless",
+                "--seconds",
+                "20",
+            ],
+            &v.state,
+        )
+    };
+    let out = seat_2(&v.url);
     out.until_said(15, "give the venue's CA certificate with --ca FILE");
     // Nor does a plain connection to the TLS listener get in.
-    let plain = Proc::spawn(
-        &[
-            "play",
-            "--festival",
-            &v.url.replace("mqtts://", "mqtt://"),
-            "--seat",
-            "seat-2",
-            "--pairing",
-            pairing.to_str().unwrap(),
-            "--headless",
-            "--seconds",
-            "20",
-        ],
-        &v.state,
-    );
+    let plain = seat_2(&v.url.replace("mqtts://", "mqtt://"));
     std::thread::sleep(Duration::from_secs(3));
     assert!(!plain.said("connected to the broker"));
     assert!(

@@ -508,7 +508,11 @@ fn host_command(
             cmd
         }
         Command::Reset if every_seat => {
-            ended = h.reset(now).cue;
+            let stepped = h.reset();
+            for line in &stepped.said {
+                println!("festival: {line}");
+            }
+            ended = stepped.cue;
             cmd
         }
         other => other,

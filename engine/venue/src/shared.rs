@@ -313,7 +313,7 @@ impl SharedHost {
     }
 
     /// Ends the film (the operator reset every seat): its last cue says so.
-    pub fn reset(&mut self, now_ms: u64) -> Stepped {
+    pub fn reset(&mut self) -> Stepped {
         let Some(mut f) = self.film.take() else {
             return Stepped::default();
         };
@@ -325,7 +325,6 @@ impl SharedHost {
         let said = format!("shared film {} reset by the operator", f.number);
         self.decide(f.number, f.cue.at_s, said.clone());
         self.last = Some(f.cue.clone());
-        let _ = now_ms;
         Stepped {
             cue: Some(f.cue),
             said: vec![said],
@@ -787,7 +786,7 @@ mod tests {
         let mut t = 1_800_000_000_000;
         h.start(t).unwrap();
         run(&mut h, &mut t, 3.0, &[]);
-        let last = h.reset(t).cue.unwrap();
+        let last = h.reset().cue.unwrap();
         assert!(last.ended && last.outcome == Some(Outcome::Reset));
         assert_eq!(h.film(), None);
         assert_eq!(h.start(t).unwrap(), 2);
