@@ -278,10 +278,10 @@ impl App {
         });
         // The refiner reads each frame's depth as its guide.
         target.keep_depth = refine.is_some();
-        let (film, session) = match self.args.seat.take() {
+        let (mut film, session) = match self.args.seat.take() {
             // A venue's seat: the operator's screenings; meanwhile a still stage that says so.
             Some(seat) => (
-                crate::seat::Film::seat(crate::seat::Seat::join(seat)?)?,
+                crate::seat::Film::seat(crate::seat::Seat::join(seat)?),
                 None,
             ),
             None => {
@@ -305,7 +305,6 @@ impl App {
                 (crate::seat::Film::own(film), Some(session))
             }
         };
-        let mut film = film;
         film.disclose_refinement(refine.is_some());
         let a = &self.args;
         let now = Instant::now();

@@ -80,7 +80,7 @@ const GAZE_SILENCE_S: f64 = 10.0;
 pub fn play(mut args: XrArgs) -> Result<()> {
     let (film, session) = match args.seat.take() {
         Some(seat) => (
-            crate::seat::Film::seat(crate::seat::Seat::join(seat)?)?,
+            crate::seat::Film::seat(crate::seat::Seat::join(seat)?),
             None,
         ),
         None => own_film(&args)?,

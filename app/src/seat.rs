@@ -102,11 +102,6 @@ struct Following {
     heard: Instant,
     /// Holding the beat: the host is silent.
     holding: bool,
-    /// The host paused the film.
-    paused: bool,
-    /// The story's name and the palette, as the host says them.
-    story: String,
-    palette: String,
     /// The viewer's last derived engagement, and when the next is due (film seconds played).
     sample: Option<EngagementSample>,
     next_sample_s: f64,
@@ -116,8 +111,55 @@ struct Following {
     voted: Option<u64>,
     /// The simulated viewer's vote: option `vote_seed` mod the options.
     vote_seed: u64,
-    /// How the film ended, when the host said so.
-    ended: Option<Outcome>,
+}
+
+impl Following {
+    /// The story's name, as the host says it (known from the first cue that came).
+    fn story(&self) -> &str {
+        self.shown
+            .as_ref()
+            .or(self.pending.back())
+            .map_or("", |c| &c.story)
+    }
+
+    /// The host holds the film.
+    fn paused(&self) -> bool {
+        self.shown.as_ref().is_some_and(|c| c.paused)
+    }
+
+    /// How the film ended, once the host said so.
+    fn ended(&self) -> Option<Outcome> {
+        let c = self.shown.as_ref().filter(|c| c.ended)?;
+        Some(c.outcome.unwrap_or(Outcome::Ended))
+    }
+}
+
+impl Screening {
+    /// Beats begun: the host's count in a shared film.
+    fn beat(&self) -> u64 {
+        match &self.shared {
+            Some(f) => f.shown.as_ref().map_or(0, |c| c.beat),
+            None => self.show.readout.beats,
+        }
+    }
+
+    /// The palette the film is graded in, by its name.
+    fn palette(&self) -> String {
+        match self.shared.as_ref().and_then(|f| f.shown.as_ref()) {
+            Some(c) => c.director.palette.clone(),
+            None if self.shared.is_some() => String::new(),
+            None => self.show.palette_name(),
+        }
+    }
+
+    /// The viewer's derived engagement, none while the viewer is asked or declined.
+    fn engagement(&self) -> Option<EngagementSample> {
+        let sample = match &self.shared {
+            Some(f) => f.sample,
+            None => Some(self.show.readout.sample),
+        };
+        sample.filter(|_| self.show.consent().allows_gaze())
+    }
 }
 
 /// A seat in a venue: its link to the operator, where it is in its round of screenings, and
@@ -265,9 +307,7 @@ impl Seat {
         }
         self.take_ready();
         while let Ok(e) = self.closing.1.try_recv() {
-            eprintln!("seat {}: {e}", self.me);
-            self.last_error = Some(e);
-            self.changed = true;
+            self.fail(e);
         }
         self.watch_the_host();
     }
@@ -303,7 +343,6 @@ impl Seat {
                 // Cues that came while it was made ready: the latest is where it starts.
                 if let (Some(f), Some((boot, c))) = (&mut sc.shared, &self.cue) {
                     if *boot == f.boot && c.film == f.film && !c.ended {
-                        f.story.clone_from(&c.story);
                         f.pending.push_back(c.clone());
                     }
                 }
@@ -323,10 +362,16 @@ impl Seat {
             Ok(())
         });
         if let Err(e) = &r {
-            self.last_error = Some(format!("{e:#}"));
-            eprintln!("seat {}: {e:#}", self.me);
+            self.fail(format!("{e:#}"));
         }
         self.ack(seq, r);
+    }
+
+    /// The seat's error: said in its log, and shown to the operator in its status.
+    fn fail(&mut self, why: String) {
+        eprintln!("seat {}: {why}", self.me);
+        self.last_error = Some(why);
+        self.changed = true;
     }
 
     /// Answers command `seq`.
@@ -386,7 +431,7 @@ impl Film {
     }
 
     /// A venue's seat: its screenings, and until one starts a still stage that says so.
-    pub fn seat(seat: Seat) -> Result<Self> {
+    pub fn seat(seat: Seat) -> Self {
         let mut idle = Show::follower(
             showrunner_scene::sets::SetLibrary::builtin(),
             Viewer::Unsensed("no film yet"),
@@ -395,10 +440,10 @@ impl Film {
             "Seat {}\nThe film starts when the operator starts it.",
             seat.name()
         );
-        Ok(Self {
+        Self {
             own: idle,
             seat: Some(seat),
-        })
+        }
     }
 
     /// The film to present.
@@ -558,8 +603,7 @@ impl Seat {
             } => {
                 let r = self.command(&cmd, seq, boot);
                 if let Err(e) = &r {
-                    self.last_error = Some(format!("{e:#}"));
-                    eprintln!("seat {}: {e:#}", self.me);
+                    self.fail(format!("{e:#}"));
                 }
                 // A command made ready off the frame thread is answered when it is.
                 if r.is_err() || self.preparing.as_ref().is_none_or(|p| p.seq != seq) {
@@ -677,8 +721,7 @@ impl Seat {
                 Some(name) => find_story(&args.stories, name)?,
                 None => story,
             };
-            let mut parts = parts(&args, &story.path, number, seed, consent)?;
-            parts.shared = None;
+            let parts = parts(&args, &story.path, number, seed, consent)?;
             Ok(Ready {
                 screening: Some(parts),
                 story: named.is_some().then_some(story),
@@ -702,15 +745,11 @@ impl Seat {
                 shown: None,
                 heard: Instant::now(),
                 holding: false,
-                paused: false,
-                story: String::new(),
-                palette: String::new(),
                 sample: None,
                 next_sample_s: 0.0,
                 offered_at: 0.0,
                 voted: None,
                 vote_seed: args.seed,
-                ended: None,
             });
             Ok(Ready {
                 story: None,
@@ -810,14 +849,9 @@ impl Seat {
         if let Some(f) = self.screening.as_mut().and_then(|s| s.shared.as_mut()) {
             if boot != f.boot {
                 // The host restarted: the film this seat followed is gone.
-                self.last_error = Some(
+                self.fail(
                     "the shared film's host restarted and its film is gone; start the seat again"
                         .into(),
-                );
-                eprintln!(
-                    "seat {}: {}",
-                    self.me,
-                    self.last_error.as_deref().unwrap_or("")
                 );
                 self.end(Outcome::Stopped);
             } else if cue.film == f.film {
@@ -847,15 +881,10 @@ impl Seat {
         };
         let silent = f.heard.elapsed();
         if silent > GIVE_UP_AFTER {
-            self.last_error = Some(format!(
+            self.fail(format!(
                 "the shared film's host was silent for {} s; waiting for the operator",
                 GIVE_UP_AFTER.as_secs()
             ));
-            eprintln!(
-                "seat {}: {}",
-                self.me,
-                self.last_error.as_deref().unwrap_or("")
-            );
             self.end(Outcome::Stopped);
         } else if silent > HOLD_AFTER && !f.holding {
             f.holding = true;
@@ -885,7 +914,7 @@ impl Seat {
         let mut paused = dt == 0.0;
         if let Some(f) = &mut sc.shared {
             present(f, &mut sc.show, &self.me, self.played_s);
-            paused |= f.paused;
+            paused |= f.paused();
             if !paused {
                 let simulated = input.is_none();
                 speak_for_the_viewer(
@@ -928,14 +957,11 @@ impl Seat {
             self.missed += 1;
         }
         let ended = match &sc.shared {
-            Some(f) => f.ended,
+            Some(f) => f.ended(),
             None => sc.show.readout.ended.then_some(Outcome::Ended),
         };
         if let Some(outcome) = ended {
-            let beats = match &sc.shared {
-                Some(f) => f.shown.as_ref().map_or(0, |c| c.beat),
-                None => sc.show.readout.beats,
-            };
+            let beats = sc.beat();
             println!("seat {}: the film ended after {beats} beats", self.me);
             self.state = SeatState::Ended;
             self.outcome = Some(outcome);
@@ -951,11 +977,8 @@ impl Seat {
     fn end(&mut self, outcome: Outcome) {
         if let Some(sc) = self.screening.take() {
             self.outcome = Some(outcome);
-            self.beats = match &sc.shared {
-                Some(f) => f.shown.as_ref().map_or(0, |c| c.beat),
-                None => sc.show.readout.beats,
-            };
-            self.shared_story = sc.shared.as_ref().map(|f| f.story.clone());
+            self.beats = sc.beat();
+            self.shared_story = sc.shared.as_ref().map(|f| f.story().to_owned());
             let Screening { show, session, .. } = sc;
             if let Some((session, save)) = session {
                 // Off the frame thread: the log's last lines written, then the viewer's save
@@ -1020,32 +1043,14 @@ impl Seat {
                 .unwrap_or(0.0)
         };
         let (beat, knot, engagement, strap, film) = match &self.screening {
-            Some(Screening {
-                show,
-                shared: Some(f),
-                ..
-            }) => (
-                f.shown.as_ref().map_or(0, |c| c.beat),
-                show.readout.knot.clone(),
-                f.sample.filter(|_| show.consent().allows_gaze()),
-                strap_state(&show.viewer),
-                Some(FilmState {
-                    palette: f.palette.clone(),
-                    intensity: show.readout.intensity,
-                    decision: show.readout.decision.clone(),
-                }),
-            ),
             Some(sc) => (
-                sc.show.readout.beats,
+                sc.beat(),
                 sc.show.readout.knot.clone(),
-                // Derived engagement only, and none while the viewer is asked or declined.
-                sc.show
-                    .consent()
-                    .allows_gaze()
-                    .then_some(sc.show.readout.sample),
+                // Derived engagement only.
+                sc.engagement(),
                 strap_state(&sc.show.viewer),
                 Some(FilmState {
-                    palette: sc.show.palette_name(),
+                    palette: sc.palette(),
                     intensity: sc.show.readout.intensity,
                     decision: sc.show.readout.decision.clone(),
                 }),
@@ -1056,11 +1061,14 @@ impl Seat {
         let shared = self.screening.as_ref().and_then(|s| s.shared.as_ref());
         let status = SeatStatus {
             state: match shared {
-                Some(f) if f.paused && self.state == SeatState::Playing => SeatState::Paused,
+                Some(f) if f.paused() && self.state == SeatState::Playing => SeatState::Paused,
                 _ => self.state,
             },
-            story: match shared.map(|f| &f.story).or(self.shared_story.as_ref()) {
-                Some(story) => Some(story.clone()),
+            story: match shared
+                .map(Following::story)
+                .or(self.shared_story.as_deref())
+            {
+                Some(story) => Some(story.to_owned()),
                 None => Path::new(&self.story.path)
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned()),
@@ -1188,12 +1196,6 @@ fn present(
         if c.choices != choices {
             f.offered_at = played_s;
             f.voted = None;
-        }
-        f.paused = c.paused;
-        f.story.clone_from(&c.story);
-        f.palette.clone_from(&d.palette);
-        if c.ended {
-            f.ended = Some(c.outcome.unwrap_or(Outcome::Ended));
         }
         f.shown = Some(c);
     }

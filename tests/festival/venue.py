@@ -4,6 +4,8 @@ import json
 import os
 import socket
 import subprocess
+import sys
+import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -78,7 +80,6 @@ class Venue:
     whose output goes to `tmp/NAME.log`; `close()` kills everything."""
 
     def __init__(self, binary, tmp, names, broker="embedded", serve_args=()):
-        import time
         self.bin, self.tmp = binary, tmp
         self.op, state = os.path.join(tmp, "op"), os.path.join(tmp, "state")
         self.env = dict(os.environ, SHOWRUNNER_STATE_DIR=state)
@@ -119,8 +120,6 @@ class Venue:
 
     def wait_for(self, n, state="waiting", within=60):
         """Waits until `n` seats are in `state`; exits naming how many came."""
-        import sys
-        import time
         end = time.time() + within
         while time.time() < end:
             room = self.console.api("/api/room")
