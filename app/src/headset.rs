@@ -152,11 +152,11 @@ pub fn play(mut args: XrArgs) -> Result<()> {
                 "xr: no runtime light estimate (XR_ANDROID_light_estimation) and no passthrough camera frames; the room light is the studio default"
             );
         }
-        // The eyes are a sensor too: where the runtime tracks them, consent comes first.
-        if f.eye_gaze
-            && !show.film.is_seat()
-            && show.film.show().consent() == showrunner_show::Consent::NotNeeded
-        {
+        // The eyes are a sensor too: where the runtime tracks them, consent comes first (in a
+        // venue's seat, each screening asks its viewer).
+        if f.eye_gaze && show.film.is_seat() {
+            show.film.senses_eyes();
+        } else if f.eye_gaze && show.film.show().consent() == showrunner_show::Consent::NotNeeded {
             let (_, consent) =
                 crate::heart::with_consent(None, args.consent, true, args.seed, args.baseline_s)?;
             crate::heart::apply_consent(show.film.show_mut(), consent);

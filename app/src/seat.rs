@@ -193,6 +193,9 @@ pub struct Seat {
     shared_story: Option<String>,
     /// The front end refines its pictures: each screening tells its viewer.
     refined: bool,
+    /// The front end reads the viewer's eyes (a headset that tracks them): each screening
+    /// asks before it does, as the strap does.
+    eyes: bool,
     /// A screening (or a story) being made ready off the frame thread.
     preparing: Option<Preparing>,
     /// What the threads that close screenings could not do (a save not deleted).
@@ -282,6 +285,7 @@ impl Seat {
             cue: None,
             shared_story: None,
             refined: false,
+            eyes: false,
             preparing: None,
             closing: mpsc::channel(),
             args: std::sync::Arc::new(args),
@@ -487,6 +491,13 @@ impl Film {
             if let Some(show) = seat.film_mut() {
                 show.disclose_refinement(on);
             }
+        }
+    }
+
+    /// The front end reads the viewer's eyes: each of a seat's screenings to come asks first.
+    pub fn senses_eyes(&mut self) {
+        if let Some(seat) = &mut self.seat {
+            seat.eyes = true;
         }
     }
 
@@ -699,9 +710,9 @@ impl Seat {
         Ok(())
     }
 
-    /// The viewer for the next screening: its number, seed and consent as the installation has
-    /// it (opened on the thread that makes the screening ready).
-    fn next_viewer(&self) -> (u64, u64, ConsentArg) {
+    /// The viewer for the next screening: its number, seed, consent as the installation has
+    /// it, and whether its eyes are read (opened on the thread that makes the screening ready).
+    fn next_viewer(&self) -> (u64, u64, ConsentArg, bool) {
         let number = self.screenings + 1;
         let seed = self.args.seed.wrapping_add(number - 1);
         let consent = if self.consent_given {
@@ -709,19 +720,19 @@ impl Seat {
         } else {
             self.args.consent
         };
-        (number, seed, consent)
+        (number, seed, consent, self.eyes)
     }
 
     /// The next screening of the seat's story (or of the story `named`), to make ready.
     fn start(&self, named: Option<String>) -> impl FnOnce() -> Result<Ready> + Send + 'static {
-        let (number, seed, consent) = self.next_viewer();
+        let (number, seed, consent, eyes) = self.next_viewer();
         let (args, story) = (self.args.clone(), self.story.clone());
         move || {
             let story = match &named {
                 Some(name) => find_story(&args.stories, name)?,
                 None => story,
             };
-            let parts = parts(&args, &story.path, number, seed, consent)?;
+            let parts = parts(&args, &story.path, number, seed, (consent, eyes))?;
             Ok(Ready {
                 screening: Some(parts),
                 story: named.is_some().then_some(story),
@@ -733,11 +744,11 @@ impl Seat {
     /// it starts at the film's current beat when the seat has its cue, else at the first cue
     /// that comes.
     fn join_film(&self, film: u64, boot: u64) -> impl FnOnce() -> Result<Ready> + Send + 'static {
-        let (number, seed, consent) = self.next_viewer();
+        let (number, seed, consent, eyes) = self.next_viewer();
         let (args, story_path) = (self.args.clone(), self.story.path.clone());
         move || {
             // The seat's own sets and actors stage what the host sends (the cues name them).
-            let mut parts = parts(&args, &story_path, number, seed, consent)?;
+            let mut parts = parts(&args, &story_path, number, seed, (consent, eyes))?;
             parts.shared = Some(Following {
                 boot,
                 film,
@@ -815,6 +826,10 @@ impl Seat {
             shared,
         } = sc;
         self.state = if consent == Consent::Asking {
+            println!(
+                "seat {}: the consent notice is up; nothing senses the viewer until they answer",
+                self.me
+            );
             if shared.is_some() {
                 show.ask_consent_in_shared_film();
             } else {
@@ -1109,16 +1124,17 @@ fn strap_state(viewer: &Viewer) -> StrapState {
 }
 
 /// A screening's parts, made on the thread that makes it ready: the sets and actors of the
-/// story at `story_path`, and a fresh viewer (its estimator learns this viewer's baseline anew).
+/// story at `story_path`, and a fresh viewer (its estimator learns this viewer's baseline anew)
+/// with consent as the installation has it, asked before its eyes are read when they are.
 fn parts(
     args: &SeatArgs,
     story_path: &str,
     number: u64,
     seed: u64,
-    consent: ConsentArg,
+    (consent, eyes): (ConsentArg, bool),
 ) -> Result<Parts> {
     let (viewer, consent) =
-        crate::heart::with_consent(args.heart.as_ref(), consent, false, seed, args.baseline_s)?;
+        crate::heart::with_consent(args.heart.as_ref(), consent, eyes, seed, args.baseline_s)?;
     Ok(Parts {
         library: crate::sets::library(story_path, &crate::sets::Staging::default())?,
         viewer,

@@ -85,11 +85,16 @@ struct App {
 
 impl App {
     fn start(args: &[&str]) -> Self {
+        // As an installation that took consent before the headset went on (Monado's
+        // simulated devices; no one to answer the notice).
+        Self::launch(&[&["--consent", "given"], args].concat())
+    }
+
+    /// `play --xr` with `args` only.
+    fn launch(args: &[&str]) -> Self {
         let mut child = Command::new(showrunner())
             .env("SHOWRUNNER_STATE_DIR", showrunner_tests::state_dir())
-            // As an installation that took consent before the headset went on (Monado's
-            // simulated devices; no one to answer the notice).
-            .args(["play", "--xr", "--consent", "given"])
+            .args(["play", "--xr"])
             .args(args)
             .env("OXR_NO_PRINTING", "1")
             .stdout(Stdio::piped())
@@ -595,6 +600,20 @@ fn console_command(http: u16, token: &str, seat: &str, command: &str) {
 #[test]
 #[ignore = "needs Monado: run tests/xr/monado.sh"]
 fn a_seat_in_the_headset_plays_the_operator_s_screening_and_waits_again() {
+    seat_in_the_headset(true);
+}
+
+/// Monado tracks the eyes, so a seat whose installation took no consent asks its viewer before
+/// the screening reads them, and the film waits for the answer.
+#[test]
+#[ignore = "needs Monado: run tests/xr/monado.sh"]
+fn a_seat_in_the_headset_asks_before_reading_the_eyes() {
+    seat_in_the_headset(false);
+}
+
+/// A venue with one seat in the headset (`consent_given`: as the installation took it), started
+/// and, when consent was taken, reset.
+fn seat_in_the_headset(consent_given: bool) {
     let _svc = service();
     let dir = "/tmp/showrunner-xr-venue";
     let _ = std::fs::remove_dir_all(dir);
@@ -625,7 +644,7 @@ fn a_seat_in_the_headset_plays_the_operator_s_screening_and_waits_again() {
     let _serve = Reap(serve, "serve");
     let pairing = format!("{dir}/seat-1.pairing.json");
     let broker = format!("mqtt://127.0.0.1:{mqtt}");
-    let mut app = App::start(&[
+    let args = [
         "--festival",
         &broker,
         "--seat",
@@ -634,7 +653,12 @@ fn a_seat_in_the_headset_plays_the_operator_s_screening_and_waits_again() {
         &pairing,
         "--seconds",
         "30",
-    ]);
+    ];
+    let mut app = if consent_given {
+        App::start(&args)
+    } else {
+        App::launch(&args)
+    };
     app.wait_for(60, "FOCUSED", |l| l == "xr: state FOCUSED");
     let joined = "seat seat-1: connected to the broker";
     if !app.seen.iter().any(|l| l == joined) {
@@ -644,6 +668,18 @@ fn a_seat_in_the_headset_plays_the_operator_s_screening_and_waits_again() {
     app.wait_for(30, "the screening", |l| {
         l.starts_with("seat seat-1: screening 1 of")
     });
+    if !consent_given {
+        assert!(app
+            .seen
+            .iter()
+            .any(|l| l.starts_with("seat seat-1: the consent notice is up")));
+        // The film waits for the viewer's answer.
+        std::thread::sleep(Duration::from_secs(3));
+        while let Ok(l) = app.rx.try_recv() {
+            assert!(!l.starts_with("t ") || l.contains(" beat 0 "), "{l}");
+        }
+        return;
+    }
     app.wait_for(30, "the film in the headset", |l| {
         l.starts_with("t ") && !l.contains(" beat 0 ")
     });
