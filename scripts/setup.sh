@@ -48,8 +48,9 @@ if [ -n "$TESTS" ]; then
   # mmdebstrap: builds the Debian trixie root that Monado runs in (tests/xr/monado.sh);
   # python3-pil: an independent reader of the provenance marks in exported PNGs;
   # chromium, curl: the festival console's tests (headless Chromium driven by playwright-core);
-  # mosquitto: the venue's own broker, with topic ACLs, in the festival tests.
-  PKGS="$PKGS dbus-daemon dbus-bin python3-dbusmock xvfb x11-apps xdotool mmdebstrap python3-pil chromium curl mosquitto"
+  # mosquitto: the venue's own broker, with topic ACLs, in the festival tests;
+  # aapt, android-framework-res: compile and read back the headset's AndroidManifest.xml.
+  PKGS="$PKGS dbus-daemon dbus-bin python3-dbusmock xvfb x11-apps xdotool mmdebstrap python3-pil chromium curl mosquitto aapt android-framework-res"
 fi
 
 missing=

@@ -23,6 +23,7 @@ use showrunner_xr::telemetry::micros;
 use showrunner_xr::{FrameTimes, Status, Telemetry, Xr, XrError, XrOptions};
 
 use crate::heart::{HeartSpec, Viewer};
+use crate::platform::Permission;
 use showrunner_show::ViewerInput;
 
 /// What `play --xr` needs.
@@ -311,7 +312,37 @@ fn run_session(
     let (mut light, mut sun) = crate::room::studio();
     let mut light_failed = false;
     let mut ended_at: Option<Instant> = None;
+    // The system's permissions for the eyes and the room are asked once sensing is allowed.
+    let mut asked_system = false;
     loop {
+        // The system around the headset (Android's activity): its answers to the permissions
+        // the film asked for, and whether it is going away.
+        let (events, decided) = crate::platform::pump();
+        if events.destroyed && !exit_requested {
+            println!("xr: the activity is going away; ending the session");
+            xr.request_exit()?;
+            exit_requested = true;
+        }
+        for (permission, granted) in decided {
+            crate::heart::permission_decided(
+                show.film.show_mut(),
+                permission,
+                granted,
+                args.heart.as_ref(),
+                args.seed,
+                args.baseline_s,
+            );
+        }
+        let consent = show.film.show().consent();
+        if !asked_system && (consent.sensing() || consent == showrunner_show::Consent::NotNeeded) {
+            asked_system = true;
+            if xr.features.eye_gaze && consent.sensing() {
+                crate::platform::ask(Permission::EyeTracking);
+            }
+            if xr.features.light_estimation {
+                crate::platform::ask(Permission::SceneUnderstanding);
+            }
+        }
         // The story's end: the credits stay up a while before the session ends.
         if show.film.show().readout.ended && ended_at.is_none() {
             ended_at = Some(Instant::now());
@@ -368,7 +399,7 @@ fn run_session(
                 xr.recenter(time)?;
                 println!("xr: recentred");
             }
-            if !light_failed {
+            if !light_failed && crate::platform::allowed(Permission::SceneUnderstanding) {
                 match xr.room_light(time) {
                     Ok(Some(room)) => (light, sun) = room,
                     Ok(None) => {}

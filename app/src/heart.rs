@@ -8,6 +8,7 @@
 //! on the show's notice (or an installation says it took consent, `--consent given`), the
 //! viewer is [`Viewer::Unsensed`] and no Bluetooth link is opened.
 
+use crate::platform::{Grant, Permission};
 use crate::sensors::{open_link, Source};
 use anyhow::{bail, Context, Result};
 use showrunner_biometrics::ble::Selector;
@@ -287,6 +288,48 @@ pub fn with_consent(
 }
 
 const DECLINED: &str = "no sensing (the viewer declined)";
+/// The strap waits for the system's Bluetooth permission (the dialog is up).
+pub const WAITING_FOR_BLUETOOTH: &str =
+    "no sensing yet (waiting for the headset's Bluetooth permission)";
+/// The system refused Bluetooth.
+pub const BLUETOOTH_REFUSED: &str = "no sensing (the headset did not allow Bluetooth)";
+
+/// The system answered a permission the film asked for (see [`crate::platform`]): a strap that
+/// waited for Bluetooth starts, if the viewer still consents; a refusal is told to the viewer
+/// once, in the world, and the film plays on without that input.
+pub fn permission_decided(
+    show: &mut Show<Viewer>,
+    permission: Permission,
+    granted: bool,
+    heart: Option<&HeartSpec>,
+    seed: u64,
+    baseline_s: f64,
+) {
+    println!(
+        "permission: the headset {} {permission:?}",
+        if granted { "allowed" } else { "refused" }
+    );
+    if !granted {
+        show.tell(permission.refused());
+        if permission == Permission::Bluetooth {
+            show.viewer = Viewer::Unsensed(BLUETOOTH_REFUSED);
+        }
+        return;
+    }
+    let waiting = matches!(show.viewer, Viewer::Unsensed(w) if w == WAITING_FOR_BLUETOOTH);
+    if permission == Permission::Bluetooth && waiting && show.consent().sensing() {
+        match Viewer::open(heart, seed, baseline_s) {
+            Ok(v) => {
+                show.viewer = v;
+                println!("sensing starts ({})", show.viewer.source());
+            }
+            Err(e) => {
+                show.viewer = Viewer::Unsensed("no sensing (the strap could not start)");
+                eprintln!("showrunner: warning: Bluetooth allowed, but {e:#}; the film plays with neutral engagement");
+            }
+        }
+    }
+}
 
 /// Puts `consent` (from [`with_consent`]) on the show: the notice when asking, the log's line
 /// otherwise.
@@ -354,6 +397,16 @@ impl Viewer {
             Some(HeartSpec::Recording(p)) => {
                 Self::Simulated(Box::new(LiveViewer::new(seed, Some(replay::load(p)?))))
             }
+            // A real strap needs the system's leave to use the radio (on a headset: asked now,
+            // after the viewer's consent; the strap starts once it is given).
+            Some(spec @ HeartSpec::Ble(_)) => match crate::platform::ask(Permission::Bluetooth) {
+                Grant::Granted => {
+                    eprintln!("{}", crate::sensors::NOTICE);
+                    Self::Strap(Box::new(Strap::open(spec, seed, baseline_s)?))
+                }
+                Grant::Asking => Self::Unsensed(WAITING_FOR_BLUETOOTH),
+                Grant::Refused => Self::Unsensed(BLUETOOTH_REFUSED),
+            },
             Some(spec) => {
                 eprintln!("{}", crate::sensors::NOTICE);
                 Self::Strap(Box::new(Strap::open(spec, seed, baseline_s)?))

@@ -45,7 +45,7 @@ pub fn actor_dirs(story: &str) -> Vec<PathBuf> {
 /// (role, actor).
 fn story_cast(story: &str) -> Vec<(String, String)> {
     use showrunner_core::Directive;
-    let Ok(text) = std::fs::read_to_string(story) else {
+    let Ok(text) = showrunner_package::read_to_string(Path::new(story)) else {
         return Vec::new();
     };
     let mut cast: Vec<(String, String)> = Vec::new();
@@ -220,7 +220,7 @@ pub fn diagnostics(path: &Path) -> Vec<showrunner_story::Diagnostic> {
     use showrunner_core::Directive;
     use showrunner_scene::sets::Resolved;
     use showrunner_story::{Diagnostic, Place, Severity};
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = showrunner_package::read_to_string(path) else {
         return Vec::new();
     };
     let story = path.display().to_string();

@@ -93,10 +93,10 @@ impl SoundStage {
 /// would play that cue silent).
 pub fn sfx_diagnostics(path: &Path, sounds: &Path) -> Vec<showrunner_story::Diagnostic> {
     use showrunner_story::{Diagnostic, Place, Severity};
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = showrunner_package::read_to_string(path) else {
         return Vec::new();
     };
-    if !sounds.is_dir() {
+    if !showrunner_package::is_dir(sounds) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -107,7 +107,7 @@ pub fn sfx_diagnostics(path: &Path, sounds: &Path) -> Vec<showrunner_story::Diag
         let base = sounds.join("sfx").join(&name);
         if showrunner_audio::library::EXTENSIONS
             .iter()
-            .any(|e| base.with_extension(e).is_file())
+            .any(|e| showrunner_package::is_file(&base.with_extension(e)))
         {
             continue;
         }

@@ -1336,7 +1336,7 @@ pub const MAX_SKIN_JOINTS: usize = 256;
 pub fn find_actor(actor: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
     dirs.iter()
         .flat_map(|d| ["glb", "gltf", "vrm"].map(|x| d.join(format!("{actor}.{x}"))))
-        .find(|p| p.is_file())
+        .find(|p| showrunner_package::is_file(p))
 }
 
 /// A performer from a loaded file: every model in it (a model of several parts draws them

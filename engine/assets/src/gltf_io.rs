@@ -157,7 +157,7 @@ fn image_bytes(
         gltf::image::Source::Uri { uri, .. } if uri.starts_with("data:") => {
             Err("data: URIs are not supported; export as .glb".into())
         }
-        gltf::image::Source::Uri { uri, .. } => std::fs::read(dir.join(uri))
+        gltf::image::Source::Uri { uri, .. } => showrunner_package::read(&dir.join(uri))
             .map_err(|e| format!("texture `{uri}` (next to the file): {e}")),
     }
 }
@@ -181,7 +181,8 @@ pub(crate) fn extras_rgb(extras: &serde_json::Value, key: &str) -> Option<Vec3> 
 
 /// Loads a `.glb` (or `.gltf` with its buffers and images beside it).
 pub fn load(path: &Path) -> Result<Loaded, AssetError> {
-    let bytes = std::fs::read(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
+    let bytes =
+        showrunner_package::read(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
     load_slice(&bytes, path)
 }
 
@@ -203,7 +204,7 @@ pub fn load_slice(bytes: &[u8], path: &Path) -> Result<Loaded, AssetError> {
             gltf::buffer::Source::Uri(uri) if uri.starts_with("data:") => {
                 return Err(err(path, "data: URIs are not supported; export as .glb"))
             }
-            gltf::buffer::Source::Uri(uri) => std::fs::read(dir.join(uri))
+            gltf::buffer::Source::Uri(uri) => showrunner_package::read(&dir.join(uri))
                 .map_err(|e| err(path, format!("buffer `{uri}` (next to the file): {e}")))?,
         };
         if data.len() < b.length() {

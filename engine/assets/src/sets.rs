@@ -1434,7 +1434,7 @@ pub struct SetAssets {
 pub fn find(scene: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
     dirs.iter()
         .map(|d| d.join(format!("{scene}.glb")))
-        .find(|p| p.is_file())
+        .find(|p| showrunner_package::is_file(p))
 }
 
 /// The film's sets: for each sample scene, the author's `NAME.glb` from `dirs` (the story's
@@ -1445,12 +1445,11 @@ pub fn load_sets(dirs: &[PathBuf], textured: bool) -> SetAssets {
     let mut out = SetAssets::default();
     let mut scenes: Vec<String> = SAMPLE_SCENES.iter().map(|s| (*s).to_owned()).collect();
     for d in dirs {
-        let Ok(entries) = std::fs::read_dir(d) else {
+        let Ok(entries) = showrunner_package::list(d) else {
             continue;
         };
         let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
+            .into_iter()
             .filter(|p| p.extension().is_some_and(|x| x == "glb"))
             .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .collect();

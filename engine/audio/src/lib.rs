@@ -298,7 +298,7 @@ impl AudioContext {
         });
         let mut errors = Vec::new();
         let mut reported = BTreeSet::new();
-        if library.root.is_dir() {
+        if showrunner_package::is_dir(&library.root) {
             // Loading already named the missing stingers; say it once.
             for name in ["divert", "ending"] {
                 if !library.stingers.contains_key(name) {

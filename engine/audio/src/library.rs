@@ -101,11 +101,15 @@ fn find(base: &Path) -> Option<PathBuf> {
     EXTENSIONS
         .iter()
         .map(|e| base.with_extension(e))
-        .find(|p| p.is_file())
+        .find(|p| showrunner_package::is_file(p))
 }
 
 fn decode(path: &Path) -> Result<StaticSoundData, SoundError> {
-    StaticSoundData::from_file(path).map_err(|source| SoundError::Decode {
+    let bytes = showrunner_package::read(path).map_err(|source| SoundError::Decode {
+        path: path.to_owned(),
+        source: FromFileError::IoError(source),
+    })?;
+    StaticSoundData::from_cursor(std::io::Cursor::new(bytes)).map_err(|source| SoundError::Decode {
         path: path.to_owned(),
         source,
     })
@@ -129,8 +133,8 @@ impl SoundLibrary {
         };
         let mut errors = Vec::new();
         let score = root.join("score.json");
-        if score.is_file() {
-            match std::fs::read_to_string(&score)
+        if showrunner_package::is_file(&score) {
+            match showrunner_package::read_to_string(&score)
                 .map_err(|e| e.to_string())
                 .and_then(|t| serde_json::from_str::<ScoreFile>(&t).map_err(|e| e.to_string()))
             {
@@ -161,11 +165,9 @@ impl SoundLibrary {
             }
         }
         for (dir, map) in [("stingers", &mut lib.stingers), ("sfx", &mut lib.sfx)] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            let Ok(paths) = showrunner_package::list(&root.join(dir)) else {
                 continue;
             };
-            let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-            paths.sort();
             for p in paths {
                 let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
                 let Some(stem) = p.file_stem().and_then(|s| s.to_str()) else {
@@ -185,7 +187,7 @@ impl SoundLibrary {
                 }
             }
         }
-        if root.is_dir() {
+        if showrunner_package::is_dir(root) {
             for name in ["divert", "ending"] {
                 if !lib.stingers.contains_key(name) {
                     errors.push(SoundError::Missing {

@@ -207,12 +207,16 @@ pub fn load(path: &Path, config: &UnetConfig, device: &Device) -> Result<Unet, R
         file: path.display().to_string(),
         message,
     };
-    if !path.is_file() {
-        return Err(err("no such file".into()));
-    }
+    let bytes = showrunner_package::read(path).map_err(|e| match e.kind() {
+        // The package's own message says which package lacked it.
+        std::io::ErrorKind::NotFound if e.get_ref().is_none() => err("no such file".into()),
+        _ => err(format!("cannot read: {e}")),
+    })?;
+    let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+        .map_err(|e| err(format!("cannot load the weights: {e}")))?;
     config
         .init(device)
-        .try_load_file(path)
+        .try_load_record(record)
         .map_err(|e| err(format!("cannot load the weights: {e}")))
 }
 

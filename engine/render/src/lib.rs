@@ -934,12 +934,9 @@ impl Renderer {
     /// warnings, for the caller to say once.
     pub fn load_models(&mut self, dir: &std::path::Path) -> Vec<String> {
         let mut warnings = Vec::new();
-        let Ok(entries) = std::fs::read_dir(dir) else {
+        let Ok(files) = showrunner_package::list(dir) else {
             return warnings;
         };
-        let mut files: Vec<std::path::PathBuf> =
-            entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        files.sort();
         for f in files
             .iter()
             .filter(|f| f.extension().is_some_and(|x| x == "glb" || x == "gltf"))

@@ -372,11 +372,18 @@ struct Core {
     start_line: bool,
     /// The credits went up.
     credited: bool,
+    /// What the viewer is to be told ([`Show::tell`]), in turn.
+    to_tell: std::collections::VecDeque<String>,
+    /// Until when (show time) the words being told stay up.
+    telling_until: Option<f64>,
     out: ShowFrame,
 }
 
 /// How long the start line ("this film adapts to you ...") stays up, seconds of show time.
 pub const START_LINE_S: f64 = 8.0;
+
+/// How long the words of [`Show::tell`] stay up, seconds of show time.
+pub const TELL_S: f64 = 8.0;
 
 impl Core {
     /// One director tick more: the clock moves on by one tick, counted in ticks so an hour of
@@ -1007,6 +1014,16 @@ impl<V: EngagementSource> Show<V> {
         );
     }
 
+    /// Tells the viewer something once, in the world: the words are the notice above the
+    /// panels for [`TELL_S`] seconds of the film (after anything up before them: the consent
+    /// notice, the menu, the start line, words told before), and a line in the log. For what
+    /// the headset itself did to the film: that a sensor the viewer allowed was refused by
+    /// the system, say.
+    pub fn tell(&mut self, words: &str) {
+        self.note("told", words);
+        self.core.to_tell.push_back(words.to_owned());
+    }
+
     /// An event of the viewer's in the log (consent, the menu).
     fn note(&mut self, kind: &str, reason: &str) {
         let t = self.core.clock;
@@ -1035,6 +1052,20 @@ impl<V: EngagementSource> Show<V> {
         } else if !early && self.core.start_line {
             self.core.start_line = false;
             self.readout.notice.clear();
+        }
+        if self
+            .core
+            .telling_until
+            .is_some_and(|until| self.core.clock >= until)
+        {
+            self.core.telling_until = None;
+            self.readout.notice.clear();
+        }
+        if self.core.telling_until.is_none() && self.readout.notice.is_empty() {
+            if let Some(words) = self.core.to_tell.pop_front() {
+                self.readout.notice = words;
+                self.core.telling_until = Some(self.core.clock + TELL_S);
+            }
         }
     }
 
@@ -1980,6 +2011,42 @@ mod tests {
         if chosen > 0 {
             assert!(credits.contains(&format!("{chosen} choice")), "{credits}");
         }
+    }
+
+    #[test]
+    fn what_the_viewer_is_told_is_up_once_after_the_start_line_and_logged() {
+        let mut film = show();
+        let none = ViewerInput::default();
+        let mut lines = String::new();
+        let f = film.advance(0.1, &none).unwrap();
+        lines.extend(f.beats.iter().map(|b| b.line.clone()));
+        let start_line = film.readout.notice.clone();
+        assert!(!start_line.is_empty(), "the start line is up");
+        film.tell("Bluetooth was not allowed");
+        film.tell("Eye tracking was not allowed");
+        let mut seen: Vec<(String, f64)> = vec![(start_line.clone(), film.clock())];
+        while film.clock() < START_LINE_S + 3.0 * TELL_S {
+            let f = film.advance(0.25, &none).unwrap();
+            lines.extend(f.beats.iter().map(|b| b.line.clone()));
+            let n = film.readout.notice.clone();
+            if seen.last().is_none_or(|(last, _)| *last != n) {
+                seen.push((n, film.clock()));
+            }
+        }
+        let words: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                start_line.as_str(),
+                "Bluetooth was not allowed",
+                "Eye tracking was not allowed",
+                ""
+            ],
+            "after the start line, each in turn, once"
+        );
+        let up = seen[2].1 - seen[1].1;
+        assert!((up - TELL_S).abs() <= 0.5, "up {up} s");
+        assert_eq!(lines.matches("\"kind\":\"told\"").count(), 2, "{lines}");
     }
 
     #[test]

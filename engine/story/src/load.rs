@@ -35,7 +35,7 @@ impl CompiledStory {
 /// the file) or compiled ink JSON (`.json`, `.ink.json`).
 pub fn load(path: &Path) -> Result<CompiledStory, StoryError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| StoryError::Io {
+    let text = showrunner_package::read_to_string(path).map_err(|source| StoryError::Io {
         path: name.clone(),
         source,
     })?;
@@ -111,7 +111,7 @@ pub fn compile_source(source: &str, name: &str, dir: &Path) -> Result<CompiledSt
     let handler = |file: &str| -> Result<String, CompilerError> {
         let p: PathBuf = dir.join(file);
         let shown = p.display().to_string();
-        let text = std::fs::read_to_string(&p).map_err(|e| {
+        let text = showrunner_package::read_to_string(&p).map_err(|e| {
             CompilerError::invalid_source(format!("cannot read INCLUDEd file {shown}: {e}"))
         })?;
         sources.borrow_mut().insert(shown, text.clone());

@@ -43,12 +43,10 @@ pub const NEAR: f32 = 0.05;
 #[derive(Debug, thiserror::Error)]
 pub enum XrError {
     /// No OpenXR loader library on this system.
-    #[error(
-        "no OpenXR loader ({0}); install one (Debian: libopenxr-loader1) or use the desktop window"
-    )]
+    #[error("no OpenXR loader ({0}); {hint}", hint = NO_LOADER_HINT)]
     NoLoader(String),
     /// The loader found no runtime, or the runtime refused the instance.
-    #[error("no OpenXR runtime answered ({0}); start one (e.g. monado-service) or use the desktop window")]
+    #[error("no OpenXR runtime answered ({0}); {hint}", hint = NO_RUNTIME_HINT)]
     NoRuntime(String),
     /// The runtime has no headset connected.
     #[error("the OpenXR runtime has no headset ({0})")]
@@ -97,12 +95,99 @@ impl XrError {
     }
 }
 
+#[cfg(not(target_os = "android"))]
+const NO_LOADER_HINT: &str = "install one (Debian: libopenxr-loader1) or use the desktop window";
+#[cfg(target_os = "android")]
+const NO_LOADER_HINT: &str =
+    "the APK lacks lib/arm64-v8a/libopenxr_loader.so: build it with android/build.sh, which packs the Khronos loader";
+#[cfg(not(target_os = "android"))]
+const NO_RUNTIME_HINT: &str = "start one (e.g. monado-service) or use the desktop window";
+#[cfg(target_os = "android")]
+const NO_RUNTIME_HINT: &str = "this device has no OpenXR runtime broker (a Quest on Horizon OS v62 or later, or an Android XR headset, has one; a phone has none)";
+
+/// On Android: the process's `JavaVM` and the activity, as addresses, given once by the native
+/// activity before any OpenXR call ([`use_android_activity`]).
+#[cfg(target_os = "android")]
+static ANDROID_ACTIVITY: std::sync::OnceLock<(usize, usize)> = std::sync::OnceLock::new();
+
+/// On Android, the loader is initialised and the instance made with the process's `JavaVM` and
+/// the activity that drives the session (`XR_KHR_loader_init_android`,
+/// `XR_KHR_android_create_instance`): the native activity gives them here, once, before the
+/// first [`runtime_present`] or [`Xr::new`].
+///
+/// # Safety
+/// `java_vm` must be the process's `JavaVM*` and `activity` a JNI global reference to the
+/// `android.app.Activity`, both valid for the rest of the process.
+#[cfg(target_os = "android")]
+pub unsafe fn use_android_activity(
+    java_vm: *mut std::ffi::c_void,
+    activity: *mut std::ffi::c_void,
+) {
+    let _ = ANDROID_ACTIVITY.set((java_vm as usize, activity as usize));
+}
+
+/// What the loader and the instance are made with: nothing on a desktop.
+#[cfg(not(target_os = "android"))]
+fn platform() -> Result<(), XrError> {
+    Ok(())
+}
+
+/// What the loader and the instance are made with: the `JavaVM` and the activity on Android.
+#[cfg(target_os = "android")]
+fn platform() -> Result<xr::AndroidPlatformInfo, XrError> {
+    let (vm, activity) = ANDROID_ACTIVITY.get().ok_or_else(|| {
+        XrError::NoLoader(
+            "the native activity gave no JavaVM and activity (use_android_activity)".into(),
+        )
+    })?;
+    // SAFETY: use_android_activity's caller vouched that both stay valid for the process.
+    Ok(unsafe { xr::AndroidPlatformInfo::new(*vm as *mut _, *activity as *mut _) })
+}
+
+/// The OpenXR loader, initialised for this platform.
+#[allow(clippy::let_unit_value)] // the platform is `()` except on Android
+fn entry() -> Result<xr::Entry, XrError> {
+    let platform = platform()?;
+    // SAFETY: loads the system's OpenXR loader library (on Android the APK's
+    // libopenxr_loader.so), which runs its initialisation.
+    unsafe { xr::Entry::load(&platform) }.map_err(|e| XrError::NoLoader(e.to_string()))
+}
+
+/// The room as the headset's cameras see it, as a layer under the film (`XR_FB_passthrough`).
+struct RoomLayer {
+    /// Declared first: the layer goes before the passthrough it shows.
+    layer: xr::PassthroughLayerFB,
+    _passthrough: xr::Passthrough,
+}
+
+impl RoomLayer {
+    fn new(session: &xr::Session<xr::Vulkan>) -> Result<Self, XrError> {
+        // Both made running: openxr 0.22's Passthrough::start calls xrPassthroughPauseFB.
+        let running = xr::PassthroughFlagsFB::IS_RUNNING_AT_CREATION;
+        let passthrough = session
+            .create_passthrough(running)
+            .map_err(|e| XrError::from_xr("xrCreatePassthroughFB", e))?;
+        let layer = session
+            .create_passthrough_layer(
+                &passthrough,
+                running,
+                xr::PassthroughLayerPurposeFB::RECONSTRUCTION,
+            )
+            .map_err(|e| XrError::from_xr("xrCreatePassthroughLayerFB", e))?;
+        Ok(Self {
+            layer,
+            _passthrough: passthrough,
+        })
+    }
+}
+
 /// How the film meets the room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Blend {
     /// The film fills the view.
     Opaque,
-    /// Passthrough behind the film (the runtime's ALPHA_BLEND mode).
+    /// The room behind the film: the runtime's ALPHA_BLEND mode, or on a Quest a passthrough
+    /// layer (`XR_FB_passthrough`) under the film's.
     AlphaBlend,
     /// An optical see-through display adds light.
     Additive,
@@ -121,7 +206,7 @@ pub struct Features {
     pub eye_gaze: bool,
     /// `XR_EXT_hand_interaction` enabled.
     pub hand_interaction: bool,
-    /// `XR_FB_passthrough` offered (not driven yet: the blend mode is used).
+    /// `XR_FB_passthrough` offered (used where the runtime has no ALPHA_BLEND mode).
     pub fb_passthrough: bool,
     /// `XR_ANDROID_light_estimation` offered and enabled: [`Xr::room_light`] reads it.
     pub light_estimation: bool,
@@ -173,11 +258,22 @@ pub fn state_name(s: xr::SessionState) -> &'static str {
     }
 }
 
+/// The extensions the probe's instance asks for: on Android, the one that makes an instance
+/// there at all.
+fn probe_extensions() -> xr::ExtensionSet {
+    #[allow(unused_mut)]
+    let mut exts = xr::ExtensionSet::default();
+    #[cfg(target_os = "android")]
+    {
+        exts.khr_android_create_instance = true;
+    }
+    exts
+}
+
 /// Whether an OpenXR loader and runtime answer here (cheap enough for
 /// choosing between the headset and the desktop window at start).
 pub fn runtime_present() -> Result<String, XrError> {
-    // SAFETY: loads the system's OpenXR loader library.
-    let entry = unsafe { xr::Entry::load(&()) }.map_err(|e| XrError::NoLoader(e.to_string()))?;
+    let entry = entry()?;
     let exts = entry
         .enumerate_extensions()
         .map_err(|e| XrError::NoRuntime(e.to_string()))?;
@@ -191,9 +287,9 @@ pub fn runtime_present() -> Result<String, XrError> {
                 engine_name: "showrunner",
                 ..Default::default()
             },
-            &xr::ExtensionSet::default(),
+            &probe_extensions(),
             &[],
-            &(),
+            &platform()?,
         )
         .map_err(|e| XrError::NoRuntime(e.to_string()))?;
     let p = instance
@@ -234,6 +330,9 @@ pub fn eye_view(view: &xr::View) -> EyeView {
 /// order: textures, swapchains, spaces and actions, the session, the GPU,
 /// then the instance.
 pub struct Xr {
+    /// The room under the film on a runtime that shows it only through `XR_FB_passthrough`
+    /// (first, so that it goes before the session).
+    room_layer: Option<RoomLayer>,
     color_images: Vec<wgpu::Texture>,
     depth_images: Vec<wgpu::Texture>,
     own_depth: wgpu::Texture,
@@ -269,9 +368,7 @@ pub struct Xr {
 impl Xr {
     /// Connects to the runtime and makes the session (see the crate docs).
     pub fn new(opts: &XrOptions) -> Result<Self, XrError> {
-        // SAFETY: loads the system's OpenXR loader library.
-        let entry =
-            unsafe { xr::Entry::load(&()) }.map_err(|e| XrError::NoLoader(e.to_string()))?;
+        let entry = entry()?;
         let avail = entry
             .enumerate_extensions()
             .map_err(|e| XrError::NoRuntime(e.to_string()))?;
@@ -286,6 +383,10 @@ impl Xr {
         exts.ext_hand_interaction = avail.ext_hand_interaction;
         exts.fb_passthrough = avail.fb_passthrough;
         exts.khr_convert_timespec_time = avail.khr_convert_timespec_time;
+        #[cfg(target_os = "android")]
+        {
+            exts.khr_android_create_instance = avail.khr_android_create_instance;
+        }
         let light_name = b"XR_ANDROID_light_estimation\0";
         let light_estimation = avail.other.iter().any(|n| n.as_slice() == light_name);
         if light_estimation {
@@ -302,7 +403,7 @@ impl Xr {
                 },
                 &exts,
                 &[],
-                &(),
+                &platform()?,
             )
             .map_err(|e| XrError::NoRuntime(e.to_string()))?;
         let props = instance
@@ -328,7 +429,7 @@ impl Xr {
                 .copied()
                 .unwrap_or(xr::EnvironmentBlendMode::OPAQUE)
         };
-        let blend = match blend_mode {
+        let mut blend = match blend_mode {
             xr::EnvironmentBlendMode::ALPHA_BLEND => Blend::AlphaBlend,
             xr::EnvironmentBlendMode::ADDITIVE => Blend::Additive,
             _ => Blend::Opaque,
@@ -478,6 +579,22 @@ impl Xr {
         let view_space = session
             .create_reference_space(xr::ReferenceSpaceType::VIEW, xr::Posef::IDENTITY)
             .map_err(|e| XrError::from_xr("xrCreateReferenceSpace (view)", e))?;
+        // A Quest composites the room through no blend mode, only under a passthrough layer
+        // (XR_FB_passthrough): the film goes over it as it would over ALPHA_BLEND's room.
+        let room_layer = if blend_mode == xr::EnvironmentBlendMode::OPAQUE && exts.fb_passthrough {
+            match RoomLayer::new(&session) {
+                Ok(layer) => {
+                    blend = Blend::AlphaBlend;
+                    Some(layer)
+                }
+                Err(e) => {
+                    eprintln!("showrunner: warning: XR_FB_passthrough is offered but {e}; the film fills the view");
+                    None
+                }
+            }
+        } else {
+            None
+        };
 
         let features = Features {
             runtime: format!("{} {}", props.runtime_name, props.runtime_version),
@@ -493,6 +610,7 @@ impl Xr {
             adapter: format!("{} ({:?})", gpu.info.name, gpu.info.device_type),
         };
         Ok(Self {
+            room_layer,
             color_images,
             depth_images,
             own_depth,
@@ -857,16 +975,36 @@ impl Xr {
             })
             .collect();
         let mut flags = xr::CompositionLayerFlags::EMPTY;
-        if self.blend_mode == xr::EnvironmentBlendMode::ALPHA_BLEND {
+        if self.blend_mode == xr::EnvironmentBlendMode::ALPHA_BLEND || self.room_layer.is_some() {
             flags |= xr::CompositionLayerFlags::BLEND_TEXTURE_SOURCE_ALPHA;
         }
         let layer = xr::CompositionLayerProjection::new()
             .layer_flags(flags)
             .space(&self.stage)
             .views(&views);
-        self.frame_stream
-            .end(time, self.blend_mode, &[&layer])
-            .map_err(|e| XrError::from_xr("xrEndFrame", e))
+        let result = match &self.room_layer {
+            // The room first, the film over it where the film's alpha lets it through.
+            Some(room) => {
+                let under = xr::sys::CompositionLayerPassthroughFB {
+                    ty: xr::sys::CompositionLayerPassthroughFB::TYPE,
+                    next: std::ptr::null(),
+                    flags: xr::CompositionLayerFlags::BLEND_TEXTURE_SOURCE_ALPHA,
+                    space: self.stage.as_raw(),
+                    layer_handle: room.layer.as_raw(),
+                };
+                // SAFETY: CompositionLayerBase is repr(transparent) over
+                // XrCompositionLayerBaseHeader, whose fields (type, next, flags, space) begin
+                // XrCompositionLayerPassthroughFB; xrEndFrame reads the whole struct by its
+                // type, at this address, which outlives the call (openxr 0.22 does not export
+                // its builder for this layer).
+                let under: &xr::CompositionLayerBase<'_, xr::Vulkan> =
+                    unsafe { &*std::ptr::from_ref(&under).cast() };
+                self.frame_stream
+                    .end(time, self.blend_mode, &[under, &layer])
+            }
+            None => self.frame_stream.end(time, self.blend_mode, &[&layer]),
+        };
+        result.map_err(|e| XrError::from_xr("xrEndFrame", e))
     }
 
     /// Asks the runtime to end the session (it goes STOPPING → IDLE → EXITING).
