@@ -6,17 +6,20 @@ compilation. A crate compiled for the same target from the same source as the sa
 unit (library, test harness, binary, build script) under two different hashes was built twice:
 once per feature set or profile, or once checked and once built. Every such pair fails the run.
 
-One kind is reported and allowed: a build script or proc macro that the headset check (a cross
-build for Android, logged under the step `android`) compiles again for the build machine
-because the Android graph asks its host tools for other features. cargo-hakari unifies features
+One kind is reported and allowed: a build script or proc macro that a cross check (the headset's
+for Android, logged under the step `android`; Windows', under `windows`) compiles again for the
+build machine because the cross graph asks its host tools for other features. cargo-hakari unifies features
 per target platform, not for a cross build's host side, and those crates cannot be shared
-without the native build taking on the Android graph's host features by hand.
+without the native build taking on the cross graphs' host features by hand.
 
     python3 scripts/compiled-twice.py LOG
 """
 import collections
 import os
 import sys
+
+# The CI steps that type-check for another platform (scripts/rustc-log's step names).
+CROSS_STEPS = ("android", "windows")
 
 
 def main() -> int:
@@ -46,15 +49,15 @@ def main() -> int:
     for key, hashes in units.items():
         if len(hashes) < 2:
             continue
-        # All but one compilation came from the Android check, on the build machine: its host tools.
-        non_android = [h for h, (_, step) in hashes.items() if step != "android"]
+        # All but one compilation came from a cross check, on the build machine: its host tools.
+        non_android = [h for h, (_, step) in hashes.items() if step not in CROSS_STEPS]
         if key[3] == "host" and len(non_android) <= 1:
             cross_host[key] = hashes
         else:
             twice[key] = hashes
     print(f"compiled-twice: {len(lines)} compilations of {len(units)} units "
           f"({checks} type-checks only); {len(twice)} compiled more than once; "
-          f"{len(cross_host)} host tools compiled again for the Android check")
+          f"{len(cross_host)} host tools compiled again for the cross checks")
 
     def show(items):
         for (crate, source, kind, target), hashes in sorted(items.items()):
@@ -63,7 +66,7 @@ def main() -> int:
 
     if cross_host:
         print("compiled-twice: host tools (build scripts, proc macros and their dependencies) the "
-              "Android graph asks for with other features (allowed):")
+              "cross checks (Android, Windows) ask for with other features (allowed):")
         show(cross_host)
     if twice:
         print("compiled-twice: compiled more than once (each costs CI time):")

@@ -49,8 +49,9 @@ if [ -n "$TESTS" ]; then
   # python3-pil: an independent reader of the provenance marks in exported PNGs;
   # chromium, curl: the festival console's tests (headless Chromium driven by playwright-core);
   # mosquitto: the venue's own broker, with topic ACLs, in the festival tests;
-  # aapt, android-framework-res: compile and read back the headset's AndroidManifest.xml.
-  PKGS="$PKGS dbus-daemon dbus-bin python3-dbusmock xvfb x11-apps xdotool mmdebstrap python3-pil chromium curl mosquitto aapt android-framework-res"
+  # aapt, android-framework-res: compile and read back the headset's AndroidManifest.xml;
+  # gcc-mingw-w64-x86-64: ring's C, in the Windows type-check.
+  PKGS="$PKGS dbus-daemon dbus-bin python3-dbusmock xvfb x11-apps xdotool mmdebstrap python3-pil chromium curl mosquitto aapt android-framework-res gcc-mingw-w64-x86-64"
 fi
 
 missing=
@@ -102,6 +103,10 @@ if [ -n "$TESTS" ]; then
     # The headset build is type-checked for Android (no NDK needed for that).
     if ! rustup target list --installed | grep -qx aarch64-linux-android; then
       install "the Rust target aarch64-linux-android" rustup target add aarch64-linux-android
+    fi
+    # ... and for Windows (PC VR through SteamVR or Quest Link).
+    if [ -n "$TESTS" ] && ! rustup target list --installed | grep -qx x86_64-pc-windows-gnu; then
+      install "the Rust target x86_64-pc-windows-gnu" rustup target add x86_64-pc-windows-gnu
     fi
   fi
   if ! command -v cargo-nextest >/dev/null; then

@@ -39,8 +39,15 @@ pub fn acl(pairings: &Pairings) -> String {
     out
 }
 
+/// The owner of `path`: off Unix it cannot be told, and Mosquitto runs as the operator.
+#[cfg(not(unix))]
+pub fn owner_of(_path: &Path) -> Option<String> {
+    None
+}
+
 /// The name of the user who owns `path` (from `/etc/passwd`): the one Mosquitto must run as to
 /// read the files `write_config` leaves there. `None` where it cannot be told.
+#[cfg(unix)]
 pub fn owner_of(path: &Path) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let uid = std::fs::metadata(path).ok()?.uid().to_string();
