@@ -56,8 +56,9 @@ fn prepare(app: &AndroidApp) -> anyhow::Result<Vec<String>> {
     })?;
     std::fs::create_dir_all(&storage)?;
     std::env::set_current_dir(&storage)?;
-    // Before any other thread of ours runs: everything under the state folder is the app's
-    // private storage (mode 0600 files, deleted with the app).
+    // Set before the threads that read them start (only the logcat thread runs, which reads
+    // no variable): everything under the state folder is the app's private storage (mode 0600
+    // files, deleted with the app).
     std::env::set_var("SHOWRUNNER_STATE_DIR", &storage);
     std::env::set_var("HOME", &storage);
     showrunner_package::install(ApkAssets(app.clone()))?;
@@ -87,24 +88,7 @@ fn prepare(app: &AndroidApp) -> anyhow::Result<Vec<String>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
         Err(e) => anyhow::bail!("{}: cannot read ({e})", extra.display()),
     };
-    Ok(command_line(extra))
-}
-
-/// `showrunner play --xr`, with the strongest strap in range (both unless `extra`, the
-/// developer's arguments, names its own).
-fn command_line(extra: Vec<String>) -> Vec<String> {
-    let mut args: Vec<String> = vec!["showrunner".into(), "play".into()];
-    if !extra.iter().any(|a| a == "--xr") {
-        args.push("--xr".into());
-    }
-    if !extra
-        .iter()
-        .any(|a| a == "--heart" || a.starts_with("--heart="))
-    {
-        args.extend(["--heart".into(), "ble".into()]);
-    }
-    args.extend(extra);
-    args
+    Ok(crate::platform::headset_command_line(extra))
 }
 
 /// The APK's assets, as the app's package.

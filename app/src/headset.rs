@@ -106,6 +106,12 @@ pub fn play(mut args: XrArgs) -> Result<()> {
     let mut lost_at: Option<Instant> = None;
     let mut states: Vec<&'static str> = Vec::new();
     loop {
+        // Android's activity waits on its events while the runtime is sought: look at them
+        // (nothing was asked yet; a destroyed activity ends the wait).
+        if system_events(&mut show, &args).destroyed {
+            println!("xr: the activity is going away before the film started");
+            break;
+        }
         let mut xr = match Xr::new(&opts) {
             Ok(xr) => xr,
             Err(e) => {
@@ -260,6 +266,23 @@ pub fn play(mut args: XrArgs) -> Result<()> {
     Ok(())
 }
 
+/// The system around the headset (Android's activity), looked at without waiting: its answers
+/// to the permissions the film asked for are applied to the film; returns its events.
+fn system_events(show: &mut Watching, args: &XrArgs) -> crate::platform::Events {
+    let (events, decided) = crate::platform::pump();
+    for (permission, granted) in decided {
+        crate::heart::permission_decided(
+            show.film.show_mut(),
+            permission,
+            granted,
+            args.heart.as_ref(),
+            args.seed,
+            args.baseline_s,
+        );
+    }
+    events
+}
+
 /// The headset's own film (not a venue's seat), with its session.
 fn own_film(args: &XrArgs) -> Result<(crate::seat::Film, Option<crate::session::Session>)> {
     // Nothing senses the viewer before they consent: the strap waits, and so do the eyes
@@ -317,21 +340,10 @@ fn run_session(
     loop {
         // The system around the headset (Android's activity): its answers to the permissions
         // the film asked for, and whether it is going away.
-        let (events, decided) = crate::platform::pump();
-        if events.destroyed && !exit_requested {
+        if system_events(show, args).destroyed && !exit_requested {
             println!("xr: the activity is going away; ending the session");
             xr.request_exit()?;
             exit_requested = true;
-        }
-        for (permission, granted) in decided {
-            crate::heart::permission_decided(
-                show.film.show_mut(),
-                permission,
-                granted,
-                args.heart.as_ref(),
-                args.seed,
-                args.baseline_s,
-            );
         }
         let consent = show.film.show().consent();
         if !asked_system && (consent.sensing() || consent == showrunner_show::Consent::NotNeeded) {

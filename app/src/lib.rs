@@ -1016,3 +1016,24 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headsets_command_lines_parse() {
+        for extra in [
+            vec![],
+            vec!["--heart", "ble:Polar H10", "--refine", "off"],
+            vec!["--festival", "mqtt://10.0.0.2:1883", "--seat", "front-left"],
+            vec!["--story", "mine.ink", "--consent", "given"],
+        ] {
+            let line =
+                platform::headset_command_line(extra.iter().map(|s| (*s).to_owned()).collect());
+            if let Err(e) = Cli::try_parse_from(&line) {
+                panic!("{}: {e}", line.join(" "));
+            }
+        }
+    }
+}

@@ -213,6 +213,25 @@ pub fn pump() -> (Events, Vec<(Permission, bool)>) {
     with(Permissions::decided)
 }
 
+/// The command line the headset's activity runs: `showrunner play --xr --heart ble` (the
+/// strongest strap in range), then `extra`, the developer's arguments from the app's storage
+/// (`files/showrunner.args`), which may name their own strap.
+#[cfg_attr(not(target_os = "android"), allow(dead_code))]
+pub fn headset_command_line(extra: Vec<String>) -> Vec<String> {
+    let mut args: Vec<String> = vec!["showrunner".into(), "play".into()];
+    if !extra.iter().any(|a| a == "--xr") {
+        args.push("--xr".into());
+    }
+    if !extra
+        .iter()
+        .any(|a| a == "--heart" || a.starts_with("--heart="))
+    {
+        args.extend(["--heart".into(), "ble".into()]);
+    }
+    args.extend(extra);
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +327,22 @@ mod tests {
         assert!(ps.allowed(Permission::EyeTracking), "before asking");
         assert_eq!(ps.ask(Permission::Bluetooth), Grant::Granted);
         assert_eq!(ps.decided(), (Events::default(), Vec::new()));
+    }
+
+    #[test]
+    fn the_headset_plays_in_xr_with_the_strongest_strap_unless_told_otherwise() {
+        let line = |extra: &[&str]| {
+            headset_command_line(extra.iter().map(|s| (*s).to_owned()).collect()).join(" ")
+        };
+        assert_eq!(line(&[]), "showrunner play --xr --heart ble");
+        assert_eq!(
+            line(&["--heart", "ble:Polar H10", "--seconds", "60"]),
+            "showrunner play --xr --heart ble:Polar H10 --seconds 60"
+        );
+        assert_eq!(
+            line(&["--festival", "mqtt://10.0.0.2:1883", "--seat", "front-left"]),
+            "showrunner play --xr --heart ble --festival mqtt://10.0.0.2:1883 --seat front-left"
+        );
     }
 
     #[test]
