@@ -4,27 +4,52 @@
 //! packs): run from an empty folder, the film must find every file it loads there.
 
 use showrunner_tests::{repo, showrunner};
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// Stages the APK's assets into `out` with the script the Gradle build uses.
-fn stage(out: &Path) {
-    let o = Command::new("bash")
-        .arg(repo().join("android/stage-assets.sh"))
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+/// A package staged with the script the Gradle build uses, and an empty folder to run in.
+struct Staged {
+    dir: tempfile::TempDir,
+    package: PathBuf,
+    cwd: PathBuf,
 }
 
-/// `showrunner ARGS` from the empty folder `cwd`, reading its files from `package`.
-fn packaged(cwd: &Path, package: &Path, args: &[&str]) -> Output {
-    Command::new(showrunner())
-        .args(args)
-        .current_dir(cwd)
-        .env("SHOWRUNNER_PACKAGE", package)
-        .output()
-        .unwrap()
+impl Staged {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (package, cwd) = (dir.path().join("package"), dir.path().join("empty"));
+        let o = Command::new("bash")
+            .arg(repo().join("android/stage-assets.sh"))
+            .arg(&package)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::create_dir(&cwd).unwrap();
+        Self { dir, package, cwd }
+    }
+
+    /// `showrunner ARGS` from the empty folder, reading its files from the package.
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(showrunner())
+            .args(args)
+            .current_dir(&self.cwd)
+            .env("SHOWRUNNER_PACKAGE", &self.package)
+            .output()
+            .unwrap()
+    }
+
+    /// `refiner export`, which loads the refiner's weights.
+    fn export_weights(&self) -> Output {
+        let out = self.dir.path().join("export");
+        self.run(&[
+            "refiner",
+            "export",
+            "--size",
+            "8",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    }
 }
 
 fn text(o: &Output) -> String {
@@ -37,27 +62,19 @@ fn text(o: &Output) -> String {
 
 #[test]
 fn every_file_the_film_loads_is_in_the_package() {
-    let dir = tempfile::tempdir().unwrap();
-    let (package, cwd) = (dir.path().join("package"), dir.path().join("empty"));
-    stage(&package);
-    std::fs::create_dir(&cwd).unwrap();
-
+    let staged = Staged::new();
     // The sample film, drawn (sets, actors, models, fonts) and heard (stems, stingers, every
     // sfx it cues): a file it could not find would be a warning naming it.
-    let out = dir.path().join("film");
-    let o = packaged(
-        &cwd,
-        &package,
-        &[
-            "screen",
-            "--render",
-            "--still-size",
-            "64x64",
-            "--audio",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let out = staged.dir.path().join("film");
+    let o = staged.run(&[
+        "screen",
+        "--render",
+        "--still-size",
+        "64x64",
+        "--audio",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let said = text(&o);
     assert!(o.status.success(), "{said}");
     assert!(!said.contains("warning"), "{said}");
@@ -68,42 +85,16 @@ fn every_file_the_film_loads_is_in_the_package() {
             .len()
             > 1_000
     );
-
     // The refiner's weights.
-    let o = packaged(
-        &cwd,
-        &package,
-        &[
-            "refiner",
-            "export",
-            "--size",
-            "8",
-            "--out",
-            dir.path().join("export").to_str().unwrap(),
-        ],
-    );
+    let o = staged.export_weights();
     assert!(o.status.success(), "{}", text(&o));
 }
 
 #[test]
 fn a_file_missing_from_the_package_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let (package, cwd) = (dir.path().join("package"), dir.path().join("empty"));
-    stage(&package);
-    std::fs::create_dir(&cwd).unwrap();
-    std::fs::remove_file(package.join("refiner/refiner.bpk")).unwrap();
-    let o = packaged(
-        &cwd,
-        &package,
-        &[
-            "refiner",
-            "export",
-            "--size",
-            "8",
-            "--out",
-            dir.path().join("export").to_str().unwrap(),
-        ],
-    );
+    let staged = Staged::new();
+    std::fs::remove_file(staged.package.join("refiner/refiner.bpk")).unwrap();
+    let o = staged.export_weights();
     assert!(!o.status.success());
     let said = text(&o);
     assert!(
@@ -117,14 +108,11 @@ fn a_file_missing_from_the_package_is_named() {
 #[test]
 fn the_sample_story_reads_from_the_package() {
     // `check` of a packaged path reads it from the package, as the headset's film does.
-    let dir = tempfile::tempdir().unwrap();
-    let (package, cwd) = (dir.path().join("package"), dir.path().join("empty"));
-    stage(&package);
-    std::fs::create_dir(&cwd).unwrap();
-    let o = packaged(&cwd, &package, &["check", "assets/stories/lighthouse.ink"]);
+    let staged = Staged::new();
+    let o = staged.run(&["check", "assets/stories/lighthouse.ink"]);
     assert!(o.status.success(), "{}", text(&o));
-    std::fs::remove_file(package.join("stories/lighthouse.ink")).unwrap();
-    let o = packaged(&cwd, &package, &["check", "assets/stories/lighthouse.ink"]);
+    std::fs::remove_file(staged.package.join("stories/lighthouse.ink")).unwrap();
+    let o = staged.run(&["check", "assets/stories/lighthouse.ink"]);
     assert!(!o.status.success());
     assert!(
         text(&o).contains("no stories/lighthouse.ink in the package folder"),
