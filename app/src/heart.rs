@@ -502,6 +502,61 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_permission_is_told_once_and_the_film_plays_unsensed() {
+        let story = crate::load_story(None).unwrap();
+        let mut show = Show::new(
+            &story,
+            1,
+            showrunner_director::DirectorConfig::default(),
+            crate::sets::library(&story.path, &Default::default()).unwrap(),
+            Viewer::Unsensed(WAITING_FOR_BLUETOOTH),
+        )
+        .unwrap();
+        show.set_consent(Consent::Given);
+        let strap = HeartSpec::Ble(Selector::Strongest);
+        permission_decided(
+            &mut show,
+            Permission::Bluetooth,
+            false,
+            Some(&strap),
+            1,
+            5.0,
+        );
+        assert!(matches!(show.viewer, Viewer::Unsensed(w) if w == BLUETOOTH_REFUSED));
+        permission_decided(
+            &mut show,
+            Permission::EyeTracking,
+            false,
+            Some(&strap),
+            1,
+            5.0,
+        );
+        // A granted permission opens nothing the film was not waiting for.
+        permission_decided(&mut show, Permission::Bluetooth, true, Some(&strap), 1, 5.0);
+        assert!(matches!(show.viewer, Viewer::Unsensed(w) if w == BLUETOOTH_REFUSED));
+        let mut told = Vec::new();
+        let none = showrunner_show::ViewerInput::default();
+        while show.clock() < 40.0 {
+            show.advance(0.25, &none).unwrap();
+            if !told.contains(&show.readout.notice) && !show.readout.notice.is_empty() {
+                told.push(show.readout.notice.clone());
+            }
+        }
+        let refused: Vec<&String> = told
+            .iter()
+            .filter(|n| n.starts_with("The headset did not allow"))
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                Permission::Bluetooth.refused(),
+                Permission::EyeTracking.refused()
+            ],
+            "each told once, in turn: {told:?}"
+        );
+    }
+
+    #[test]
     fn a_simulated_strap_connects_and_reads_a_heart_in_real_time() {
         let mut strap = Strap::open(
             &HeartSpec::Sim(HeartProfile::parse("calm").unwrap()),
