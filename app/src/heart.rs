@@ -318,16 +318,13 @@ pub fn permission_decided(
     }
     let waiting = matches!(show.viewer, Viewer::Unsensed(w) if w == WAITING_FOR_BLUETOOTH);
     if permission == Permission::Bluetooth && waiting && show.consent().sensing() {
-        match Viewer::open(heart, seed, baseline_s) {
-            Ok(v) => {
-                show.viewer = v;
-                println!("sensing starts ({})", show.viewer.source());
-            }
-            Err(e) => {
-                show.viewer = Viewer::Unsensed("no sensing (the strap could not start)");
-                eprintln!("showrunner: warning: Bluetooth allowed, but {e:#}; the film plays with neutral engagement");
-            }
-        }
+        start_sensing(
+            show,
+            heart,
+            seed,
+            baseline_s,
+            "permission: Bluetooth allowed",
+        );
     }
 }
 
@@ -372,19 +369,33 @@ pub fn answered(
         println!("consent: declined; no sensor starts, the film plays with neutral engagement");
         return;
     }
+    let how = if answer == Consent::TurnedOn {
+        "sensing: on from the menu"
+    } else {
+        "consent: given"
+    };
+    start_sensing(show, heart, seed, baseline_s, how);
+}
+
+/// Opens the viewer `--heart` names on `show`, now that it may sense (`how` says why, in the
+/// log); a strap that cannot start is a warning, and the film plays with neutral engagement.
+fn start_sensing(
+    show: &mut Show<Viewer>,
+    heart: Option<&HeartSpec>,
+    seed: u64,
+    baseline_s: f64,
+    how: &str,
+) {
     match Viewer::open(heart, seed, baseline_s) {
         Ok(v) => {
             show.viewer = v;
-            let how = if answer == Consent::TurnedOn {
-                "sensing: on from the menu"
-            } else {
-                "consent: given"
-            };
             println!("{how}; sensing starts ({})", show.viewer.source());
         }
         Err(e) => {
             show.viewer = Viewer::Unsensed("no sensing (the strap could not start)");
-            eprintln!("showrunner: warning: consent given, but {e:#}; the film plays with neutral engagement");
+            eprintln!(
+                "showrunner: warning: {how}, but {e:#}; the film plays with neutral engagement"
+            );
         }
     }
 }
@@ -397,17 +408,16 @@ impl Viewer {
             Some(HeartSpec::Recording(p)) => {
                 Self::Simulated(Box::new(LiveViewer::new(seed, Some(replay::load(p)?))))
             }
-            // A real strap needs the system's leave to use the radio (on a headset: asked now,
-            // after the viewer's consent; the strap starts once it is given).
-            Some(spec @ HeartSpec::Ble(_)) => match crate::platform::ask(Permission::Bluetooth) {
-                Grant::Granted => {
-                    eprintln!("{}", crate::sensors::NOTICE);
-                    Self::Strap(Box::new(Strap::open(spec, seed, baseline_s)?))
-                }
-                Grant::Asking => Self::Unsensed(WAITING_FOR_BLUETOOTH),
-                Grant::Refused => Self::Unsensed(BLUETOOTH_REFUSED),
-            },
             Some(spec) => {
+                // A real strap needs the system's leave to use the radio (on a headset: asked
+                // now, after the viewer's consent; the strap starts once it is given).
+                if let HeartSpec::Ble(_) = spec {
+                    match crate::platform::ask(Permission::Bluetooth) {
+                        Grant::Granted => {}
+                        Grant::Asking => return Ok(Self::Unsensed(WAITING_FOR_BLUETOOTH)),
+                        Grant::Refused => return Ok(Self::Unsensed(BLUETOOTH_REFUSED)),
+                    }
+                }
                 eprintln!("{}", crate::sensors::NOTICE);
                 Self::Strap(Box::new(Strap::open(spec, seed, baseline_s)?))
             }

@@ -534,16 +534,19 @@ fn parse_refine(arg: Option<&str>) -> Result<refine_stage::RefineChoice> {
 /// exit.
 #[cfg_attr(not(target_os = "android"), allow(dead_code))]
 fn run_with_args(args: Vec<String>) -> ExitCode {
-    let result = Cli::try_parse_from(args)
-        .map_err(|e| anyhow::anyhow!("{}", e.render()))
-        .and_then(run_cli);
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("showrunner: error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    exit_code(
+        Cli::try_parse_from(args)
+            .map_err(|e| anyhow::anyhow!("{}", e.render()))
+            .and_then(run_cli),
+    )
+}
+
+/// A run's exit status, its error said on stderr (status 2).
+fn exit_code(result: Result<ExitCode>) -> ExitCode {
+    result.unwrap_or_else(|e| {
+        eprintln!("showrunner: error: {e:#}");
+        ExitCode::from(2)
+    })
 }
 
 fn run() -> Result<ExitCode> {
@@ -1008,13 +1011,7 @@ fn festival(command: FestivalCommand) -> Result<ExitCode> {
 /// The `showrunner` command: parses the arguments, runs, and says any error on stderr
 /// (exit status 2).
 pub fn main() -> ExitCode {
-    match run() {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("showrunner: error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    exit_code(run())
 }
 
 #[cfg(test)]

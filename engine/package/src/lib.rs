@@ -53,9 +53,7 @@ impl std::fmt::Display for AlreadyInstalled {
         write!(
             f,
             "the app's files are already read from {}; {} was not installed",
-            INSTALLED
-                .get()
-                .map_or_else(|| "the working folder".into(), |p| p.describe()),
+            describe(),
             self.0
         )
     }
@@ -136,22 +134,25 @@ pub fn is_dir(path: &Path) -> bool {
 pub fn list(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let names = match source(dir) {
         Some((package, p)) => package.list(&p)?,
-        None => {
-            let mut names = Vec::new();
-            for entry in std::fs::read_dir(dir)? {
-                let entry = entry?;
-                if entry.file_type()?.is_dir() {
-                    continue;
-                }
-                if let Some(name) = entry.file_name().to_str() {
-                    names.push(name.to_owned());
-                }
-            }
-            names.sort();
-            names
-        }
+        None => file_names(dir)?,
     };
     Ok(names.into_iter().map(|n| dir.join(n)).collect())
+}
+
+/// The names of the entries of the folder `dir` that are not folders, sorted.
+fn file_names(dir: &Path) -> io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            continue;
+        }
+        if let Some(name) = entry.file_name().to_str() {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// A folder laid out as the APK's assets are (the files of the repository's `assets/`, at the
@@ -199,20 +200,12 @@ impl Package for Folder {
     }
 
     fn list(&self, dir: &str) -> io::Result<Vec<String>> {
-        let Ok(entries) = std::fs::read_dir(self.at(dir)?) else {
+        let dir = self.at(dir)?;
+        // A folder the package lacks lists nothing, as the APK's does.
+        if !dir.is_dir() {
             return Ok(Vec::new());
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry?;
-            if entry.file_type()?.is_file() {
-                if let Some(name) = entry.file_name().to_str() {
-                    names.push(name.to_owned());
-                }
-            }
         }
-        names.sort();
-        Ok(names)
+        file_names(&dir)
     }
 
     fn describe(&self) -> String {
