@@ -7,6 +7,7 @@
 
 #[cfg(target_os = "android")]
 mod android;
+mod bench;
 mod comfort;
 #[cfg(not(target_os = "android"))]
 mod desktop;
@@ -314,6 +315,11 @@ enum Command {
     Refiner {
         #[command(subcommand)]
         command: refiner::RefinerCommand,
+    },
+    /// Benchmarks: `bench gpu` times a frame of the sample on the GPU, pass by pass.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
     },
     /// Heart-rate straps and heart data: scan, decode, analyze, record, watch.
     Sensors {
@@ -836,6 +842,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
         Command::Festival { command } => festival(command),
         Command::Sensors { command } => sensors::run(command),
         Command::Refiner { command } => refiner::run(command).map(|()| ExitCode::SUCCESS),
+        Command::Bench { command } => bench::run(command).map(|()| ExitCode::SUCCESS),
         Command::Assets {
             command: AssetsCommand::Build { out, sets },
         } => {

@@ -313,6 +313,19 @@ impl RefineStage {
         })
     }
 
+    /// This stage refining by `plan` every frame from the first, whatever it costs: no
+    /// baseline, no budget (`showrunner bench gpu` times each plan).
+    pub fn pinned(mut self, plan: Plan) -> Self {
+        let top = Profile {
+            name: "pinned",
+            region: plan.region,
+            steps: plan.steps,
+        };
+        self.budget = BudgetController::new(&top, f32::INFINITY);
+        self.baseline_ms = Some(0.0);
+        self
+    }
+
     /// The display's frame period (XR: the runtime's predicted period).
     pub fn set_period_ms(&mut self, ms: f32) {
         if ms > 0.0 && ms.is_finite() {

@@ -2,15 +2,17 @@
 """The refiner's network in PyTorch, side by side with burn.
 
     python3 tests/refine/torch_side_by_side.py [--bin target/debug/showrunner] [--weights W] [--runs N]
+        [--size 128] [--burn-backend ndarray|wgpu]
 
 In one run it:
 1. exports the weights and a probe (x_t, cheap, t and burn-ndarray's output)
    with `showrunner refiner export`;
 2. builds the same UNet in PyTorch, loads the same weights, runs the probe
    and checks the outputs agree within 1e-3 (max |difference|);
-3. times one 128 x 128 forward pass in PyTorch (CPU here, CUDA where there is
-   a GPU) and the same step in burn with `showrunner refiner bench`, and prints
-   both with their ratio as JSON.
+3. times one --size x --size (128) refinement step in PyTorch (CPU here, CUDA
+   where there is a GPU) and the same step in burn with `showrunner refiner
+   bench` (burn-ndarray, or with --burn-backend wgpu burn on the GPU through
+   Vulkan), and prints both with their ratio as JSON.
 
 Needs numpy and torch (PyPI's wheel works on the CPU).
 """
@@ -89,10 +91,12 @@ def main():
     ap.add_argument("--bin", default="target/debug/showrunner")
     ap.add_argument("--weights", default="assets/refiner/refiner.bpk")
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--burn-backend", choices=["ndarray", "wgpu"], default="ndarray")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as d:
-        subprocess.run([args.bin, "refiner", "export", "--weights", args.weights, "--out", d, "--size", "128"], check=True)
+        subprocess.run([args.bin, "refiner", "export", "--weights", args.weights, "--out", d, "--size", str(args.size)], check=True)
         index = json.loads((Path(d) / "index.json").read_text())
         blob = np.fromfile(Path(d) / "tensors.f32", dtype="<f4")
     tensors = {}
@@ -127,7 +131,7 @@ def main():
                 times.append((time.perf_counter() - t0) * 1e3)
     times.sort()
     bench = subprocess.run(
-        [args.bin, "refiner", "bench", "--backend", "ndarray", "--sizes", "128", "--runs", str(args.runs)],
+        [args.bin, "refiner", "bench", "--backend", args.burn_backend, "--sizes", str(args.size), "--runs", str(args.runs)],
         check=True, capture_output=True, text=True,
     )
     burn = json.loads(bench.stdout)["rows"][0]
@@ -138,9 +142,9 @@ def main():
         "within_1e-3": diff <= 1e-3,
         "torch": {"device": device, "version": torch.__version__, "threads": torch.get_num_threads(),
                   "median_ms": torch_median, "p99_ms": torch_p99},
-        "burn_ndarray": {"median_ms": burn["median_ms"], "p99_ms": burn["p99_ms"]},
+        f"burn_{args.burn_backend}": {"median_ms": burn["median_ms"], "p99_ms": burn["p99_ms"]},
         "burn_over_torch_median": burn["median_ms"] / torch_median,
-        "size": 128,
+        "size": args.size,
         "runs": args.runs,
     }
     print(json.dumps(report, indent=1))

@@ -24,6 +24,7 @@ pub mod present;
 pub mod shaders;
 
 pub use wgpu;
+pub use wgpu_profiler;
 
 use std::collections::HashMap;
 
@@ -85,7 +86,10 @@ pub fn device_features(adapter: wgpu::Features) -> wgpu::Features {
             | wgpu::Features::SHADER_F64
             | wgpu::Features::SHADER_FLOAT32_ATOMIC
             | wgpu::Features::SUBGROUP
-            | wgpu::Features::TIMESTAMP_QUERY)
+            | wgpu::Features::TIMESTAMP_QUERY
+            // GPU profiling scopes on encoders and inside passes (`Renderer::render_profiled`).
+            | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
+            | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES)
 }
 
 /// The limits the shared device asks for: downlevel for rendering, the
@@ -971,6 +975,32 @@ impl Renderer {
         inputs: &FrameInputs,
         target: &RenderTarget,
     ) -> wgpu::CommandBuffer {
+        self.encode(world, inputs, target, None)
+    }
+
+    /// [`Renderer::render`] with GPU timestamps: a scope for the shadow pass and one for
+    /// each eye pass (`shadow`, `left eye`, `right eye`, or `both eyes (multiview)`), and
+    /// inside each separate eye pass a scope for its words (`text`) where the device has
+    /// [`wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES`]. None inside a multiview pass: a
+    /// timestamp written there is written once per view, which a query set has no room for.
+    /// The caller resolves the queries and ends the profiler's frame (`showrunner bench gpu`).
+    pub fn render_profiled(
+        &mut self,
+        world: &World,
+        inputs: &FrameInputs,
+        target: &RenderTarget,
+        profiler: &wgpu_profiler::GpuProfiler,
+    ) -> wgpu::CommandBuffer {
+        self.encode(world, inputs, target, Some(profiler))
+    }
+
+    fn encode(
+        &mut self,
+        world: &World,
+        inputs: &FrameInputs,
+        target: &RenderTarget,
+        profiler: Option<&wgpu_profiler::GpuProfiler>,
+    ) -> wgpu::CommandBuffer {
         // Instances, grouped by mesh.
         let air = showrunner_scene::atmosphere::Atmosphere::of(world);
         self.scratch.clear();
@@ -1148,6 +1178,7 @@ impl Renderer {
                 label: Some("frame"),
             });
         {
+            let query = profiler.map(|p| p.begin_pass_query("shadow", &mut enc));
             let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("shadow"),
                 color_attachments: &[],
@@ -1159,13 +1190,19 @@ impl Renderer {
                     }),
                     stencil_ops: None,
                 }),
-                timestamp_writes: None,
+                timestamp_writes: query
+                    .as_ref()
+                    .and_then(|q| q.render_pass_timestamp_writes()),
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
             pass.set_pipeline(&self.shadow_pipeline);
             pass.set_bind_group(0, &self.shadow_bind_group, &[]);
             self.draw_instances(&mut pass, true, &self.shadow_skinned);
+            drop(pass);
+            if let (Some(p), Some(q)) = (profiler, query) {
+                p.end_query(&mut enc, q);
+            }
         }
         let clear = if self.passthrough {
             wgpu::Color::TRANSPARENT
@@ -1194,6 +1231,7 @@ impl Renderer {
                     RenderTarget::both(&target.depth),
                 ),
             };
+            let query = profiler.map(|p| p.begin_pass_query(label, &mut enc));
             let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some(label),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
@@ -1217,7 +1255,9 @@ impl Renderer {
                     }),
                     stencil_ops: None,
                 }),
-                timestamp_writes: None,
+                timestamp_writes: query
+                    .as_ref()
+                    .and_then(|q| q.render_pass_timestamp_writes()),
                 occlusion_query_set: None,
                 multiview_mask: if layer.is_none() {
                     std::num::NonZeroU32::new(0b11)
@@ -1239,7 +1279,18 @@ impl Renderer {
                 (None, None) => unreachable!("multiview passes only when the path exists"),
             };
             self.draw_instances(&mut pass, false, skinned);
+            // The words' own scope, in a separate eye's pass only (see `render_profiled`).
+            let words = profiler
+                .filter(|_| layer.is_some())
+                .map(|p| p.begin_query("text", &mut pass).with_parent(query.as_ref()));
             self.labels.draw(&mut pass, layer);
+            if let (Some(p), Some(w)) = (profiler, words) {
+                p.end_query(&mut pass, w);
+            }
+            drop(pass);
+            if let (Some(p), Some(q)) = (profiler, query) {
+                p.end_query(&mut enc, q);
+            }
         }
         enc.finish()
     }
