@@ -344,7 +344,7 @@ impl GpuBench {
                     gpu.queue.submit([enc.finish()]);
                     let t0 = Instant::now();
                     stage
-                        .apply(&gpu, &target, &eyes, 1.0)
+                        .apply(&gpu, &target, &eyes, None, 1.0)
                         .with_context(|| row.name.clone())?;
                     let recorded = t0.elapsed().as_secs_f64() * 1e3;
                     let mut enc = gpu.device.create_command_encoder(&Default::default());

@@ -495,6 +495,8 @@ impl Running {
             gaze: self.cursor.map(|_| ray),
             ..std::mem::take(&mut self.input)
         };
+        // Tracking space, as the head is: the refined region follows it (the mouse).
+        let gaze_dir = seen.gaze.map(|(_, d)| d);
         let mut frame = self.film.advance(dt, &seen)?;
         if let Some(session) = &mut self.session {
             session.record(&mut frame);
@@ -556,6 +558,7 @@ impl Running {
         // The head is in the viewer's tracking space; the vantage (`view:`) places it in the
         // set, through a fade.
         let vantage = &self.film.show().scene.vantage;
+        let gaze = gaze_dir.map(|d| vantage.direction(d));
         let inputs = FrameInputs {
             eyes: EyeView::stereo(
                 h.position,
@@ -581,7 +584,7 @@ impl Running {
             // → refine (GPU work on the same queue, after the scene)
             self.gpu.queue.submit([scene]);
             let strength = self.film.show().readout.refine_strength;
-            if let Err(e) = stage.apply(&self.gpu, &self.target, &inputs.eyes, strength) {
+            if let Err(e) = stage.apply(&self.gpu, &self.target, &inputs.eyes, gaze, strength) {
                 eprintln!("showrunner: warning: {e}");
                 self.refine = None;
             }

@@ -404,6 +404,8 @@ fn run_session(
             }
         }
         last_frame_start = t0;
+        // Where the eyes look (tracking space, as the views the refine stage gets).
+        let gaze_dir;
         {
             let _s = tracing::info_span!("update").entered();
             let input = xr.input(time)?;
@@ -433,6 +435,7 @@ fn run_session(
             let eyes = input
                 .gaze
                 .filter(|_| show.film.show().consent().allows_gaze());
+            gaze_dir = eyes.map(|(_, d)| d);
             let seen = ViewerInput {
                 head: head.0,
                 facing: head.1 * Vec3::NEG_Z,
@@ -581,7 +584,7 @@ fn run_session(
                 if let Some(stage) = refine.as_mut() {
                     // → refine, on the runtime's device, before the image goes back.
                     let strength = show.film.show().readout.refine_strength;
-                    if let Err(e) = stage.apply(shared, &target, &eyes, strength) {
+                    if let Err(e) = stage.apply(shared, &target, &eyes, gaze_dir, strength) {
                         eprintln!("showrunner: warning: {e}");
                         *refine = None;
                     }

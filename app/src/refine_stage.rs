@@ -1,7 +1,10 @@
 //! The refine stage of the frame: after the scene is rendered and before it
-//! is presented (desktop) or submitted (headset), each eye's region around the
-//! view centre goes through the refiner on the renderer's own GPU device and
-//! is blended back with a soft edge.
+//! is presented (desktop) or submitted (headset), each eye's region where the
+//! viewer looks (the gaze, followed smoothly; the view centre where nothing
+//! tracks the eyes), as large as the fovea at the eye's resolution, goes
+//! through the refiner on the renderer's own GPU device and is blended back
+//! with a soft edge. Its temporal history moves with the head's turn and,
+//! pixel by pixel, the parallax of its translation (the depth guide).
 //!
 //! The frame thread never waits for it: the stage only records GPU work
 //! (texture → tensor, the network, tensor → texture) on the shared queue. Its
@@ -19,8 +22,8 @@ use std::sync::Arc;
 use showrunner_refine::burn::tensor::{Device, Tensor};
 use showrunner_refine::interop::{Interop, Rect};
 use showrunner_refine::{
-    disparity_scale, refine, region_noise, BudgetController, Plan, Profile, RefineError, Temporal,
-    Unet, UnetConfig,
+    disparity_scale, fovea_region, refine, region_noise, BudgetController, Motion, Plan, Profile,
+    RefineError, Temporal, Unet, UnetConfig, FOVEA_DEGREES,
 };
 use showrunner_render::{EyeView, Gpu, RenderTarget, COLOR_FORMAT};
 use showrunner_scene::glam::{Vec3, Vec4};
@@ -29,6 +32,10 @@ use showrunner_scene::glam::{Vec3, Vec4};
 const BASELINE_FRAMES: u32 = 30;
 /// With GPU timestamps: the share of the frame period refinement may take.
 const GPU_SHARE: f32 = 0.33;
+/// How fast the refined region follows the gaze: the time constant of its approach, ms.
+/// A saccade's target is reached in about three of them (≈ 100 ms, while the eye's own
+/// saccadic suppression hides the move); a fixation's tremor is smoothed away.
+const GAZE_FOLLOW_MS: f32 = 35.0;
 
 /// Whether to refine frames.
 #[derive(Debug, Clone, Copy)]
@@ -206,6 +213,15 @@ pub struct RefineStage {
     noise: Option<(usize, Tensor<4>)>,
     /// World direction of each eye's last region centre (reprojection).
     last_dir: [Option<Vec3>; 2],
+    /// Where each eye was at its last refined frame (the history's parallax).
+    last_pos: [Option<Vec3>; 2],
+    /// Where each eye's region is centred now (pixels), following the gaze smoothly.
+    centre: [Option<(f32, f32)>; 2],
+    /// A line for the log when the fovea's region was sized (`frame_time` returns it).
+    notice: Option<String>,
+    /// The largest region the profile affords; the fovea at the display's resolution sets
+    /// the region under it ([`fovea_region`]). `None`: pinned, the region is the plan's.
+    ceiling: Option<usize>,
     frame: u64,
     baseline_ms: Option<f32>,
     baseline: (f32, u32),
@@ -238,9 +254,46 @@ fn view_centre(eye: &EyeView, size: (u32, u32)) -> ((f32, f32), Vec3) {
     )
 }
 
+/// The world direction (from the eye) of the pixel `px` of the eye image.
+fn pixel_dir(eye: &EyeView, px: (f32, f32), size: (u32, u32)) -> Vec3 {
+    let ndc = Vec4::new(
+        px.0 / size.0 as f32 * 2.0 - 1.0,
+        1.0 - px.1 / size.1 as f32 * 2.0,
+        0.5,
+        1.0,
+    );
+    let p = (eye.projection * eye.view).inverse() * ndc;
+    if p.w.abs() < 1e-9 {
+        return view_centre(eye, size).1;
+    }
+    (p.truncate() / p.w - eye.position).normalize_or(view_centre(eye, size).1)
+}
+
+/// Where the region of each eye should be centred: where the gaze (a world direction)
+/// lands in the eye image when it lands inside it, the view centre otherwise.
+fn aim(eye: &EyeView, gaze: Option<Vec3>, size: (u32, u32)) -> (f32, f32) {
+    gaze.and_then(|d| project_dir(eye, d, size))
+        .filter(|p| (0.0..size.0 as f32).contains(&p.0) && (0.0..size.1 as f32).contains(&p.1))
+        .unwrap_or_else(|| view_centre(eye, size).0)
+}
+
+/// One frame of the region's approach from `from` to `to` (pixels) at a display period of
+/// `period_ms`: exponential, with the time constant [`GAZE_FOLLOW_MS`].
+fn follow(from: Option<(f32, f32)>, to: (f32, f32), period_ms: f32) -> (f32, f32) {
+    match from {
+        Some(f) if f.0.is_finite() && f.1.is_finite() => {
+            let k = 1.0 - (-period_ms.max(0.0) / GAZE_FOLLOW_MS).exp();
+            (f.0 + (to.0 - f.0) * k, f.1 + (to.1 - f.1) * k)
+        }
+        _ => to,
+    }
+}
+
 /// Where the world direction `dir` (from the eye) lands in the eye image, pixels.
+/// A direction is a point at infinity: where it lands moves with the head's turn, not its
+/// translation (that is the history's parallax, [`Motion`]).
 fn project_dir(eye: &EyeView, dir: Vec3, size: (u32, u32)) -> Option<(f32, f32)> {
-    let clip = eye.projection * eye.view * (eye.position + dir * 10.0).extend(1.0);
+    let clip = eye.projection * eye.view * dir.extend(0.0);
     (clip.w > 1e-6).then(|| {
         (
             (clip.x / clip.w * 0.5 + 0.5) * size.0 as f32,
@@ -303,6 +356,10 @@ impl RefineStage {
             temporal: [Temporal::default(), Temporal::default()],
             noise: None,
             last_dir: [None; 2],
+            last_pos: [None; 2],
+            centre: [None; 2],
+            ceiling: Some(profile.region),
+            notice: None,
             frame: 0,
             baseline_ms: None,
             baseline: (0.0, 0),
@@ -323,6 +380,7 @@ impl RefineStage {
         };
         self.budget = BudgetController::new(&top, f32::INFINITY);
         self.baseline_ms = Some(0.0);
+        self.ceiling = None;
         self
     }
 
@@ -343,8 +401,16 @@ impl RefineStage {
     /// arrived. Before the baseline is known it measures it; after, the
     /// refinement's cost (GPU time where timestamps work, the frame's excess
     /// over the baseline otherwise) moves the budget. Returns a line to log
-    /// when the plan changed.
+    /// when the plan changed (and when the fovea's region was first sized).
     pub fn frame_time(&mut self, gpu: &Gpu, frame_ms: f32) -> Option<String> {
+        let notice = self.notice.take();
+        match (notice, self.budget_step(gpu, frame_ms)) {
+            (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn budget_step(&mut self, gpu: &Gpu, frame_ms: f32) -> Option<String> {
         let Some(base) = self.baseline_ms else {
             self.baseline.0 += frame_ms;
             self.baseline.1 += 1;
@@ -427,16 +493,42 @@ impl RefineStage {
     }
 
     /// Refines both eyes of `target` (rendered for `eyes`) at `strength` per
-    /// the budget's plan; records GPU work only. Errors turn refinement off
-    /// for good (the caller drops the stage).
+    /// the budget's plan, each eye's region centred where `gaze` (a world direction, in the
+    /// eyes' space; `None` where the headset does not track the eyes) lands, followed
+    /// smoothly, else at the view centre; its size covers the fovea at the eyes' resolution,
+    /// under the profile's. Records GPU work only. Errors turn refinement off for good (the
+    /// caller drops the stage).
     pub fn apply(
         &mut self,
         gpu: &Gpu,
         target: &RenderTarget,
         eyes: &[EyeView; 2],
+        gaze: Option<Vec3>,
         strength: f32,
     ) -> Result<(), RefineError> {
         self.frame += 1;
+        if let Some(ceiling) = self.ceiling {
+            // Reversed-Z infinite projection: y_axis.y is the focal length in half-heights.
+            let focal_px = eyes[0].projection.y_axis.y * target.size.1 as f32 / 2.0;
+            let region = fovea_region(focal_px, FOVEA_DEGREES).min(ceiling);
+            let changed = self.budget.plans()[0].region != region;
+            if changed {
+                self.budget.refit(region);
+            }
+            if changed || self.frame == 1 {
+                let ppd = focal_px * std::f32::consts::PI / 180.0;
+                let fovea = fovea_region(focal_px, FOVEA_DEGREES);
+                self.notice = Some(format!(
+                    "refiner: {region} px regions round where the viewer looks, {:.1}° at {ppd:.1} px/°{}",
+                    region as f32 / ppd,
+                    if region < fovea {
+                        format!(" (the fovea's {FOVEA_DEGREES:.0}° needs {fovea} px; the profile stops at {ceiling})")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
         let plan = if self.baseline_ms.is_some() && strength > 0.0 {
             self.budget.plan()
         } else {
@@ -450,6 +542,8 @@ impl RefineStage {
         self.last_plan = plan;
         if !plan.is_on() {
             self.last_dir = [None; 2];
+            self.last_pos = [None; 2];
+            self.centre = [None; 2];
             return Ok(());
         }
         if !target.keep_depth {
@@ -484,7 +578,7 @@ impl RefineStage {
             if let Some(t) = &mut self.timer {
                 t.begin(gpu);
             }
-            let result = self.eyes(gpu, target, eyes, strength, plan, n, noise, hold);
+            let result = self.eyes(gpu, target, eyes, gaze, strength, plan, n, noise, hold);
             if let Some(t) = &mut self.timer {
                 t.end(gpu);
             }
@@ -498,6 +592,7 @@ impl RefineStage {
         gpu: &Gpu,
         target: &RenderTarget,
         eyes: &[EyeView; 2],
+        gaze: Option<Vec3>,
         strength: f32,
         plan: Plan,
         n: usize,
@@ -506,17 +601,21 @@ impl RefineStage {
     ) -> Result<(), RefineError> {
         let size = target.size;
         for (layer, eye) in eyes.iter().enumerate() {
-            let (centre, dir) = view_centre(eye, size);
+            let centre = follow(self.centre[layer], aim(eye, gaze, size), self.period_ms);
+            self.centre[layer] = Some(centre);
+            let dir = pixel_dir(eye, centre, size);
             let rect = Rect::around(centre, n as u32, size);
             // Where the last frame's region centre is now: the history's shift.
             let (dx, dy) = match self.last_dir[layer].and_then(|d| project_dir(eye, d, size)) {
-                Some(p) => (
-                    (p.0 - centre.0).round() as i32,
-                    (p.1 - centre.1).round() as i32,
-                ),
-                None => (i32::MAX / 2, 0),
+                Some(p) => (p.0 - centre.0, p.1 - centre.1),
+                // No history to move: all of it falls outside.
+                None => (1e6, 0.0),
             };
             self.last_dir[layer] = Some(dir);
+            // How far the eye moved since then, in its own frame: the history's parallax.
+            let moved = self.last_pos[layer]
+                .map_or(Vec3::ZERO, |p| eye.view.transform_vector3(eye.position - p));
+            self.last_pos[layer] = Some(eye.position);
             let cheap = self.interop.texture_to_tensor(
                 &gpu.device,
                 &gpu.queue,
@@ -526,7 +625,7 @@ impl RefineStage {
                 &self.burn,
             )?;
             let out = if hold {
-                match self.temporal[layer].hold(cheap, dx, dy) {
+                match self.temporal[layer].hold(cheap, dx.round() as i32, dy.round() as i32) {
                     Some(t) => t,
                     None => continue,
                 }
@@ -546,6 +645,7 @@ impl RefineStage {
                     focal_px,
                     &self.burn,
                 )?;
+                let disparity = guide.clone().slice([0..1, 0..1, 0..n, 0..n]);
                 let refined = refine(
                     &self.model,
                     cheap.clone(),
@@ -554,7 +654,8 @@ impl RefineStage {
                     plan.steps,
                     strength,
                 );
-                self.temporal[layer].stabilise(refined, cheap, dx, dy)
+                let motion = Motion::shift(dx, dy).with_parallax(disparity, moved.x, moved.y);
+                self.temporal[layer].stabilise_moved(refined, cheap, &motion)
             };
             let view = target
                 .color
@@ -631,6 +732,41 @@ mod tests {
     }
 
     #[test]
+    fn the_region_aims_at_the_gaze_and_follows_it_smoothly() {
+        let eye = EyeView::look_at(Vec3::ZERO, Vec3::NEG_Z, 1.0, 2.0);
+        let size = (200, 100);
+        // No gaze, or a gaze behind the eye or off the image: the view centre.
+        assert_eq!(aim(&eye, None, size), (100.0, 50.0));
+        assert_eq!(aim(&eye, Some(Vec3::Z), size), (100.0, 50.0));
+        assert_eq!(
+            aim(&eye, Some(Vec3::new(-1.0, 0.0, -0.1)), size),
+            (100.0, 50.0)
+        );
+        // A pixel's direction lands back on that pixel.
+        for p in [(10.0, 10.0), (150.0, 80.0), (100.0, 50.0)] {
+            let d = pixel_dir(&eye, p, size);
+            let (x, y) = aim(&eye, Some(d), size);
+            assert!(
+                (x - p.0).abs() < 0.01 && (y - p.1).abs() < 0.01,
+                "{p:?}: {x} {y}"
+            );
+        }
+        // At 90 Hz the region covers about a quarter of the way a frame: a saccade's target
+        // in about ten frames, never overshot.
+        let mut at = follow(None, (0.0, 0.0), 11.1);
+        assert_eq!(at, (0.0, 0.0));
+        at = follow(Some(at), (100.0, 0.0), 11.1);
+        assert!((at.0 - 27.2).abs() < 0.5, "{at:?}");
+        for _ in 0..9 {
+            at = follow(Some(at), (100.0, 0.0), 11.1);
+            assert!(at.0 <= 100.0);
+        }
+        assert!(at.0 > 95.0, "{at:?}");
+        // Nonsense in, the target out.
+        assert_eq!(follow(Some((f32::NAN, 0.0)), (5.0, 6.0), 11.1), (5.0, 6.0));
+    }
+
+    #[test]
     fn view_centres_and_reprojection() {
         let eye = EyeView::look_at(Vec3::ZERO, Vec3::NEG_Z, 1.0, 1.0);
         let ((x, y), dir) = view_centre(&eye, (200, 100));
@@ -703,17 +839,24 @@ mod tests {
             grade: Default::default(),
         };
         let world = World::new();
-        let mut draw = |stage: &mut RefineStage| {
+        let mut draw = |stage: &mut RefineStage, gaze: Option<Vec3>| {
             let cmd = renderer.render(&world, &inputs, &target);
             gpu.queue.submit([cmd]);
-            stage.apply(&gpu, &target, &eyes, 0.3).unwrap();
+            stage.apply(&gpu, &target, &eyes, gaze, 0.3).unwrap();
             read_eye(&gpu.device, &gpu.queue, &target, 0).unwrap()
         };
-        let plain = draw(&mut stage); // no baseline yet: off
-        for _ in 0..BASELINE_FRAMES {
-            stage.frame_time(&gpu, 5.0);
-        }
-        let refined = draw(&mut stage);
+        let mut gaze = None;
+        let plain = draw(&mut stage, gaze); // no baseline yet: off
+        let said: Vec<String> = (0..BASELINE_FRAMES)
+            .filter_map(|_| stage.frame_time(&gpu, 5.0))
+            .collect();
+        // The region is sized from the eye's resolution, under the profile's 32 px.
+        assert!(
+            said[0].contains("32 px regions round where the viewer looks")
+                && said[0].contains("the profile stops at 32"),
+            "{said:?}"
+        );
+        let refined = draw(&mut stage, gaze);
         assert!(stage.plan().is_on());
         let px = |img: &[u8], x: usize, y: usize| img[(y * 64 + x) * 4..][..3].to_vec();
         assert_ne!(
@@ -722,6 +865,28 @@ mod tests {
             "the centre is refined"
         );
         assert_eq!(px(&plain, 1, 1), px(&refined, 1, 1), "the corner is not");
+        // The eyes look to the upper left: the region follows them there within a few
+        // frames, and the middle is left alone.
+        gaze = Some(pixel_dir(&eyes[0], (16.0, 16.0), (64, 48)));
+        let mut looked = Vec::new();
+        for _ in 0..12 {
+            looked = draw(&mut stage, gaze);
+        }
+        let c = stage.centre[0].unwrap();
+        assert!(
+            (c.0 - 16.0).abs() < 1.0 && (c.1 - 16.0).abs() < 1.0,
+            "{c:?}"
+        );
+        assert_ne!(
+            px(&plain, 16, 16),
+            px(&looked, 16, 16),
+            "where the eyes rest"
+        );
+        assert_eq!(
+            px(&plain, 48, 36),
+            px(&looked, 48, 36),
+            "away from the eyes"
+        );
         // A refined frame that blows the budget turns it down (timed on the
         // GPU where lavapipe has timestamps: a 32 px step takes far more than
         // a third of a 60 Hz frame there; by the frame time otherwise).

@@ -36,7 +36,7 @@ use showrunner_assets::sets::load_sets;
 use showrunner_core::{Directive, Stakes};
 use showrunner_refine::burn::tensor::{Device, Tensor, TensorData};
 use showrunner_refine::{box_blur, GUIDE_CHANNELS};
-use showrunner_refine::{metrics, Pair, Temporal, TrainConfig, Trainer, UnetConfig};
+use showrunner_refine::{metrics, Motion, Pair, Temporal, TrainConfig, Trainer, UnetConfig};
 use showrunner_render::{
     read_depth, read_eye, EyeView, FrameInputs, Gpu, Grade, RenderTarget, Renderer,
 };
@@ -1106,13 +1106,14 @@ impl<'a> ShotRun<'a> {
         })
     }
 
-    /// This frame's cheap render (RGB8, and as a tensor) and the network's
-    /// refinement of it (no temporal history).
+    /// This frame's cheap render (RGB8, and as a tensor), the network's
+    /// refinement of it (no temporal history) and its disparity (the guide's
+    /// first channel, `[1, 1, n, n]`, for reprojecting the history).
     fn frame(
         &mut self,
         inputs: &FrameInputs,
         staged: &Staged,
-    ) -> Result<(Vec<u8>, Tensor<4>, Tensor<4>)> {
+    ) -> Result<(Vec<u8>, Tensor<4>, Tensor<4>, Tensor<4>)> {
         let n = self.size;
         let cheap8 = self.studio.cheap(inputs, staged)?;
         let cheap = tensor(to_planar(&cheap8), [1, 3, n, n], self.device);
@@ -1121,6 +1122,7 @@ impl<'a> ShotRun<'a> {
             [1, GUIDE_CHANNELS, n, n],
             self.device,
         );
+        let disparity = guide.clone().slice([0..1, 0..1, 0..n, 0..n]);
         let refined = showrunner_refine::refine(
             self.model,
             cheap.clone(),
@@ -1129,7 +1131,7 @@ impl<'a> ShotRun<'a> {
             self.steps,
             self.strength,
         );
-        Ok((cheap8, cheap, refined))
+        Ok((cheap8, cheap, refined, disparity))
     }
 }
 
@@ -1156,7 +1158,7 @@ fn flicker(
         let mut prev: Option<[Vec<u8>; 3]> = None;
         for _ in 0..frames.max(2) {
             let inputs = run.studio.inputs(shot, &staged);
-            let (cheap8, cheap, refined) = run.frame(&inputs, &staged)?;
+            let (cheap8, cheap, refined, _) = run.frame(&inputs, &staged)?;
             let refined8 = from_planar(&values(temporal.stabilise(refined, cheap, 0, 0))?);
             // The look the refiner is trained toward, for scale: how much
             // the reference itself changes frame to frame.
@@ -1192,11 +1194,12 @@ const MOTION_STEP_M: f32 = 0.015;
 
 /// The price of the temporal history: the same still-shot frames as
 /// [`flicker`], but the head moves sideways [`MOTION_STEP_M`] a frame, so
-/// everything shifts with parallax (which the run time does not reproject:
-/// it reprojects rotation only). Each frame's stabilised output and the
+/// everything shifts with parallax. Each frame's stabilised output and the
 /// network's own output for that frame are scored against the frame's
 /// reference: where history the rejection kept lingers (a trail), the
-/// stabilised frame scores lower.
+/// stabilised frame scores lower. Twice, from the same refinements: with the
+/// history reprojected by each pixel's depth (`Motion::with_parallax`, what
+/// the run time does) and by the head's rotation alone (before it did).
 fn motion(
     model: &showrunner_refine::Unet,
     manifest: &Manifest,
@@ -1209,25 +1212,73 @@ fn motion(
     let shots = still_shots(manifest)?;
     let size = manifest.size as usize;
     let mut run = ShotRun::new(model, manifest.size, steps, strength, device)?;
-    // psnr, ssim: stabilised, the network alone, the cheap frame.
-    let mut sums = [0.0f64; 6];
+    // psnr, ssim: stabilised (depth), the network alone, the cheap frame, stabilised (rotation).
+    let mut sums = [0.0f64; 8];
+    // Mean |cheap − last cheap reprojected|: by depth, by rotation alone.
+    let mut predicted_change = [0.0f64; 2];
     let mut n = 0.0;
     for shot in &shots {
         let mut staged = run.studio.stage(shot);
         let mut temporal = stability.clone();
         temporal.reset();
+        let mut rotation_only = temporal.clone();
         let mut moving = shot.clone();
+        let mut last_cheap: Option<Tensor<4>> = None;
+        let mut last_eye: Option<Vec3> = None;
+        let mut last_forward: Option<Vec3> = None;
         for k in 0..frames.max(2) {
             // Head and aim move together: the view slides sideways.
             moving.head[0] = shot.head[0] + k as f32 * MOTION_STEP_M;
             moving.target[0] = shot.target[0] + k as f32 * MOTION_STEP_M;
             let inputs = run.studio.inputs(&moving, &staged);
-            let (cheap8, cheap, refined) = run.frame(&inputs, &staged)?;
+            let (cheap8, cheap, refined, disparity) = run.frame(&inputs, &staged)?;
             let alone8 = from_planar(&values(refined.clone())?);
-            let stable8 = from_planar(&values(temporal.stabilise(refined, cheap, 0, 0))?);
+            // How far the left eye (the one rendered) moved since the last frame, in its own
+            // frame (the shot's vantage may turn the set's axes).
+            let eye = &inputs.eyes[0];
+            let seen =
+                last_eye.map_or(Vec3::ZERO, |p| eye.view.transform_vector3(eye.position - p));
+            last_eye = Some(eye.position);
+            // Where the last frame's forward direction (a point at infinity: the head's turn,
+            // as it keeps its aim on a character) lands now, from the image's centre.
+            let view_proj = eye.projection * eye.view;
+            let turned = last_forward.map_or((0.0, 0.0), |f: Vec3| {
+                let c = view_proj * f.extend(0.0);
+                if c.w.abs() < 1e-6 {
+                    (0.0, 0.0)
+                } else {
+                    (
+                        c.x / c.w * 0.5 * size as f32,
+                        -c.y / c.w * 0.5 * size as f32,
+                    )
+                }
+            });
+            last_forward = Some(eye.view.inverse().transform_vector3(Vec3::NEG_Z));
+            let moved = Motion::shift(turned.0, turned.1).with_parallax(disparity, seen.x, seen.y);
+            // How well each reprojection predicts this frame's cheap render from the last.
+            if let Some(last) = last_cheap.take() {
+                let rotation = Motion::shift(turned.0.round(), turned.1.round());
+                for (i, m) in [&moved, &rotation].into_iter().enumerate() {
+                    let predicted = showrunner_refine::warp(last.clone(), cheap.clone(), m);
+                    let change: f32 = (predicted - cheap.clone()).abs().mean().into_scalar();
+                    predicted_change[i] += f64::from(change);
+                }
+            }
+            last_cheap = Some(cheap.clone());
+            // Before: the head's turn alone, in whole pixels, as the run time reprojected.
+            let rotated8 = from_planar(&values(rotation_only.stabilise(
+                refined.clone(),
+                cheap.clone(),
+                turned.0.round() as i32,
+                turned.1.round() as i32,
+            ))?);
+            let stable8 = from_planar(&values(temporal.stabilise_moved(refined, cheap, &moved))?);
             if k > 0 {
                 let reference8 = run.studio.reference(&inputs, &staged)?;
-                for (i, img) in [&stable8, &alone8, &cheap8].into_iter().enumerate() {
+                for (i, img) in [&stable8, &alone8, &cheap8, &rotated8]
+                    .into_iter()
+                    .enumerate()
+                {
                     sums[2 * i] += metrics::psnr(&reference8, img);
                     sums[2 * i + 1] +=
                         metrics::ssim(&reference8, img, size, size).unwrap_or(f64::NAN);
@@ -1246,6 +1297,10 @@ fn motion(
         "refined_with_history": {"psnr": m(0), "ssim": m(1)},
         "refined_without_history": {"psnr": m(2), "ssim": m(3)},
         "history_cost": {"psnr_db": m(2) - m(0), "ssim": m(3) - m(1)},
+        "refined_with_history_rotation_only": {"psnr": m(6), "ssim": m(7)},
+        "history_cost_rotation_only": {"psnr_db": m(2) - m(6), "ssim": m(3) - m(7)},
+        "reprojection": "the history moved by each pixel's depth (history_cost) and, before, by the head's rotation alone (history_cost_rotation_only)",
+        "cheap_change_after_reprojection": {"depth": predicted_change[0] / n, "rotation_only": predicted_change[1] / n},
     }))
 }
 

@@ -307,9 +307,10 @@ fn without_a_display_it_says_what_to_do() {
 }
 
 /// The refiner in the frame loop on lavapipe, where one 128 px step takes
-/// 0.5–4 s: forced on (`--refine quest`), it measures the baseline frame, runs
-/// one refined frame, sees it blow the budget and steps down in one move to
-/// off, and the film plays on. `auto` keeps it off on a CPU adapter, and bad
+/// 0.7 s: forced on (`--refine quest`), it sizes its region from the window's
+/// pixels per degree, measures the baseline frame, runs one refined frame,
+/// sees it blow the budget and steps down in one move to off, and the film
+/// plays on. `auto` keeps it off on a CPU adapter, and bad
 /// weights are named and the film plays unrefined.
 #[test]
 fn the_refiner_steps_out_of_the_way_when_frames_run_long() {
@@ -327,11 +328,15 @@ fn the_refiner_steps_out_of_the_way_when_frames_run_long() {
     wait_line(&rx, 120, &mut seen, |l| {
         l.starts_with("refiner: quest profile")
     });
+    // A 240-line window's fovea is a few pixels: the smallest region, 64 px.
+    wait_line(&rx, 60, &mut seen, |l| {
+        l.starts_with("refiner: 64 px regions round where the viewer looks")
+    });
     wait_line(&rx, 60, &mut seen, |l| {
         l.starts_with("refiner: baseline frame")
     });
     let l = wait_line(&rx, 120, &mut seen, |l| l.contains("→ off"));
-    assert!(l.contains("1 step × 128 px"), "{l}");
+    assert!(l.contains("1 step × 64 px"), "{l}");
     // Frames keep coming: status lines go on after it stepped out.
     let t0 = wait_line(&rx, 30, &mut seen, |l| l.starts_with("t "));
     let t1 = wait_line(&rx, 30, &mut seen, |l| l.starts_with("t ") && l != t0);

@@ -80,6 +80,26 @@ pub fn ladder(profile: &Profile) -> Vec<Plan> {
     plans
 }
 
+/// Degrees across the refined region covers around where the viewer looks: the fovea's
+/// 5° of sharp vision, and a degree each side for the eye tracker's error and the region's
+/// lag behind a saccade.
+pub const FOVEA_DEGREES: f32 = 7.0;
+
+/// The largest region side, pixels (the GPU guide's limit, `interop::MAX_GUIDE_PIXELS`).
+pub const MAX_REGION: usize = 512;
+
+/// Side of the square that covers `degrees` at the centre of an eye whose focal length is
+/// `focal_px` pixels (its pixels per degree there are `focal_px × π / 180`): a multiple of 8,
+/// at least 64 and at most [`MAX_REGION`]. A Quest 3's eye (2208 px over 96°, focal 994 px)
+/// needs 128 px for [`FOVEA_DEGREES`].
+pub fn fovea_region(focal_px: f32, degrees: f32) -> usize {
+    let px = 2.0 * focal_px.max(0.0) * (degrees.clamp(0.0, 170.0).to_radians() / 2.0).tan();
+    if !px.is_finite() {
+        return MAX_REGION;
+    }
+    ((px / 8.0).ceil() as usize * 8).clamp(64, MAX_REGION)
+}
+
 /// Steps refinement down and up to keep it inside its budget.
 #[derive(Debug, Clone)]
 pub struct BudgetController {
@@ -123,6 +143,26 @@ impl BudgetController {
         } else {
             Plan::OFF
         }
+    }
+
+    /// The richest plan's region becomes `region` (the fovea at the display's resolution,
+    /// [`fovea_region`]), with the same steps; the ladder below it is made again and the
+    /// controller stands on the same rung of it. The budget, its patience and the wait before
+    /// a probe are kept.
+    pub fn refit(&mut self, region: usize) {
+        let top = self.plans[0];
+        if top.region == region {
+            return;
+        }
+        self.plans = ladder(&Profile {
+            name: "fovea",
+            region,
+            steps: top.steps,
+        });
+        self.rung = self.rung.min(self.plans.len() - 1);
+        self.window.clear();
+        self.next = 0;
+        self.calm = 0;
     }
 
     /// Turns refinement on or off without forgetting where the ladder stood.
@@ -218,6 +258,29 @@ impl BudgetController {
 mod tests {
     use super::*;
     use crate::PROFILES;
+
+    #[test]
+    fn the_fovea_sets_the_region_from_the_eyes_pixels_per_degree() {
+        // A Quest 3's eye: 2208 px over 96°.
+        let quest3 = 1104.0 / 48f32.to_radians().tan();
+        assert_eq!(fovea_region(quest3, FOVEA_DEGREES), 128);
+        // Denser displays need more pixels for the same degrees, up to the guide's limit.
+        assert_eq!(fovea_region(2.0 * quest3, FOVEA_DEGREES), 248);
+        assert_eq!(fovea_region(40.0 * quest3, FOVEA_DEGREES), MAX_REGION);
+        // A small window still gets a region worth refining; nonsense gets a bound.
+        assert_eq!(fovea_region(100.0, FOVEA_DEGREES), 64);
+        assert_eq!(fovea_region(f32::NAN, FOVEA_DEGREES), 64);
+        assert_eq!(fovea_region(f32::INFINITY, FOVEA_DEGREES), MAX_REGION);
+        // Refitting keeps the steps and the rung, and the ladder below follows.
+        let mut c = BudgetController::new(&PROFILES[1], 4.0); // pcvr: 192 px, 2 steps
+        assert!(c.report(100.0));
+        let rung = c.rung();
+        c.refit(128);
+        assert_eq!((c.plans()[0].steps, c.plans()[0].region), (2, 128));
+        assert_eq!(c.rung(), rung.min(c.plans().len() - 1));
+        assert!(c.plans().iter().all(|p| p.region <= 128));
+        assert_eq!(c.plans().last(), Some(&Plan::OFF));
+    }
 
     #[test]
     fn the_ladder_goes_fewer_steps_smaller_region_half_rate_off() {

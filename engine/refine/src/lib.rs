@@ -34,10 +34,10 @@ pub use burn;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
-pub use budget::{BudgetController, Plan};
+pub use budget::{fovea_region, BudgetController, Plan, FOVEA_DEGREES, MAX_REGION};
 pub use model::{Unet, UnetConfig};
 pub use occlusion::{box_blur, guide_occlusion, occlusion};
-pub use temporal::Temporal;
+pub use temporal::{warp, Motion, Temporal};
 pub use train::{Pair, TrainConfig, Trainer};
 
 /// What can go wrong.

@@ -2,9 +2,12 @@
 //! head (reprojection) and blended into this frame's, where the scene did not
 //! change under it.
 //!
-//! Reprojection is a shift in pixels: the app turns the head's rotation since
-//! the last frame into where the last frame's pixels land now (rotation only:
-//! the parallax of head translation is not reprojected). Where the cheap
+//! Reprojection ([`Motion`]) is a shift in pixels, which the app makes from
+//! the head's rotation since the last frame (and the region's own move), plus
+//! where the depth is known each pixel's parallax from the head's translation:
+//! a point at disparity `d` ([`crate::disparity`]: the pixels a metre spans
+//! there, over 128) moves `128 × d` pixels for every metre the eye moves
+//! sideways. Where the cheap
 //! render changed under a pixel (something moved, was uncovered, or the shot
 //! cut) the history is rejected and the fresh refinement shows; what the
 //! rejection lets through is clamped to the range of the fresh refinement's
@@ -18,7 +21,89 @@
 
 use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
+
+/// How the last frame's region moved onto this frame's.
+#[derive(Debug, Clone)]
+pub struct Motion {
+    /// The whole region's shift, pixels (content at x goes to x + dx): the head's rotation
+    /// and the region's own move. Whole pixels without parallax.
+    pub dx: f32,
+    /// The same, down.
+    pub dy: f32,
+    /// Each pixel's parallax from the head's translation: this frame's disparity
+    /// (`[n, 1, h, w]`, [`crate::disparity`]) and how many pixels one unit of it moves, right
+    /// and down (`−128 × ` the eye's move to its right in metres, `128 × ` its move up).
+    /// `None`: rotation only.
+    pub parallax: Option<(Tensor<4>, f32, f32)>,
+}
+
+impl Motion {
+    /// A shift of the whole region, no parallax.
+    pub fn shift(dx: f32, dy: f32) -> Self {
+        Self {
+            dx,
+            dy,
+            parallax: None,
+        }
+    }
+
+    /// The eye moved `right` and `up` metres (in its own frame) since the last frame, over a
+    /// region whose disparity is `disparity`.
+    pub fn with_parallax(self, disparity: Tensor<4>, right: f32, up: f32) -> Self {
+        let scale = crate::GUIDE_PIXELS;
+        Self {
+            parallax: (right.is_finite() && up.is_finite() && (right != 0.0 || up != 0.0))
+                .then(|| (disparity, -scale * right, scale * up)),
+            ..self
+        }
+    }
+}
+
+/// Moves `prev` as `m` says (each pixel to where its content is now, sampled bilinearly:
+/// the parallax of a head's sideways lean is a fraction of a pixel a frame); pixels that
+/// nothing moved onto come from `fill`. Same shapes, `[n, c, h, w]`.
+pub fn warp(prev: Tensor<4>, fill: Tensor<4>, m: &Motion) -> Tensor<4> {
+    let Some((disparity, px, py)) = &m.parallax else {
+        let whole = |d: f32| d.round().clamp(-1e6, 1e6) as i32;
+        return reproject(prev, fill, whole(m.dx), whole(m.dy));
+    };
+    let [n, c, h, w] = prev.dims();
+    let device = prev.device();
+    let coords = |len: usize, shape: [usize; 4]| {
+        Tensor::<1, Int>::arange(0..len as i64, &device)
+            .float()
+            .reshape(shape)
+    };
+    // Where each pixel's content was: here, less its flow.
+    let sx = (coords(w, [1, 1, 1, w]) - disparity.clone().mul_scalar(*px)).sub_scalar(m.dx);
+    let sy = (coords(h, [1, 1, h, 1]) - disparity.clone().mul_scalar(*py)).sub_scalar(m.dy);
+    let outside = sx
+        .clone()
+        .lower_elem(0.0)
+        .bool_or(sx.clone().greater_elem((w - 1) as f32))
+        .bool_or(sy.clone().lower_elem(0.0))
+        .bool_or(sy.clone().greater_elem((h - 1) as f32));
+    let (x0, y0) = (sx.clone().floor(), sy.clone().floor());
+    let (fx, fy) = (sx - x0.clone(), sy - y0.clone());
+    let flat = prev.reshape([n, c, h * w]);
+    let at = |x: Tensor<4>, y: Tensor<4>| {
+        let index = (y.clamp(0.0, (h - 1) as f32).mul_scalar(w as f32)
+            + x.clamp(0.0, (w - 1) as f32))
+        .int()
+        .reshape([n, 1, h * w])
+        .repeat_dim(1, c);
+        flat.clone().gather(2, index).reshape([n, c, h, w])
+    };
+    let row = |y: Tensor<4>| {
+        let left = at(x0.clone(), y.clone());
+        let right = at(x0.clone().add_scalar(1.0), y);
+        left.clone() + (right - left).mul(fx.clone())
+    };
+    let (top, bottom) = (row(y0.clone()), row(y0.add_scalar(1.0)));
+    let moved = top.clone() + (bottom - top).mul(fy);
+    moved.mask_where(outside.repeat_dim(1, c), fill)
+}
 
 /// Temporal history of one eye's refined region.
 #[derive(Debug, Clone)]
@@ -110,10 +195,21 @@ impl Temporal {
         dx: i32,
         dy: i32,
     ) -> Tensor<4> {
+        self.stabilise_moved(refined, cheap, &Motion::shift(dx as f32, dy as f32))
+    }
+
+    /// [`Temporal::stabilise`] with the last region moved as `motion` says (the parallax of
+    /// the head's translation too, where it is given).
+    pub fn stabilise_moved(
+        &mut self,
+        refined: Tensor<4>,
+        cheap: Tensor<4>,
+        motion: &Motion,
+    ) -> Tensor<4> {
         let out = match self.prev.take() {
             Some((prev_out, prev_cheap)) if prev_out.dims() == refined.dims() => {
-                let weight = self.weight(&cheap, prev_cheap, dx, dy);
-                let mut history = reproject(prev_out, refined.clone(), dx, dy);
+                let weight = self.weight(&cheap, prev_cheap, motion);
+                let mut history = warp(prev_out, refined.clone(), motion);
                 if let Some(margin) = self.clamp {
                     let (lo, hi) = neighbourhood(&refined);
                     history = history
@@ -139,9 +235,10 @@ impl Temporal {
         // Full trust in the history where nothing changed, none where it did.
         let keep = self.history;
         self.history = 1.0;
-        let weight = self.weight(&cheap, prev_cheap, dx, dy);
+        let motion = Motion::shift(dx as f32, dy as f32);
+        let weight = self.weight(&cheap, prev_cheap, &motion);
         self.history = keep;
-        let history = reproject(prev_out, cheap.clone(), dx, dy);
+        let history = warp(prev_out, cheap.clone(), &motion);
         let out = cheap.clone() + (history - cheap.clone()).mul(weight);
         self.prev = Some((out.clone(), cheap));
         Some(out)
@@ -149,10 +246,10 @@ impl Temporal {
 
     /// Per-pixel history weight `[n, 1, h, w]`: `history` where the cheap
     /// render held still under the reprojection, falling to 0 at `reject`.
-    fn weight(&self, cheap: &Tensor<4>, prev_cheap: Tensor<4>, dx: i32, dy: i32) -> Tensor<4> {
+    fn weight(&self, cheap: &Tensor<4>, prev_cheap: Tensor<4>, motion: &Motion) -> Tensor<4> {
         // Uncovered pixels get the current cheap frame as "history", so they
         // count as unchanged in the test but carry this frame's refinement.
-        let moved = reproject(prev_cheap, cheap.clone(), dx, dy);
+        let moved = warp(prev_cheap, cheap.clone(), motion);
         let change = (cheap.clone() - moved).abs().mean_dim(1);
         change
             .div_scalar(self.reject.max(1e-6))
@@ -191,6 +288,42 @@ mod tests {
         assert_eq!(r[15], 9.0);
         assert_eq!(vals(reproject(a.clone(), fill.clone(), 8, 0)), vals(fill));
         assert_eq!(vals(reproject(a.clone(), a.clone(), 0, 0)), vals(a));
+    }
+
+    #[test]
+    fn parallax_moves_near_pixels_further_than_far_ones() {
+        let dev = cpu_device();
+        let a = ramp(4, 8);
+        let fill = Tensor::<4>::ones([1, 1, 4, 8], &dev).mul_scalar(9.0);
+        // Without parallax the warp is the plain shift.
+        let shift = Motion::shift(2.0, 1.0);
+        assert_eq!(
+            vals(warp(a.clone(), fill.clone(), &shift)),
+            vals(reproject(a.clone(), fill.clone(), 2, 1))
+        );
+        // The eye moves 1/128 m to its left: one pixel of rightward shift per unit of
+        // disparity. The top half of the region is near (2: two pixels), the bottom far (0).
+        let mut d = vec![2.0f32; 16];
+        d.extend([0.0; 16]);
+        let disparity = Tensor::from_data(TensorData::new(d, [1, 1, 4, 8]), &dev);
+        let m = Motion::shift(0.0, 0.0).with_parallax(disparity, -1.0 / 128.0, 0.0);
+        let r = vals(warp(a.clone(), fill.clone(), &m));
+        assert_eq!(
+            &r[..4],
+            &[9.0, 9.0, 0.0, 0.125],
+            "near: moved two, the gap filled"
+        );
+        assert_eq!(&r[16..20], &[0.0, 0.125, 0.25, 0.375], "far: where it was");
+        // Rotation and parallax add up: one more to the right everywhere.
+        let m = Motion { dx: 1.0, ..m };
+        let r = vals(warp(a.clone(), fill.clone(), &m));
+        assert_eq!(&r[..4], &[9.0, 9.0, 9.0, 0.0]);
+        assert_eq!(&r[16..19], &[9.0, 0.0, 0.125]);
+        // Standing still, or a nonsense move: no parallax.
+        let still = Motion::shift(0.0, 0.0).with_parallax(ramp(4, 8), 0.0, 0.0);
+        assert!(still.parallax.is_none());
+        let nan = Motion::shift(0.0, 0.0).with_parallax(ramp(4, 8), f32::NAN, 0.0);
+        assert!(nan.parallax.is_none());
     }
 
     #[test]
