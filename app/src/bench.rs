@@ -74,6 +74,10 @@ pub enum BenchCommand {
         /// The refiner's weights.
         #[arg(long, value_name = "FILE.bpk", default_value = crate::refiner::WEIGHTS)]
         refiner_weights: PathBuf,
+        /// While the refiner is timed, the head leans sideways (0.45 m/s), so its history is
+        /// reprojected by the head's turn and each pixel's parallax every frame.
+        #[arg(long)]
+        lean: bool,
         /// Also write the table here as JSON.
         #[arg(long, value_name = "FILE.json")]
         json: Option<PathBuf>,
@@ -91,6 +95,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
             refine_sizes,
             profiles,
             refiner_weights,
+            lean,
             json,
         } => {
             let profiles = if profiles.iter().any(|p| p == "none") {
@@ -117,6 +122,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
                 refine_sizes,
                 profiles,
                 weights: refiner_weights,
+                lean,
             };
             let report = config.run()?;
             print!("{}", table(&report));
@@ -140,6 +146,7 @@ struct GpuBench {
     refine_sizes: Vec<usize>,
     profiles: Vec<showrunner_refine::Profile>,
     weights: PathBuf,
+    lean: bool,
 }
 
 /// A timed row: its samples in milliseconds (GPU time, unless its name says CPU).
@@ -328,15 +335,26 @@ impl GpuBench {
                     }
                 };
                 let mut row = Row::new(format!(
-                    "refine {}: {} step{} × {n} px, both eyes",
+                    "refine {}: {} step{} × {n} px, both eyes{}",
                     profile.name,
                     profile.steps,
-                    if profile.steps == 1 { "" } else { "s" }
+                    if profile.steps == 1 { "" } else { "s" },
+                    if self.lean { ", head leaning" } else { "" }
                 ));
                 // What the frame thread spends recording it (burn's kernel launches): on a
                 // fast GPU this, not the GPU, can be the cost.
                 let mut cpu = Row::new(format!("{}: CPU recording", row.name));
                 for k in 0..self.warmup + self.frames {
+                    // 0.45 m/s at 90 Hz: 5 mm a frame to the right, still looking ahead.
+                    let lean = Vec3::X * if self.lean { 0.005 * k as f32 } else { 0.0 };
+                    let eyes = EyeView::stereo(
+                        HEAD + lean,
+                        LOOK_AT + lean,
+                        0.064,
+                        QUEST3_FOV_Y.to_radians(),
+                        w as f32 / h as f32,
+                    );
+                    let inputs = FrameInputs { eyes, ..inputs };
                     let cmd = renderer.render(&scene.world, &inputs, &target);
                     gpu.queue.submit([cmd]);
                     let mut enc = gpu.device.create_command_encoder(&Default::default());
@@ -420,6 +438,7 @@ impl GpuBench {
             "text_timed_inside_passes": inside_passes,
             "frames": self.frames,
             "warmup": self.warmup,
+            "head_leaning_while_refining": self.lean,
             "rows": out_rows,
             "refine_error": refine_error,
             "warnings": warnings,

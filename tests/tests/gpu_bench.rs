@@ -114,3 +114,43 @@ fn bench_gpu_names_what_it_cannot_do() {
         "{e}"
     );
 }
+
+/// With the head leaning, every refined frame after the first moves its history by the head's
+/// turn and each pixel's parallax (the warp's gathers on the GPU, here lavapipe): it runs, and
+/// is timed.
+#[test]
+fn a_leaning_head_refines_with_its_history_reprojected_on_the_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("lean.json");
+    let out = Command::new(showrunner())
+        .args([
+            "bench", "gpu", "--size", "96x96", "--frames", "3", "--warmup", "1",
+        ])
+        .args([
+            "--refine-sizes",
+            "32",
+            "--profiles",
+            "quest",
+            "--lean",
+            "--json",
+        ])
+        .arg(&json)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["head_leaning_while_refining"], true);
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "refine quest: 1 step × 32 px, both eyes, head leaning")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(row["samples"], 3, "{row}");
+    assert!(row["median_ms"].as_f64().unwrap() > 0.0, "{row}");
+}
