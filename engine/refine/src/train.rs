@@ -569,7 +569,7 @@ mod timing {
         let x = Tensor::<4>::ones([4, 3, 64, 64], &dev).mul_scalar(0.5);
         for im2col in [true, true, false] {
             let t = std::time::Instant::now();
-            let g = Tensor::<4>::ones([4, 1, 64, 64], &dev);
+            let g = Tensor::<4>::ones([4, crate::GUIDE_CHANNELS, 64, 64], &dev);
             let y = m.forward_with(x.clone(), x.clone(), g, 0.3, im2col);
             let loss = (y - x.clone()).powi_scalar(2).mean();
             let _ = loss.clone().into_data();
