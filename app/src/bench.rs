@@ -224,13 +224,17 @@ impl GpuBench {
         scene.advance(2.0, DT, &mut clock);
 
         let (light, sun) = crate::room::studio();
-        let eyes = EyeView::stereo(
-            HEAD,
-            LOOK_AT,
-            0.064,
-            QUEST3_FOV_Y.to_radians(),
-            w as f32 / h as f32,
-        );
+        // Both eyes, the head moved by `lean` and still looking ahead.
+        let eyes_at = |lean: Vec3| {
+            EyeView::stereo(
+                HEAD + lean,
+                LOOK_AT + lean,
+                0.064,
+                QUEST3_FOV_Y.to_radians(),
+                w as f32 / h as f32,
+            )
+        };
+        let eyes = eyes_at(Vec3::ZERO);
         let inputs = FrameInputs {
             eyes,
             light,
@@ -347,13 +351,7 @@ impl GpuBench {
                 for k in 0..self.warmup + self.frames {
                     // 0.45 m/s at 90 Hz: 5 mm a frame to the right, still looking ahead.
                     let lean = Vec3::X * if self.lean { 0.005 * k as f32 } else { 0.0 };
-                    let eyes = EyeView::stereo(
-                        HEAD + lean,
-                        LOOK_AT + lean,
-                        0.064,
-                        QUEST3_FOV_Y.to_radians(),
-                        w as f32 / h as f32,
-                    );
+                    let eyes = eyes_at(lean);
                     let inputs = FrameInputs { eyes, ..inputs };
                     let cmd = renderer.render(&scene.world, &inputs, &target);
                     gpu.queue.submit([cmd]);

@@ -263,10 +263,10 @@ fn pixel_dir(eye: &EyeView, px: (f32, f32), size: (u32, u32)) -> Vec3 {
         1.0,
     );
     let p = (eye.projection * eye.view).inverse() * ndc;
-    if p.w.abs() < 1e-9 {
-        return view_centre(eye, size).1;
-    }
-    (p.truncate() / p.w - eye.position).normalize_or(view_centre(eye, size).1)
+    (p.w.abs() >= 1e-9)
+        .then(|| (p.truncate() / p.w - eye.position).try_normalize())
+        .flatten()
+        .unwrap_or_else(|| view_centre(eye, size).1)
 }
 
 /// Where the region of each eye should be centred: where the gaze (a world direction)
@@ -292,7 +292,7 @@ fn follow(from: Option<(f32, f32)>, to: (f32, f32), period_ms: f32) -> (f32, f32
 /// Where the world direction `dir` (from the eye) lands in the eye image, pixels.
 /// A direction is a point at infinity: where it lands moves with the head's turn, not its
 /// translation (that is the history's parallax, [`Motion`]).
-fn project_dir(eye: &EyeView, dir: Vec3, size: (u32, u32)) -> Option<(f32, f32)> {
+pub(crate) fn project_dir(eye: &EyeView, dir: Vec3, size: (u32, u32)) -> Option<(f32, f32)> {
     let clip = eye.projection * eye.view * dir.extend(0.0);
     (clip.w > 1e-6).then(|| {
         (
@@ -510,14 +510,10 @@ impl RefineStage {
         if let Some(ceiling) = self.ceiling {
             // Reversed-Z infinite projection: y_axis.y is the focal length in half-heights.
             let focal_px = eyes[0].projection.y_axis.y * target.size.1 as f32 / 2.0;
-            let region = fovea_region(focal_px, FOVEA_DEGREES).min(ceiling);
-            let changed = self.budget.plans()[0].region != region;
-            if changed {
-                self.budget.refit(region);
-            }
-            if changed || self.frame == 1 {
+            let fovea = fovea_region(focal_px, FOVEA_DEGREES);
+            let region = fovea.min(ceiling);
+            if self.budget.refit(region) || self.frame == 1 {
                 let ppd = focal_px * std::f32::consts::PI / 180.0;
-                let fovea = fovea_region(focal_px, FOVEA_DEGREES);
                 self.notice = Some(format!(
                     "refiner: {region} px regions round where the viewer looks, {:.1}° at {ppd:.1} px/°{}",
                     region as f32 / ppd,

@@ -1241,18 +1241,10 @@ fn motion(
             last_eye = Some(eye.position);
             // Where the last frame's forward direction (a point at infinity: the head's turn,
             // as it keeps its aim on a character) lands now, from the image's centre.
-            let view_proj = eye.projection * eye.view;
-            let turned = last_forward.map_or((0.0, 0.0), |f: Vec3| {
-                let c = view_proj * f.extend(0.0);
-                if c.w.abs() < 1e-6 {
-                    (0.0, 0.0)
-                } else {
-                    (
-                        c.x / c.w * 0.5 * size as f32,
-                        -c.y / c.w * 0.5 * size as f32,
-                    )
-                }
-            });
+            let half = size as f32 / 2.0;
+            let turned = last_forward
+                .and_then(|f| crate::refine_stage::project_dir(eye, f, (size as u32, size as u32)))
+                .map_or((0.0, 0.0), |p| (p.0 - half, p.1 - half));
             last_forward = Some(eye.view.inverse().transform_vector3(Vec3::NEG_Z));
             let moved = Motion::shift(turned.0, turned.1).with_parallax(disparity, seen.x, seen.y);
             // How well each reprojection predicts this frame's cheap render from the last.

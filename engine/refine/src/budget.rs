@@ -148,11 +148,11 @@ impl BudgetController {
     /// The richest plan's region becomes `region` (the fovea at the display's resolution,
     /// [`fovea_region`]), with the same steps; the ladder below it is made again and the
     /// controller stands on the same rung of it. The budget, its patience and the wait before
-    /// a probe are kept.
-    pub fn refit(&mut self, region: usize) {
+    /// a probe are kept. Returns whether the region changed.
+    pub fn refit(&mut self, region: usize) -> bool {
         let top = self.plans[0];
         if top.region == region {
-            return;
+            return false;
         }
         self.plans = ladder(&Profile {
             name: "fovea",
@@ -163,6 +163,7 @@ impl BudgetController {
         self.window.clear();
         self.next = 0;
         self.calm = 0;
+        true
     }
 
     /// Turns refinement on or off without forgetting where the ladder stood.
@@ -275,7 +276,8 @@ mod tests {
         let mut c = BudgetController::new(&PROFILES[1], 4.0); // pcvr: 192 px, 2 steps
         assert!(c.report(100.0));
         let rung = c.rung();
-        c.refit(128);
+        assert!(c.refit(128));
+        assert!(!c.refit(128), "the same region again changes nothing");
         assert_eq!((c.plans()[0].steps, c.plans()[0].region), (2, 128));
         assert_eq!(c.rung(), rung.min(c.plans().len() - 1));
         assert!(c.plans().iter().all(|p| p.region <= 128));
