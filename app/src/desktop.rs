@@ -294,7 +294,7 @@ impl App {
                     a.seed,
                     a.baseline_s,
                 )?;
-                let (mut film, session) = crate::session::Session::open(
+                let (mut film, mut session) = crate::session::Session::open(
                     &a.session,
                     &a.story,
                     a.seed,
@@ -302,7 +302,10 @@ impl App {
                     viewer,
                 )?;
                 crate::heart::apply_consent(&mut film, consent);
-                (crate::seat::Film::own(film), Some(session))
+                (
+                    crate::seat::Film::own(film, session.grow.take()),
+                    Some(session),
+                )
             }
         };
         film.disclose_refinement(refine.is_some());

@@ -299,7 +299,7 @@ fn own_film(args: &XrArgs) -> Result<(crate::seat::Film, Option<crate::session::
             println!("xr: the heart recording drives the director");
         }
     }
-    let (mut film, session) = crate::session::Session::open(
+    let (mut film, mut session) = crate::session::Session::open(
         &args.session,
         &args.story,
         args.seed,
@@ -307,7 +307,10 @@ fn own_film(args: &XrArgs) -> Result<(crate::seat::Film, Option<crate::session::
         viewer,
     )?;
     crate::heart::apply_consent(&mut film, consent);
-    Ok((crate::seat::Film::own(film), Some(session)))
+    Ok((
+        crate::seat::Film::own(film, session.grow.take()),
+        Some(session),
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]

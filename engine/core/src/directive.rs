@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Every directive key the grammar knows, in documentation order.
-pub const DIRECTIVE_KEYS: [&str; 11] = [
+pub const DIRECTIVE_KEYS: [&str; 15] = [
     "scene",
     "view",
     "shot",
@@ -20,7 +20,15 @@ pub const DIRECTIVE_KEYS: [&str; 11] = [
     "cast",
     "ending",
     "sfx",
+    "extend",
+    "extend_cast",
+    "extend_scene",
+    "extend_palette",
 ];
+
+/// The longest premise an `extend:` tag may give, in characters: a premise is a sentence for
+/// the writer, not a script.
+pub const MAX_PREMISE_CHARS: usize = 200;
 
 /// A parsed cinematic directive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +75,19 @@ pub enum Directive {
         /// The character it sounds from; `None` plays it unpositioned.
         at: Option<String>,
     },
+    /// `extend: PREMISE` — on a knot's first line: the story may grow here. An episode written
+    /// for the premise may play just before the knot, then the knot plays as written.
+    Extend(String),
+    /// `extend_cast: ROLE, ROLE` — the characters an episode at this extension point may give
+    /// lines to (roles of `cast:` tags); none: narration only.
+    ExtendCast(Vec<String>),
+    /// `extend_scene: NAME, NAME` — the sets an episode here may play in; none: the knot's own
+    /// `scene:`.
+    ExtendScene(Vec<String>),
+    /// `extend_palette: NAME, NAME` — the palettes an episode here may grade with; none: the
+    /// knot's own.
+    /// (Names as written, each a built-in palette or one of the story's own.)
+    ExtendPalette(Vec<String>),
 }
 
 /// High or low stakes.
@@ -290,6 +311,19 @@ fn number(key: &'static str, value: &str, lo: f32, hi: f32) -> Result<f32, Direc
     }
 }
 
+/// `a, b, c`: one or more names.
+fn list(key: &'static str, value: &str) -> Result<Vec<String>, DirectiveError> {
+    let names: Vec<&str> = value.split(',').map(str::trim).collect();
+    if names.iter().any(|n| !is_ident(n)) {
+        return Err(bad(
+            key,
+            value,
+            "expected names separated by commas, e.g. `mara, tomas`",
+        ));
+    }
+    Ok(names.into_iter().map(str::to_owned).collect())
+}
+
 fn pair<'a>(
     key: &'static str,
     value: &'a str,
@@ -390,6 +424,32 @@ impl Directive {
                 }
             }
             "ending" => Directive::Ending(ident("ending", value)?),
+            "extend" => {
+                let chars = value.chars().count();
+                if chars == 0 || chars > MAX_PREMISE_CHARS {
+                    return Err(bad(
+                        "extend",
+                        value,
+                        &format!(
+                            "expected a premise of 1 to {MAX_PREMISE_CHARS} characters, e.g. `extend: a storm cuts the power`"
+                        ),
+                    ));
+                }
+                Directive::Extend(value.to_owned())
+            }
+            "extend_cast" => Directive::ExtendCast(list("extend_cast", value)?),
+            "extend_scene" => Directive::ExtendScene(list("extend_scene", value)?),
+            "extend_palette" => {
+                let names = list("extend_palette", value)?;
+                for name in &names {
+                    if let Err(DirectiveError::BadValue { expected, .. }) =
+                        Directive::parse_in(&format!("palette: {name}"), palettes)
+                    {
+                        return Err(bad("extend_palette", name, &expected));
+                    }
+                }
+                Directive::ExtendPalette(names)
+            }
             "sfx" => match value.split_once('@') {
                 Some((name, at)) => Directive::Sfx {
                     name: ident("sfx", name.trim())?,
@@ -438,6 +498,10 @@ impl fmt::Display for Directive {
             Directive::Ending(e) => write!(f, "ending: {e}"),
             Directive::Sfx { name, at: None } => write!(f, "sfx: {name}"),
             Directive::Sfx { name, at: Some(a) } => write!(f, "sfx: {name}@{a}"),
+            Directive::Extend(premise) => write!(f, "extend: {premise}"),
+            Directive::ExtendCast(names) => write!(f, "extend_cast: {}", names.join(", ")),
+            Directive::ExtendScene(names) => write!(f, "extend_scene: {}", names.join(", ")),
+            Directive::ExtendPalette(names) => write!(f, "extend_palette: {}", names.join(", ")),
         }
     }
 }
@@ -446,6 +510,29 @@ impl fmt::Display for Directive {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn extension_tags_say_what_is_wrong() {
+        let long = format!("extend: {}", "a".repeat(MAX_PREMISE_CHARS + 1));
+        for (tag, says) in [
+            ("extend:", "a premise of 1 to 200"),
+            (long.as_str(), "a premise of 1 to 200"),
+            ("extend_cast: mara tomas", "names separated by commas"),
+            ("extend_cast: mara,", "names separated by commas"),
+            (
+                "extend_palette: storm, plaid",
+                "expected a built-in palette",
+            ),
+        ] {
+            let e = Directive::parse(tag).unwrap_err().to_string();
+            assert!(e.contains(says), "{tag}: {e}");
+        }
+        // A story's own palette is a palette an episode may use.
+        assert_eq!(
+            Directive::parse_in("extend_palette: brine", &["brine"]).unwrap(),
+            Some(Directive::ExtendPalette(vec!["brine".into()]))
+        );
+    }
 
     #[test]
     fn parses_every_directive() {
@@ -485,9 +572,26 @@ mod tests {
                     at: Some("mara".into()),
                 },
             ),
+            (
+                "extend: a storm cuts the power",
+                Directive::Extend("a storm cuts the power".into()),
+            ),
+            (
+                "extend_cast: keeper, skipper",
+                Directive::ExtendCast(vec!["keeper".into(), "skipper".into()]),
+            ),
+            (
+                "extend_scene:lamp_room",
+                Directive::ExtendScene(vec!["lamp_room".into()]),
+            ),
+            (
+                "extend_palette: storm, dusk",
+                Directive::ExtendPalette(vec!["storm".into(), "dusk".into()]),
+            ),
         ];
         for (tag, want) in cases {
             let got = Directive::parse(tag).unwrap().unwrap();
+            assert!(DIRECTIVE_KEYS.contains(&tag.split(':').next().unwrap().trim()));
             assert_eq!(got, want, "{tag}");
             // Display writes the canonical form, which parses back to the same.
             assert_eq!(Directive::parse(&got.to_string()).unwrap().unwrap(), want);

@@ -302,8 +302,14 @@ pub fn staging_system(
             Directive::Palette(p) => stage.palette = *p,
             Directive::Intensity(i) => stage.intensity = *i,
             Directive::Ending(e) => stage.ending = Some(e.clone()),
-            // Sound cues are the audio system's; palette definitions the director's.
-            Directive::Sfx { .. } | Directive::PaletteDef(_) => {}
+            // Sound cues are the audio system's; palette definitions the director's; extension
+            // marks the episode writer's.
+            Directive::Sfx { .. }
+            | Directive::PaletteDef(_)
+            | Directive::Extend(_)
+            | Directive::ExtendCast(_)
+            | Directive::ExtendScene(_)
+            | Directive::ExtendPalette(_) => {}
             Directive::Cast { role, actor } => {
                 if actor == "viewer" {
                     continue; // the viewer is the camera, not a body on stage

@@ -31,7 +31,7 @@ use showrunner_scene::choices::{aimed_choice, choice_panels_system};
 use showrunner_scene::glam::Vec3;
 use showrunner_scene::sets::SetLibrary;
 use showrunner_scene::Scene;
-use showrunner_story::{CompiledStory, RunnerState, Step, StoryRunner};
+use showrunner_story::{CompiledStory, ExtensionPoint, RunnerState, Step, StoryGraph, StoryRunner};
 use std::collections::VecDeque;
 
 mod beat;
@@ -347,6 +347,64 @@ struct Lead {
     /// Actors in the order the story cast them (marks are given in that order), for
     /// [`Show::staged`]; empty after a resume, which stages in the log's order.
     cast_order: Vec<String>,
+    /// Where the story may grow, and its knot graph to look ahead in.
+    growth: Growth,
+}
+
+/// Where the story may grow: its extension points, and which is ahead of the viewer.
+struct Growth {
+    points: Vec<ExtensionPoint>,
+    graph: StoryGraph,
+    /// The extension point ahead (an index into `points`) and how many knots away, found when
+    /// the story enters a knot.
+    ahead: Option<(usize, usize)>,
+    /// The knot `ahead` was found from.
+    from: String,
+}
+
+impl Growth {
+    fn of(story: &CompiledStory) -> Self {
+        let graph = StoryGraph::from_json(&story.json).unwrap_or_default();
+        Self {
+            points: showrunner_story::extension_points(&graph),
+            graph,
+            ahead: None,
+            from: String::new(),
+        }
+    }
+
+    /// Looks ahead from `knot` for the nearest extension point not yet visited (`path`) and
+    /// without an episode waiting. Only when the knot changed: it allocates.
+    fn look_ahead(&mut self, knot: &str, path: &[String], waiting: Option<&str>) {
+        if self.points.is_empty() || self.from == knot {
+            return;
+        }
+        self.from = knot.to_owned();
+        let distances = self.graph.distances_from(knot);
+        self.ahead = self
+            .points
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !path.contains(&p.knot) && waiting != Some(p.knot.as_str()))
+            .filter_map(|(i, p)| Some((i, *distances.get(&p.knot)?)))
+            .filter(|(_, d)| *d > 0)
+            .min_by_key(|(_, d)| *d);
+    }
+}
+
+/// What a writer of episodes reports for an extension point: the episode, merged into the
+/// story, when it was accepted, and what the log says about it.
+#[derive(Debug, Clone)]
+pub struct EpisodeReport {
+    /// The extension point's knot.
+    pub point: String,
+    /// The episode's knot.
+    pub knot: String,
+    /// The story with the episode merged, checked; `None` when it was refused.
+    pub merged: Option<CompiledStory>,
+    /// What the log keeps of it (the model, a summary of the prompt, the time taken, the
+    /// attempts and why each was refused): a JSON object.
+    pub details: Value,
 }
 
 /// The show's clocks and what a frame gathers.
@@ -444,6 +502,7 @@ impl<V: EngagementSource> Show<V> {
                 checkpoints: Vec::new(),
                 seen_endings: Vec::new(),
                 cast_order: Vec::new(),
+                growth: Growth::of(story),
             }),
             library,
             viewer,
@@ -643,6 +702,11 @@ impl<V: EngagementSource> Show<V> {
                         "high-stakes interludes when your attention sagged",
                     ),
                     (c.fate_overrides, "life spared", "lives spared"),
+                    (
+                        c.episodes,
+                        "scene a language model wrote for you, checked before it played",
+                        "scenes a language model wrote for you, checked before they played",
+                    ),
                     (
                         c.deescalations,
                         "time the film calmed down for you",
@@ -1094,6 +1158,7 @@ impl<V: EngagementSource> Show<V> {
         lead.log
             .rename_interludes(runner.interludes().iter().map(|i| i.knot.clone()).collect());
         lead.runner = runner;
+        lead.growth = Growth::of(story);
         // Choice points of the old draft cannot be restored into the new one.
         lead.story = story.clone();
         lead.checkpoints.clear();
@@ -1103,6 +1168,64 @@ impl<V: EngagementSource> Show<V> {
         self.core.out.choices = Some(Vec::new());
         self.core.choice = None;
         Ok(at.unwrap_or_else(|| "the top".into()))
+    }
+
+    /// The extension point the story is heading for, with how many knots away it is: the
+    /// nearest knot tagged `extend:` that the story can reach from the knot playing, has not
+    /// played and has no episode waiting. Found when the story enters a knot. `None` for a
+    /// follower, a story without extension points, or when none is ahead.
+    pub fn upcoming_extension(&self) -> Option<(&ExtensionPoint, usize)> {
+        let lead = self.lead.as_ref()?;
+        let (i, d) = lead.growth.ahead?;
+        Some((&lead.growth.points[i], d))
+    }
+
+    /// The story playing, with the episodes merged into it so far (a follower: `None`).
+    pub fn story(&self) -> Option<&CompiledStory> {
+        self.lead.as_ref().map(|l| &l.story)
+    }
+
+    /// Takes a writer's report for an extension point: an accepted episode is merged (the
+    /// story as it plays is kept exactly, and the episode plays when the story enters the
+    /// point, just before it), unless the story is already in or past the point. Logged either
+    /// way, in the next beat's line. Returns whether the episode will play.
+    pub fn episode(&mut self, report: EpisodeReport) -> Result<bool> {
+        let Some(lead) = &mut self.lead else {
+            bail!("a show that follows another has no story to grow");
+        };
+        let passed =
+            lead.log.state.path.contains(&report.point) || self.readout.knot == report.point;
+        let mut event = match report.details {
+            Value::Object(m) => Value::Object(m),
+            other => serde_json::json!({ "details": other }),
+        };
+        event["point"] = report.point.clone().into();
+        event["episode"] = report.knot.clone().into();
+        let (accepted, reason) = match &report.merged {
+            None => (false, "refused: the authored story plays on".to_owned()),
+            Some(_) if passed => (
+                false,
+                format!("too late: the story already reached `{}`", report.point),
+            ),
+            Some(merged) => {
+                let mut runner = StoryRunner::new(merged, lead.seed)?;
+                runner.restore(&lead.runner.save()?, &merged.path)?;
+                runner.play_before(&report.point, &report.knot)?;
+                lead.runner = runner;
+                lead.story = merged.clone();
+                lead.fingerprint = merged.fingerprint();
+                lead.growth = Growth::of(merged);
+                lead.log.state.counts.episodes += 1;
+                (true, format!("accepted: plays before `{}`", report.point))
+            }
+        };
+        event["accepted"] = accepted.into();
+        lead.log.event("generate", &reason, self.core.clock, event);
+        // The next extension point is looked for from the knot playing again.
+        let waiting = lead.runner.waiting_episode().map(|(p, _)| p);
+        lead.growth
+            .look_ahead(&self.readout.knot, &lead.log.state.path, waiting);
+        Ok(accepted)
     }
 
     /// Hands out, in each [`ShowFrame::cues`], what a follower needs (off by default: it
@@ -1457,6 +1580,11 @@ impl Lead {
                         }
                     }
                     self.log.begin(&b, core.clock, readout.sample);
+                    if b.interlude.is_none() {
+                        let waiting = self.runner.waiting_episode().map(|(p, _)| p);
+                        self.growth
+                            .look_ahead(&b.knot, &self.log.state.path, waiting);
+                    }
                     core.out.staged.extend(b.directives.iter().cloned());
                     readout.beats += 1;
                     readout.knot.clone_from(&b.knot);
@@ -1680,6 +1808,76 @@ mod tests {
             staged.extend(frame.staged.iter().map(|d| format!("{d:?}")));
         }
         (staged, live.readout)
+    }
+
+    #[test]
+    fn an_accepted_episode_plays_before_its_extension_point_and_is_logged() {
+        let mut live = show();
+        let mut lines = String::new();
+        let mut grew = false;
+        let mut refused = false;
+        for _ in 0..(10 * 60 * 10) {
+            let frame = live.tick().unwrap();
+            lines.extend(frame.beats.iter().map(|b| b.line.clone()));
+            if let Some((point, distance)) = live.upcoming_extension() {
+                let point = point.clone();
+                assert!(distance > 0);
+                if !refused {
+                    // A refusal first: logged, and the same point stays ahead.
+                    refused = true;
+                    let r = EpisodeReport {
+                        point: point.knot.clone(),
+                        knot: format!("ext_{}_1", point.knot),
+                        merged: None,
+                        details: serde_json::json!({"model": "test", "attempts": 3}),
+                    };
+                    assert!(!live.episode(r).unwrap());
+                    continue;
+                }
+                if grew {
+                    continue;
+                }
+                let knot = format!("ext_{}_1", point.knot);
+                let ink = format!(
+                    "=== {knot} ===\nThe stair is dark. # scene: {} # stakes: high # intensity: 0.7\nMARA: Mind the step.\n-> {}\n",
+                    point.scenes[0], point.knot
+                );
+                let merged =
+                    showrunner_story::merge_episode(live.story().unwrap(), &point, &knot, &ink)
+                        .unwrap();
+                let r = EpisodeReport {
+                    point: point.knot.clone(),
+                    knot,
+                    merged: Some(merged),
+                    details: serde_json::json!({"model": "test"}),
+                };
+                assert!(live.episode(r).unwrap());
+                grew = true;
+            }
+            if live.readout.knot == "the_call" {
+                break;
+            }
+        }
+        assert!(grew);
+        let path = &live.lead.as_ref().unwrap().log.state.path;
+        let at = path
+            .iter()
+            .position(|k| k == "ext_the_kitchen_1")
+            .expect("the episode played");
+        assert_eq!(path[at + 1], "the_kitchen", "{path:?}");
+        assert!(lines.contains("\"The stair is dark.\""));
+        assert!(lines.contains("\"kind\":\"generate\""));
+        assert!(lines.contains("refused: the authored story plays on"));
+        assert!(lines.contains("accepted: plays before `the_kitchen`"));
+        // Saved with the episode merged: the save is of the grown story.
+        let state = live
+            .lead
+            .as_ref()
+            .unwrap()
+            .state(&live.core, &live.readout)
+            .unwrap();
+        assert_eq!(state.fingerprint, live.story().unwrap().fingerprint());
+        assert_eq!(state.log.counts.episodes, 1);
     }
 
     #[test]

@@ -56,7 +56,11 @@ impl Staging {
                 | Directive::Stakes(_)
                 | Directive::Shot(_)
                 | Directive::Sfx { .. }
-                | Directive::PaletteDef(_) => {}
+                | Directive::PaletteDef(_)
+                | Directive::Extend(_)
+                | Directive::ExtendCast(_)
+                | Directive::ExtendScene(_)
+                | Directive::ExtendPalette(_) => {}
             }
         }
     }
@@ -84,6 +88,9 @@ impl Staging {
 pub struct Counts {
     /// Beats played to their end.
     pub beats: u64,
+    /// Episodes written for extension points and merged into the story.
+    #[serde(default)]
+    pub episodes: u64,
     /// Choices the viewer made.
     pub viewer_choices: u64,
     /// Choices the director made for a viewer who did not.
@@ -270,6 +277,18 @@ impl Log {
         self.state
             .pending
             .push(json!({"t": r1(t), "kind": kind, "reason": reason}));
+    }
+
+    /// [`Log::note`] with more to say: `more`'s fields (a JSON object) beside the kind and
+    /// reason.
+    pub(crate) fn event(&mut self, kind: &str, reason: &str, t: f64, more: Value) {
+        let mut v = json!({"t": r1(t), "kind": kind, "reason": reason});
+        if let Value::Object(m) = more {
+            for (k, x) in m {
+                v[k] = x;
+            }
+        }
+        self.state.pending.push(v);
     }
 
     /// The open beat ended at show time `t` with the director's last `tick`: its line.

@@ -87,6 +87,8 @@ pub struct Summary {
     pub max_depth: usize,
     /// Interludes the director can divert to.
     pub interludes: Vec<String>,
+    /// Extension points (`extend:`): knots an episode may play before.
+    pub extension_points: Vec<String>,
 }
 
 /// Everything `check` found about one file.
@@ -214,6 +216,18 @@ fn locate_knot(story: &CompiledStory, name: &str) -> Option<(String, usize)> {
     None
 }
 
+/// Checks a story already compiled (an episode merged into its story, say).
+pub(crate) fn check_story(story: &CompiledStory) -> Report {
+    let mut report = Report {
+        path: story.path.clone(),
+        diagnostics: Vec::new(),
+        summary: Summary::default(),
+        dot: String::new(),
+    };
+    check_compiled(story, &mut report);
+    report
+}
+
 pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
     let file = story.path.clone();
     let graph = match StoryGraph::from_json(&story.json) {
@@ -294,10 +308,24 @@ pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
     let interludes: BTreeSet<String> = graph
         .knots
         .iter()
-        .filter(|(n, k)| !main.contains(*n) && k.is_high_stakes())
+        .filter(|(n, k)| {
+            !main.contains(*n)
+                && k.is_high_stakes()
+                && !n.starts_with(crate::extend::EPISODE_PREFIX)
+        })
         .map(|(n, _)| n.clone())
         .collect();
-    let reached = graph.reachable_from(main.iter().chain(&interludes).map(String::as_str));
+    // Episodes written for extension points are played by the runner, not diverted to.
+    let episodes = graph
+        .knots
+        .keys()
+        .filter(|n| n.starts_with(crate::extend::EPISODE_PREFIX) && !main.contains(*n));
+    let reached = graph.reachable_from(
+        main.iter()
+            .chain(&interludes)
+            .chain(episodes)
+            .map(String::as_str),
+    );
     let finish = graph.can_finish();
     let mut divertable = Vec::new();
     for name in &interludes {
@@ -362,6 +390,15 @@ pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
         });
     }
 
+    // 3. Extension points: marked on a knot's first line, reached, naming who and where.
+    for (knot, message) in crate::extend::check_marks(&graph, &main) {
+        diags.push(Diagnostic {
+            severity: Severity::Error,
+            place: knot_place(&knot),
+            message,
+        });
+    }
+
     diags.sort_by_key(|d| d.severity);
     report.diagnostics = diags;
     let depths = graph.depths();
@@ -375,6 +412,10 @@ pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
         endings: endings.into_iter().collect(),
         max_depth: depths.values().copied().max().unwrap_or(0),
         interludes: divertable,
+        extension_points: crate::extend::extension_points(&graph)
+            .into_iter()
+            .map(|p| p.knot)
+            .collect(),
     };
     let title = Path::new(&file)
         .file_stem()

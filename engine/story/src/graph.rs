@@ -171,8 +171,17 @@ impl StoryGraph {
 
     /// Shortest edge count from `(start)` to every reachable knot.
     pub fn depths(&self) -> BTreeMap<String, usize> {
-        let mut depth = BTreeMap::from([(START.to_owned(), 0usize)]);
-        let mut queue = VecDeque::from([START.to_owned()]);
+        self.distances_from(START)
+    }
+
+    /// Shortest edge count from knot `from` to every knot reachable from it (`from` at 0;
+    /// empty when the graph has no such knot).
+    pub fn distances_from(&self, from: &str) -> BTreeMap<String, usize> {
+        if !self.knots.contains_key(from) {
+            return BTreeMap::new();
+        }
+        let mut depth = BTreeMap::from([(from.to_owned(), 0usize)]);
+        let mut queue = VecDeque::from([from.to_owned()]);
         while let Some(k) = queue.pop_front() {
             let d = depth[&k];
             for (t, _) in &self.knots[&k].edges {

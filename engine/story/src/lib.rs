@@ -16,6 +16,7 @@
 mod check;
 mod choice_tags;
 mod error;
+pub mod extend;
 mod fates;
 mod graph;
 mod load;
@@ -24,6 +25,7 @@ pub mod transcript;
 
 pub use check::{check, Diagnostic, Place, Report, Severity, Summary};
 pub use error::StoryError;
+pub use extend::{extension_points, merge_episode, ExtensionPoint};
 pub use fates::{fate_marks, FateMark};
 pub use graph::{EdgeKind, KnotInfo, StoryGraph};
 pub use load::{compile_source, load, CompiledStory};

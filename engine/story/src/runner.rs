@@ -89,6 +89,10 @@ pub struct RunnerState {
     pub interlude: Option<usize>,
     /// The knot of the last beat.
     pub knot: String,
+    /// An episode waiting to play before its extension point: (the point's knot, the
+    /// episode's knot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub episode: Option<(String, String)>,
 }
 
 const INTERLUDE_FLOW: &str = "interlude";
@@ -109,6 +113,9 @@ pub struct StoryRunner {
     /// The knot each plain line is written in, for a line the story ends right after.
     line_knots: std::collections::HashMap<String, Option<String>>,
     palette_names: Vec<String>,
+    /// An episode to play when the main story reaches its extension point: (the point's knot,
+    /// the episode's knot).
+    episode: Option<(String, String)>,
 }
 
 impl StoryRunner {
@@ -166,6 +173,7 @@ impl StoryRunner {
             palette_names: palettes.iter().map(|p| p.name.clone()).collect(),
             line_knots: crate::choice_tags::line_knots(&compiled.json),
             palettes,
+            episode: None,
         })
     }
 
@@ -246,9 +254,53 @@ impl StoryRunner {
         })
     }
 
+    /// Plays knot `episode` (an episode merged into this story for an extension point) when
+    /// the main story next enters knot `point`, just before it; the episode diverts back to
+    /// `point`, which then plays as written. Replaces an episode already waiting.
+    pub fn play_before(&mut self, point: &str, episode: &str) -> Result<(), StoryError> {
+        for k in [point, episode] {
+            if !self.knots.contains(k) {
+                return Err(self.runtime_err(format!("no knot `{k}` for an episode")));
+            }
+        }
+        self.episode = Some((point.to_owned(), episode.to_owned()));
+        Ok(())
+    }
+
+    /// The episode waiting for its extension point: (the point's knot, the episode's knot).
+    pub fn waiting_episode(&self) -> Option<(&str, &str)> {
+        self.episode.as_ref().map(|(p, e)| (p.as_str(), e.as_str()))
+    }
+
     /// Advances to the next beat, choice point, interlude end or the end.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Step, StoryError> {
+        // An episode waits for its extension point: the line about to play is looked at, and
+        // if it is the point's first, the story goes back to before it and into the episode.
+        // Only while one waits does a line cost a saved state.
+        if self.interlude.is_none() && self.story.can_continue() {
+            if let Some((point, episode)) = self.episode.clone() {
+                let before = self.story.save_state().map_err(|e| self.runtime_err(e))?;
+                let knot = self.knot.clone();
+                let step = self.next_line()?;
+                if self.knot == point && knot != point {
+                    self.story
+                        .load_state(&before)
+                        .map_err(|e| self.runtime_err(e))?;
+                    self.story
+                        .choose_path_string(&episode, true, None)
+                        .map_err(|e| self.runtime_err(e))?;
+                    self.knot = episode;
+                    self.episode = None;
+                    return self.next_line();
+                }
+                return Ok(step);
+            }
+        }
+        self.next_line()
+    }
+
+    fn next_line(&mut self) -> Result<Step, StoryError> {
         if self.story.can_continue() {
             let before = self.knot_of_current_path();
             let text = self.story.cont().map_err(|e| self.runtime_err(e))?;
@@ -378,6 +430,7 @@ impl StoryRunner {
             ink: self.story.save_state().map_err(|e| self.runtime_err(e))?,
             interlude: self.interlude,
             knot: self.knot.clone(),
+            episode: self.episode.clone(),
         })
     }
 
@@ -388,6 +441,19 @@ impl StoryRunner {
                 path: save_path.to_owned(),
                 message: "it plays an interlude this story does not have".into(),
             });
+        }
+        if let Some((point, episode)) = &state.episode {
+            if let Some(k) = [point, episode]
+                .into_iter()
+                .find(|k| !self.knots.contains(*k))
+            {
+                return Err(StoryError::State {
+                    path: save_path.to_owned(),
+                    message: format!(
+                        "it waits to play an episode at knot `{k}`, which this story does not have (were the session's episodes moved?)"
+                    ),
+                });
+            }
         }
         // bladeink's loader is not ours: a corrupted state must be an error, not a crash.
         let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -410,6 +476,7 @@ impl StoryRunner {
         }
         self.interlude = state.interlude;
         self.knot = state.knot.clone();
+        self.episode = state.episode.clone();
         Ok(())
     }
 }
@@ -455,6 +522,52 @@ Wave two.
             Step::Beat(b) => b,
             other => panic!("expected a beat, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_episode_plays_just_before_its_extension_point_then_the_point_as_written() {
+        let text = INK.replace(
+            "=== left ===\n",
+            "=== left ===\n# extend: the floor gives\n",
+        );
+        let story = compile_source(&text, "r.ink", Path::new(".")).unwrap();
+        let graph = crate::StoryGraph::from_json(&story.json).unwrap();
+        let point = crate::extension_points(&graph).remove(0);
+        let ink = "=== ext_left_1 ===\nThe floor gives. # stakes: high # intensity: 0.8\n* [Jump]\n    You jump.\n    -> left\n";
+        let merged = crate::merge_episode(&story, &point, "ext_left_1", ink).unwrap();
+        let mut r = StoryRunner::new(&merged, 7).unwrap();
+        r.play_before("left", "ext_left_1").unwrap();
+        for _ in 0..3 {
+            beat(r.next().unwrap());
+        }
+        assert!(matches!(r.next().unwrap(), Step::Choices(_)));
+        r.choose(0).unwrap();
+        // Saved and resumed with the episode waiting: it still plays.
+        let saved = r.save().unwrap();
+        let mut r = StoryRunner::new(&merged, 7).unwrap();
+        r.restore(&saved, "s.json").unwrap();
+        assert_eq!(r.waiting_episode(), Some(("left", "ext_left_1")));
+        let b = beat(r.next().unwrap());
+        assert_eq!(
+            (b.text.as_str(), b.knot.as_str()),
+            ("The floor gives.\n", "ext_left_1")
+        );
+        assert_eq!(r.waiting_episode(), None);
+        let Step::Choices(c) = r.next().unwrap() else {
+            panic!("the episode's choice")
+        };
+        assert_eq!(c[0].text, "Jump");
+        r.choose(0).unwrap();
+        assert_eq!(beat(r.next().unwrap()).text, "You jump.\n");
+        // Back in the authored story, from the point's first line, as written.
+        let b = beat(r.next().unwrap());
+        assert_eq!(b.knot, "left");
+        assert!(b.text == "Spared.\n" || b.text == "Fallen.\n", "{b:?}");
+        assert_eq!(beat(r.next().unwrap()).text, "Left end.\n");
+        // A save that waits for an episode the story lacks is refused, naming the save.
+        let mut plain = StoryRunner::new(&story, 7).unwrap();
+        let e = plain.restore(&saved, "s.json").unwrap_err().to_string();
+        assert!(e.contains("s.json") && e.contains("ext_left_1"), "{e}");
     }
 
     #[test]

