@@ -82,11 +82,44 @@ pub enum BenchCommand {
         #[arg(long, value_name = "FILE.json")]
         json: Option<PathBuf>,
     },
+    /// The local language model writing episodes for the sample's extension points: how many
+    /// are accepted (first try, after retries), how long a valid one takes (p50, p99), the
+    /// model's tokens/s (reading the prompt, generating) and memory. `bench/generate.sh` runs
+    /// it beside llama.cpp (llama-cpp-python) on the same weights.
+    Generate {
+        /// Episodes to write (the extension points and the director's intents in turn).
+        #[arg(long, default_value_t = 24)]
+        episodes: usize,
+        /// The model's weights.
+        #[arg(long, value_name = "FILE.gguf", default_value = crate::grow::DEFAULT_LM)]
+        lm: PathBuf,
+        /// Throughput: tokens read at once, then generated one by one (greedy, no stop).
+        #[arg(long, default_value_t = 256)]
+        prompt_tokens: usize,
+        /// See `--prompt-tokens`.
+        #[arg(long, default_value_t = 128)]
+        tokens: usize,
+        /// Also write the results here as JSON.
+        #[arg(long, value_name = "FILE.json")]
+        json: Option<PathBuf>,
+    },
 }
 
 /// Runs `showrunner bench …`.
 pub fn run(command: BenchCommand) -> Result<()> {
     match command {
+        #[cfg(not(target_os = "android"))]
+        BenchCommand::Generate {
+            episodes,
+            lm,
+            prompt_tokens,
+            tokens,
+            json,
+        } => crate::grow::bench(episodes, &lm, prompt_tokens, tokens, json.as_deref()),
+        #[cfg(target_os = "android")]
+        BenchCommand::Generate { .. } => {
+            anyhow::bail!("the headset's build has no local language model")
+        }
         BenchCommand::Gpu {
             size,
             scene,

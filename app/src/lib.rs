@@ -290,6 +290,26 @@ enum Command {
         #[command(subcommand)]
         command: FestivalCommand,
     },
+    /// Draft a complete short story from a description, with the same writer and checks as
+    /// `--generate`: eight knots, a branching choice, a choice that decides a character's fate,
+    /// two endings, an interlude and an extension point, each knot's words by the model. The
+    /// draft's checks are printed; one that fails them is written beside, as FILE.failed.ink,
+    /// never as FILE.
+    Write {
+        /// What the story is about, e.g. "a noir heist on a generation ship".
+        premise: String,
+        /// Where the draft goes.
+        #[arg(long, value_name = "FILE.ink")]
+        out: PathBuf,
+        /// Seed for the writer's sampling.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Replace FILE if it is there (an author's story is never replaced without it).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        generate: grow::GenerateArgs,
+    },
     /// Print the director's default policy as JSON, to copy and edit.
     DirectorDefaults,
     /// Check that the film never flashes: plays the story for every simulated viewer at the
@@ -864,6 +884,13 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Festival { command } => festival(command),
+        Command::Write {
+            premise,
+            out,
+            seed,
+            force,
+            generate,
+        } => grow::write(&premise, &out, seed, force, &generate),
         Command::Sensors { command } => sensors::run(command),
         Command::Refiner { command } => refiner::run(command).map(|()| ExitCode::SUCCESS),
         Command::Bench { command } => bench::run(command).map(|()| ExitCode::SUCCESS),
@@ -914,10 +941,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
                         local::install_wheel(&bytes, &w.display().to_string(), &out)
                     }
                     None => {
-                        println!(
-                            "assets model: downloading {} (93 MB) ...",
-                            local::RELEASE_JSON
-                        );
+                        println!("assets model: downloading {} (93 MB) ...", local::INDEX);
                         local::install(&out, std::time::Duration::from_secs(600))
                     }
                 }

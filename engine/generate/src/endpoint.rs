@@ -19,6 +19,34 @@ pub const MAX_BODY_BYTES: u64 = 256 * 1024;
 /// The model asked for when none is given (servers of one model ignore it).
 pub const DEFAULT_MODEL: &str = "default";
 
+/// A client that gives up after `timeout`. With `tls`, https:// trusts the system's CAs (where
+/// a proxy or a company signs with its own), else Mozilla's.
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false);
+    #[cfg(feature = "tls")]
+    let config = {
+        use ureq::tls::{Certificate, RootCerts, TlsConfig};
+        let found = rustls_native_certs::load_native_certs();
+        let certs: Vec<Certificate<'static>> = found
+            .certs
+            .iter()
+            .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+            .collect();
+        if certs.is_empty() {
+            config
+        } else {
+            config.tls_config(
+                TlsConfig::builder()
+                    .root_certs(RootCerts::Specific(std::sync::Arc::new(certs)))
+                    .build(),
+            )
+        }
+    };
+    config.build().into()
+}
+
 /// An OpenAI-compatible chat endpoint.
 pub struct Endpoint {
     url: String,
@@ -59,11 +87,7 @@ impl Endpoint {
         } else {
             format!("{url}/chat/completions")
         };
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = agent(timeout);
         Ok(Self {
             url,
             model: model.unwrap_or(DEFAULT_MODEL).to_owned(),
@@ -104,9 +128,26 @@ pub fn reply_text(body: &str) -> Result<String, String> {
         .ok_or_else(|| "the reply has no `choices[0].message.content` text: is this an OpenAI-compatible chat endpoint?".to_owned())
 }
 
+/// `url` as it may be logged: no `user:password@` and no query (where keys hide).
+pub fn redacted(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or("");
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+            if path.is_empty() {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{host}/{path}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
 impl Writer for Endpoint {
     fn model(&self) -> String {
-        format!("{} at {}", self.model, self.url)
+        format!("{} at {}", self.model, redacted(&self.url))
     }
 
     fn complete(&mut self, chat: &[Message], seed: u64) -> Result<String, WriteError> {
@@ -122,7 +163,7 @@ impl Writer for Endpoint {
         if let Some(key) = &self.key {
             request = request.header("Authorization", &format!("Bearer {key}"));
         }
-        let at = &self.url;
+        let at = &redacted(&self.url);
         let mut response = request
             .send(body.to_string().as_bytes())
             .map_err(|e| WriteError::Unreachable(format!("{at}: {e}")))?;
@@ -258,6 +299,22 @@ mod tests {
         let err = e.complete(&chat(), 1).unwrap_err().to_string();
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         assert!(err.contains("127.0.0.1"), "{err}");
+    }
+
+    #[test]
+    fn what_is_logged_of_an_address_has_no_secrets() {
+        assert_eq!(
+            redacted("https://me:sk-1@api.example/v1/chat/completions?key=sk-2"),
+            "https://api.example/v1/chat/completions"
+        );
+        assert_eq!(redacted("http://localhost:8080"), "http://localhost:8080");
+        let e = Endpoint::new(
+            "https://me:sk-1@api.example/v1?key=sk-2",
+            None,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert!(!e.model().contains("sk-"), "{}", e.model());
     }
 
     #[test]

@@ -11,12 +11,14 @@
 //!
 //! [`Generator`] does this on its own thread behind bounded channels: the frame thread asks
 //! and polls, and never waits (a screening on a simulated clock may wait, so that the same
-//! seed gives the same film on any machine).
+//! seed and model give the same film on the same machine and build: candle's float arithmetic
+//! differs between CPUs).
 //!
 //! Writers: `local::Local` (SmolLM2's GGUF weights on the CPU through candle; feature
 //! `local`), [`endpoint::Endpoint`] (any OpenAI-compatible chat API: llama.cpp's server,
 //! Ollama, a hosted model) and [`Scripted`] (fixed replies, for tests and replays).
 
+pub mod draft;
 pub mod endpoint;
 pub mod episode;
 #[cfg(feature = "local")]
@@ -172,6 +174,8 @@ pub struct Outcome {
     pub point: String,
     /// The episode's knot.
     pub knot: String,
+    /// The fingerprint of the story it was written for.
+    pub base: String,
     /// The writer's model.
     pub model: String,
     /// A summary of what was asked (premise and intent: no story text).
@@ -219,6 +223,7 @@ pub fn write_episode(writer: &mut dyn Writer, request: &Request, attempts: usize
     let mut out = Outcome {
         point: request.point.knot.clone(),
         knot: knot.clone(),
+        base: request.story.fingerprint(),
         model: writer.model(),
         prompt: prompt::summary(request),
         attempts: Vec::new(),

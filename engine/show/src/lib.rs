@@ -365,30 +365,43 @@ struct Growth {
 impl Growth {
     fn of(story: &CompiledStory) -> Self {
         let graph = StoryGraph::from_json(&story.json).unwrap_or_default();
+        let prefix = showrunner_story::extend::EPISODE_PREFIX;
+        // A point that has its episode already (merged before a resume) is not asked again.
+        let points = showrunner_story::extension_points(&graph)
+            .into_iter()
+            .filter(|p| !graph.knots.contains_key(&format!("{prefix}{}", p.knot)))
+            .collect();
         Self {
-            points: showrunner_story::extension_points(&graph),
+            points,
             graph,
             ahead: None,
             from: String::new(),
         }
     }
 
-    /// Looks ahead from `knot` for the nearest extension point not yet visited (`path`) and
-    /// without an episode waiting. Only when the knot changed: it allocates.
-    fn look_ahead(&mut self, knot: &str, path: &[String], waiting: Option<&str>) {
+    /// Looks ahead from `knot` for the nearest extension point not yet visited (`path`), none
+    /// while an episode waits for its point (`waiting`): the runner keeps one. Returns whether
+    /// the waiting point can no longer be reached from `knot`. Only when the knot changed: it
+    /// allocates.
+    fn look_ahead(&mut self, knot: &str, path: &[String], waiting: Option<&str>) -> bool {
         if self.points.is_empty() || self.from == knot {
-            return;
+            return false;
         }
         self.from = knot.to_owned();
         let distances = self.graph.distances_from(knot);
+        if let Some(w) = waiting {
+            self.ahead = None;
+            return !distances.contains_key(w);
+        }
         self.ahead = self
             .points
             .iter()
             .enumerate()
-            .filter(|(_, p)| !path.contains(&p.knot) && waiting != Some(p.knot.as_str()))
+            .filter(|(_, p)| !path.contains(&p.knot))
             .filter_map(|(i, p)| Some((i, *distances.get(&p.knot)?)))
             .filter(|(_, d)| *d > 0)
             .min_by_key(|(_, d)| *d);
+        false
     }
 }
 
@@ -400,6 +413,9 @@ pub struct EpisodeReport {
     pub point: String,
     /// The episode's knot.
     pub knot: String,
+    /// The fingerprint of the story it was written for: a report for another (the author
+    /// reloaded an edit meanwhile) is refused.
+    pub base: String,
     /// The story with the episode merged, checked; `None` when it was refused.
     pub merged: Option<CompiledStory>,
     /// What the log keeps of it (the model, a summary of the prompt, the time taken, the
@@ -1195,6 +1211,7 @@ impl<V: EngagementSource> Show<V> {
         };
         let passed =
             lead.log.state.path.contains(&report.point) || self.readout.knot == report.point;
+        let stale = report.base != lead.fingerprint;
         let mut event = match report.details {
             Value::Object(m) => Value::Object(m),
             other => serde_json::json!({ "details": other }),
@@ -1203,6 +1220,10 @@ impl<V: EngagementSource> Show<V> {
         event["episode"] = report.knot.clone().into();
         let (accepted, reason) = match &report.merged {
             None => (false, "refused: the authored story plays on".to_owned()),
+            Some(_) if stale => (
+                false,
+                "too late: the story was changed while the episode was written".to_owned(),
+            ),
             Some(_) if passed => (
                 false,
                 format!("too late: the story already reached `{}`", report.point),
@@ -1215,7 +1236,6 @@ impl<V: EngagementSource> Show<V> {
                 lead.story = merged.clone();
                 lead.fingerprint = merged.fingerprint();
                 lead.growth = Growth::of(merged);
-                lead.log.state.counts.episodes += 1;
                 (true, format!("accepted: plays before `{}`", report.point))
             }
         };
@@ -1579,11 +1599,23 @@ impl Lead {
                             _ => {}
                         }
                     }
+                    let episode = b.knot.starts_with(showrunner_story::extend::EPISODE_PREFIX);
+                    if episode && self.log.state.path.last() != Some(&b.knot) {
+                        // A scene a model wrote, played: what the credits count.
+                        self.log.state.counts.episodes += 1;
+                    }
                     self.log.begin(&b, core.clock, readout.sample);
                     if b.interlude.is_none() {
                         let waiting = self.runner.waiting_episode().map(|(p, _)| p);
-                        self.growth
-                            .look_ahead(&b.knot, &self.log.state.path, waiting);
+                        if self
+                            .growth
+                            .look_ahead(&b.knot, &self.log.state.path, waiting)
+                        {
+                            if let Some((point, _)) = self.runner.forget_episode() {
+                                let why = format!("the story went another way: the episode written for `{point}` will not play");
+                                self.log.note("generate", &why, core.clock);
+                            }
+                        }
                     }
                     core.out.staged.extend(b.directives.iter().cloned());
                     readout.beats += 1;
@@ -1827,7 +1859,8 @@ mod tests {
                     refused = true;
                     let r = EpisodeReport {
                         point: point.knot.clone(),
-                        knot: format!("ext_{}_1", point.knot),
+                        knot: format!("ext_{}", point.knot),
+                        base: live.story().unwrap().fingerprint(),
                         merged: None,
                         details: serde_json::json!({"model": "test", "attempts": 3}),
                     };
@@ -1837,7 +1870,7 @@ mod tests {
                 if grew {
                     continue;
                 }
-                let knot = format!("ext_{}_1", point.knot);
+                let knot = format!("ext_{}", point.knot);
                 let ink = format!(
                     "=== {knot} ===\nThe stair is dark. # scene: {} # stakes: high # intensity: 0.7\nMARA: Mind the step.\n-> {}\n",
                     point.scenes[0], point.knot
@@ -1848,6 +1881,7 @@ mod tests {
                 let r = EpisodeReport {
                     point: point.knot.clone(),
                     knot,
+                    base: live.story().unwrap().fingerprint(),
                     merged: Some(merged),
                     details: serde_json::json!({"model": "test"}),
                 };
@@ -1862,7 +1896,7 @@ mod tests {
         let path = &live.lead.as_ref().unwrap().log.state.path;
         let at = path
             .iter()
-            .position(|k| k == "ext_the_kitchen_1")
+            .position(|k| k == "ext_the_kitchen")
             .expect("the episode played");
         assert_eq!(path[at + 1], "the_kitchen", "{path:?}");
         assert!(lines.contains("\"The stair is dark.\""));

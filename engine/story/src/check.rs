@@ -216,8 +216,9 @@ fn locate_knot(story: &CompiledStory, name: &str) -> Option<(String, usize)> {
     None
 }
 
-/// Checks a story already compiled (an episode merged into its story, say).
-pub(crate) fn check_story(story: &CompiledStory) -> Report {
+/// Checks a story already compiled (a draft, an episode merged into its story): what
+/// [`check`] reports of a file.
+pub fn check_story(story: &CompiledStory) -> Report {
     let mut report = Report {
         path: story.path.clone(),
         diagnostics: Vec::new(),
@@ -397,6 +398,28 @@ pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
             place: knot_place(&knot),
             message,
         });
+    }
+    // An episode plays when the story enters its point at a line: a knot that opens with a
+    // choice would offer it again after the episode.
+    for point in crate::extend::extension_points(&graph) {
+        let Some((file, line)) = locate_knot(story, &point.knot) else {
+            continue;
+        };
+        let first = story.sources[&file]
+            .lines()
+            .skip(line)
+            .map(|l| l.split("//").next().unwrap_or("").trim())
+            .find(|l| !l.is_empty() && !l.starts_with('#'));
+        if first.is_some_and(|l| l.starts_with(['*', '+'])) {
+            diags.push(Diagnostic {
+                severity: Severity::Error,
+                place: knot_place(&point.knot),
+                message: format!(
+                    "extension point `{}` opens with a choice: an episode plays just before the knot's first line, so start it with a line of story",
+                    point.knot
+                ),
+            });
+        }
     }
 
     diags.sort_by_key(|d| d.severity);

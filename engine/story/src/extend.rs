@@ -190,7 +190,7 @@ pub(crate) fn check_marks(graph: &StoryGraph, main: &BTreeSet<String>) -> Vec<(S
 
 /// The ink an episode may never contain: it is words and the structure the project wrote,
 /// never code. Each is a reason to reject it, with the line.
-const FORBIDDEN: [(&str, &str); 10] = [
+const FORBIDDEN: [(&str, &str); 12] = [
     ("~", "ink code (`~`)"),
     ("{", "ink logic (`{`)"),
     ("}", "ink logic (`}`)"),
@@ -201,6 +201,8 @@ const FORBIDDEN: [(&str, &str); 10] = [
     ("INCLUDE", "an `INCLUDE`"),
     ("EXTERNAL", "an `EXTERNAL` function"),
     ("<>", "glue (`<>`)"),
+    ("LIST ", "a list (`LIST`)"),
+    ("TODO", "a `TODO` comment"),
 ];
 
 /// The directive keys an episode may use. Fates, endings, casting and extension marks are the
@@ -227,7 +229,7 @@ pub fn merge_episode(
     let mut headers = 0;
     for (i, line) in ink.lines().enumerate() {
         let code = line.trim();
-        if code.starts_with("==") {
+        if code.starts_with('=') {
             headers += 1;
             if code != header {
                 why.push(format!(
@@ -311,6 +313,13 @@ pub fn merge_episode(
     if !why.is_empty() {
         return Err(why);
     }
+    if let Ok(graph) = StoryGraph::from_json(&story.json) {
+        if graph.knots.contains_key(knot) {
+            return Err(vec![format!(
+                "the story already has a knot `{knot}`: one episode per extension point"
+            )]);
+        }
+    }
     let Some(root) = story.sources.get(&story.path) else {
         return Err(vec![format!(
             "{}: the story has no ink source to grow (compiled JSON cannot be extended)",
@@ -322,7 +331,8 @@ pub fn merge_episode(
     let merged = match crate::compile_source(&source, &story.path, dir) {
         Ok(m) => m,
         Err(StoryError::Compile { line, message, .. }) => {
-            let base = root.trim_end().lines().count() + 2;
+            // The episode's first line follows the story's last and one blank line.
+            let base = root.trim_end().lines().count() + 1;
             let at = line
                 .checked_sub(base)
                 .map_or(String::new(), |l| format!("line {l}: "));
@@ -463,6 +473,11 @@ mod tests {
                 "Hello.\n-> END\n=== wave ===\nW. # stakes: high # extend: x\n-> DONE\n",
                 "never reaches",
             ),
+            // Opening with a choice, which would be offered again after the episode.
+            (
+                "Hello.\n-> a\n=== a ===\n# extend: x\n* [Go] -> b\n=== b ===\nB.\n-> END\n",
+                "start it with a line of story",
+            ),
             // An author's knot named like an episode.
             (
                 "Hello.\n-> ext_a\n=== ext_a ===\nA.\n-> END\n",
@@ -487,6 +502,9 @@ mod tests {
         assert_eq!(extension_points(&graph), vec![point()]);
         let r = crate::check::check_story(&merged);
         assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        // One episode per extension point: a second for the same one is refused.
+        let why = merge_episode(&merged, &point(), "ext_gallery_1", GOOD).unwrap_err();
+        assert!(why[0].contains("already has a knot"), "{why:?}");
     }
 
     #[test]
@@ -506,6 +524,7 @@ mod tests {
             (format!("{ok_top}A.\n"), "never goes back"),
             (format!("{ok_top}-> nowhere\n"), "does not compile"),
             (format!("{ok_top}INCLUDE other.ink\n-> gallery\n"), "INCLUDE"),
+            (format!("{ok_top}* Jump\n- Gather\n= stitch\n-> gallery\n"), "a second knot"),
             ("=== gallery_2 ===\nA. # stakes: high # intensity: 0.5\n-> gallery\n".to_owned(), "must start with"),
         ];
         for (ink, says) in &cases {

@@ -23,7 +23,7 @@ mod load;
 mod runner;
 pub mod transcript;
 
-pub use check::{check, Diagnostic, Place, Report, Severity, Summary};
+pub use check::{check, check_story, Diagnostic, Place, Report, Severity, Summary};
 pub use error::StoryError;
 pub use extend::{extension_points, merge_episode, ExtensionPoint};
 pub use fates::{fate_marks, FateMark};

@@ -267,6 +267,12 @@ impl StoryRunner {
         Ok(())
     }
 
+    /// Forgets the episode waiting (the story went where its extension point cannot be
+    /// reached): (the point's knot, the episode's knot).
+    pub fn forget_episode(&mut self) -> Option<(String, String)> {
+        self.episode.take()
+    }
+
     /// The episode waiting for its extension point: (the point's knot, the episode's knot).
     pub fn waiting_episode(&self) -> Option<(&str, &str)> {
         self.episode.as_ref().map(|(p, e)| (p.as_str(), e.as_str()))
