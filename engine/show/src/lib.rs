@@ -1229,7 +1229,14 @@ impl<V: EngagementSource> Show<V> {
                 format!("too late: the story already reached `{}`", report.point),
             ),
             Some(merged) => {
-                let mut runner = StoryRunner::new(merged, lead.seed)?;
+                // An episode adds no interlude: the story's own are kept, not found again.
+                let interludes: Vec<String> = lead
+                    .runner
+                    .interludes()
+                    .iter()
+                    .map(|i| i.knot.clone())
+                    .collect();
+                let mut runner = StoryRunner::with_interludes(merged, lead.seed, &interludes)?;
                 runner.restore(&lead.runner.save()?, &merged.path)?;
                 runner.play_before(&report.point, &report.knot)?;
                 lead.runner = runner;

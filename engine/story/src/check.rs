@@ -254,17 +254,7 @@ pub(crate) fn check_compiled(story: &CompiledStory, report: &mut Report) {
     };
 
     // 1. Tags, the story's own palettes first (global tags: `palette_def:`).
-    let palettes: Vec<String> = graph
-        .knots
-        .get(START)
-        .map(|k| split_tags(&k.tags))
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|t| match Directive::parse(t) {
-            Ok(Some(Directive::PaletteDef(d))) => Some(d.name),
-            _ => None,
-        })
-        .collect();
+    let palettes = crate::extend::own_palettes(&graph);
     let mut occurrences: BTreeMap<String, usize> = BTreeMap::new();
     let mut endings = BTreeSet::new();
     let mut defined = BTreeSet::new();

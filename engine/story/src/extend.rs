@@ -35,7 +35,7 @@ pub struct ExtensionPoint {
 }
 
 /// The story's own palette names (its global `palette_def:` tags).
-fn own_palettes(graph: &StoryGraph) -> Vec<String> {
+pub(crate) fn own_palettes(graph: &StoryGraph) -> Vec<String> {
     graph
         .knots
         .get(START)

@@ -121,6 +121,24 @@ pub struct StoryRunner {
 impl StoryRunner {
     /// Starts a story. `seed` drives ink's own randomness (shuffles, RANDOM).
     pub fn new(compiled: &CompiledStory, seed: u64) -> Result<Self, StoryError> {
+        let mut report = crate::Report {
+            path: compiled.path.clone(),
+            diagnostics: vec![],
+            summary: Default::default(),
+            dot: String::new(),
+        };
+        crate::check::check_compiled(compiled, &mut report);
+        Self::with_interludes(compiled, seed, &report.summary.interludes)
+    }
+
+    /// [`StoryRunner::new`] with the story's interludes already known (`check` found them):
+    /// a story grown by an episode has its story's, and taking one on the frame thread should
+    /// not check the whole story again.
+    pub fn with_interludes(
+        compiled: &CompiledStory,
+        seed: u64,
+        interludes: &[String],
+    ) -> Result<Self, StoryError> {
         let json_err = |e: bladeink::story::error::StoryError| StoryError::Json {
             path: compiled.path.clone(),
             message: e.to_string(),
@@ -132,20 +150,13 @@ impl StoryRunner {
                 path: compiled.path.clone(),
                 message,
             })?;
-        let mut report = crate::Report {
-            path: compiled.path.clone(),
-            diagnostics: vec![],
-            summary: Default::default(),
-            dot: String::new(),
-        };
-        crate::check::check_compiled(compiled, &mut report);
-        let interludes = report
-            .summary
-            .interludes
+        let interludes = interludes
             .iter()
-            .map(|k| Interlude {
-                knot: k.clone(),
-                intensity: graph.knots[k].intensity(),
+            .filter_map(|k| {
+                Some(Interlude {
+                    knot: k.clone(),
+                    intensity: graph.knots.get(k)?.intensity(),
+                })
             })
             .collect();
         // The story's own palettes: its global `palette_def:` tags (check reports bad ones).
