@@ -130,10 +130,7 @@ fn word_set_list(line: &str) -> Vec<String> {
 
 /// The words of a line, lower case.
 fn word_set(line: &str) -> std::collections::HashSet<String> {
-    line.split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    word_set_list(line).into_iter().collect()
 }
 
 /// Whether `line` copies one of `given` (the prompt, its example, the story so far): most of
