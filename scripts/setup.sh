@@ -50,8 +50,10 @@ if [ -n "$TESTS" ]; then
   # chromium, curl: the festival console's tests (headless Chromium driven by playwright-core);
   # mosquitto: the venue's own broker, with topic ACLs, in the festival tests;
   # aapt, android-framework-res: compile and read back the headset's AndroidManifest.xml;
-  # gcc-mingw-w64-x86-64: ring's C, in the Windows type-check.
-  PKGS="$PKGS dbus-daemon dbus-bin python3-dbusmock xvfb x11-apps xdotool mmdebstrap python3-pil chromium curl mosquitto aapt android-framework-res gcc-mingw-w64-x86-64"
+  # gcc-mingw-w64-x86-64: ring's C, in the Windows type-check;
+  # openssl: the test CA and signing certificate of the content-credentials tests
+  #   (scripts/c2pa-test-pki.sh).
+  PKGS="$PKGS dbus-daemon dbus-bin python3-dbusmock xvfb x11-apps xdotool mmdebstrap python3-pil chromium curl mosquitto aapt android-framework-res gcc-mingw-w64-x86-64 openssl"
 fi
 
 missing=

@@ -54,57 +54,32 @@ pub fn decode_png(
     Ok((info, buf))
 }
 
-/// Where a picture came from, in IPTC's Digital Source Type vocabulary (EU AI Act Art. 50(2):
-/// machine-readable marking of synthetic media).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provenance {
-    /// Rendered by the engine, no trained model involved: `algorithmicMedia`.
-    Rendered,
-    /// The refiner (a trained neural network) reworked it: `compositeWithTrainedAlgorithmicMedia`.
-    Refined,
-}
-
-impl Provenance {
-    /// The IPTC term's URI.
-    pub fn digital_source_type(self) -> &'static str {
-        match self {
-            Provenance::Rendered => "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia",
-            Provenance::Refined => {
-                "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
-            }
-        }
-    }
-
-    /// The XMP packet that says so, with the generator and its version.
-    pub fn xmp(self) -> String {
-        const PACKET: &str = r#"<?xpacket begin="BOM" id="W5M0MpCehiHzreSzNTczkc9d"?>
-<x:xmpmeta xmlns:x="adobe:ns:meta/">
- <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-  <rdf:Description rdf:about=""
-    xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
-    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
-    Iptc4xmpExt:DigitalSourceType="SOURCE"
-    xmp:CreatorTool="showrunner VERSION"/>
- </rdf:RDF>
-</x:xmpmeta>
-<?xpacket end="r"?>"#;
-        PACKET
-            .replace("BOM", "\u{feff}")
-            .replace("SOURCE", self.digital_source_type())
-            .replace("VERSION", env!("CARGO_PKG_VERSION"))
-    }
-}
+pub use showrunner_provenance::Provenance;
 
 /// Writes an 8- or 16-bit PNG of `color` pixels (`data`, top row first) to `path` atomically,
 /// marked with `provenance`.
 pub fn write_png(
+    path: &Path,
+    size: (u32, u32),
+    color: png::ColorType,
+    depth: png::BitDepth,
+    data: &[u8],
+    provenance: Provenance,
+) -> Result<()> {
+    let bytes = encode_png(path, size, color, depth, data, provenance)?;
+    crate::persist::write_atomic(path, &bytes)
+        .with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// The PNG file [`write_png`] writes to `path` (named in errors), as bytes.
+pub fn encode_png(
     path: &Path,
     (w, h): (u32, u32),
     color: png::ColorType,
     depth: png::BitDepth,
     data: &[u8],
     provenance: Provenance,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut bytes, w, h);
@@ -116,8 +91,7 @@ pub fn write_png(
             .and_then(|mut w| w.write_image_data(data))
             .with_context(|| format!("{}: cannot encode", path.display()))?;
     }
-    crate::persist::write_atomic(path, &bytes)
-        .with_context(|| format!("{}: cannot write", path.display()))
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -134,7 +108,7 @@ mod tests {
             png::ColorType::Rgb,
             png::BitDepth::Eight,
             &[255, 0, 0, 0, 0, 255],
-            Provenance::Refined,
+            Provenance::REFINED,
         )
         .unwrap();
         let (w, h, px) = read_rgb_png(&p).unwrap();

@@ -29,6 +29,7 @@ mod seat;
 mod sensors;
 mod session;
 mod sets;
+mod sign;
 mod sound;
 mod soundtrack;
 #[cfg(not(target_os = "android"))]
@@ -82,6 +83,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read and check the C2PA content credentials of exported files (`screen --render
+    /// --sign`): who signed each and what made it (the engine, the refiner, a language
+    /// model's episodes). Exits 1 when a file has none, they are broken, or (with --trust)
+    /// its signer is not one the anchors issued.
+    Credentials {
+        /// Signed stills, contact sheets, soundtracks.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Trust these CA certificates (PEM) as anchors: a file whose signer they issued reads
+        /// as trusted.
+        #[arg(long, value_name = "CA.pem")]
+        trust: Option<PathBuf>,
+        /// Print c2pa's whole report for each file as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Play a story headless on a simulated clock with a simulated or recorded viewer.
     Screen {
         /// The story (`.ink` or compiled `.json`); the bundled sample when absent.
@@ -129,6 +146,12 @@ enum Command {
         /// With --render: the stills' size (the left eye, 57° across the height).
         #[arg(long, default_value = "960x540", value_parser = parse_size, requires = "render")]
         still_size: (u32, u32),
+        /// With --render: sign every still, the contact sheet and the soundtrack with C2PA
+        /// content credentials (what made each: the engine, the refiner, a language model's
+        /// episodes). CERT is the PEM signing certificate (issued by a CA, not self-signed),
+        /// then any intermediates; KEY its private key. Checked before the film starts.
+        #[arg(long, num_args = 2, value_names = ["CERT.pem", "KEY.pem"], requires = "render")]
+        sign: Vec<PathBuf>,
         /// Also render the soundtrack the viewer heard (head facing forward) into
         /// DIR/soundtrack.wav, 48 kHz stereo, offline (no sound card needed).
         #[arg(long)]
@@ -614,6 +637,25 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
         } else {
             ExitCode::FAILURE
         }),
+        Command::Credentials { files, trust, json } => {
+            #[cfg(not(target_os = "android"))]
+            {
+                Ok(
+                    if sign::credentials_command(&files, trust.as_deref(), json)? {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    },
+                )
+            }
+            #[cfg(target_os = "android")]
+            {
+                let _ = (files, trust, json);
+                bail!(
+                    "credentials: the headset's build reads no content credentials; use a desktop"
+                )
+            }
+        }
         Command::Screen {
             story,
             viewer,
@@ -629,6 +671,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
             render_fps,
             room,
             still_size,
+            sign,
             audio,
             sounds,
             set,
@@ -657,6 +700,10 @@ fn run_cli(cli: Cli) -> Result<ExitCode> {
                 audio: audio.then_some(sounds),
                 room,
                 still_size,
+                sign: match sign.as_slice() {
+                    [cert, key] => Some((cert.clone(), key.clone())),
+                    _ => None,
+                },
                 staging: sets::Staging {
                     sets: set,
                     cast,

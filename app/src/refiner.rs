@@ -655,7 +655,7 @@ fn make_data(out: &Path, shots: usize, held_out_shots: usize, size: u32, seed: u
                 size,
                 size,
                 &cheap,
-                crate::images::Provenance::Rendered,
+                crate::images::Provenance::RENDERED,
             )?;
             write_guide_png(
                 &dir.join(format!("{}.depth.png", shot.name)),
@@ -668,7 +668,7 @@ fn make_data(out: &Path, shots: usize, held_out_shots: usize, size: u32, seed: u
                 size,
                 size,
                 &reference,
-                crate::images::Provenance::Rendered,
+                crate::images::Provenance::RENDERED,
             )?;
             bar.inc(1);
         }
@@ -991,27 +991,27 @@ fn evaluate(
         }));
         if let Some(d) = dump {
             let (w, h) = (p.w as u32, p.h as u32);
-            use crate::images::Provenance::{Refined, Rendered};
+            use crate::images::Provenance;
             write_rgb_png(
                 &d.join(format!("{}.cheap.png", p.name)),
                 w,
                 h,
                 &cheap8,
-                Rendered,
+                Provenance::RENDERED,
             )?;
             write_rgb_png(
                 &d.join(format!("{}.refined.png", p.name)),
                 w,
                 h,
                 &refined,
-                Refined,
+                Provenance::REFINED,
             )?;
             write_rgb_png(
                 &d.join(format!("{}.reference.png", p.name)),
                 w,
                 h,
                 &ref8,
-                Rendered,
+                Provenance::RENDERED,
             )?;
         }
     }

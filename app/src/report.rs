@@ -35,23 +35,40 @@ pub struct Recorder {
     dir: PathBuf,
     fps: f32,
     clock: f32,
-    /// (beat number, file name relative to the output folder).
-    frames: Vec<(u64, String)>,
+    /// The stills (one a beat), for the contact sheet and the manifests.
+    frames: Vec<crate::sign::Still>,
+    /// The beat being rendered: its knot, and the episode whose words it shows (a language
+    /// model's), if any.
+    knot: String,
+    episode: Option<Value>,
+    /// Episodes a language model wrote that the story took, by knot: `{knot, point, model}`.
+    episodes: std::collections::BTreeMap<String, Value>,
+    /// `--sign`: every still, the contact sheet and the soundtrack get content credentials.
+    signing: Option<crate::sign::Signing>,
     asset_warnings: Vec<String>,
     /// What typesetting the subtitles found (characters the font lacks, lines cut short).
     label_warnings: Vec<String>,
 }
 
-/// A rendered still (the report's stills are not refined), marked as the engine's rendering.
-fn write_png(path: &Path, w: u32, h: u32, rgba: &[u8]) -> Result<()> {
-    crate::images::write_png(
+/// A picture the report exports: marked with `provenance` (XMP), passed through `sign` (the
+/// content credentials of `--sign`, or nothing), written atomically.
+fn write_png(
+    path: &Path,
+    (w, h): (u32, u32),
+    rgba: &[u8],
+    provenance: crate::images::Provenance,
+    sign: impl FnOnce(Vec<u8>) -> Result<Vec<u8>>,
+) -> Result<()> {
+    let bytes = crate::images::encode_png(
         path,
         (w, h),
         png::ColorType::Rgba,
         png::BitDepth::Eight,
         rgba,
-        crate::images::Provenance::Rendered,
-    )
+        provenance,
+    )?;
+    crate::persist::write_atomic(path, &sign(bytes)?)
+        .with_context(|| format!("{}: cannot write", path.display()))
 }
 
 impl Recorder {
@@ -64,6 +81,7 @@ impl Recorder {
         story: &str,
         (w, h): (u32, u32),
         staging: &crate::sets::Staging,
+        signing: Option<crate::sign::Signing>,
     ) -> Result<Self> {
         let gpu = Gpu::headless().context("--render needs a GPU or Mesa's lavapipe")?;
         let mut renderer = Renderer::new(&gpu.device, &gpu.queue);
@@ -91,6 +109,10 @@ impl Recorder {
             fps: fps.clamp(0.0, 10.0),
             clock: 0.0,
             frames: Vec::new(),
+            knot: String::new(),
+            episode: None,
+            episodes: Default::default(),
+            signing,
             asset_warnings,
             label_warnings: Vec::new(),
         })
@@ -128,9 +150,29 @@ impl Recorder {
         } else {
             format!("beat-{beat:04}-{k:02}.png")
         };
-        write_png(&self.dir.join(&name), self.w, self.h, &px)?;
+        // The report's stills are rendered, never refined; a model may have written the words.
+        let still = crate::sign::Still {
+            beat,
+            file: format!("frames/{name}"),
+            knot: self.knot.clone(),
+            provenance: crate::images::Provenance {
+                refined: false,
+                written: self.episode.is_some(),
+            },
+            episode: self.episode.clone(),
+        };
+        write_png(
+            &self.dir.join(&name),
+            (self.w, self.h),
+            &px,
+            still.provenance,
+            |png| match &self.signing {
+                Some(s) => s.still(&png, &still),
+                None => Ok(png),
+            },
+        )?;
         if k == 0 {
-            self.frames.push((beat, format!("frames/{name}")));
+            self.frames.push(still);
         }
         Ok(())
     }
@@ -139,6 +181,7 @@ impl Recorder {
     /// physics) at the director's intensity, and renders it with the director's grade.
     pub fn beat(&mut self, record: &showrunner_show::BeatRecord) -> Result<()> {
         let (beat, duration_s, g) = (record.number, record.duration_s, record.grade);
+        self.note(record);
         // The actors (and what falls) play the director's intensity, as in the headset.
         self.scene.stage.played = Some(record.intensity);
         self.scene.stage(&record.directives);
@@ -156,6 +199,39 @@ impl Recorder {
             self.advance(play);
         }
         self.shoot(beat, 0, g, &record.text)
+    }
+
+    /// Reads the beat's knot, and the episodes a model wrote that the story took, from its
+    /// log line.
+    fn note(&mut self, record: &showrunner_show::BeatRecord) {
+        let line: Value = serde_json::from_str(&record.line).unwrap_or_default();
+        for e in line["decisions"]["events"].as_array().into_iter().flatten() {
+            if e["kind"] == "generate" && e["accepted"] == true {
+                if let Some(knot) = e["episode"].as_str() {
+                    let episode = serde_json::json!({
+                        "knot": knot,
+                        "point": e["point"],
+                        "model": e["model"],
+                    });
+                    self.episodes.insert(knot.to_owned(), episode);
+                }
+            }
+        }
+        self.knot = line["knot"].as_str().unwrap_or_default().to_owned();
+        self.episode = self.episodes.get(&self.knot).cloned();
+    }
+
+    /// `--sign`: signs the soundtrack at `path` (its manifest names the film's episodes).
+    pub fn sign_soundtrack(&self, path: &Path) -> Result<()> {
+        match &self.signing {
+            Some(s) => s.soundtrack(path, &self.frames),
+            None => Ok(()),
+        }
+    }
+
+    /// `--sign`: who signs, for the summary (`None` without).
+    pub fn credentials(&self) -> Option<Value> {
+        self.signing.as_ref().map(crate::sign::Signing::summary)
     }
 
     /// Warnings from staging (scenes with no set) and rendering (missing meshes).
@@ -204,9 +280,9 @@ impl Recorder {
         let rows = self.frames.len().div_ceil(cols).max(1);
         let (sw, sh) = (cols * tw, rows * th);
         let mut sheet = vec![0u8; sw * sh * 4];
-        for (i, (_, rel)) in self.frames.iter().enumerate() {
+        for (i, still) in self.frames.iter().enumerate() {
             let dec = png::Decoder::new(std::io::BufReader::new(fs::File::open(
-                path.parent().unwrap_or(Path::new(".")).join(rel),
+                path.parent().unwrap_or(Path::new(".")).join(&still.file),
             )?));
             let mut r = dec.read_info()?;
             let mut buf = vec![0; r.output_buffer_size().context("frame too large")?];
@@ -220,7 +296,19 @@ impl Recorder {
                 }
             }
         }
-        write_png(path, sw as u32, sh as u32, &sheet)
+        write_png(
+            path,
+            (sw as u32, sh as u32),
+            &sheet,
+            crate::images::Provenance {
+                refined: self.frames.iter().any(|s| s.provenance.refined),
+                written: self.frames.iter().any(|s| s.provenance.written),
+            },
+            |png| match &self.signing {
+                Some(s) => s.sheet(&png, &self.frames),
+                None => Ok(png),
+            },
+        )
     }
 }
 
@@ -300,10 +388,46 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// What made the stills, in words: the engine rendered every one; no trained model altered
+/// their pixels; a language model wrote the words of the episodes that played; and who signed
+/// their content credentials.
+fn made(frames: &[crate::sign::Still], credentials: &Value) -> String {
+    let written: Vec<&crate::sign::Still> = frames.iter().filter(|s| s.episode.is_some()).collect();
+    let mut out = if written.is_empty() {
+        "The stills were rendered by Showrunner's engine (no trained model made or altered them; each PNG says so in XMP: IPTC DigitalSourceType algorithmicMedia).".to_owned()
+    } else {
+        let mut knots: Vec<String> = Vec::new();
+        let mut models: Vec<String> = Vec::new();
+        for s in &written {
+            let e = s.episode.as_ref().expect("filtered");
+            for (list, v) in [(&mut knots, &e["knot"]), (&mut models, &e["model"])] {
+                let v = v.as_str().unwrap_or("?").to_owned();
+                if !list.contains(&v) {
+                    list.push(v);
+                }
+            }
+        }
+        format!(
+            "The stills were rendered by Showrunner's engine; no trained model altered their pixels. The words of {} beats were written by a language model ({}) for the episodes {}; those stills say so in XMP (IPTC DigitalSourceType compositeWithTrainedAlgorithmicMedia), the others say algorithmicMedia.",
+            written.len(),
+            models.join(", "),
+            knots.join(", ")
+        )
+    };
+    if let Some(signer) = credentials["signer"].as_str() {
+        out.push_str(&format!(
+            " Every still, the contact sheet and the soundtrack carry C2PA content credentials signed by {signer} ({}); `showrunner credentials FILE` checks them.",
+            credentials["issuer"].as_str().unwrap_or("?")
+        ));
+    }
+    out.push_str(" The film adapted to the viewer's engagement as logged below.");
+    out
+}
+
 fn report_html(
     summary: &Value,
     lines: &[Value],
-    frames: &[(u64, String)],
+    frames: &[crate::sign::Still],
     warnings: &[String],
 ) -> String {
     let mut h = String::new();
@@ -325,10 +449,12 @@ table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:4px
         "<pre>{}</pre>",
         esc(&serde_json::to_string_pretty(&summary["counts"]).unwrap_or_default())
     );
-    // What made the pictures, in words (the PNGs say it machine-readably, in XMP).
+    // What made the pictures, in words (the PNGs say it machine-readably, in XMP, and with
+    // `--sign` in C2PA content credentials).
     let _ = write!(
         h,
-        "<p><i>The stills were rendered by Showrunner's engine (no trained model made or altered them; each PNG says so in XMP: IPTC DigitalSourceType <code>algorithmicMedia</code>). The film adapted to the viewer's engagement as logged below.</i></p>"
+        "<p><i>{}</i></p>",
+        esc(&made(frames, &summary["credentials"]))
     );
     if !warnings.is_empty() {
         let _ = write!(h, "<h2>Warnings</h2><ul>");
@@ -354,8 +480,13 @@ table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:4px
         let n = l["beat"].as_u64().unwrap_or(0);
         let img = frames
             .iter()
-            .find(|(b, _)| *b == n)
-            .map(|(_, p)| format!("<a href=\"{0}\"><img src=\"{0}\" width=320></a>", esc(p)))
+            .find(|s| s.beat == n)
+            .map(|s| {
+                format!(
+                    "<a href=\"{0}\"><img src=\"{0}\" width=320></a>",
+                    esc(&s.file)
+                )
+            })
             .unwrap_or_default();
         let mut why = String::new();
         for k in ["pacing", "grade", "intensity"] {

@@ -138,6 +138,9 @@ pub struct ScreenArgs {
     pub room: Option<PathBuf>,
     /// With `render`: the stills' width and height.
     pub still_size: (u32, u32),
+    /// With `render`: sign the stills, the contact sheet and the soundtrack with C2PA content
+    /// credentials, with this certificate chain and key (PEM).
+    pub sign: Option<(PathBuf, PathBuf)>,
     /// `--set` and `--cast`.
     pub staging: crate::sets::Staging,
     /// `--generate`, `--generator URL`: the story grows at its extension points.
@@ -371,6 +374,13 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
         heart,
         tick: session.show.as_ref().map_or(0, |s| s.ticks),
     };
+    // The certificate is proved before the film starts, not found wanting at its end.
+    let signing = crate::sign::load(
+        args.sign.as_ref(),
+        &args.story.path,
+        &session.fingerprint,
+        session.seed,
+    )?;
     let episodes = out.join("episodes");
     let show = match &session.show {
         Some(state) => Show::resume(
@@ -426,6 +436,7 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
                 &args.story.path,
                 args.still_size,
                 &args.staging,
+                signing,
             )?),
             None => None,
         },
@@ -464,6 +475,12 @@ pub fn screen(args: ScreenArgs) -> Result<Value> {
             "warnings": st.warnings.len(),
         });
         sound_warnings = st.warnings;
+        if let Some(r) = &sc.recorder {
+            r.sign_soundtrack(&out.join("soundtrack.wav"))?;
+        }
+    }
+    if let Some(c) = sc.recorder.as_ref().and_then(|r| r.credentials()) {
+        summary["credentials"] = c;
     }
     let mut text = serde_json::to_string_pretty(&summary)?;
     text.push('\n');

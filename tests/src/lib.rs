@@ -264,3 +264,62 @@ pub fn png_digital_source_type(path: &std::path::Path) -> Option<String> {
     let t = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     (!t.is_empty()).then_some(t)
 }
+
+/// Runs the `showrunner` binary with `args` in the repository's root and waits for it.
+pub fn run_showrunner(args: &[&str]) -> std::process::Output {
+    Command::new(showrunner())
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap()
+}
+
+/// An OpenAI-compatible endpoint on loopback answering each request with the next of
+/// `replies` (the last again when they run out); `None` never answers.
+pub fn chat_endpoint(replies: Vec<Option<String>>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().enumerate() {
+            let Ok(mut s) = stream else { continue };
+            let reply = replies[i.min(replies.len() - 1)].clone();
+            std::thread::spawn(move || {
+                s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                    .unwrap();
+                let mut got = Vec::new();
+                let mut buf = [0u8; 8192];
+                loop {
+                    let Ok(n) = s.read(&mut buf) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got);
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= len {
+                            break;
+                        }
+                    }
+                }
+                match reply {
+                    Some(words) => {
+                        let body = serde_json::json!({"choices": [{"message": {"role": "assistant", "content": words}}]}).to_string();
+                        let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                        let _ =
+                            std::io::Write::write_all(&mut s, format!("{head}{body}").as_bytes());
+                    }
+                    None => std::thread::sleep(std::time::Duration::from_secs(30)),
+                }
+            });
+        }
+    });
+    url
+}

@@ -1,17 +1,9 @@
 //! The `showrunner` binary end to end: check, screen, determinism, resume after kill -9, bad input.
 
-use showrunner_tests::{repo, showrunner};
+use showrunner_tests::{repo, run_showrunner as run, showrunner};
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(showrunner())
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap()
-}
+use std::process::Command;
 
 fn screen(out: &Path, viewer: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec![

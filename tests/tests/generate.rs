@@ -4,21 +4,10 @@
 //! wheel.
 
 use serde_json::Value;
-use showrunner_tests::{repo, showrunner};
+use showrunner_tests::{chat_endpoint as endpoint, repo, run_showrunner as run, showrunner};
 use std::fs;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(showrunner())
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap()
-}
 
 fn screen(out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
@@ -70,53 +59,6 @@ fn generations(out: &Path) -> Vec<Value> {
         })
         .filter(|e| e["kind"] == "generate")
         .collect()
-}
-
-/// An OpenAI-compatible endpoint on loopback answering each request with the next of
-/// `replies` (the last again when they run out); `None` never answers.
-fn endpoint(replies: Vec<Option<String>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for (i, stream) in listener.incoming().enumerate() {
-            let Ok(mut s) = stream else { continue };
-            let reply = replies[i.min(replies.len() - 1)].clone();
-            std::thread::spawn(move || {
-                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                let mut got = Vec::new();
-                let mut buf = [0u8; 8192];
-                loop {
-                    let Ok(n) = s.read(&mut buf) else { return };
-                    if n == 0 {
-                        return;
-                    }
-                    got.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&got);
-                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| {
-                                l.to_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse().unwrap())
-                            })
-                            .unwrap_or(0);
-                        if body.len() >= len {
-                            break;
-                        }
-                    }
-                }
-                match reply {
-                    Some(words) => {
-                        let body = serde_json::json!({"choices": [{"message": {"role": "assistant", "content": words}}]}).to_string();
-                        let _ = write!(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
-                    }
-                    None => std::thread::sleep(Duration::from_secs(30)),
-                }
-            });
-        }
-    });
-    url
 }
 
 const GOOD: &str = "The lantern shudders as the wind finds the glass.\nMARA: Hold the lamp steady.\nA pane cracks, a thin white line.\nCHOICE: Brace the pane\nCHOICE: Call Mara\n";
@@ -322,7 +264,7 @@ fn a_screening_killed_after_an_episode_resumes_into_the_same_film() {
             t0.elapsed().as_secs() < 120,
             "the screening did not get past its first episode"
         );
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
     child.kill().unwrap();
     child.wait().unwrap();

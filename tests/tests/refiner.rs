@@ -2,19 +2,9 @@
 //! end to end with a resume, and bad weights.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
-use showrunner_tests::{repo, showrunner};
-
-fn run(args: &[&str]) -> Output {
-    let out = Command::new(showrunner())
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap();
-    out
-}
+use showrunner_tests::{repo, run_showrunner as run};
 
 fn ok(args: &[&str]) -> String {
     let out = run(args);

@@ -1,17 +1,9 @@
 //! `showrunner sensors …` and `screen --heart` end to end.
 
-use showrunner_tests::{repo, showrunner};
+use showrunner_tests::{repo, run_showrunner as run, showrunner};
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(showrunner())
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap()
-}
 
 fn ok(o: &Output) -> serde_json::Value {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

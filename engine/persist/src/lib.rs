@@ -55,23 +55,59 @@ fn restrict(f: &File, path: &Path) -> Result<()> {
 }
 
 fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let dir = path
-        .parent()
+    replace_mode(path, mode, |f| {
+        f.write_all(bytes)
+            .with_context(|| format!("{}: cannot write", temporary(path).display()))
+    })
+}
+
+/// Replaces `path` with what `write` puts into a fresh temporary file beside it (open for
+/// reading and writing, so a writer may seek back), keeping `path`'s mode when it exists: a
+/// crash, or an error from `write`, leaves the old file whole. For files too large to hold
+/// in memory (a soundtrack being signed).
+pub fn replace_with<E: From<Error>>(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o777)
+    };
+    #[cfg(not(unix))]
+    let mode = 0o644;
+    replace_mode(path, mode, write)
+}
+
+/// The temporary that stands in for `path` while it is written.
+fn temporary(path: &Path) -> std::path::PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    folder(path).join(format!(".{name}.tmp"))
+}
+
+/// The folder `path` is in (`.` for a bare name).
+fn folder(path: &Path) -> &Path {
+    path.parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| {
-            Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("{}: not a file name", path.display()),
-            )
-        })?
-        .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp"));
+        .unwrap_or(Path::new("."))
+}
+
+fn replace_mode<E: From<Error>>(
+    path: &Path,
+    mode: u32,
+    write: impl FnOnce(&mut File) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    if path.file_name().is_none() {
+        return Err(Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{}: not a file name", path.display()),
+        )
+        .into());
+    }
+    let tmp = temporary(path);
     {
         let mut o = OpenOptions::new();
-        o.write(true).create(true).truncate(true);
+        o.read(true).write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut o, mode);
         #[cfg(not(unix))]
@@ -82,14 +118,17 @@ fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         if mode == 0o600 {
             restrict(&f, &tmp)?;
         }
-        f.write_all(bytes)
-            .with_context(|| format!("{}: cannot write", tmp.display()))?;
+        if let Err(e) = write(&mut f) {
+            drop(f);
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
         f.sync_all()
             .with_context(|| format!("{}: cannot sync", tmp.display()))?;
     }
     fs::rename(&tmp, path).with_context(|| format!("{}: cannot replace", path.display()))?;
     // Make the rename itself durable.
-    if let Ok(d) = File::open(dir) {
+    if let Ok(d) = File::open(folder(path)) {
         let _ = d.sync_all();
     }
     Ok(())
@@ -98,6 +137,34 @@ fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_replacement_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("soundtrack.wav");
+        write_atomic(&p, b"old").unwrap();
+        let r: Result<()> = replace_with(&p, |f| {
+            f.write_all(b"half")?;
+            Err(Error::other("the signer failed"))
+        });
+        assert!(r.is_err());
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        replace_with(&p, |f| f.write_all(b"new")).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replacement_keeps_the_files_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("private.wav");
+        write_private(&p, b"old").unwrap();
+        replace_with(&p, |f| f.write_all(b"new")).unwrap();
+        let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 
     #[test]
     fn replaces_whole_files() {
