@@ -300,10 +300,7 @@ impl Recorder {
             path,
             (sw as u32, sh as u32),
             &sheet,
-            crate::images::Provenance {
-                refined: self.frames.iter().any(|s| s.provenance.refined),
-                written: self.frames.iter().any(|s| s.provenance.written),
-            },
+            crate::sign::combined(&self.frames),
             |png| match &self.signing {
                 Some(s) => s.sheet(&png, &self.frames),
                 None => Ok(png),

@@ -84,8 +84,8 @@ fn episodes(stills: &[Still]) -> Vec<Value> {
     out
 }
 
-/// The story's file name only: a manifest travels with the file, and a path would tell
-/// strangers the author's folders.
+/// A file's name only (a story's, a manifest's title): a manifest travels with the file, and a
+/// path would tell strangers the author's folders.
 fn story_name(story: &str) -> String {
     Path::new(story)
         .file_name()
@@ -147,7 +147,7 @@ impl Signing {
             ));
         }
         let claim = Claim {
-            title: file_name(&still.file),
+            title: story_name(&still.file),
             provenance: still.provenance,
             made,
             film: self.film(still.record()),
@@ -176,7 +176,7 @@ impl Signing {
             f.remove("frames");
         }
         let claim = Claim {
-            title: file_name(&path.to_string_lossy()),
+            title: story_name(&path.to_string_lossy()),
             // Procedural stems and effects, mixed by the engine: no trained model.
             provenance: Provenance::RENDERED,
             made: "mixed by Showrunner's engine (kira, offline) from the procedurally synthesized sound library, as the viewer heard it".into(),
@@ -227,13 +227,8 @@ pub fn load(
     }
 }
 
-/// A manifest's title: the file's own name.
-fn file_name(file: &str) -> String {
-    story_name(file)
-}
-
-/// What made a set of stills, together.
-fn combined(stills: &[Still]) -> Provenance {
+/// What made a set of stills, together (the contact sheet).
+pub fn combined(stills: &[Still]) -> Provenance {
     Provenance {
         refined: stills.iter().any(|s| s.provenance.refined),
         written: stills.iter().any(|s| s.provenance.written),
@@ -347,29 +342,21 @@ fn describe(film: &Value) -> String {
         let refined = film["refined_frames"].as_array().map_or(0, Vec::len);
         parts.push(format!("{} frames, {refined} refined", frames.len()));
     }
-    let written: Vec<String> = match film["episodes"].as_array() {
-        Some(list) => list
-            .iter()
-            .map(|e| {
-                format!(
-                    "`{}` by {}",
-                    e["knot"].as_str().unwrap_or("?"),
-                    e["model"].as_str().unwrap_or("?")
-                )
-            })
-            .collect(),
-        None => film["episode"]
-            .as_object()
-            .map(|_| {
-                format!(
-                    "`{}` by {}",
-                    film["episode"]["knot"].as_str().unwrap_or("?"),
-                    film["episode"]["model"].as_str().unwrap_or("?")
-                )
-            })
-            .into_iter()
-            .collect(),
+    // A contact sheet or soundtrack lists the episodes; a still names its own.
+    let episodes = match film["episodes"].as_array() {
+        Some(list) => list.clone(),
+        None => film.get("episode").cloned().into_iter().collect(),
     };
+    let written: Vec<String> = episodes
+        .iter()
+        .map(|e| {
+            format!(
+                "`{}` by {}",
+                e["knot"].as_str().unwrap_or("?"),
+                e["model"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
     if written.is_empty() {
         parts.push("no episode written by a model".into());
     } else {

@@ -15,7 +15,7 @@
 use crate::Provenance;
 use c2pa::{settings::Settings, Builder, BuilderIntent, Context, DigitalSourceType, Reader};
 use serde_json::{json, Value};
-use std::io::{Cursor, Seek};
+use std::io::{Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 /// The label of Showrunner's own assertion: the film a file belongs to.
@@ -311,8 +311,8 @@ impl Credentials {
         showrunner_persist::replace_with(path, |dest| -> Result<(), Error> {
             self.builder(claim)
                 .and_then(|mut b| b.sign(self.signer.as_ref(), &format, &mut source, dest))
-                .map_err(|e| fail(e.to_string()))?;
-            dest.rewind().map_err(|e| fail(e.to_string()))
+                .map(drop)
+                .map_err(|e| fail(e.to_string()))
         })
     }
 }
@@ -325,10 +325,14 @@ fn extension(path: &Path) -> String {
 }
 
 /// Reads and checks the content credentials of the file at `path`, trusting the CA
-/// certificates in `trust` (PEM) as anchors.
+/// certificates in `trust` (PEM) as anchors. The file is streamed (a soundtrack may be
+/// hundreds of megabytes).
 pub fn read_file(path: &Path, trust: Option<&str>) -> Result<Reading, Error> {
-    let bytes = read(path)?;
-    read_bytes(&extension(path), &bytes, trust).map_err(|why| Error::Read {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    read_stream(&extension(path), std::io::BufReader::new(file), trust).map_err(|why| Error::Read {
         path: path.to_owned(),
         why,
     })
@@ -336,6 +340,14 @@ pub fn read_file(path: &Path, trust: Option<&str>) -> Result<Reading, Error> {
 
 /// Reads and checks the content credentials in `bytes` (a file of `format`).
 pub fn read_bytes(format: &str, bytes: &[u8], trust: Option<&str>) -> Result<Reading, String> {
+    read_stream(format, Cursor::new(bytes), trust)
+}
+
+fn read_stream(
+    format: &str,
+    stream: impl Read + Seek + Send,
+    trust: Option<&str>,
+) -> Result<Reading, String> {
     let context = match trust {
         Some(pem) => Settings::new()
             .with_value("trust.trust_anchors", pem.to_owned())
@@ -344,7 +356,7 @@ pub fn read_bytes(format: &str, bytes: &[u8], trust: Option<&str>) -> Result<Rea
         None => Context::new(),
     };
     let reader = Reader::from_context(context)
-        .with_stream(format, Cursor::new(bytes))
+        .with_stream(format, stream)
         .map_err(|e| match e {
             c2pa::Error::JumbfNotFound => {
                 "no content credentials (no C2PA manifest in it)".to_owned()
