@@ -15,9 +15,14 @@ cd "$(dirname "$0")/../.."
 
 source tests/ble/fake-bus.sh
 
-# Build first, so the bus and the fake only live while the test runs.
+# Build first, so the bus and the fake only live while the test runs. After this no cargo
+# command runs: the tests are run from their binary, so a cargo command elsewhere (CI's cross
+# checks, which start when $SHOWRUNNER_BUILT exists) never waits on this one, nor this on it.
 cargo build -q -p showrunner
-cargo nextest run -p showrunner-tests --test ble --run-ignored only --no-run
+TEST_BIN=$(cargo test -q -p showrunner-tests --test ble --no-run --message-format=json 2>/dev/null \
+  | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+[ -x "$TEST_BIN" ] || { echo "fake-bluez: could not build the ble test binary" >&2; exit 1; }
+[ -z "${SHOWRUNNER_BUILT:-}" ] || : >"$SHOWRUNNER_BUILT"
 
 WORK=$(mktemp -d /tmp/showrunner-ble.XXXXXX)
 cleanup() {
@@ -35,8 +40,22 @@ export SHOWRUNNER_STATE_DIR="$WORK/state"
 fake_bus_start "$WORK"
 
 status=0
-# One at a time: the tests share the one fake strap.
-cargo nextest run -p showrunner-tests --test ble --run-ignored only --no-capture --test-threads 1 || status=$?
+# One at a time, each in its own process: the tests share the one fake strap.
+mapfile -t TESTS < <("$TEST_BIN" --ignored --list --format terse | sed -n 's/: test$//p')
+[ "${#TESTS[@]}" -gt 0 ] || { echo "fake-bluez: $TEST_BIN lists no tests" >&2; exit 1; }
+passed=0
+for t in "${TESTS[@]}"; do
+  echo "--- $t"
+  t0=${EPOCHREALTIME/./}
+  if "$TEST_BIN" --ignored --exact "$t" --nocapture --test-threads 1; then
+    passed=$((passed + 1))
+    echo "--- $t: passed in $(((${EPOCHREALTIME/./} - t0) / 1000)) ms"
+  else
+    status=1
+    echo "--- $t: FAILED" >&2
+  fi
+done
+echo "fake-bluez: $passed of ${#TESTS[@]} tests passed"
 if [ "$status" -ne 0 ]; then
   echo "--- fake BlueZ log ---" >&2
   tail -50 "$WORK/fake.log" >&2
