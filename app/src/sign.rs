@@ -343,9 +343,9 @@ fn describe(film: &Value) -> String {
         parts.push(format!("{} frames, {refined} refined", frames.len()));
     }
     // A contact sheet or soundtrack lists the episodes; a still names its own.
-    let episodes = match film["episodes"].as_array() {
-        Some(list) => list.clone(),
-        None => film.get("episode").cloned().into_iter().collect(),
+    let episodes: Vec<&Value> = match film["episodes"].as_array() {
+        Some(list) => list.iter().collect(),
+        None => film.get("episode").into_iter().collect(),
     };
     let written: Vec<String> = episodes
         .iter()

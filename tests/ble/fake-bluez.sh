@@ -15,14 +15,10 @@ cd "$(dirname "$0")/../.."
 
 source tests/ble/fake-bus.sh
 
-# Build first, so the bus and the fake only live while the test runs. After this no cargo
-# command runs: the tests are run from their binary, so a cargo command elsewhere (CI's cross
-# checks, which start when $SHOWRUNNER_BUILT exists) never waits on this one, nor this on it.
-cargo build -q -p showrunner
-TEST_BIN=$(cargo test -q -p showrunner-tests --test ble --no-run --message-format=json 2>/dev/null \
-  | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
-[ -x "$TEST_BIN" ] || { echo "fake-bluez: could not build the ble test binary" >&2; exit 1; }
-[ -z "${SHOWRUNNER_BUILT:-}" ] || : >"$SHOWRUNNER_BUILT"
+# Build first, so the bus and the fake only live while the test runs; the tests then run from
+# their binary (each in its own process, as nextest would), so no cargo command runs after this.
+source tests/test-binary.sh
+test_binary ble
 
 WORK=$(mktemp -d /tmp/showrunner-ble.XXXXXX)
 cleanup() {

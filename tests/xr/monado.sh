@@ -51,12 +51,8 @@ fi
 [ -n "$PREPARE" ] && exit 0
 
 # Build on the host, then copy into the root.
-cargo build -q -p showrunner
-TEST_BIN=$(cargo test -q -p showrunner-tests --test xr --no-run --message-format=json 2>/dev/null \
-  | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
-[ -x "$TEST_BIN" ] || { echo "monado: could not build the xr test binary" >&2; exit 1; }
-# No cargo command runs after this: CI starts its cross checks once $SHOWRUNNER_BUILT exists.
-[ -z "${SHOWRUNNER_BUILT:-}" ] || : >"$SHOWRUNNER_BUILT"
+source tests/test-binary.sh
+test_binary xr
 TARGET_DIR=$(dirname "$(dirname "$TEST_BIN")")
 mkdir -p "$ROOT/opt/showrunner" "$ROOT/tmp/xdg"
 chmod 700 "$ROOT/tmp/xdg"
