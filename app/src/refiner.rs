@@ -183,7 +183,9 @@ pub enum RefinerCommand {
         #[arg(long, default_value_t = showrunner_refine::Temporal::default().clamp.unwrap_or(-1.0))]
         clamp: f32,
     },
-    /// Time one refinement step (median and p99) on burn-ndarray and the wgpu device.
+    /// Time one refinement step (median and p99) on the CPU backends (burn-flex,
+    /// and burn-ndarray as the baseline) and the wgpu device; with --train, one
+    /// training step on the CPU backends.
     Bench {
         /// Region sides to time.
         #[arg(long, value_delimiter = ',', default_value = "64,128")]
@@ -191,11 +193,18 @@ pub enum RefinerCommand {
         /// Timed runs per size and backend (after one warm-up).
         #[arg(long, default_value_t = 5)]
         runs: usize,
-        /// `ndarray`, `wgpu` or `both`.
-        #[arg(long, default_value = "both")]
-        backend: String,
+        /// `cpu` (burn-flex, the CPU backend), `ndarray` (burn-ndarray, the CPU
+        /// backend before it), `wgpu` (the GPU, or Mesa's lavapipe), or `all`; a
+        /// list with commas.
+        #[arg(long, value_delimiter = ',', default_value = "all")]
+        backend: Vec<String>,
+        /// Time one training step instead, as `refiner train` takes it (a batch
+        /// of 4 crops of 64 × 64, noised, forward, loss, backward, Adam), on
+        /// burn-flex and burn-ndarray.
+        #[arg(long)]
+        train: bool,
     },
-    /// Write weights and a probe (input and burn-ndarray output) as raw f32 for PyTorch.
+    /// Write weights and a probe (input and the CPU backend's output, burn-flex) as raw f32 for PyTorch.
     Export {
         /// Weights.
         #[arg(long, default_value = WEIGHTS)]
@@ -934,8 +943,13 @@ pub fn run(command: RefinerCommand) -> Result<()> {
             sizes,
             runs,
             backend,
+            train,
         } => {
-            let report = bench(&sizes, runs, &backend)?;
+            let report = if train {
+                bench_train(runs)?
+            } else {
+                bench(&sizes, runs, &backend)?
+            };
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
@@ -1296,15 +1310,40 @@ fn motion(
     }))
 }
 
-fn bench(sizes: &[usize], runs: usize, backend: &str) -> Result<Value> {
+/// Median and p99 of `times` (sorted here), milliseconds.
+fn median_p99(times: &mut [f64]) -> (f64, f64) {
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let p99 = times[((times.len() as f64 * 0.99).ceil() as usize).clamp(1, times.len()) - 1];
+    (median, p99)
+}
+
+fn bench(sizes: &[usize], runs: usize, backend: &[String]) -> Result<Value> {
+    let wants = |name: &str| backend.iter().any(|b| b == name || b == "all");
+    if let Some(b) = backend
+        .iter()
+        .find(|b| !["cpu", "ndarray", "wgpu", "all"].contains(&b.as_str()))
+    {
+        bail!("--backend {b}: use cpu, ndarray, wgpu or all");
+    }
     // (name, device, im2col convolutions)
     let mut devices: Vec<(&str, Device, bool)> = Vec::new();
-    if matches!(backend, "ndarray" | "both") {
-        devices.push(("ndarray", showrunner_refine::cpu_device(), true));
-        // The baseline: burn-ndarray's own direct convolution.
-        devices.push(("ndarray-direct", showrunner_refine::cpu_device(), false));
+    if wants("cpu") {
+        let cpu = showrunner_refine::cpu_device();
+        let im2col = showrunner_refine::model::prefers_im2col(&cpu);
+        devices.push(("flex", cpu.clone(), im2col));
+        devices.push((
+            if im2col { "flex-direct" } else { "flex-im2col" },
+            cpu,
+            !im2col,
+        ));
     }
-    if matches!(backend, "wgpu" | "both") {
+    if wants("ndarray") {
+        devices.push(("ndarray", showrunner_refine::ndarray_device(), true));
+        // burn-ndarray's own direct convolution.
+        devices.push(("ndarray-direct", showrunner_refine::ndarray_device(), false));
+    }
+    if wants("wgpu") {
         let gpu = Gpu::headless().context("the wgpu bench needs a GPU or Mesa's lavapipe")?;
         let name = gpu.adapter.name.clone();
         let dev = showrunner_refine::gpu_device(
@@ -1315,9 +1354,6 @@ fn bench(sizes: &[usize], runs: usize, backend: &str) -> Result<Value> {
         )?;
         eprintln!("wgpu adapter: {name}");
         devices.push(("wgpu", dev, false));
-    }
-    if devices.is_empty() {
-        bail!("--backend {backend}: use ndarray, wgpu or both");
     }
     let config = UnetConfig::new();
     let mut rows = Vec::new();
@@ -1349,10 +1385,7 @@ fn bench(sizes: &[usize], runs: usize, backend: &str) -> Result<Value> {
                     times.push(t.elapsed().as_secs_f64() * 1e3);
                 }
             }
-            times.sort_by(f64::total_cmp);
-            let median = times[times.len() / 2];
-            let p99 =
-                times[((times.len() as f64 * 0.99).ceil() as usize).clamp(1, times.len()) - 1];
+            let (median, p99) = median_p99(&mut times);
             rows.push(json!({
                 "backend": name, "size": s, "runs": runs,
                 "median_ms": median, "p99_ms": p99,
@@ -1362,6 +1395,65 @@ fn bench(sizes: &[usize], runs: usize, backend: &str) -> Result<Value> {
         }
     }
     Ok(json!({ "step": "one refinement step (1 × UNet forward + SDEdit noise)", "rows": rows }))
+}
+
+/// One training step of `refiner train`'s default settings, timed on burn-flex
+/// (the CPU backend) and burn-ndarray (the one before it, the baseline), from
+/// the same start, on a synthetic 128 × 128 pair.
+fn bench_train(runs: usize) -> Result<Value> {
+    if runs == 0 {
+        bail!("--runs: at least 1");
+    }
+    let side = 128;
+    let px = side * side;
+    let wave = |k: usize, i: usize| (((i * 7 + k * 13) % 251) as f32 / 251.0).clamp(0.0, 1.0);
+    let cheap: Vec<f32> = (0..3 * px).map(|i| wave(1, i)).collect();
+    let pair = Pair {
+        name: "bench".into(),
+        w: side,
+        h: side,
+        reference: cheap.iter().map(|v| v * v * 0.9).collect(),
+        cheap,
+        guide: (0..GUIDE_CHANNELS * px).map(|i| wave(2, i)).collect(),
+    };
+    let start =
+        std::env::temp_dir().join(format!("showrunner-bench-train-{}.bpk", std::process::id()));
+    let mut config = TrainConfig::default();
+    let cpu = showrunner_refine::cpu_device();
+    cpu.seed(config.seed);
+    showrunner_refine::save(&config.unet().init(&cpu), &start)?;
+    config.init = Some(start.display().to_string());
+    let trainers = [
+        ("flex", cpu),
+        ("ndarray", showrunner_refine::ndarray_device()),
+    ]
+    .map(|(name, device)| (name, Trainer::new(config.clone(), &device)));
+    let _ = fs::remove_file(&start);
+    let mut rows = Vec::new();
+    for (name, trainer) in trainers {
+        let mut trainer = trainer?;
+        let mut times = Vec::new();
+        for k in 0..=runs {
+            let t = Instant::now();
+            let loss = trainer.step(std::slice::from_ref(&pair));
+            if !loss.is_finite() {
+                bail!("{name}: the loss is {loss} at step {k}");
+            }
+            if k > 0 {
+                times.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        let (median, p99) = median_p99(&mut times);
+        eprintln!("{name:8} train step: median {median:8.1} ms  p99 {p99:8.1} ms");
+        rows.push(json!({"backend": name, "runs": runs, "median_ms": median, "p99_ms": p99}));
+    }
+    Ok(json!({
+        "step": format!(
+            "one training step: batch {} x {}², noise, forward, loss, backward, Adam",
+            config.batch, config.crop
+        ),
+        "rows": rows,
+    }))
 }
 
 fn export(weights: &Path, out: &Path, size: usize) -> Result<()> {
@@ -1412,7 +1504,7 @@ fn export(weights: &Path, out: &Path, size: usize) -> Result<()> {
     crate::persist::write_atomic(&tensors, &blob)
         .with_context(|| format!("{}: cannot write", tensors.display()))?;
     let idx = out.join("index.json");
-    let doc = json!({"channels": config.channels, "groups": config.groups, "colour": config.colour, "t": t, "tensors": index, "burn_ndarray_forward_ms": burn_ms});
+    let doc = json!({"channels": config.channels, "groups": config.groups, "colour": config.colour, "t": t, "tensors": index, "burn_cpu_forward_ms": burn_ms});
     crate::persist::write_atomic(&idx, &serde_json::to_vec_pretty(&doc)?)
         .with_context(|| format!("{}: cannot write", idx.display()))?;
     eprintln!("{}: {} tensors", out.display(), index.len());
@@ -1454,6 +1546,33 @@ mod tests {
             );
         }
         assert!(a.iter().all(|s| (5.0..=50.0).contains(&s.fov_deg)));
+    }
+
+    #[test]
+    fn the_training_bench_times_both_cpu_backends() {
+        let report = bench_train(1).unwrap();
+        let rows = report["rows"].as_array().unwrap();
+        let names: Vec<&str> = rows
+            .iter()
+            .map(|r| r["backend"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["flex", "ndarray"]);
+        for r in rows {
+            let (median, p99) = (
+                r["median_ms"].as_f64().unwrap(),
+                r["p99_ms"].as_f64().unwrap(),
+            );
+            assert!(median > 0.0 && p99 >= median, "{r}");
+        }
+        // The starting weights it wrote for both are gone.
+        let start =
+            std::env::temp_dir().join(format!("showrunner-bench-train-{}.bpk", std::process::id()));
+        assert!(!start.exists());
+        let e = bench(&[64], 1, &["gpu".into()]).unwrap_err().to_string();
+        assert!(
+            e.contains("--backend gpu") && e.contains("cpu, ndarray, wgpu or all"),
+            "{e}"
+        );
     }
 
     #[test]

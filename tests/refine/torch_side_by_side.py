@@ -2,17 +2,24 @@
 """The refiner's network in PyTorch, side by side with burn.
 
     python3 tests/refine/torch_side_by_side.py [--bin target/debug/showrunner] [--weights W] [--runs N]
-        [--size 128] [--burn-backend ndarray|wgpu]
+        [--size 128] [--burn-backend cpu|ndarray|wgpu] [--train-runs N]
 
 In one run it:
-1. exports the weights and a probe (x_t, cheap, t and burn-ndarray's output)
+1. exports the weights and a probe (x_t, cheap, t and burn-flex's output)
    with `showrunner refiner export`;
 2. builds the same UNet in PyTorch, loads the same weights, runs the probe
    and checks the outputs agree within 1e-3 (max |difference|);
 3. times one --size x --size (128) refinement step in PyTorch (CPU here, CUDA
    where there is a GPU) and the same step in burn with `showrunner refiner
-   bench` (burn-ndarray, or with --burn-backend wgpu burn on the GPU through
-   Vulkan), and prints both with their ratio as JSON.
+   bench` (burn-flex; burn-ndarray with --burn-backend ndarray; burn on the
+   GPU through Vulkan with --burn-backend wgpu), and prints both with their
+   ratio as JSON;
+4. times one training step as `showrunner refiner train` takes it (a batch of
+   4 crops of 64 x 64, noised, forward, MSE + 0.1 x gradient L1 + (1 - SSIM),
+   backward, Adam) in PyTorch and in burn (`refiner bench --train`, burn's
+   CPU backends: burn-flex, which trains, and burn-ndarray, which trained
+   before it), and reports burn's step rate as a share of PyTorch's
+   (--train-runs 0 skips it).
 
 Needs numpy and torch (PyPI's wheel works on the CPU).
 """
@@ -86,13 +93,78 @@ class Unet(nn.Module):
         return out
 
 
+def box7(t):
+    return F.avg_pool2d(t, 7, stride=1)
+
+
+def ssim(x, y):
+    """engine/refine/src/train.rs `ssim`: 7 x 7 uniform windows, sample covariance."""
+    c1, c2, norm = 0.01**2, 0.03**2, 49 / 48
+    mx, my = box7(x), box7(y)
+    vx = (box7(x * x) - mx * mx) * norm
+    vy = (box7(y * y) - my * my) * norm
+    vxy = (box7(x * y) - mx * my) * norm
+    return (((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))).mean()
+
+
+def gradient_l1(p, r):
+    dx = lambda t: t[..., :, 1:] - t[..., :, :-1]
+    dy = lambda t: t[..., 1:, :] - t[..., :-1, :]
+    return (dx(p) - dx(r)).abs().mean() + (dy(p) - dy(r)).abs().mean()
+
+
+def train_steps(channels, groups, colour, guide, runs, batch=4, crop=64):
+    """Times `runs` training steps (after one warm-up) as `Trainer::step` takes them:
+    the batch made on the host, noised, forward, loss, backward, Adam."""
+    torch.manual_seed(7)
+    rng = np.random.default_rng(7)
+    model = Unet(channels, groups, colour, guide).train()
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3, eps=1e-8)
+    side = 128
+    cheap_img = rng.random((3, side, side), dtype=np.float32)
+    ref_img = (cheap_img * cheap_img * 0.9).astype(np.float32)
+    guide_img = rng.random((guide, side, side), dtype=np.float32)
+    times = []
+    for k in range(runs + 1):
+        t0 = time.perf_counter()
+        cs, rs, gs = [], [], []
+        for _ in range(batch):
+            x0, y0 = rng.integers(0, side - crop + 1, 2)
+            window = (slice(None), slice(y0, y0 + crop), slice(x0, x0 + crop))
+            cs.append(cheap_img[window])
+            rs.append(ref_img[window])
+            gs.append(guide_img[window])
+        cheap = torch.from_numpy(np.stack(cs))
+        ref = torch.from_numpy(np.stack(rs))
+        g = torch.from_numpy(np.stack(gs))
+        t = float(rng.uniform(0.02, 0.3))
+        ab = np.cos(t * np.pi / 2) ** 2
+        x_t = cheap * np.sqrt(ab) + torch.randn_like(cheap) * np.sqrt(1 - ab)
+        pred = model(x_t, cheap, g, t)
+        loss = ((pred - ref) ** 2).mean() + 0.1 * gradient_l1(pred, ref) + (1 - ssim(pred, ref))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss.item()
+        if k > 0:
+            times.append((time.perf_counter() - t0) * 1e3)
+    return times
+
+
+def summary(times):
+    times = sorted(times)
+    p99 = times[min(len(times) - 1, int(np.ceil(0.99 * len(times))) - 1)]
+    return {"median_ms": statistics.median(times), "p99_ms": p99}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="target/debug/showrunner")
     ap.add_argument("--weights", default="assets/refiner/refiner.bpk")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--burn-backend", choices=["ndarray", "wgpu"], default="ndarray")
+    ap.add_argument("--burn-backend", choices=["cpu", "ndarray", "wgpu"], default="cpu")
+    ap.add_argument("--train-runs", type=int, default=10, help="timed training steps (0: none)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as d:
@@ -147,6 +219,23 @@ def main():
         "size": args.size,
         "runs": args.runs,
     }
+    if args.train_runs > 0:
+        torch_train = summary(
+            train_steps(index["channels"], index["groups"], index.get("colour", 0), guide_channels, args.train_runs)
+        )
+        bench = subprocess.run(
+            [args.bin, "refiner", "bench", "--train", "--runs", str(args.train_runs)],
+            check=True, capture_output=True, text=True,
+        )
+        rows = {r["backend"]: r for r in json.loads(bench.stdout)["rows"]}
+        report["train"] = {
+            "step": "batch 4 x 64 x 64: noise, forward, MSE + 0.1 gradient L1 + (1 - SSIM), backward, Adam",
+            "runs": args.train_runs,
+            "torch": torch_train,
+            **{f"burn_{name}": {"median_ms": r["median_ms"], "p99_ms": r["p99_ms"],
+                                "step_rate_over_torch": torch_train["median_ms"] / r["median_ms"]}
+               for name, r in rows.items()},
+        }
     print(json.dumps(report, indent=1))
     return 0 if diff <= 1e-3 else 1
 

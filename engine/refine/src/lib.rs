@@ -194,10 +194,19 @@ pub fn gpu_device(
         .map_err(|e| RefineError::Device(e.to_string()))
 }
 
-/// The CPU device (burn-ndarray): training, and the reference the GPU path
-/// is checked against.
-#[allow(deprecated)] // ndarray is the CPU backend the issue names; `flex` replaces it later.
+/// The CPU device (burn-flex, burn's own CPU backend: SIMD kernels and both
+/// cores): training, evaluation, and the reference the GPU path is checked
+/// against.
 pub fn cpu_device() -> Device {
+    Device::flex()
+}
+
+/// burn-ndarray, the CPU backend training ran on before burn-flex (burn 0.22
+/// deprecates it for flex): the baseline of `showrunner refiner bench
+/// --train`, and the backend a training run on [`cpu_device`] is checked
+/// against (`train::tests::flex_trains_as_ndarray_did`).
+#[allow(deprecated)] // kept as the baseline, on purpose
+pub fn ndarray_device() -> Device {
     Device::ndarray()
 }
 

@@ -499,6 +499,108 @@ mod tests {
         assert_eq!(t.losses.len(), 1);
     }
 
+    /// Issue 25 item 2: training moved from burn-ndarray to burn-flex without
+    /// changing what it learns. From the same start, 100 steps of the shipped
+    /// network (smaller crops, to keep the test short) end with the losses equal
+    /// and all but a few weights within 1e-4 of burn-ndarray's.
+    #[test]
+    fn flex_trains_as_ndarray_did() {
+        let pairs: Vec<Pair> = pairs()
+            .into_iter()
+            .map(|p| {
+                // 96 × 80: 4 × 4 tiles of the small pair, every other one inverted.
+                let f = 4;
+                let tile = |v: &[f32], planes: usize| -> Vec<f32> {
+                    let mut out = Vec::with_capacity(planes * f * f * p.w * p.h);
+                    for ch in 0..planes {
+                        for y in 0..f * p.h {
+                            for x in 0..f * p.w {
+                                let v = v[ch * p.w * p.h + (y % p.h) * p.w + x % p.w];
+                                out.push(if (x / p.w + y / p.h) % 2 == 1 {
+                                    1.0 - v
+                                } else {
+                                    v
+                                });
+                            }
+                        }
+                    }
+                    out
+                };
+                Pair {
+                    w: f * p.w,
+                    h: f * p.h,
+                    cheap: tile(&p.cheap, 3),
+                    reference: tile(&p.reference, 3),
+                    guide: tile(&p.guide, crate::GUIDE_CHANNELS),
+                    name: p.name,
+                }
+            })
+            .collect();
+        let dir = std::env::temp_dir().join(format!("showrunner-flex-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let start = dir.join("start.bpk");
+        let mut config = TrainConfig {
+            steps: 100,
+            batch: 2,
+            crop: 32,
+            ..TrainConfig::default()
+        };
+        let ndarray = crate::ndarray_device();
+        ndarray.seed(config.seed);
+        crate::save(&config.unet().init(&ndarray), &start).unwrap();
+        config.init = Some(start.display().to_string());
+        let mut a = Trainer::new(config.clone(), &ndarray).unwrap();
+        let mut b = Trainer::new(config, &cpu_device()).unwrap();
+        let (mut la, mut lb) = (Vec::new(), Vec::new());
+        for _ in 0..100 {
+            la.push(a.step(&pairs));
+            lb.push(b.step(&pairs));
+        }
+        let _ = fs::remove_dir_all(&dir);
+        let (wa, wb) = (a.model().export(), b.model().export());
+        assert_eq!(wa.len(), wb.len());
+        // Adam divides each step by the gradient's running size, so a weight whose gradient
+        // is near zero moves by up to a learning rate a step on the sign of rounding noise:
+        // those few drift apart by more than 1e-4 whichever way a backend orders its sums
+        // (BENCHMARKS.md, "Training on burn-flex"). Every other weight, and the loss at
+        // every step, must agree.
+        let (mut count, mut over, mut worst, mut squares) = (0usize, 0usize, (0.0f32, ""), 0.0f64);
+        for ((name, _, x), (_, _, y)) in wa.iter().zip(&wb) {
+            for (x, y) in x.iter().zip(y) {
+                let d = (x - y).abs();
+                count += 1;
+                over += usize::from(d > 1e-4);
+                squares += f64::from(d) * f64::from(d);
+                if d > worst.0 {
+                    worst = (d, name);
+                }
+            }
+        }
+        let rms = (squares / count as f64).sqrt();
+        eprintln!(
+            "after 100 steps: {over} of {count} weights differ by more than 1e-4; \
+             the most {} ({}); rms {rms:e}",
+            worst.0, worst.1
+        );
+        assert!(
+            la[99] < la[0] * 0.8,
+            "burn-ndarray's loss did not fall: {la:?}"
+        );
+        for (k, (x, y)) in la.iter().zip(&lb).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-3 * x.abs(),
+                "step {k}: loss {x} against {y}"
+            );
+        }
+        assert!(
+            over * 1000 <= count,
+            "{over} of {count} weights differ by more than 1e-4 (the most: {} by {})",
+            worst.1,
+            worst.0
+        );
+        assert!(rms < 3e-5, "the weights differ by {rms:e} (rms)");
+    }
+
     #[test]
     fn a_resumed_run_ends_where_an_unbroken_one_does() {
         let p = pairs();
@@ -558,30 +660,33 @@ mod tests {
 mod timing {
     use super::*;
 
-    /// One training step's forward and backward on burn-ndarray, im2col and
-    /// direct convolutions (`--run-ignored only -E 'test(train_step_timing)' --no-capture`).
+    /// One training step's forward and backward on each CPU backend, im2col and
+    /// burn's own convolutions (`--run-ignored only -E 'test(train_step_timing)'
+    /// --no-capture`); `showrunner refiner bench --train` times whole steps.
     #[test]
     #[ignore]
     fn train_step_timing() {
-        let dev = crate::cpu_device().autodiff();
-        dev.seed(1);
-        let m = UnetConfig::new().init(&dev);
-        let x = Tensor::<4>::ones([4, 3, 64, 64], &dev).mul_scalar(0.5);
-        for im2col in [true, true, false] {
-            let t = std::time::Instant::now();
-            let g = Tensor::<4>::ones([4, crate::GUIDE_CHANNELS, 64, 64], &dev);
-            let y = m.forward_with(x.clone(), x.clone(), g, 0.3, im2col);
-            let loss = (y - x.clone()).powi_scalar(2).mean();
-            let _ = loss.clone().into_data();
-            let f = t.elapsed();
-            if im2col {
-                let g = loss.backward();
-                drop(g);
+        for (name, dev) in [
+            ("flex", crate::cpu_device()),
+            ("ndarray", crate::ndarray_device()),
+        ] {
+            let dev = dev.autodiff();
+            dev.seed(1);
+            let m = UnetConfig::new().init(&dev);
+            let x = Tensor::<4>::ones([4, 3, 64, 64], &dev).mul_scalar(0.5);
+            for im2col in [true, true, false, false] {
+                let t = std::time::Instant::now();
+                let g = Tensor::<4>::ones([4, crate::GUIDE_CHANNELS, 64, 64], &dev);
+                let y = m.forward_with(x.clone(), x.clone(), g, 0.3, im2col);
+                let loss = (y - x.clone()).powi_scalar(2).mean();
+                let _ = loss.clone().into_data();
+                let f = t.elapsed();
+                drop(loss.backward());
+                eprintln!(
+                    "{name} im2col {im2col}: forward {f:?} backward {:?}",
+                    t.elapsed() - f
+                );
             }
-            eprintln!(
-                "im2col {im2col}: forward {f:?} backward {:?}",
-                t.elapsed() - f
-            );
         }
     }
 }
