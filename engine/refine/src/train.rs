@@ -577,9 +577,14 @@ mod tests {
             }
         }
         let rms = (squares / count as f64).sqrt();
+        let loss_gap = la
+            .iter()
+            .zip(&lb)
+            .map(|(x, y)| (x - y).abs() / x.abs())
+            .fold(0.0, f32::max);
         eprintln!(
             "after 100 steps: {over} of {count} weights differ by more than 1e-4; \
-             the most {} ({}); rms {rms:e}",
+             the most {} ({}); rms {rms:e}; losses within {loss_gap:e} (relative)",
             worst.0, worst.1
         );
         assert!(
