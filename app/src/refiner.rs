@@ -945,6 +945,9 @@ pub fn run(command: RefinerCommand) -> Result<()> {
             backend,
             train,
         } => {
+            if runs == 0 {
+                bail!("--runs 0: time at least one run");
+            }
             let report = if train {
                 bench_train(runs)?
             } else {
@@ -1310,7 +1313,7 @@ fn motion(
     }))
 }
 
-/// Median and p99 of `times` (sorted here), milliseconds.
+/// Median and p99 of `times` (sorted here, at least one), milliseconds.
 fn median_p99(times: &mut [f64]) -> (f64, f64) {
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
@@ -1401,9 +1404,6 @@ fn bench(sizes: &[usize], runs: usize, backend: &[String]) -> Result<Value> {
 /// (the CPU backend) and burn-ndarray (the one before it, the baseline), from
 /// the same start, on a synthetic 128 × 128 pair.
 fn bench_train(runs: usize) -> Result<Value> {
-    if runs == 0 {
-        bail!("--runs: at least 1");
-    }
     let side = 128;
     let px = side * side;
     let wave = |k: usize, i: usize| (((i * 7 + k * 13) % 251) as f32 / 251.0).clamp(0.0, 1.0);
