@@ -201,21 +201,19 @@ def main():
                 torch.cuda.synchronize()
             if k > 0:
                 times.append((time.perf_counter() - t0) * 1e3)
-    times.sort()
     bench = subprocess.run(
         [args.bin, "refiner", "bench", "--backend", args.burn_backend, "--sizes", str(args.size), "--runs", str(args.runs)],
         check=True, capture_output=True, text=True,
     )
     burn = json.loads(bench.stdout)["rows"][0]
-    torch_median = statistics.median(times)
-    torch_p99 = times[min(len(times) - 1, int(np.ceil(0.99 * len(times))) - 1)]
+    torch_step = summary(times)
     report = {
         "max_abs_difference": diff,
         "within_1e-3": diff <= 1e-3,
         "torch": {"device": device, "version": torch.__version__, "threads": torch.get_num_threads(),
-                  "median_ms": torch_median, "p99_ms": torch_p99},
+                  **torch_step},
         f"burn_{args.burn_backend}": {"median_ms": burn["median_ms"], "p99_ms": burn["p99_ms"]},
-        "burn_over_torch_median": burn["median_ms"] / torch_median,
+        "burn_over_torch_median": burn["median_ms"] / torch_step["median_ms"],
         "size": args.size,
         "runs": args.runs,
     }
