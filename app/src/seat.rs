@@ -200,6 +200,9 @@ pub struct Seat {
     preparing: Option<Preparing>,
     /// What the threads that close screenings could not do (a save not deleted).
     closing: (mpsc::Sender<String>, mpsc::Receiver<String>),
+    /// The thread closing the last screening: the next one is made ready only after it has
+    /// finished (on the thread that makes it ready), so it never deletes the next viewer's save.
+    closer: Option<std::thread::JoinHandle<()>>,
 }
 
 /// What a command asks for, made ready off the frame thread (the story read and compiled, the
@@ -288,6 +291,7 @@ impl Seat {
             eyes: false,
             preparing: None,
             closing: mpsc::channel(),
+            closer: None,
             args: std::sync::Arc::new(args),
         })
     }
@@ -414,6 +418,10 @@ impl Seat {
         self.changed = true;
         self.report();
         std::thread::sleep(Duration::from_millis(100));
+        // The seat is going: the viewer's save is deleted before the program ends.
+        if let Some(c) = self.closer.take() {
+            let _ = c.join();
+        }
         self.link.close();
     }
 }
@@ -707,9 +715,15 @@ impl Seat {
         job: impl FnOnce() -> Result<Ready> + Send + 'static,
     ) -> Result<()> {
         let (tx, rx) = mpsc::sync_channel(1);
+        let closer = self.closer.take();
         std::thread::Builder::new()
             .name("seat-prepare".into())
             .spawn(move || {
+                // The last viewer's save is gone before the next screening is opened. A closer
+                // that panicked has nothing left to wait for.
+                if let Some(c) = closer {
+                    let _ = c.join();
+                }
                 // The seat may have moved on (a reset): then nobody waits for it.
                 let _ = tx.send(job());
             })
@@ -1009,9 +1023,10 @@ impl Seat {
             self.beats = sc.beat();
             self.shared_story = sc.shared.as_ref().map(|f| f.story().to_owned());
             let Screening { show, session, .. } = sc;
+            let reset = (outcome == Outcome::Reset).then(|| self.me.to_string());
             if let Some((session, save)) = session {
                 // Off the frame thread: the log's last lines written, then the viewer's save
-                // deleted (after the writer, which could write it again).
+                // deleted (after the writer, which could write it again), then a reset said.
                 let writing = session.close(&show, "festival seat");
                 let closing = self.closing.0.clone();
                 let closed =
@@ -1027,17 +1042,24 @@ impl Seat {
                                         "{}: the viewer's save could not be deleted: {e}",
                                         save.display()
                                     ));
+                                    return;
                                 }
                             }
+                            if let Some(me) = reset {
+                                println!("seat {me}: reset; the viewer's data deleted");
+                            }
                         });
-                if let Err(e) = closed {
-                    self.last_error = Some(format!(
+                match closed {
+                    // Never joined on this thread. A screening begins only from a preparation,
+                    // which takes the closer before it: there is never an earlier one here.
+                    Ok(h) => self.closer = Some(h),
+                    Err(e) => self.last_error = Some(format!(
                         "the screening could not be closed, and the viewer's save may be left: {e}"
-                    ));
+                    )),
                 }
-            }
-            if outcome == Outcome::Reset {
-                println!("seat {}: reset; the viewer's data deleted", self.me);
+            } else if let Some(me) = reset {
+                // A shared film's follower keeps nothing of the viewer's.
+                println!("seat {me}: reset; the viewer's data deleted");
             }
         }
         // A film still being made ready is dropped, and its command told so.
