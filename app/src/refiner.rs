@@ -200,7 +200,7 @@ pub enum RefinerCommand {
         backend: Vec<String>,
         /// Time one training step instead, as `refiner train` takes it (a batch
         /// of 4 crops of 64 × 64, noised, forward, loss, backward, Adam), on
-        /// burn-flex and burn-ndarray.
+        /// the CPU backends `--backend` names (burn-flex and burn-ndarray with `all`).
         #[arg(long)]
         train: bool,
     },
@@ -949,7 +949,7 @@ pub fn run(command: RefinerCommand) -> Result<()> {
                 bail!("--runs 0: time at least one run");
             }
             let report = if train {
-                bench_train(runs)?
+                bench_train(runs, &backend)?
             } else {
                 bench(&sizes, runs, &backend)?
             };
@@ -1403,7 +1403,14 @@ fn bench(sizes: &[usize], runs: usize, backend: &[String]) -> Result<Value> {
 /// One training step of `refiner train`'s default settings, timed on burn-flex
 /// (the CPU backend) and burn-ndarray (the one before it, the baseline), from
 /// the same start, on a synthetic 128 × 128 pair.
-fn bench_train(runs: usize) -> Result<Value> {
+fn bench_train(runs: usize, backend: &[String]) -> Result<Value> {
+    let wants = |name: &str| backend.iter().any(|b| b == name || b == "all");
+    if let Some(b) = backend
+        .iter()
+        .find(|b| !["cpu", "ndarray", "all"].contains(&b.as_str()))
+    {
+        bail!("--backend {b} with --train: training is timed on cpu (burn-flex), ndarray (burn-ndarray) or all (both)");
+    }
     let side = 128;
     let px = side * side;
     let wave = |k: usize, i: usize| ((i * 7 + k * 13) % 251) as f32 / 251.0;
@@ -1423,11 +1430,17 @@ fn bench_train(runs: usize) -> Result<Value> {
     cpu.seed(config.seed);
     showrunner_refine::save(&config.unet().init(&cpu), &start)?;
     config.init = Some(start.display().to_string());
-    let trainers = [
-        ("flex", cpu),
-        ("ndarray", showrunner_refine::ndarray_device()),
-    ]
-    .map(|(name, device)| (name, Trainer::new(config.clone(), &device)));
+    let mut devices = Vec::new();
+    if wants("cpu") {
+        devices.push(("flex", cpu));
+    }
+    if wants("ndarray") {
+        devices.push(("ndarray", showrunner_refine::ndarray_device()));
+    }
+    let trainers: Vec<_> = devices
+        .into_iter()
+        .map(|(name, device)| (name, Trainer::new(config.clone(), &device)))
+        .collect();
     let _ = fs::remove_file(&start);
     let mut rows = Vec::new();
     for (name, trainer) in trainers {
@@ -1550,7 +1563,7 @@ mod tests {
 
     #[test]
     fn the_training_bench_times_both_cpu_backends() {
-        let report = bench_train(1).unwrap();
+        let report = bench_train(1, &["all".into()]).unwrap();
         let rows = report["rows"].as_array().unwrap();
         let names: Vec<&str> = rows
             .iter()
@@ -1568,6 +1581,11 @@ mod tests {
         let start =
             std::env::temp_dir().join(format!("showrunner-bench-train-{}.bpk", std::process::id()));
         assert!(!start.exists());
+        // One backend alone, and one it cannot train on, said.
+        let report = bench_train(1, &["cpu".into()]).unwrap();
+        assert_eq!(report["rows"].as_array().unwrap().len(), 1);
+        let e = bench_train(1, &["wgpu".into()]).unwrap_err().to_string();
+        assert!(e.contains("--backend wgpu with --train"), "{e}");
         let e = bench(&[64], 1, &["gpu".into()]).unwrap_err().to_string();
         assert!(
             e.contains("--backend gpu") && e.contains("cpu, ndarray, wgpu or all"),

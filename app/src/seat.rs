@@ -1053,9 +1053,11 @@ impl Seat {
                     // Never joined on this thread. A screening begins only from a preparation,
                     // which takes the closer before it: there is never an earlier one here.
                     Ok(h) => self.closer = Some(h),
-                    Err(e) => self.last_error = Some(format!(
+                    Err(e) => {
+                        self.last_error = Some(format!(
                         "the screening could not be closed, and the viewer's save may be left: {e}"
-                    )),
+                    ))
+                    }
                 }
             } else if let Some(me) = reset {
                 // A shared film's follower keeps nothing of the viewer's.

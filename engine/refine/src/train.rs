@@ -499,6 +499,60 @@ mod tests {
         assert_eq!(t.losses.len(), 1);
     }
 
+    /// The patched burn-flex (third_party/burn-flex/FORK.md) takes its matrix-product
+    /// convolution for a full-resolution layer's weight gradient (a batch of 4, 12 channels,
+    /// 64 × 64: burn convolves the input by the output gradient, a 64 × 64 "kernel"), where
+    /// it took its small-channel path before. Both gradients equal burn-ndarray's, to f32's
+    /// rounding over a sum of 16,384 products (1e-4 of the largest; measured 1.4e-5).
+    #[test]
+    fn a_full_resolution_layer_s_gradients_equal_ndarray_s() {
+        use burn::tensor::module::conv2d;
+        use burn::tensor::ops::ConvOptions;
+        let grads = |device: Device| {
+            let dev = device.autodiff();
+            let wave = |n: usize, k: usize| -> Vec<f32> {
+                (0..n)
+                    .map(|i| ((i * 7 + k * 13) % 251) as f32 / 251.0 - 0.5)
+                    .collect()
+            };
+            let x = Tensor::<4>::from_data(
+                TensorData::new(wave(4 * 12 * 64 * 64, 1), [4, 12, 64, 64]),
+                &dev,
+            )
+            .require_grad();
+            let w =
+                Tensor::<4>::from_data(TensorData::new(wave(12 * 12 * 9, 2), [12, 12, 3, 3]), &dev)
+                    .require_grad();
+            let y = conv2d(
+                x.clone(),
+                w.clone(),
+                None,
+                ConvOptions::new([1, 1], [1, 1], [1, 1], 1),
+            );
+            // A loss whose output gradient varies over the map, so every tap differs.
+            let target = Tensor::<4>::from_data(
+                TensorData::new(wave(4 * 12 * 64 * 64, 3), [4, 12, 64, 64]),
+                &dev,
+            );
+            let g = (y - target).powi_scalar(2).sum().backward();
+            let v = |t: Tensor<4>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+            (v(w.grad(&g).unwrap()), v(x.grad(&g).unwrap()))
+        };
+        let (fw, fx) = grads(cpu_device());
+        let (nw, nx) = grads(crate::ndarray_device());
+        for (what, a, b) in [("weight", fw, nw), ("input", fx, nx)] {
+            let scale = b.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let worst = a
+                .iter()
+                .zip(&b)
+                .fold(0f32, |m, (p, q)| m.max((p - q).abs()));
+            assert!(
+                worst <= 1e-4 * scale,
+                "the {what} gradient differs by {worst} (largest {scale})"
+            );
+        }
+    }
+
     /// Issue 25 item 2: training moved from burn-ndarray to burn-flex without
     /// changing what it learns. From the same start, 100 steps of the shipped
     /// network (smaller crops, to keep the test short) end with the losses equal
