@@ -1321,14 +1321,21 @@ fn median_p99(times: &mut [f64]) -> (f64, f64) {
     (median, p99)
 }
 
+/// Whether `--backend`'s list asks for the backend `name` (`all` asks for every one).
+fn wants(backend: &[String], name: &str) -> bool {
+    backend.iter().any(|b| b == name || b == "all")
+}
+
+/// The first name in `--backend`'s list that is not one of `valid`.
+fn unknown<'a>(backend: &'a [String], valid: &[&str]) -> Option<&'a String> {
+    backend.iter().find(|b| !valid.contains(&b.as_str()))
+}
+
 fn bench(sizes: &[usize], runs: usize, backend: &[String]) -> Result<Value> {
-    let wants = |name: &str| backend.iter().any(|b| b == name || b == "all");
-    if let Some(b) = backend
-        .iter()
-        .find(|b| !["cpu", "ndarray", "wgpu", "all"].contains(&b.as_str()))
-    {
+    if let Some(b) = unknown(backend, &["cpu", "ndarray", "wgpu", "all"]) {
         bail!("--backend {b}: use cpu, ndarray, wgpu or all");
     }
+    let wants = |name| wants(backend, name);
     // (name, device, im2col convolutions)
     let mut devices: Vec<(&str, Device, bool)> = Vec::new();
     if wants("cpu") {
@@ -1400,17 +1407,14 @@ fn bench(sizes: &[usize], runs: usize, backend: &[String]) -> Result<Value> {
     Ok(json!({ "step": "one refinement step (1 × UNet forward + SDEdit noise)", "rows": rows }))
 }
 
-/// One training step of `refiner train`'s default settings, timed on burn-flex
-/// (the CPU backend) and burn-ndarray (the one before it, the baseline), from
+/// One training step of `refiner train`'s default settings, timed on the CPU
+/// backends `backend` names (burn-flex, and burn-ndarray as the baseline), from
 /// the same start, on a synthetic 128 × 128 pair.
 fn bench_train(runs: usize, backend: &[String]) -> Result<Value> {
-    let wants = |name: &str| backend.iter().any(|b| b == name || b == "all");
-    if let Some(b) = backend
-        .iter()
-        .find(|b| !["cpu", "ndarray", "all"].contains(&b.as_str()))
-    {
+    if let Some(b) = unknown(backend, &["cpu", "ndarray", "all"]) {
         bail!("--backend {b} with --train: training is timed on cpu (burn-flex), ndarray (burn-ndarray) or all (both)");
     }
+    let wants = |name| wants(backend, name);
     let side = 128;
     let px = side * side;
     let wave = |k: usize, i: usize| ((i * 7 + k * 13) % 251) as f32 / 251.0;
