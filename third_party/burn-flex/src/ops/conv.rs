@@ -1,5 +1,6 @@
 //! Modified for Showrunner: `should_use_small_channel_conv` also asks that the kernel be no
-//! larger than the output plane (third_party/burn-flex/FORK.md).
+//! larger than the output plane, and `prefers_gemm_2d` picks the 2D convolutions that
+//! `conv2d_gemm` runs (third_party/burn-flex/FORK.md).
 //!
 //! Forward convolution operations using tiled im2col + gemm approach.
 //!
@@ -611,6 +612,23 @@ fn im2col_3d_tile<T: bytemuck::Pod + Copy>(
             }
         }
     }
+}
+
+/// Whether a 2D convolution runs on `conv2d_gemm` (Showrunner's fork): every one that the
+/// 1×1, depthwise and small-channel paths do not take.
+pub(crate) fn prefers_gemm_2d(x: &[usize], w: &[usize], options: &ConvOptions<2>) -> bool {
+    let x3 = [x[0], x[1], 1, x[2], x[3]];
+    let w3 = [w[0], w[1], 1, w[2], w[3]];
+    let pad = options.padding_begin();
+    let o3 = ConvOptions::new(
+        [1, options.stride[0], options.stride[1]],
+        [0, pad[0], pad[1]],
+        [1, options.dilation[0], options.dilation[1]],
+        options.groups,
+    );
+    !is_1x1_conv(1, w[2], w[3], &o3)
+        && !should_use_depthwise_conv(&x3, &w3, &o3)
+        && !should_use_small_channel_conv(&x3, &w3, &o3)
 }
 
 /// Check if this is a 1x1 convolution that can use the fast path.

@@ -1,4 +1,6 @@
 //! Backend operations implementations.
+//!
+//! Modified for Showrunner: the `conv2d_gemm` module (third_party/burn-flex/FORK.md).
 
 use alloc::borrow::Cow;
 use burn_backend::DType;
@@ -97,6 +99,7 @@ pub mod comparison;
 #[macro_use]
 mod conv_common;
 pub mod conv;
+mod conv2d_gemm;
 pub mod conv_transpose;
 pub mod cumulative;
 pub mod deform_conv;

@@ -1,8 +1,11 @@
 //! Module operations for the Flex backend.
 //!
+//! Modified for Showrunner: 2D convolutions and both of their gradients run in `conv2d_gemm`
+//! (third_party/burn-flex/FORK.md).
+//!
 //! These operations power neural network modules like convolutions and pooling.
 
-use crate::ops::{conv, conv_transpose, deform_conv, interpolate, pool};
+use crate::ops::{conv, conv_transpose, conv2d_gemm, deform_conv, interpolate, pool};
 use crate::{Flex, FlexTensor, Layout};
 use burn_backend::{
     DType, Element, TensorMetadata,
@@ -13,7 +16,7 @@ use burn_backend::{
     },
     tensor::{BoolTensor, FloatTensor, IntTensor},
 };
-use burn_std::{Bytes, IntDType, Shape};
+use burn_std::{Bytes, IntDType, Shape, bf16, f16};
 use bytemuck::Pod;
 
 /// Cast a tensor from half-precision type E to f32.
@@ -66,12 +69,67 @@ impl ModuleOps<Flex> for Flex {
         options: ConvOptions<2>,
     ) -> FloatTensor<Flex> {
         let (x, options) = pad_asymmetric_conv_input::<Flex, 2>(x, options);
+        if conv::prefers_gemm_2d(x.layout().shape(), weight.layout().shape(), &options) {
+            match x.dtype() {
+                DType::F32 => return conv2d_gemm::conv2d::<f32>(x, weight, bias, &options),
+                DType::F64 => return conv2d_gemm::conv2d::<f64>(x, weight, bias, &options),
+                _ => {}
+            }
+        }
         match x.dtype() {
             DType::F32 => conv::conv2d_f32(x, weight, bias, &options),
             DType::F64 => conv::conv2d_f64(x, weight, bias, &options),
             DType::F16 => conv::conv2d_f16(x, weight, bias, &options),
             DType::BF16 => conv::conv2d_bf16(x, weight, bias, &options),
             dtype => panic!("conv2d: unsupported dtype {:?}", dtype),
+        }
+    }
+
+    fn conv2d_x_backward(
+        x: FloatTensor<Flex>,
+        weight: FloatTensor<Flex>,
+        output_grad: FloatTensor<Flex>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Flex> {
+        let xs = x.layout().shape().to_vec();
+        match weight.dtype() {
+            DType::F32 => conv2d_gemm::x_backward::<f32>(&xs, weight, output_grad, &options),
+            DType::F64 => conv2d_gemm::x_backward::<f64>(&xs, weight, output_grad, &options),
+            DType::F16 => conv2d_gemm::x_backward::<f16>(&xs, weight, output_grad, &options),
+            DType::BF16 => cast_from_f32(
+                conv2d_gemm::x_backward::<f32>(
+                    &xs,
+                    cast_to_f32(weight, bf16::to_f32),
+                    cast_to_f32(output_grad, bf16::to_f32),
+                    &options,
+                ),
+                bf16::from_f32,
+            ),
+            dtype => panic!("conv2d_x_backward: unsupported dtype {:?}", dtype),
+        }
+    }
+
+    fn conv2d_weight_backward(
+        x: FloatTensor<Flex>,
+        weight: FloatTensor<Flex>,
+        output_grad: FloatTensor<Flex>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Flex> {
+        let ws = weight.layout().shape().to_vec();
+        match weight.dtype() {
+            DType::F32 => conv2d_gemm::weight_backward::<f32>(x, &ws, output_grad, &options),
+            DType::F64 => conv2d_gemm::weight_backward::<f64>(x, &ws, output_grad, &options),
+            DType::F16 => conv2d_gemm::weight_backward::<f16>(x, &ws, output_grad, &options),
+            DType::BF16 => cast_from_f32(
+                conv2d_gemm::weight_backward::<f32>(
+                    cast_to_f32(x, bf16::to_f32),
+                    &ws,
+                    cast_to_f32(output_grad, bf16::to_f32),
+                    &options,
+                ),
+                bf16::from_f32,
+            ),
+            dtype => panic!("conv2d_weight_backward: unsupported dtype {:?}", dtype),
         }
     }
 
